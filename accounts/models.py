@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+SUPPORT_GROUP = "Support"
+
+
+class Role(models.TextChoices):
+    """Membership roles, weakest first. The order is the order of power."""
+
+    VIEWER = "viewer", _("Viewer")
+    INSTALLER = "installer", _("Installer")
+    ADMIN = "admin", _("Admin")
+    OWNER = "owner", _("Owner")
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who logs in, by e-mail. Support staff are staff users in the
+    Support group; operators are users with memberships in teams."""
+
+    username = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+    phone = models.CharField(max_length=40, blank=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        full = self.get_full_name()
+        return f"{full} <{self.email}>" if full else self.email
+
+    @property
+    def is_support(self) -> bool:
+        """Support staff see and change every team's data."""
+        if not (self.is_active and self.is_staff):
+            return False
+        if self.is_superuser:
+            return True
+        cached = getattr(self, "_is_support_cache", None)
+        if cached is None:
+            cached = self.groups.filter(name=SUPPORT_GROUP).exists()
+            self._is_support_cache = cached
+        return cached
+
+    def roles_by_team(self) -> dict[int, Role]:
+        """Team id -> this user's role there. Cached on the instance."""
+        cached = getattr(self, "_roles_by_team_cache", None)
+        if cached is None:
+            cached = {
+                team_id: Role(role)
+                for team_id, role in self.memberships.values_list("team_id", "role")
+            }
+            self._roles_by_team_cache = cached
+        return cached
+
+    @property
+    def actor_label(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class TeamQuerySet(models.QuerySet):
+    def for_user(self, actor) -> TeamQuerySet:
+        """Teams the actor (a user or an API key) may see."""
+        from accounts.permissions import visible_team_ids
+
+        team_ids = visible_team_ids(actor)
+        return self if team_ids is None else self.filter(pk__in=team_ids)
+
+
+class Team(models.Model):
+    """An organisation: owns charge points, operates them, or both."""
+
+    class Language(models.TextChoices):
+        ENGLISH = "en", _("English")
+        DANISH = "da", _("Danish")
+
+    name = models.CharField(max_length=200, unique=True)
+    country = models.CharField(
+        max_length=2, help_text=_("ISO 3166-1 alpha-2 country code, e.g. DK.")
+    )
+    language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(country__regex=r"^[A-Z]{2}$"), name="team_country_iso_code"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team__name", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "team"], name="membership_unique_user_team")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.email} — {self.get_role_display()} of {self.team.name}"

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team
+from accounts.permissions import visible_team_ids
+
+
+class SiteQuerySet(models.QuerySet):
+    def for_user(self, actor) -> SiteQuerySet:
+        """Sites of the actor's teams, and sites holding charge points the
+        actor's teams own or operate."""
+        team_ids = visible_team_ids(actor)
+        if team_ids is None:
+            return self
+        holds_theirs = ChargePoint.objects.filter(site=OuterRef("pk")).filter(
+            Q(owner_id__in=team_ids) | Q(operator_id__in=team_ids)
+        )
+        return self.filter(Q(team_id__in=team_ids) | Exists(holds_theirs))
+
+
+class Site(models.Model):
+    """A charging site: an address with charge points."""
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="sites")
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300, blank=True)
+    city = models.CharField(max_length=120, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, help_text=_("ISO 3166-1 alpha-2 country code."))
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(country__regex=r"^[A-Z]{2}$"), name="site_country_iso_code"
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="site_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="site_longitude_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChargePointState(models.TextChoices):
+    AVAILABLE = "available", _("Available")
+    BUSY = "busy", _("Busy")
+    ERROR = "error", _("Error")
+    DISCONNECTED = "disconnected", _("Disconnected")
+    PASSIVE = "passive", _("Passive")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Connectivity(models.TextChoices):
+    WIFI = "wifi", _("Wi-Fi")
+    CELLULAR = "cellular", _("Cellular")
+    ETHERNET = "ethernet", _("Ethernet")
+
+
+class ChargePointQuerySet(models.QuerySet):
+    def for_user(self, actor) -> ChargePointQuerySet:
+        """Charge points the actor's teams own or operate."""
+        team_ids = visible_team_ids(actor)
+        if team_ids is None:
+            return self
+        return self.filter(Q(owner_id__in=team_ids) | Q(operator_id__in=team_ids))
+
+
+class ChargePoint(models.Model):
+    """A charger, with its identity and its live state."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="charge_points")
+    owner = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="owned_charge_points")
+    operator = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="operated_charge_points"
+    )
+    name = models.CharField(max_length=200)
+    serial_number = models.CharField(max_length=100, blank=True, db_index=True)
+    ocpp_id = models.CharField(
+        "OCPP id",
+        max_length=100,
+        unique=True,
+        help_text=_("The charge box identity the charger uses on its OCPP connection."),
+    )
+    vendor = models.CharField(max_length=100, blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    firmware_version = models.CharField(max_length=100, blank=True)
+    connectivity = models.CharField(
+        max_length=20, choices=Connectivity.choices, default=Connectivity.ETHERNET
+    )
+
+    state = models.CharField(
+        max_length=20, choices=ChargePointState.choices, default=ChargePointState.UNKNOWN
+    )
+    state_since = models.DateTimeField(default=timezone.now)
+    error_code = models.CharField(max_length=50, blank=True)
+    vendor_error_code = models.CharField(max_length=100, blank=True)
+    last_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    wifi_signal_dbm = models.SmallIntegerField("Wi-Fi signal (dBm)", null=True, blank=True)
+    wifi_signal_at = models.DateTimeField(null=True, blank=True)
+    cellular_signal_dbm = models.SmallIntegerField("cellular signal (dBm)", null=True, blank=True)
+    cellular_signal_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ChargePointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["owner"], name="cp_owner_idx"),
+            models.Index(fields=["operator"], name="cp_operator_idx"),
+            models.Index(fields=["state", "state_since"], name="cp_state_since_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.ocpp_id})"
+
+    @property
+    def country(self) -> str:
+        return self.site.country

@@ -1,0 +1,81 @@
+"""The report catalogue: sources, reasons, which reasons each source may use,
+and which party a new report goes to first. Straight from the product brief."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Source(models.TextChoices):
+    SYSTEM = "system", _("System")
+    USER = "user", _("User")
+    SUPPORT = "support", _("Support")
+
+
+class Reason(models.TextChoices):
+    # system: the health checks
+    DISCONNECTED = "disconnected", _("Disconnected for a while")
+    IN_ERROR = "in_error", _("In error for a while")
+    FAILED_CHARGES = "failed_charges", _("Failed charges")
+    BAD_WIFI = "bad_wifi", _("Bad Wi-Fi signal")
+    BAD_CELL_SIGNAL = "bad_cell_signal", _("Bad cellular signal")
+    # user: filed by drivers
+    NOT_WORKING = "not_working", _("Not working")
+    NOT_IN_LOCATION = "not_in_location", _("Not in location")
+    INACCESSIBLE = "inaccessible", _("Inaccessible")
+    BROKEN = "broken", _("Broken")
+    CHARGE_INTERRUPTED = "charge_interrupted", _("Charge interrupted")
+    PARKING_BLOCKED = "parking_blocked", _("Car blocking the parking space")
+    OTHER = "other", _("Something else")
+    TAX_REFUND = "tax_refund", _("Tax refund issue")
+    # support: a conversation with a driver
+    CONVERSATION = "conversation", _("Support conversation")
+
+
+class Party(models.TextChoices):
+    OPERATOR = "operator", _("Operator")
+    OWNER = "owner", _("Owner")
+    SUPPORT = "support", _("Support")
+
+
+REASONS_BY_SOURCE: dict[str, frozenset[str]] = {
+    Source.SYSTEM: frozenset(
+        {
+            Reason.DISCONNECTED,
+            Reason.IN_ERROR,
+            Reason.FAILED_CHARGES,
+            Reason.BAD_WIFI,
+            Reason.BAD_CELL_SIGNAL,
+        }
+    ),
+    Source.USER: frozenset(
+        {
+            Reason.NOT_WORKING,
+            Reason.NOT_IN_LOCATION,
+            Reason.INACCESSIBLE,
+            Reason.BROKEN,
+            Reason.CHARGE_INTERRUPTED,
+            Reason.PARKING_BLOCKED,
+            Reason.OTHER,
+            Reason.TAX_REFUND,
+        }
+    ),
+    Source.SUPPORT: frozenset({Reason.CONVERSATION}),
+}
+
+# Reasons that only make sense in some countries (ISO codes).
+REASON_COUNTRIES: dict[str, frozenset[str]] = {
+    Reason.TAX_REFUND: frozenset({"DK"}),
+}
+
+
+def first_party(*, source: str, charge_point) -> Party:
+    """Who a new report is assigned to, by the table in the brief."""
+    if source == Source.SUPPORT:
+        return Party.SUPPORT
+    # System and user reports go to the operator. Where the operator is the
+    # owner, that is the same team; it is recorded as the owner.
+    if source == Source.USER and charge_point.operator_id == charge_point.owner_id:
+        return Party.OWNER
+    return Party.OPERATOR

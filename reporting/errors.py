@@ -1,0 +1,44 @@
+"""Domain errors raised by the reporting services. Each carries a message a
+person can read; the admin shows it, the API returns it."""
+
+from __future__ import annotations
+
+
+class ReportError(Exception):
+    """Base class: the action was refused and nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TransitionNotAllowed(ReportError):
+    def __init__(self, *, action: str, state: str) -> None:
+        super().__init__(f"Cannot {action} a report that is {state}.")
+        self.action = action
+        self.state = state
+
+
+class ReportChanged(ReportError):
+    """Somebody else changed the report since it was read."""
+
+    def __init__(self, *, action: str) -> None:
+        super().__init__(
+            f"Cannot {action} this report: it was changed by someone else in the meantime. "
+            "Reload it and try again."
+        )
+        self.action = action
+
+
+class InvalidReport(ReportError):
+    """The report's fields break a rule (reason, source, country, party)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotPermitted(ReportError):
+    def __init__(self, *, action: str) -> None:
+        super().__init__(f"You are not allowed to {action} this report.")
+        self.action = action

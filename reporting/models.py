@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from accounts.models import Team
+from accounts.permissions import visible_team_ids
+from chargepoints.models import ChargePoint
+
+from .catalogue import Party, Reason, Source
+
+
+class ReportState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ASSIGNED = "assigned", _("Assigned")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class ReportQuerySet(models.QuerySet):
+    def for_user(self, actor) -> ReportQuerySet:
+        """Reports about charge points the actor's teams own or operate."""
+        team_ids = visible_team_ids(actor)
+        if team_ids is None:
+            return self
+        return self.filter(
+            Q(charge_point__owner_id__in=team_ids) | Q(charge_point__operator_id__in=team_ids)
+        )
+
+    def unresolved(self) -> ReportQuerySet:
+        return self.exclude(state=ReportState.RESOLVED)
+
+    def with_context(self) -> ReportQuerySet:
+        """Everything a list row shows, in one query."""
+        return self.select_related(
+            "charge_point__site", "charge_point__owner", "charge_point__operator", "assigned_to"
+        )
+
+
+class Report(ConcurrentTransitionMixin, models.Model):
+    """An issue about one charge point.
+
+    ``open`` waits in the queue of the party it was routed to when it was
+    created; ``assigned`` was deliberately given to a party (and maybe a
+    person); ``resolved`` is done. State changes only through the transitions
+    below, called from ``reporting.services``; the concurrency mixin makes a
+    save from a stale copy fail instead of overwriting a newer state.
+    """
+
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.PROTECT, related_name="reports")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    reason = models.CharField(max_length=40, choices=Reason.choices)
+    description = models.TextField(blank=True)
+
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The back-office user who filed the report, if any."),
+    )
+    reporter_name = models.CharField(max_length=200, blank=True)
+    reporter_email = models.EmailField(blank=True)
+    reporter_phone = models.CharField(max_length=40, blank=True)
+
+    state = FSMField(
+        max_length=20, choices=ReportState.choices, default=ReportState.OPEN, protected=True
+    )
+    assigned_party = models.CharField(max_length=20, choices=Party.choices)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_reports",
+    )
+    resolution_note = models.TextField(blank=True)
+
+    # Repeat detections of a system report bump these instead of filing another.
+    occurrences = models.PositiveIntegerField(default=1)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "-created_at"], name="report_state_created_idx"),
+            models.Index(fields=["charge_point", "-created_at"], name="report_cp_created_idx"),
+            models.Index(fields=["reason", "-created_at"], name="report_reason_created_idx"),
+        ]
+        constraints = [
+            # At most one unresolved system report per charge point and reason:
+            # the health checks rely on this to file each problem exactly once.
+            models.UniqueConstraint(
+                fields=["charge_point", "reason"],
+                condition=Q(source=Source.SYSTEM) & ~Q(state=ReportState.RESOLVED),
+                name="report_one_unresolved_system_report",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_reason_display()} — {self.charge_point.name}"
+
+    # Transitions. They only move the state and its bookkeeping fields; the
+    # timeline and notifications are written by the services that call them.
+
+    @transition(field=state, source=[ReportState.OPEN, ReportState.ASSIGNED], target=ReportState.ASSIGNED)
+    def assign(self, *, party: str, person=None) -> None:
+        self.assigned_party = party
+        self.assigned_to = person
+
+    @transition(field=state, source=[ReportState.OPEN, ReportState.ASSIGNED], target=ReportState.RESOLVED)
+    def resolve(self, *, note: str = "") -> None:
+        self.resolution_note = note
+        self.resolved_at = timezone.now()
+
+    @transition(field=state, source=ReportState.RESOLVED, target=ReportState.OPEN)
+    def reopen(self) -> None:
+        self.resolved_at = None
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    ASSIGNED = "assigned", _("Assigned")
+    RESOLVED = "resolved", _("Resolved")
+    REOPENED = "reopened", _("Reopened")
+    COMMENT = "comment", _("Comment")
+    MESSAGE = "message", _("Conversation message")
+    RECURRED = "recurred", _("Detected again")
+    CONDITION_CLEARED = "condition_cleared", _("Condition cleared")
+    NOTIFIED = "notified", _("Notified")
+
+
+class ReportEvent(models.Model):
+    """The report's timeline: one row for every change, who made it and when."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(
+        max_length=200, help_text=_("Who acted, as shown: a person, an API key or the system.")
+    )
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    from_party = models.CharField(max_length=20, blank=True)
+    to_party = models.CharField(max_length=20, blank=True)
+    to_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["report", "created_at"], name="reportevent_report_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor_label}"
+
+
+class ReportMessage(models.Model):
+    """A message in a support report's conversation with a driver."""
+
+    class Sender(models.TextChoices):
+        DRIVER = "driver", _("Driver")
+        SUPPORT = "support", _("Support agent")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="messages")
+    sender = models.CharField(max_length=20, choices=Sender.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    author_name = models.CharField(max_length=200)
+    body = models.TextField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.author_name}: {self.body[:40]}"
+
+
+class ReportSettings(models.Model):
+    """Per team: who hears about new reports, and whether they get updates."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="report_settings")
+    email_updates = models.BooleanField(
+        _("e-mail updates"),
+        default=True,
+        help_text=_("Also e-mail the contacts when a report is assigned to them or resolved."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("report settings")
+        verbose_name_plural = _("report settings")
+
+    def __str__(self) -> str:
+        return f"Report settings of {self.team}"
+
+
+class ReportContact(models.Model):
+    """A person notified when one of the team's reports is created."""
+
+    settings = models.ForeignKey(ReportSettings, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    is_active = models.BooleanField(_("notify"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["settings", "email"], name="reportcontact_unique_email")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"

@@ -1,0 +1,252 @@
+"""Writes on reports. Every rule about creating and moving reports lives here;
+the admin, the API and the health checks call these functions.
+
+Each function runs in one transaction, writes the timeline row beside the
+change, and leaves nothing written when it raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import ConcurrentTransition
+from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
+
+from accounts.models import User
+from accounts.permissions import Actor, Capability, can_on_charge_point
+from chargepoints.models import ChargePoint
+
+from .catalogue import REASON_COUNTRIES, REASONS_BY_SOURCE, Party, Reason, Source, first_party
+from .errors import InvalidReport, NotPermitted, ReportChanged, TransitionNotAllowed
+from .models import EventKind, Report, ReportEvent, ReportMessage, ReportState
+
+SYSTEM_LABEL = "System"
+
+# Hooks run on commit after a report is created or changes state, e.g. to
+# queue notifications. Each receives (report_id, event_id).
+_on_report_event: list[Callable[[int, int], None]] = []
+
+
+def on_report_event(hook: Callable[[int, int], None]) -> Callable[[int, int], None]:
+    """Register a function to run after commit for every new timeline row."""
+    _on_report_event.append(hook)
+    return hook
+
+
+def actor_label(actor: Actor | None) -> str:
+    if actor is None:
+        return SYSTEM_LABEL
+    return getattr(actor, "actor_label", None) or str(actor)
+
+
+def _event(report: Report, *, kind: str, by: Actor | None, **fields) -> ReportEvent:
+    event = ReportEvent.objects.create(
+        report=report,
+        kind=kind,
+        actor=by if isinstance(by, User) else None,
+        actor_label=actor_label(by),
+        **fields,
+    )
+    for hook in _on_report_event:
+        transaction.on_commit(lambda hook=hook: hook(report.pk, event.pk))
+    return event
+
+
+def _require(by: Actor | None, capability: Capability, report: Report, action: str) -> None:
+    if not can_on_charge_point(by, capability, charge_point=report.charge_point):
+        raise NotPermitted(action=action)
+
+
+def report_validate_reason(*, source: str, reason: str, charge_point: ChargePoint) -> None:
+    """Raise InvalidReport when the reason does not fit the source or country."""
+    if source not in REASONS_BY_SOURCE:
+        raise InvalidReport(f"Unknown source '{source}'.", field="source")
+    if reason not in Reason.values:
+        raise InvalidReport(f"Unknown reason '{reason}'.", field="reason")
+    if reason not in REASONS_BY_SOURCE[source]:
+        raise InvalidReport(
+            f"The reason '{Reason(reason).label}' cannot be used for a {Source(source).label.lower()} report.",
+            field="reason",
+        )
+    countries = REASON_COUNTRIES.get(reason)
+    if countries is not None and charge_point.site.country not in countries:
+        raise InvalidReport(
+            f"The reason '{Reason(reason).label}' is only for charge points in "
+            f"{', '.join(sorted(countries))}; this one is in {charge_point.site.country}.",
+            field="reason",
+        )
+
+
+@transaction.atomic
+def report_create(
+    *,
+    charge_point: ChargePoint,
+    source: str,
+    reason: str,
+    description: str = "",
+    by: Actor | None = None,
+    reporter_name: str = "",
+    reporter_email: str = "",
+    reporter_phone: str = "",
+    messages: list[dict] | None = None,
+) -> Report:
+    """File a report and route it to its first party.
+
+    ``messages`` (support reports) are the conversation so far, each a dict
+    with ``sender`` ("driver" or "support"), ``author_name`` and ``body``.
+    """
+    report_validate_reason(source=source, reason=reason, charge_point=charge_point)
+    if by is not None and not can_on_charge_point(by, Capability.COMMENT, charge_point=charge_point):
+        raise NotPermitted(action="file")
+    if messages and source != Source.SUPPORT:
+        raise InvalidReport("Only support reports carry a conversation.", field="messages")
+
+    party = first_party(source=source, charge_point=charge_point)
+    now = timezone.now()
+    report = Report.objects.create(
+        charge_point=charge_point,
+        source=source,
+        reason=reason,
+        description=description,
+        reported_by=by if isinstance(by, User) else None,
+        reporter_name=reporter_name,
+        reporter_email=reporter_email,
+        reporter_phone=reporter_phone,
+        assigned_party=party,
+        created_at=now,
+        last_seen_at=now,
+    )
+    _event(
+        report,
+        kind=EventKind.CREATED,
+        by=by,
+        to_state=ReportState.OPEN,
+        to_party=party,
+        note=f"Routed to the {Party(party).label.lower()} automatically.",
+    )
+    for message in messages or []:
+        _add_message(report, by=by, **message)
+    return report
+
+
+def _transition(report: Report, *, action: str, move: Callable[[], None]) -> str:
+    """Run an FSM transition and save, turning library errors into ours."""
+    from_state = report.state
+    try:
+        move()
+    except FSMTransitionNotAllowed:
+        raise TransitionNotAllowed(action=action, state=from_state) from None
+    try:
+        report.save()
+    except ConcurrentTransition:
+        raise ReportChanged(action=action) from None
+    return from_state
+
+
+@transaction.atomic
+def report_assign(
+    *, report: Report, party: str, by: Actor | None, person: User | None = None, note: str = ""
+) -> Report:
+    """Give the report to a party (operator, owner or support), and optionally
+    to one person of that party."""
+    _require(by, Capability.ASSIGN, report, "assign")
+    if party not in Party.values:
+        raise InvalidReport(f"Unknown party '{party}'.", field="party")
+    if person is not None:
+        report_validate_person(report=report, party=party, person=person)
+    from_party = report.assigned_party
+    from_state = _transition(
+        report, action="assign", move=lambda: report.assign(party=party, person=person)
+    )
+    _event(
+        report,
+        kind=EventKind.ASSIGNED,
+        by=by,
+        from_state=from_state,
+        to_state=report.state,
+        from_party=from_party,
+        to_party=party,
+        to_person=person,
+        note=note,
+    )
+    return report
+
+
+def report_validate_person(*, report: Report, party: str, person: User) -> None:
+    """A named assignee must belong to the party the report goes to."""
+    from .selectors import report_assignable_people
+
+    if not report_assignable_people(report=report, party=party).filter(pk=person.pk).exists():
+        raise InvalidReport(
+            f"{person.email} is not a member of the {Party(party).label.lower()} of this charge point.",
+            field="person",
+        )
+
+
+@transaction.atomic
+def report_resolve(*, report: Report, by: Actor | None, note: str = "") -> Report:
+    _require(by, Capability.RESOLVE, report, "resolve")
+    from_state = _transition(report, action="resolve", move=lambda: report.resolve(note=note))
+    _event(
+        report,
+        kind=EventKind.RESOLVED,
+        by=by,
+        from_state=from_state,
+        to_state=report.state,
+        note=note,
+    )
+    return report
+
+
+@transaction.atomic
+def report_reopen(*, report: Report, by: Actor | None, note: str = "") -> Report:
+    _require(by, Capability.RESOLVE, report, "reopen")
+    from_state = _transition(report, action="reopen", move=report.reopen)
+    _event(
+        report, kind=EventKind.REOPENED, by=by, from_state=from_state, to_state=report.state, note=note
+    )
+    return report
+
+
+@transaction.atomic
+def report_comment(*, report: Report, by: Actor | None, body: str) -> ReportEvent:
+    """An internal note on the timeline."""
+    _require(by, Capability.COMMENT, report, "comment on")
+    body = body.strip()
+    if not body:
+        raise InvalidReport("A comment cannot be empty.", field="body")
+    return _event(report, kind=EventKind.COMMENT, by=by, note=body)
+
+
+def _add_message(
+    report: Report, *, by: Actor | None, sender: str, body: str, author_name: str = ""
+) -> ReportMessage:
+    if sender not in ReportMessage.Sender.values:
+        raise InvalidReport(f"Unknown message sender '{sender}'.", field="sender")
+    body = (body or "").strip()
+    if not body:
+        raise InvalidReport("A message cannot be empty.", field="body")
+    if not author_name:
+        author_name = actor_label(by) if sender == ReportMessage.Sender.SUPPORT else "Driver"
+    message = ReportMessage.objects.create(
+        report=report,
+        sender=sender,
+        author=by if isinstance(by, User) and sender == ReportMessage.Sender.SUPPORT else None,
+        author_name=author_name,
+        body=body,
+    )
+    _event(report, kind=EventKind.MESSAGE, by=by, note=f"{author_name}: {body}")
+    return message
+
+
+@transaction.atomic
+def report_add_message(
+    *, report: Report, by: Actor | None, sender: str, body: str, author_name: str = ""
+) -> ReportMessage:
+    """Add a message to a support report's conversation."""
+    if report.source != Source.SUPPORT:
+        raise InvalidReport("Only support reports carry a conversation.", field="report")
+    _require(by, Capability.COMMENT, report, "add a message to")
+    return _add_message(report, by=by, sender=sender, body=body, author_name=author_name)

@@ -1,0 +1,115 @@
+"""Test data. Factories build valid objects with the fewest arguments."""
+
+import factory
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from accounts.models import SUPPORT_GROUP, Membership, Role, Team, User
+from chargepoints.models import ChargePoint, ChargePointState, Connectivity, Site
+from reporting.catalogue import Party, Reason, Source
+from reporting.models import Report, ReportContact, ReportSettings
+
+PASSWORD = "correct-horse-battery"
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    country = "NL"
+    language = Team.Language.ENGLISH
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.django.Password(PASSWORD)
+
+
+class SupportUserFactory(UserFactory):
+    is_staff = True
+
+    @factory.post_generation
+    def support_group(obj, create, extracted, **kwargs):
+        if create:
+            group, _ = Group.objects.get_or_create(name=SUPPORT_GROUP)
+            obj.groups.add(group)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    team = factory.SubFactory(TeamFactory)
+    role = Role.ADMIN
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Sequence(lambda n: f"Site {n}")
+    address = factory.Faker("street_address")
+    city = factory.Faker("city")
+    country = factory.LazyAttribute(lambda o: o.team.country)
+
+
+class ChargePointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChargePoint
+
+    site = factory.SubFactory(SiteFactory)
+    owner = factory.LazyAttribute(lambda o: o.site.team)
+    operator = factory.LazyAttribute(lambda o: o.owner)
+    name = factory.Sequence(lambda n: f"CP-{n:05d}")
+    serial_number = factory.Sequence(lambda n: f"SN{n:08d}")
+    ocpp_id = factory.Sequence(lambda n: f"OCPP-{n:06d}")
+    vendor = "Alfen"
+    model = "Eve Single Pro"
+    firmware_version = "6.4.0"
+    connectivity = Connectivity.ETHERNET
+    state = ChargePointState.AVAILABLE
+    state_since = factory.LazyFunction(timezone.now)
+    last_heartbeat_at = factory.LazyFunction(timezone.now)
+
+
+class ReportFactory(factory.django.DjangoModelFactory):
+    """A report inserted as it would be after creation, without the service.
+    Use reporting.services.report_create where the timeline matters."""
+
+    class Meta:
+        model = Report
+
+    charge_point = factory.SubFactory(ChargePointFactory)
+    source = Source.USER
+    reason = Reason.NOT_WORKING
+    description = "The screen stays black."
+    assigned_party = Party.OPERATOR
+
+
+class ReportSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReportSettings
+        django_get_or_create = ("team",)
+
+    team = factory.SubFactory(TeamFactory)
+    email_updates = True
+
+
+class ReportContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReportContact
+
+    settings = factory.SubFactory(ReportSettingsFactory)
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"contact{n}@example.com")
+    phone = "+4512345678"
