@@ -1,0 +1,180 @@
+"""Shared plumbing for the benchmarks in bench/: Django on a PostgreSQL
+database of the benchmark's own, bulk seeding in SQL, and timing by medians.
+
+A benchmark script starts with::
+
+    from common import bench_setup, median_seconds, seed_fleet_sql, seed_reports_sql
+    bench_setup("bench_admin")
+
+and then imports models and runs its measurements. DATABASE_URL, when set,
+overrides the database (it must be PostgreSQL: the seeding uses
+generate_series).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def bench_setup(database: str) -> None:
+    """Point Django at the benchmark's database (created if missing) and migrate."""
+    import psycopg
+
+    url = os.environ.get("DATABASE_URL") or f"postgres://postgres@127.0.0.1:5432/{database}"
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("The benchmarks need PostgreSQL: set DATABASE_URL=postgres://...")
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def median_seconds(fn: Callable[[], object], *, runs: int = 7, warmup: int = 1) -> float:
+    """Median wall time of ``runs`` calls, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def seed_fleet_sql(charge_points: int, *, teams: int = 100) -> None:
+    """Teams, one site per team and ``charge_points`` charge points spread
+    over them, inserted with generate_series. Skips what is already there."""
+    from django.db import connection
+
+    from accounts.models import Team
+    from chargepoints.models import ChargePoint
+
+    if ChargePoint.objects.filter(ocpp_id__startswith="BENCH-").count() >= charge_points:
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO accounts_team (name, country, language, created_at)
+            SELECT 'Bench team ' || g, 'NL', 'en', now() FROM generate_series(1, %s) g
+            ON CONFLICT (name) DO NOTHING
+            """,
+            [teams],
+        )
+        cur.execute(
+            """
+            INSERT INTO chargepoints_site (team_id, name, address, city, postal_code, country, created_at)
+            SELECT t.id, 'Bench site ' || t.id, 'Benchstraat ' || t.id, 'Utrecht', '3500', 'NL', now()
+            FROM accounts_team t
+            WHERE t.name LIKE 'Bench team %%'
+              AND NOT EXISTS (SELECT 1 FROM chargepoints_site s WHERE s.team_id = t.id)
+            """
+        )
+        cur.execute("DELETE FROM chargepoints_chargepoint WHERE ocpp_id LIKE 'BENCH-%%'")
+    _insert_charge_points(charge_points)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    assert Team.objects.filter(name__startswith="Bench team").count() >= teams
+
+
+def _insert_charge_points(count: int) -> None:
+    """Insert the charge points by building the row from a template row, so the
+    statement keeps working when later migrations add columns with defaults."""
+    from django.db import connection
+
+    from chargepoints.models import ChargePoint
+
+    columns = {f.column for f in ChargePoint._meta.concrete_fields} - {"id"}
+    values = {
+        "site_id": "s.id",
+        "owner_id": "s.team_id",
+        "operator_id": "s.team_id",
+        "name": "'Bench CP ' || g",
+        "serial_number": "'BSN' || g",
+        "ocpp_id": "'BENCH-' || lpad(g::text, 8, '0')",
+        "vendor": "'Alfen'",
+        "model": "'Eve'",
+        "firmware_version": "'6.4.0'",
+        "connectivity": "(ARRAY['wifi','cellular','ethernet'])[1 + g %% 3]",
+        "state": "(ARRAY['available','busy','available','passive'])[1 + g %% 4]",
+        "state_since": "now() - interval '1 day'",
+        "error_code": "''",
+        "vendor_error_code": "''",
+        "last_heartbeat_at": "now()",
+        "created_at": "now()",
+    }
+    # Columns not named here must be nullable or have a database default.
+    chosen = [c for c in sorted(columns) if c in values]
+    sql = f"""
+        INSERT INTO chargepoints_chargepoint ({", ".join(chosen)})
+        SELECT {", ".join(values[c] for c in chosen)}
+        FROM generate_series(1, %s) g
+        JOIN (SELECT id, team_id, row_number() OVER (ORDER BY id) - 1 AS n FROM chargepoints_site
+              WHERE name LIKE 'Bench site %%') s
+          ON s.n = g %% (SELECT count(*) FROM chargepoints_site WHERE name LIKE 'Bench site %%')
+    """
+    with connection.cursor() as cur:
+        cur.execute(sql, [count])
+
+
+def seed_reports_sql(reports: int) -> None:
+    """``reports`` reports over the bench charge points, spread over every
+    source, reason, state and party and over the last 90 days."""
+    from django.db import connection
+
+    from reporting.models import Report
+
+    if Report.objects.filter(description__startswith="Bench report").count() >= reports:
+        return
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM reporting_report WHERE description LIKE 'Bench report%%'")
+        cur.execute(
+            """
+            WITH cps AS (
+                SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM chargepoints_chargepoint
+                WHERE ocpp_id LIKE 'BENCH-%%'
+            ), total AS (SELECT count(*) AS c FROM cps),
+            reasons AS (
+                SELECT * FROM (VALUES
+                    (0, 'user', 'not_working'), (1, 'user', 'broken'), (2, 'user', 'parking_blocked'),
+                    (3, 'user', 'charge_interrupted'), (4, 'support', 'conversation'),
+                    (5, 'user', 'inaccessible'), (6, 'user', 'other')
+                ) r(k, source, reason)
+            )
+            INSERT INTO reporting_report (
+                charge_point_id, source, reason, description, reporter_name, reporter_email,
+                reporter_phone, state, assigned_party, resolution_note, occurrences, last_seen_at,
+                created_at, updated_at, resolved_at
+            )
+            SELECT cps.id, r.source, r.reason, 'Bench report ' || g, '', '', '',
+                   (ARRAY['open','assigned','resolved','resolved'])[1 + g %% 4],
+                   CASE WHEN r.source = 'support' THEN 'support'
+                        ELSE (ARRAY['operator','owner'])[1 + g %% 2] END,
+                   '', 1, now() - (g %% 129600) * interval '1 minute',
+                   now() - (g %% 129600) * interval '1 minute', now(),
+                   CASE WHEN g %% 4 >= 2 THEN now() ELSE NULL END
+            FROM generate_series(1, %s) g
+            JOIN cps ON cps.n = g %% (SELECT c FROM total)
+            JOIN reasons r ON r.k = g %% 7
+            """,
+            [reports],
+        )
+        cur.execute("ANALYZE")
