@@ -143,3 +143,70 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.email} — {self.get_role_display()} of {self.team.name}"
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def for_user(self, actor) -> ApiKeyQuerySet:
+        """Keys of the teams the actor may see."""
+        from accounts.permissions import visible_team_ids
+
+        team_ids = visible_team_ids(actor)
+        return self if team_ids is None else self.filter(team_id__in=team_ids)
+
+    def active(self) -> ApiKeyQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """A credential for an integrator: one team, one role.
+
+    Only a SHA-256 hash of the key is stored; the raw key is shown once when
+    it is created. The public ``prefix`` (part of the raw key) finds the row
+    without scanning. A key is an *actor* like a user: it answers
+    ``is_support`` and ``roles_by_team()``, so tenant scoping, permissions and
+    the reporting services treat both alike. It is also what DRF puts in
+    ``request.user`` for a key request, hence ``is_authenticated``.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, help_text=_("What uses the key, e.g. 'CSMS production'."))
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    hashed_key = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    # The parts of Django's user interface that DRF and the permissions read.
+    is_support = False
+    is_staff = False
+    is_superuser = False
+    is_anonymous = False
+    is_authenticated = True
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["team__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def roles_by_team(self) -> dict[int, Role]:
+        return {self.team_id: Role(self.role)}
+
+    @property
+    def actor_label(self) -> str:
+        return f"API key '{self.name}'"

@@ -20,7 +20,15 @@ from chargepoints.models import ChargePoint
 
 from .catalogue import REASON_COUNTRIES, REASONS_BY_SOURCE, Party, Reason, Source, first_party
 from .errors import InvalidReport, NotPermitted, ReportChanged, TransitionNotAllowed
-from .models import EventKind, Report, ReportEvent, ReportMessage, ReportState
+from .models import (
+    EventKind,
+    Report,
+    ReportContact,
+    ReportEvent,
+    ReportMessage,
+    ReportSettings,
+    ReportState,
+)
 
 SYSTEM_LABEL = "System"
 
@@ -250,3 +258,26 @@ def report_add_message(
         raise InvalidReport("Only support reports carry a conversation.", field="report")
     _require(by, Capability.COMMENT, report, "add a message to")
     return _add_message(report, by=by, sender=sender, body=body, author_name=author_name)
+
+
+@transaction.atomic
+def report_settings_update(*, team, email_updates: bool, contacts: list[dict]) -> ReportSettings:
+    """Replace a team's report settings and contacts (each a dict with name,
+    email, phone, is_active). Contacts are matched by e-mail, so a contact
+    kept in the list keeps its row. The caller checks who may do this."""
+    settings, _ = ReportSettings.objects.select_for_update().get_or_create(team=team)
+    settings.email_updates = email_updates
+    settings.save(update_fields=["email_updates", "updated_at"])
+    by_email = {c["email"].lower(): c for c in contacts}
+    existing = {c.email.lower(): c for c in settings.contacts.all()}
+    gone = [c.pk for email, c in existing.items() if email not in by_email]
+    if gone:
+        ReportContact.objects.filter(pk__in=gone).delete()
+    for email, data in by_email.items():
+        contact = existing.get(email) or ReportContact(settings=settings)
+        contact.name = data["name"]
+        contact.email = data["email"]
+        contact.phone = data.get("phone", "")
+        contact.is_active = data.get("is_active", True)
+        contact.save()
+    return settings

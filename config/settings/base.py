@@ -144,16 +144,45 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.rest.schema.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_PAGINATION_CLASS": "config.rest.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "config.rest.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.api.throttles.ApiKeyRateThrottle",
+        "accounts.api.throttles.SessionUserRateThrottle",
+    ],
+    # Per API key / per logged-in user; telemetry batches count on their own too.
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": os.environ.get("API_THROTTLE_KEY", "1200/min"),
+        "user": os.environ.get("API_THROTTLE_USER", "600/min"),
+        "telemetry": os.environ.get("API_THROTTLE_TELEMETRY", "120/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Charge point reports API",
     "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "The integrators' API: teams, sites, charge points, reports and their "
+        "transitions, report settings and telemetry ingest. Authenticate with an "
+        "API key (`Authorization: Bearer cpr_…`) created by a team admin in /operator/. "
+        "Every error has the same JSON shape (`status`, `code`, `detail`, and `fields` on 400)."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"PartyEnum": "reporting.catalogue.Party"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

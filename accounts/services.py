@@ -1,0 +1,121 @@
+"""Writes on accounts: API keys.
+
+A raw key looks like ``cpr_<prefix>_<secret>``. The prefix is public (shown in
+lists, used to find the row); the secret never touches the database, only the
+SHA-256 of the whole key does. The secret has 256 bits of entropy, so a plain
+fast hash is enough: there is nothing to brute-force the way there is with a
+password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import ApiKey, Role, Team, User
+from accounts.permissions import Capability, can_on_team, is_support
+
+KEY_SCHEME = "cpr"
+# last_used_at is advisory; writing it on every request of a busy integrator
+# would turn every read into a write. Once a minute is precise enough.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiKeyError(Exception):
+    """The key action was refused; nothing was written."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def api_key_hash(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_key_may_manage(*, actor, team: Team) -> bool:
+    """Support manages every team's keys; a team's admins and owners theirs."""
+    return actor is not None and can_on_team(actor, Capability.EDIT_ASSETS, team_id=team.pk)
+
+
+def api_key_create(*, team: Team, name: str, role: str, by: User) -> tuple[ApiKey, str]:
+    """Create a key and return it with the raw key, which is never stored:
+    show it to the person once."""
+    if not api_key_may_manage(actor=by, team=team):
+        raise ApiKeyError(f"You are not allowed to create API keys for {team}.")
+    name = (name or "").strip()
+    if not name:
+        raise ApiKeyError("Give the key a name that says what uses it.", field="name")
+    if role not in Role.values:
+        raise ApiKeyError(f"Unknown role '{role}'.", field="role")
+    if not is_support(by):
+        # A key cannot hold more power than the person who made it.
+        own_role = by.roles_by_team().get(team.pk)
+        if own_role is None or Role(role).rank > Role(own_role).rank:
+            raise ApiKeyError(
+                f"You cannot create a key with the role {Role(role).label}: it is above your own.",
+                field="role",
+            )
+    for _attempt in range(5):
+        prefix = secrets.token_hex(4)
+        raw_key = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
+        try:
+            with transaction.atomic():
+                key = ApiKey.objects.create(
+                    team=team,
+                    name=name,
+                    role=role,
+                    prefix=prefix,
+                    hashed_key=api_key_hash(raw_key),
+                    created_by=by if isinstance(by, User) else None,
+                )
+        except IntegrityError:  # prefix collision: 1 in 4 billion, draw again
+            continue
+        return key, raw_key
+    raise RuntimeError("Could not draw a unique API key prefix.")
+
+
+def api_key_revoke(*, api_key: ApiKey, by: User) -> ApiKey:
+    """Revoke a key for good. Revoking twice is harmless."""
+    if not api_key_may_manage(actor=by, team=api_key.team):
+        raise ApiKeyError(f"You are not allowed to revoke API keys of {api_key.team}.")
+    now = timezone.now()
+    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_by=by if isinstance(by, User) else None
+    )
+    api_key.refresh_from_db(fields=["revoked_at", "revoked_by"])
+    return api_key
+
+
+def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
+    """The active key matching a raw key, or None. Records the use."""
+    parts = raw_key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_SCHEME or not parts[1] or not parts[2]:
+        return None
+    key = ApiKey.objects.active().filter(prefix=parts[1][:16]).select_related("team").first()
+    if key is None or not secrets.compare_digest(key.hashed_key, api_key_hash(raw_key)):
+        return None
+    api_key_touch(api_key=key)
+    return key
+
+
+def api_key_touch(*, api_key: ApiKey, now=None) -> None:
+    """Record that the key was used, at most once per LAST_USED_RESOLUTION.
+
+    The in-memory value (read with the key) skips the write almost always; the
+    conditional UPDATE keeps concurrent requests from each writing it.
+    """
+    now = now or timezone.now()
+    threshold = now - LAST_USED_RESOLUTION
+    if api_key.last_used_at is not None and api_key.last_used_at >= threshold:
+        return
+    ApiKey.objects.filter(pk=api_key.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=threshold)
+    ).update(last_used_at=now)
+    api_key.last_used_at = now

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+
+from accounts.api.filters import TeamIdFilter, visible_teams
+from chargepoints.models import ChargePoint, ChargePointState, Connectivity, Site
+
+
+def visible_sites(request):
+    if request is None:
+        return Site.objects.none()
+    return Site.objects.for_user(request.user)
+
+
+def visible_charge_points(request):
+    if request is None:
+        return ChargePoint.objects.none()
+    return ChargePoint.objects.for_user(request.user)
+
+
+class SiteFilter(django_filters.FilterSet):
+    team = django_filters.ModelChoiceFilter(queryset=visible_teams, help_text="Team id.")
+    country = django_filters.CharFilter(help_text="ISO 3166-1 alpha-2 code, e.g. DK.")
+    city = django_filters.CharFilter(lookup_expr="iexact")
+    created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
+
+    class Meta:
+        model = Site
+        fields = ["team", "country", "city", "created"]
+
+
+class ChargePointFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=ChargePointState.choices)
+    connectivity = django_filters.ChoiceFilter(choices=Connectivity.choices)
+    site = django_filters.ModelChoiceFilter(queryset=visible_sites, help_text="Site id.")
+    owner = django_filters.ModelChoiceFilter(queryset=visible_teams, help_text="Owner team id.")
+    operator = django_filters.ModelChoiceFilter(queryset=visible_teams, help_text="Operator team id.")
+    team = TeamIdFilter(
+        queryset=visible_teams, method="filter_team", help_text="Owned or operated by this team id."
+    )
+    vendor = django_filters.CharFilter(lookup_expr="iexact")
+    created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
+    state_since = django_filters.IsoDateTimeFromToRangeFilter()
+
+    class Meta:
+        model = ChargePoint
+        fields = ["state", "connectivity", "site", "owner", "operator", "team", "vendor"]
+
+    def filter_team(self, queryset, name, value):
+        return queryset.filter(Q(owner=value) | Q(operator=value))

@@ -1,0 +1,35 @@
+"""The integrators' API, mounted at /api/v1/."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from accounts.api.views import TeamViewSet
+from chargepoints.api.views import ChargePointViewSet, SiteViewSet
+from reporting.api.views import (
+    ReportMessageViewSet,
+    ReportSettingsView,
+    ReportTimelineViewSet,
+    ReportViewSet,
+)
+
+router = DefaultRouter()
+router.include_format_suffixes = False
+router.register("teams", TeamViewSet, basename="team")
+router.register("sites", SiteViewSet, basename="site")
+router.register("charge-points", ChargePointViewSet, basename="chargepoint")
+router.register("reports", ReportViewSet, basename="report")
+
+urlpatterns = [
+    path(
+        "reports/<int:report_id>/timeline/",
+        ReportTimelineViewSet.as_view({"get": "list"}),
+        name="report-timeline",
+    ),
+    path(
+        "reports/<int:report_id>/messages/",
+        ReportMessageViewSet.as_view({"get": "list", "post": "create"}),
+        name="report-messages",
+    ),
+    path("teams/<int:team_id>/report-settings/", ReportSettingsView.as_view(), name="team-report-settings"),
+    *router.urls,
+]

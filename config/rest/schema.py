@@ -1,0 +1,83 @@
+"""The schema generator: documents the error responses of every operation."""
+
+from __future__ import annotations
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiExample
+
+from .errors import ErrorSerializer, error_body
+
+ERROR_EXAMPLES = {
+    400: OpenApiExample(
+        "Invalid input",
+        value=error_body(
+            400, "invalid", "The input is not valid; see `fields`.",
+            fields={"reason": ["\"flat_tyre\" is not a valid choice."]},
+        ),
+        response_only=True,
+        status_codes=["400"],
+    ),
+    401: OpenApiExample(
+        "No or bad API key",
+        value=error_body(401, "not_authenticated", "Authentication credentials were not provided."),
+        response_only=True,
+        status_codes=["401"],
+    ),
+    403: OpenApiExample(
+        "Role too weak",
+        value=error_body(403, "permission_denied", "You are not allowed to resolve this report."),
+        response_only=True,
+        status_codes=["403"],
+    ),
+    404: OpenApiExample(
+        "Not found (or another team's)",
+        value=error_body(404, "not_found", "No Report matches the given query."),
+        response_only=True,
+        status_codes=["404"],
+    ),
+    409: OpenApiExample(
+        "Transition not allowed",
+        value=error_body(
+            409, "transition_not_allowed", "Cannot reopen a report that is open.",
+            state="open", action="reopen",
+        ),
+        response_only=True,
+        status_codes=["409"],
+    ),
+    429: OpenApiExample(
+        "Throttled",
+        value=error_body(429, "throttled", "Request was throttled. Expected available in 12 seconds."),
+        response_only=True,
+        status_codes=["429"],
+    ),
+}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Documents the error responses every operation can give, in the one
+    error shape, so clients (and schemathesis) know them."""
+
+    def _error_codes(self) -> list[int]:
+        codes = [401, 403, 429]
+        has_path_params = "{" in self.path
+        is_write = self.method in ("POST", "PUT", "PATCH", "DELETE")
+        if is_write or self._is_list_view():
+            codes.append(400)
+        if has_path_params or self._is_list_view():
+            codes.append(404)  # another team's object; a bad page or cursor
+        if is_write:
+            codes.append(409)
+        return sorted(codes)
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for code in self._error_codes():
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(ErrorSerializer, str(code))
+        return responses
+
+    def get_examples(self):
+        return [*super().get_examples(), *(ERROR_EXAMPLES[c] for c in self._error_codes())]
+

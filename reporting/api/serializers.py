@@ -1,0 +1,284 @@
+"""Report serializers. Reading serializers only read what the list query
+selected (no query per row); writing serializers validate the input and hand
+it to reporting.services, which own every rule."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from chargepoints.models import ChargePoint
+from reporting.catalogue import Party, Reason, Source
+from reporting.models import EventKind, Report, ReportContact, ReportEvent, ReportMessage, ReportSettings
+
+
+class _Ref(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ChargePointRefSerializer(_Ref):
+    ocpp_id = serializers.CharField()
+
+
+class PersonRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="actor_label")
+    email = serializers.EmailField()
+
+
+class ReporterSerializer(serializers.Serializer):
+    name = serializers.CharField(source="reporter_name")
+    email = serializers.CharField(source="reporter_email")
+    phone = serializers.CharField(source="reporter_phone")
+
+
+REPORT_EXAMPLE = {
+    "id": 4711,
+    "charge_point": {"id": 301, "name": "Harbour 1", "ocpp_id": "DK-AAR-0001"},
+    "site": {"id": 12, "name": "Harbour car park"},
+    "owner": {"id": 7, "name": "Nordic Charge ApS"},
+    "operator": {"id": 7, "name": "Nordic Charge ApS"},
+    "source": "user",
+    "reason": "not_working",
+    "reason_label": "Not working",
+    "description": "The screen stays black and the cable is locked.",
+    "reporter": {"name": "Mette Hansen", "email": "mette@example.com", "phone": "+4520202020"},
+    "state": "assigned",
+    "assigned_party": "operator",
+    "assigned_to": {"id": 55, "name": "Lars Jensen", "email": "lars@nordic-charge.example"},
+    "resolution_note": "",
+    "occurrences": 1,
+    "last_seen_at": "2026-02-01T08:00:00Z",
+    "created_at": "2026-02-01T08:00:00Z",
+    "updated_at": "2026-02-01T09:12:00Z",
+    "resolved_at": None,
+}
+
+
+@extend_schema_serializer(examples=[OpenApiExample("A report", value=REPORT_EXAMPLE, response_only=True)])
+class ReportSerializer(serializers.ModelSerializer):
+    charge_point = ChargePointRefSerializer(read_only=True)
+    site = _Ref(source="charge_point.site", read_only=True)
+    owner = _Ref(source="charge_point.owner", read_only=True)
+    operator = _Ref(source="charge_point.operator", read_only=True)
+    reason_label = serializers.CharField(source="get_reason_display", read_only=True)
+    reporter = ReporterSerializer(source="*", read_only=True)
+    assigned_to = PersonRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Report
+        fields = [
+            "id", "charge_point", "site", "owner", "operator", "source", "reason", "reason_label",
+            "description", "reporter", "state", "assigned_party", "assigned_to", "resolution_note",
+            "occurrences", "last_seen_at", "created_at", "updated_at", "resolved_at",
+        ]
+        read_only_fields = fields
+
+
+class MessageInputSerializer(serializers.Serializer):
+    sender = serializers.ChoiceField(choices=ReportMessage.Sender.choices)
+    author_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    body = serializers.CharField(max_length=10_000)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedChargePointField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        request = self.context.get("request")
+        actor = getattr(request, "user", None)
+        if actor is None:
+            return ChargePoint.objects.none()
+        return ChargePoint.objects.for_user(actor).select_related("site")
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A driver's report (driver app)",
+            value={
+                "charge_point": 301,
+                "source": "user",
+                "reason": "not_working",
+                "description": "The screen stays black and the cable is locked.",
+                "reporter_name": "Mette Hansen",
+                "reporter_email": "mette@example.com",
+                "reporter_phone": "+4520202020",
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "A support report with its conversation",
+            value={
+                "charge_point": 301,
+                "source": "support",
+                "reason": "conversation",
+                "description": "Driver could not start a charge with the app.",
+                "reporter_name": "Mette Hansen",
+                "messages": [
+                    {"sender": "driver", "author_name": "Mette Hansen", "body": "The app says 'unavailable'."},
+                    {"sender": "support", "author_name": "Ida (support)", "body": "We restarted it remotely."},
+                ],
+            },
+            request_only=True,
+        ),
+    ]
+)
+class ReportCreateSerializer(serializers.Serializer):
+    charge_point = ScopedChargePointField(help_text="Id of a charge point your team owns or operates.")
+    source = serializers.ChoiceField(
+        choices=[(Source.USER, Source.USER.label), (Source.SUPPORT, Source.SUPPORT.label)],
+        help_text="`user` for a driver's report, `support` for a support conversation. "
+        "System reports come from the health checks only.",
+    )
+    reason = serializers.ChoiceField(
+        choices=Reason.choices,
+        help_text="User reports: not_working, not_in_location, inaccessible, broken, charge_interrupted, "
+        "parking_blocked, other, tax_refund (Denmark only). Support reports: conversation.",
+    )
+    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+    reporter_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reporter_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    reporter_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    messages = MessageInputSerializer(
+        many=True, required=False, default=list, max_length=200,
+        help_text="Support reports only: the conversation so far, oldest first.",
+    )
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Give it to the owner, to a named person",
+            value={"party": "owner", "person": 55, "note": "Hardware fault; owner's installer."},
+            request_only=True,
+        )
+    ]
+)
+class AssignSerializer(serializers.Serializer):
+    party = serializers.ChoiceField(choices=Party.choices)
+    person = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1,
+        help_text="Optional user id: a member of that party who can act on reports.",
+    )
+    note = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+
+
+@extend_schema_serializer(
+    examples=[OpenApiExample("With a note", value={"note": "Replaced the RFID reader."}, request_only=True)]
+)
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A comment", value={"body": "Technician booked for Thursday."}, request_only=True
+        )
+    ]
+)
+class CommentSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=10_000)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A timeline row",
+            value={
+                "id": 9001,
+                "kind": "assigned",
+                "actor_label": "API key 'CSMS production'",
+                "from_state": "open",
+                "to_state": "assigned",
+                "from_party": "operator",
+                "to_party": "owner",
+                "to_person": {"id": 55, "name": "Lars Jensen", "email": "lars@nordic-charge.example"},
+                "note": "Hardware fault; owner's installer.",
+                "created_at": "2026-02-01T09:12:00Z",
+            },
+            response_only=True,
+        )
+    ]
+)
+class ReportEventSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=EventKind.choices, read_only=True)
+    to_person = PersonRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ReportEvent
+        fields = [
+            "id", "kind", "actor_label", "from_state", "to_state", "from_party", "to_party",
+            "to_person", "note", "created_at",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A driver's message",
+            value={
+                "id": 77,
+                "sender": "driver",
+                "author_name": "Mette Hansen",
+                "body": "It works again, thank you!",
+                "sent_at": "2026-02-01T09:30:00Z",
+            },
+            response_only=True,
+        ),
+        OpenApiExample(
+            "Add a support message",
+            value={"sender": "support", "author_name": "Ida (support)", "body": "Glad to hear it."},
+            request_only=True,
+        ),
+    ]
+)
+class ReportMessageSerializer(serializers.ModelSerializer):
+    sender = serializers.ChoiceField(choices=ReportMessage.Sender.choices)
+    author_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    body = serializers.CharField(max_length=10_000)
+
+    class Meta:
+        model = ReportMessage
+        fields = ["id", "sender", "author_name", "body", "sent_at"]
+        read_only_fields = ["id", "sent_at"]
+
+
+class ReportContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReportContact
+        fields = ["name", "email", "phone", "is_active"]
+        extra_kwargs = {"is_active": {"help_text": "Notify this contact."}}
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Report settings",
+            value={
+                "team": 7,
+                "email_updates": True,
+                "contacts": [
+                    {"name": "Lars Jensen", "email": "lars@nordic-charge.example", "phone": "+4520303030",
+                     "is_active": True}
+                ],
+            },
+        )
+    ]
+)
+class ReportSettingsSerializer(serializers.ModelSerializer):
+    team = serializers.IntegerField(source="team_id", read_only=True)
+    contacts = ReportContactSerializer(many=True, max_length=50)
+
+    class Meta:
+        model = ReportSettings
+        fields = ["team", "email_updates", "contacts"]
+
+    def validate_contacts(self, contacts):
+        emails = [c["email"].lower() for c in contacts]
+        if len(emails) != len(set(emails)):
+            raise serializers.ValidationError("Each contact needs a different e-mail address.")
+        return contacts
