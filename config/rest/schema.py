@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import build_examples_list
 from drf_spectacular.utils import OpenApiExample
 
 from .errors import ErrorSerializer, error_body
@@ -74,10 +75,10 @@ class AutoSchema(SpectacularAutoSchema):
         if direction != "response":
             return responses
         for code in self._error_codes():
-            if str(code) not in responses:
-                responses[str(code)] = self._get_response_for_code(ErrorSerializer, str(code))
+            key = str(code)
+            if key not in responses:
+                responses[key] = self._get_response_for_code(ErrorSerializer, key)
+                content = responses[key].get("content", {}).get("application/json")
+                if content is not None:
+                    content["examples"] = build_examples_list([ERROR_EXAMPLES[code]])
         return responses
-
-    def get_examples(self):
-        return [*super().get_examples(), *(ERROR_EXAMPLES[c] for c in self._error_codes())]
-

@@ -1,0 +1,63 @@
+import pytest
+
+from reporting.models import ReportContact, ReportSettings
+from tests.factories import ReportContactFactory, ReportSettingsFactory
+
+pytestmark = pytest.mark.django_db
+
+CONTACTS = [{"name": "Lars", "email": "lars@example.com", "phone": "+4520303030", "is_active": True}]
+
+
+def url(team):
+    return f"/api/v1/teams/{team.pk}/report-settings/"
+
+
+def test_defaults_when_never_saved(world):
+    assert world.client.get(url(world.ours)).json() == {"team": world.ours.pk, "email_updates": True, "contacts": []}
+    assert not ReportSettings.objects.exists()
+
+
+def test_read_saved_settings(world):
+    contact = ReportContactFactory(settings=ReportSettingsFactory(team=world.ours, email_updates=False))
+    body = world.viewer.get(url(world.ours)).json()
+    assert body["email_updates"] is False
+    assert [c["email"] for c in body["contacts"]] == [contact.email]
+
+
+def test_replace_settings_keeps_matching_contacts(world):
+    kept = ReportContactFactory(settings=ReportSettingsFactory(team=world.ours), email="lars@example.com")
+    ReportContactFactory(settings=kept.settings, email="gone@example.com")
+    response = world.client.put(url(world.ours), {"email_updates": False, "contacts": CONTACTS}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["contacts"] == CONTACTS
+    assert list(ReportContact.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert ReportSettings.objects.get(team=world.ours).email_updates is False
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"contacts": [{"name": "X", "email": "nope"}]}, "contacts"),
+        ({"contacts": CONTACTS * 2}, "contacts"),
+        ({"email_updates": "perhaps", "contacts": []}, "email_updates"),
+        ({}, "contacts"),
+    ],
+)
+def test_bad_settings_are_400(world, data, field):
+    response = world.client.put(url(world.ours), data, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+
+
+def test_viewer_key_cannot_change_settings(world):
+    response = world.viewer.put(url(world.ours), {"contacts": CONTACTS}, format="json")
+    assert response.status_code == 403
+
+
+def test_another_teams_settings_are_404(world):
+    assert world.client.get(url(world.theirs)).status_code == 404
+    assert world.client.put(url(world.theirs), {"contacts": CONTACTS}, format="json").status_code == 404
+
+
+def test_settings_without_key_are_401(anon, world):
+    assert anon.get(url(world.ours)).status_code == 401
