@@ -17,6 +17,7 @@ from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
 from accounts.models import User
 from accounts.permissions import Actor, Capability, can_on_charge_point
 from chargepoints.models import ChargePoint
+from notifications.services import notifications_for_report_event
 
 from .catalogue import REASON_COUNTRIES, REASONS_BY_SOURCE, Party, Reason, Source, first_party
 from .errors import InvalidReport, NotPermitted, ReportChanged, TransitionNotAllowed
@@ -32,17 +33,6 @@ from .models import (
 
 SYSTEM_LABEL = "System"
 
-# Hooks run on commit after a report is created or changes state, e.g. to
-# queue notifications. Each receives (report_id, event_id).
-_on_report_event: list[Callable[[int, int], None]] = []
-
-
-def on_report_event(hook: Callable[[int, int], None]) -> Callable[[int, int], None]:
-    """Register a function to run after commit for every new timeline row."""
-    _on_report_event.append(hook)
-    return hook
-
-
 def actor_label(actor: Actor | None) -> str:
     if actor is None:
         return SYSTEM_LABEL
@@ -57,8 +47,9 @@ def _event(report: Report, *, kind: str, by: Actor | None, **fields) -> ReportEv
         actor_label=actor_label(by),
         **fields,
     )
-    for hook in _on_report_event:
-        transaction.on_commit(lambda hook=hook: hook(report.pk, event.pk))
+    # The e-mails this change causes are written in this same transaction
+    # (an outbox) and queued for sending on commit.
+    notifications_for_report_event(event=event)
     return event
 
 

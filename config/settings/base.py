@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "accounts",
     "chargepoints",
     "reporting",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +192,20 @@ SPECTACULAR_SETTINGS = {
 # --- E-mail -------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reports@localhost")
+# Provider settings for django-anymail, one environment variable each:
+# ANYMAIL_<NAME> becomes ANYMAIL["<NAME>"], e.g. with
+# EMAIL_BACKEND=anymail.backends.postmark.EmailBackend set
+# ANYMAIL_POSTMARK_SERVER_TOKEN. ANYMAIL_WEBHOOK_SECRET ("user:password") is
+# the basic auth the provider's tracking webhook must send to
+# /anymail/<provider>/tracking/; without it those webhooks answer 403.
+ANYMAIL = {
+    key.removeprefix("ANYMAIL_"): value
+    for key, value in os.environ.items()
+    if key.startswith("ANYMAIL_") and value
+}
+# Seconds before a provider's API call times out; the notification outbox's
+# lease (notifications.services.LEASE) must stay far longer than this.
+ANYMAIL["REQUESTS_TIMEOUT"] = float(ANYMAIL.get("REQUESTS_TIMEOUT", 30))
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = "Notifications"
+
+    def ready(self) -> None:
+        # anymail reports delivery, bounces and complaints through a signal;
+        # the receiver only hands the event to the service.
+        from anymail.signals import tracking
+
+        from .receivers import on_tracking_event
+
+        tracking.connect(on_tracking_event, dispatch_uid="notifications.on_tracking_event")

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team
+from accounts.permissions import visible_team_ids
+from reporting.models import Report, ReportContact, ReportEvent
+
+
+class NotificationKind(models.TextChoices):
+    """What the e-mail is about: the timeline event that caused it."""
+
+    CREATED = "created", _("Report created")
+    ASSIGNED = "assigned", _("Report assigned")
+    RESOLVED = "resolved", _("Report resolved")
+
+
+class NotificationStatus(models.TextChoices):
+    """Where the row is in the outbox.
+
+    pending -> sending -> sent, or back to pending (a retry, due at
+    ``next_attempt_at``), or failed (a permanent error or too many attempts).
+    """
+
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class DeliveryStatus(models.TextChoices):
+    """What the provider told us afterwards, through its tracking webhook."""
+
+    UNKNOWN = "", _("No news yet")
+    DELIVERED = "delivered", _("Delivered")
+    REJECTED = "rejected", _("Rejected by the provider")
+    BOUNCED = "bounced", _("Bounced")
+    COMPLAINED = "complained", _("Marked as spam")
+
+    @property
+    def rank(self) -> int:
+        """Later news only replaces earlier news of a lower rank: a complaint
+        arrives after a delivery, and a late 'delivered' must not hide a bounce."""
+        return {"": 0, "delivered": 1, "rejected": 2, "bounced": 2, "complained": 3}[self.value]
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_user(self, actor) -> NotificationQuerySet:
+        """Notifications to the contacts of the actor's teams."""
+        team_ids = visible_team_ids(actor)
+        return self if team_ids is None else self.filter(team_id__in=team_ids)
+
+    def due(self, *, now=None) -> NotificationQuerySet:
+        """Rows a sender may claim now: pending and due, or claimed by a
+        worker whose lease ran out (it crashed or lost its task)."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(status=NotificationStatus.PENDING, next_attempt_at__lte=now)
+            | Q(status=NotificationStatus.SENDING, claimed_until__lt=now)
+        )
+
+
+class Notification(models.Model):
+    """One e-mail to one contact about one timeline event: the outbox row.
+
+    Written in the same transaction as the report change that caused it, so
+    a report never exists without its notifications and a rolled-back change
+    sends nothing. The subject and bodies are rendered when the row is
+    written, in the team's language: the row is exactly what gets sent, on
+    the first try or the tenth.
+    """
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="notifications")
+    event = models.ForeignKey(ReportEvent, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        help_text=_("The team whose report settings named the recipient."),
+    )
+    contact = models.ForeignKey(
+        ReportContact, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
+    )
+    recipient_name = models.CharField(max_length=200)
+    recipient_email = models.EmailField()
+    language = models.CharField(max_length=5)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField()
+
+    status = models.CharField(
+        max_length=20, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    esp_name = models.CharField(_("provider"), max_length=50, blank=True)
+    message_id = models.CharField(_("provider message id"), max_length=255, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    delivery_status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.UNKNOWN, blank=True
+    )
+    delivery_detail = models.TextField(blank=True)
+    delivery_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One e-mail per address per event, however the contacts overlap.
+            models.UniqueConstraint(
+                fields=["event", "recipient_email"], name="notification_one_per_event_and_address"
+            ),
+        ]
+        indexes = [
+            # The sweep's two range scans touch only the rows still in flight.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="notification_pending_due_idx",
+            ),
+            models.Index(
+                fields=["claimed_until"],
+                condition=Q(status="sending"),
+                name="notification_lease_idx",
+            ),
+            models.Index(fields=["message_id"], name="notification_message_id_idx"),
+            models.Index(fields=["status", "-created_at"], name="notification_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.report_id} to {self.recipient_email}"
+
+    @property
+    def recipient(self) -> str:
+        return f"{self.recipient_name} <{self.recipient_email}>" if self.recipient_name else self.recipient_email

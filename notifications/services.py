@@ -1,0 +1,498 @@
+"""Writes on the outbox: which e-mails a report event causes, sending them
+exactly once, retrying, and recording what the provider says afterwards.
+
+How a notification travels:
+
+1. ``notifications_for_report_event`` runs inside the transaction that
+   changes the report (``reporting.services._event`` calls it) and writes one
+   ``Notification`` row per recipient. If the change rolls back, so do they.
+2. On commit, the ids go to the ``notifications_send`` Celery task. If the
+   broker is unreachable the rows simply wait: nothing is lost.
+3. ``notification_send`` claims a row with a conditional UPDATE
+   (pending -> sending, with a fresh claim token and a lease), sends it, and
+   marks it sent with the provider's message id. A second worker holding the
+   same id finds the row already claimed and leaves it alone.
+4. Every minute ``notifications_send_due`` (Celery beat) sends what is due:
+   rows whose task was lost, retries whose backoff is over, and rows whose
+   worker died mid-send (lease expired).
+5. The provider's tracking webhook reports delivered / bounced / complained
+   through ``notification_record_tracking``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from anymail.exceptions import (
+    AnymailInvalidAddress,
+    AnymailRecipientsRefused,
+    AnymailUnsupportedFeature,
+)
+from anymail.signals import AnymailTrackingEvent, EventType
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+
+from accounts.models import Team
+from reporting.catalogue import Party
+from reporting.models import EventKind, ReportContact, ReportEvent, ReportSettings, ReportState
+
+from .models import DeliveryStatus, Notification, NotificationKind, NotificationStatus
+
+logger = logging.getLogger(__name__)
+
+# A claimed row belongs to its worker for this long. It must be far longer
+# than one send can take (anymail's HTTP timeout is 30 s by default, see
+# ANYMAIL["REQUESTS_TIMEOUT"]), so only a dead worker ever loses its lease.
+LEASE = timedelta(minutes=10)
+# Retries: 1, 2, 4, ... minutes, at most an hour apart; after MAX_ATTEMPTS
+# (about ten hours of a provider being down) the row is failed and shows up
+# in support's outbox with a retry action.
+FIRST_BACKOFF = timedelta(minutes=1)
+MAX_BACKOFF = timedelta(hours=1)
+MAX_ATTEMPTS = 15
+# The sweep stops early so that two sweeps a minute apart rarely overlap
+# (they may; the claim makes that harmless).
+SWEEP_TIME_BUDGET_SECONDS = 45
+SWEEP_BATCH = 200
+
+TIMELINE_LABEL = "E-mail"
+
+# Errors that no retry can fix: the address itself is refused or malformed.
+PERMANENT_ERRORS = (AnymailRecipientsRefused, AnymailInvalidAddress, AnymailUnsupportedFeature)
+
+
+# --- 1. Writing the outbox rows ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Audience:
+    team: Team
+    contacts: list[ReportContact]
+
+
+def notification_audience(*, event: ReportEvent) -> list[_Audience]:
+    """Who hears about a timeline event. The rule:
+
+    - **created**: the active contacts of the charge point's *operator* team,
+      always (that is what the contacts are for). The operator handles every
+      new report or hands it on, whichever party the report was routed to.
+    - **assigned** to a party: the contacts of that party's team, if the team
+      has e-mail updates on: the operator team for ``operator``, the owner
+      team for ``owner``. Assigning to support e-mails no team; support works
+      from its own queue.
+    - **resolved**: the operator team's contacts, and the owner team's too
+      when the report was with the owner, each if the team has e-mail updates on.
+
+    Other events (comments, messages, re-opening, recurrences) send nothing.
+    Contacts switched off (``is_active``) never get anything. A team listed
+    twice (the owner operates its own charge points) is e-mailed once.
+    """
+    report = event.report
+    cp = report.charge_point
+    if event.kind == EventKind.CREATED:
+        teams, needs_updates = [cp.operator], False
+    elif event.kind == EventKind.ASSIGNED:
+        needs_updates = True
+        teams = {Party.OPERATOR: [cp.operator], Party.OWNER: [cp.owner]}.get(event.to_party, [])
+    elif event.kind == EventKind.RESOLVED:
+        needs_updates = True
+        teams = [cp.operator] + ([cp.owner] if report.assigned_party == Party.OWNER else [])
+    else:
+        return []
+
+    unique_teams = list({team.pk: team for team in teams}.values())
+    settings_by_team = {
+        s.team_id: s
+        for s in ReportSettings.objects.filter(team__in=unique_teams).prefetch_related("contacts")
+    }
+    audience = []
+    for team in unique_teams:
+        team_settings = settings_by_team.get(team.pk)
+        if team_settings is None or (needs_updates and not team_settings.email_updates):
+            continue
+        contacts = [c for c in team_settings.contacts.all() if c.is_active]
+        if contacts:
+            audience.append(_Audience(team=team, contacts=contacts))
+    return audience
+
+
+def report_admin_url(*, report_id: int, site: str = "operator") -> str:
+    """Absolute link to the report's change page on an admin site ("operator"
+    for team members, "admin" for support)."""
+    try:
+        path = reverse(f"{site}:reporting_report_change", args=[report_id])
+    except NoReverseMatch:
+        # The report admin is registered by the reporting app; should it be
+        # missing (a partial URLconf), the address is still the admin's scheme.
+        path = f"/{site}/reporting/report/{report_id}/change/"
+    return f"{settings.SITE_URL}{path}"
+
+
+def _render(*, kind: str, event: ReportEvent, team: Team) -> tuple[str, str, str]:
+    """Subject, text body and HTML body, in the team's language."""
+    report = event.report
+    cp = report.charge_point
+    with translation.override(team.language):
+        context = {
+            "kind": kind,
+            "language": team.language,
+            "report": report,
+            "report_id": report.pk,
+            "cp_name": cp.name,
+            "site_name": cp.site.name,
+            "owner_name": cp.owner.name,
+            "operator_name": cp.operator.name,
+            "team_name": team.name,
+            "charge_point": cp,
+            "site": cp.site,
+            "owner": cp.owner,
+            "operator": cp.operator,
+            "team": team,
+            "reason": report.get_reason_display(),
+            "source": report.get_source_display(),
+            "state": ReportState(event.to_state or report.state).label,
+            "party": Party(report.assigned_party).label,
+            "person": report.assigned_to.actor_label if report.assigned_to else "",
+            "note": event.note if kind != NotificationKind.CREATED else "",
+            "url": report_admin_url(report_id=report.pk),
+        }
+        subject = " ".join(render_to_string("notifications/email/subject.txt", context).split())
+        context["subject"] = subject
+        body_text = render_to_string("notifications/email/body.txt", context)
+        body_html = render_to_string("notifications/email/body.html", context)
+    return subject[:300], body_text.strip() + "\n", body_html
+
+
+def notifications_for_report_event(*, event: ReportEvent) -> list[Notification]:
+    """Write the outbox rows an event causes (see ``notification_audience``)
+    and queue them for sending when the surrounding transaction commits.
+
+    Must run inside the transaction that wrote the event.
+    """
+    if event.kind not in NotificationKind.values:
+        return []
+    rows = []
+    for audience in notification_audience(event=event):
+        # The e-mail is the same for every contact of a team: render it once.
+        subject, body_text, body_html = _render(kind=event.kind, event=event, team=audience.team)
+        for contact in audience.contacts:
+            rows.append(
+                Notification(
+                    report_id=event.report_id,
+                    event=event,
+                    kind=event.kind,
+                    team=audience.team,
+                    contact=contact,
+                    recipient_name=contact.name,
+                    recipient_email=contact.email.lower(),
+                    language=audience.team.language,
+                    subject=subject,
+                    body_text=body_text,
+                    body_html=body_html,
+                    next_attempt_at=event.created_at,
+                )
+            )
+    # A contact in both teams is e-mailed once per event.
+    unique = list({row.recipient_email: row for row in rows}.values())
+    if not unique:
+        return []
+    created = Notification.objects.bulk_create(unique)
+    ids = [row.pk for row in created]
+    transaction.on_commit(lambda: _enqueue(ids))
+    return created
+
+
+def _enqueue(ids: list[int]) -> None:
+    """Hand committed rows to a worker. A broker that is down must not fail
+    the request that changed the report: the rows are committed and the
+    periodic sweep sends them once the worker runs again."""
+    from .tasks import notifications_send
+
+    try:
+        notifications_send.delay(ids)
+    except Exception:
+        logger.warning("Could not queue notifications %s; the sweep will send them.", ids, exc_info=True)
+
+
+# --- 2. Sending ----------------------------------------------------------------
+
+
+def notification_claim(*, notification_id: int, now: datetime | None = None) -> uuid.UUID | None:
+    """Take a row for sending; ``None`` when it is not due or another worker
+    got there first. The UPDATE is the lock: its WHERE clause only matches
+    a row nobody holds, and the database lets exactly one UPDATE match it."""
+    now = now or timezone.now()
+    token = uuid.uuid4()
+    claimed = (
+        Notification.objects.due(now=now)
+        .filter(pk=notification_id)
+        .update(
+            status=NotificationStatus.SENDING,
+            claim_token=token,
+            claimed_until=now + LEASE,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    )
+    return token if claimed == 1 else None
+
+
+def _message(notification: Notification, connection) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=notification.subject,
+        body=notification.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.recipient],
+        connection=connection,
+    )
+    message.attach_alternative(notification.body_html, "text/html")
+    # anymail passes these to the provider and gets them back in tracking
+    # events: the id finds the row when a provider's message id is missing.
+    message.metadata = {"notification_id": str(notification.pk), "report_id": str(notification.report_id)}
+    message.tags = [f"report-{notification.kind}"]
+    return message
+
+
+def notification_send(*, notification_id: int, now: datetime | None = None) -> str | None:
+    """Send one row if it is due and nobody else holds it. Returns the row's
+    new status, or ``None`` when there was nothing to do.
+
+    Delivery guarantee, and why: a row is claimed before it is sent, so two
+    workers never send it at once, and a sent row is never claimed again.
+    What remains is the gap between the provider accepting the e-mail and
+    this process recording it: if the worker dies there, or the provider
+    times out after accepting, the row is sent again (after the lease, or
+    as a retry). We chose that at-least-once behaviour over at-most-once
+    deliberately: the alternative, treating an unknown outcome as sent,
+    silently loses the e-mail that tells a team about a broken charger,
+    while the duplicate only happens on a crash or timeout inside one HTTP
+    request. Everything we can control (concurrent workers, redelivered
+    tasks, the sweep racing the task) sends exactly once.
+    """
+    now = now or timezone.now()
+    token = notification_claim(notification_id=notification_id, now=now)
+    if token is None:
+        return None
+    notification = Notification.objects.get(pk=notification_id)
+    connection = get_connection()
+    message = _message(notification, connection)
+    try:
+        message.send()
+    except PERMANENT_ERRORS as error:
+        return _give_up(notification, token=token, error=error)
+    except Exception as error:  # provider errors, timeouts, refused connections
+        return _retry_later(notification, token=token, error=error, now=now)
+    status = getattr(message, "anymail_status", None)
+    message_id = status.message_id if status is not None else None
+    esp_name = getattr(connection, "esp_name", "") or type(connection).__module__.rsplit(".", 1)[-1]
+    return _mark_sent(notification, token=token, message_id=message_id, esp_name=esp_name)
+
+
+def _timeline(notification: Notification, note: str) -> ReportEvent:
+    return ReportEvent.objects.create(
+        report_id=notification.report_id,
+        kind=EventKind.NOTIFIED,
+        actor_label=TIMELINE_LABEL,
+        note=note,
+    )
+
+
+def _about(notification: Notification) -> str:
+    return {
+        NotificationKind.CREATED: "the new report",
+        NotificationKind.ASSIGNED: "the assignment",
+        NotificationKind.RESOLVED: "the resolution",
+    }[notification.kind]
+
+
+@transaction.atomic
+def _mark_sent(notification: Notification, *, token: uuid.UUID, message_id, esp_name: str) -> str:
+    now = timezone.now()
+    updated = Notification.objects.filter(
+        pk=notification.pk, status=NotificationStatus.SENDING, claim_token=token
+    ).update(
+        status=NotificationStatus.SENT,
+        message_id="" if message_id is None else str(message_id),
+        esp_name=esp_name,
+        sent_at=now,
+        claim_token=None,
+        claimed_until=None,
+        last_error="",
+        updated_at=now,
+    )
+    if updated != 1:
+        # Only possible when this send outlived its lease (see LEASE).
+        logger.error("Notification %s was sent after its lease expired.", notification.pk)
+        return NotificationStatus.SENT
+    _timeline(
+        notification,
+        f"E-mailed {notification.recipient} ({notification.team.name}) about {_about(notification)}.",
+    )
+    return NotificationStatus.SENT
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the n-th failed attempt: 1, 2, 4, ... minutes, capped."""
+    return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+
+
+def _describe(error: Exception) -> str:
+    text = str(error).strip() or type(error).__name__
+    return f"{type(error).__name__}: {text}"[:2000]
+
+
+@transaction.atomic
+def _retry_later(notification: Notification, *, token: uuid.UUID, error: Exception, now: datetime) -> str:
+    row = Notification.objects.select_for_update().get(pk=notification.pk)
+    if row.status != NotificationStatus.SENDING or row.claim_token != token:
+        return row.status
+    if row.attempts >= MAX_ATTEMPTS:
+        return _give_up(row, token=token, error=error)
+    logger.warning("Notification %s attempt %s failed: %s", row.pk, row.attempts, error)
+    row.status = NotificationStatus.PENDING
+    row.next_attempt_at = now + backoff(row.attempts)
+    row.claim_token = None
+    row.claimed_until = None
+    row.last_error = _describe(error)
+    row.save(
+        update_fields=["status", "next_attempt_at", "claim_token", "claimed_until", "last_error", "updated_at"]
+    )
+    return row.status
+
+
+@transaction.atomic
+def _give_up(notification: Notification, *, token: uuid.UUID, error: Exception) -> str:
+    now = timezone.now()
+    updated = Notification.objects.filter(
+        pk=notification.pk, status=NotificationStatus.SENDING, claim_token=token
+    ).update(
+        status=NotificationStatus.FAILED,
+        claim_token=None,
+        claimed_until=None,
+        last_error=_describe(error),
+        updated_at=now,
+    )
+    if updated == 1:
+        logger.error("Notification %s failed for good: %s", notification.pk, error)
+        _timeline(
+            notification,
+            f"Could not e-mail {notification.recipient} about {_about(notification)}: {_describe(error)}",
+        )
+    return NotificationStatus.FAILED
+
+
+def notifications_send_many(*, notification_ids: list[int]) -> dict[str, int]:
+    """Send each row (the on-commit task); returns how many ended in each status."""
+    counts: dict[str, int] = {}
+    for notification_id in notification_ids:
+        status = notification_send(notification_id=notification_id) or "skipped"
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def notifications_send_due(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> dict[str, int]:
+    """The periodic sweep: send every row that is due (lost tasks, retries
+    whose backoff is over, expired leases), oldest first, within a time budget.
+    Safe to run while another sweep or task runs: each row is claimed first."""
+    started = time.monotonic()
+    now = now or timezone.now()
+    ids = list(
+        Notification.objects.due(now=now).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:batch]
+    )
+    counts: dict[str, int] = {}
+    for notification_id in ids:
+        if time.monotonic() - started > SWEEP_TIME_BUDGET_SECONDS:
+            break
+        status = notification_send(notification_id=notification_id, now=now) or "skipped"
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+@transaction.atomic
+def notification_retry(*, notification: Notification) -> bool:
+    """Support's retry of a failed row: it becomes pending and due now.
+    Returns False when the row was not failed (it may have been retried
+    already from another tab)."""
+    now = timezone.now()
+    updated = Notification.objects.filter(pk=notification.pk, status=NotificationStatus.FAILED).update(
+        status=NotificationStatus.PENDING, attempts=0, next_attempt_at=now, updated_at=now
+    )
+    if updated:
+        ids = [notification.pk]
+        transaction.on_commit(lambda: _enqueue(ids))
+    return bool(updated)
+
+
+# --- 3. What the provider tells us afterwards --------------------------------
+
+DELIVERY_BY_EVENT_TYPE = {
+    EventType.DELIVERED: DeliveryStatus.DELIVERED,
+    EventType.BOUNCED: DeliveryStatus.BOUNCED,
+    EventType.REJECTED: DeliveryStatus.REJECTED,
+    EventType.FAILED: DeliveryStatus.REJECTED,
+    EventType.COMPLAINED: DeliveryStatus.COMPLAINED,
+}
+
+
+def _find_tracked(*, event: AnymailTrackingEvent) -> Notification | None:
+    candidates = Notification.objects.exclude(message_id="")
+    if event.message_id:
+        rows = candidates.filter(message_id=str(event.message_id))
+        if event.recipient:
+            rows = rows.filter(recipient_email=event.recipient.lower())
+        found = rows.order_by("-sent_at").first()
+        if found is not None:
+            return found
+    notification_id = (event.metadata or {}).get("notification_id")
+    if notification_id and str(notification_id).isdigit():
+        rows = Notification.objects.filter(pk=int(notification_id))
+        if event.recipient:
+            rows = rows.filter(recipient_email=event.recipient.lower())
+        return rows.first()
+    return None
+
+
+@transaction.atomic
+def notification_record_tracking(*, event: AnymailTrackingEvent, esp_name: str = "") -> Notification | None:
+    """Record delivered / bounced / rejected / complained on the row the event
+    is about, and say so on the report's timeline. Other event types (opens,
+    clicks, queued) and events about e-mails we did not send are ignored.
+    News never replaces more important news (see ``DeliveryStatus.rank``),
+    so a late 'delivered' cannot hide a bounce."""
+    delivery = DELIVERY_BY_EVENT_TYPE.get(event.event_type)
+    if delivery is None:
+        return None
+    notification = _find_tracked(event=event)
+    if notification is None:
+        logger.info("Tracking event %s for unknown message %s ignored.", event.event_type, event.message_id)
+        return None
+    weaker = [d.value for d in DeliveryStatus if d.rank < delivery.rank]
+    detail = " ".join(filter(None, [event.reject_reason, event.description, event.mta_response]))[:2000]
+    at = event.timestamp or timezone.now()
+    updated = Notification.objects.filter(pk=notification.pk, delivery_status__in=weaker).update(
+        delivery_status=delivery, delivery_detail=detail, delivery_at=at, updated_at=timezone.now()
+    )
+    if not updated:
+        return notification
+    notification.refresh_from_db()
+    note = {
+        DeliveryStatus.DELIVERED: "was delivered",
+        DeliveryStatus.BOUNCED: "bounced",
+        DeliveryStatus.REJECTED: "was rejected by the provider",
+        DeliveryStatus.COMPLAINED: "was marked as spam by the recipient",
+    }[delivery]
+    _timeline(
+        notification,
+        f"The e-mail to {notification.recipient} about {_about(notification)} {note}"
+        + (f": {detail}" if detail and delivery != DeliveryStatus.DELIVERED else "."),
+    )
+    return notification

@@ -1,0 +1,18 @@
+"""Celery tasks: thin wrappers that take ids and call one service."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="notifications.send")
+def notifications_send(notification_ids: list[int]) -> dict[str, int]:
+    """Send the rows a committed report change wrote (queued on commit)."""
+    return services.notifications_send_many(notification_ids=notification_ids)
+
+
+@shared_task(name="notifications.send_due")
+def notifications_send_due() -> dict[str, int]:
+    """Every minute (django-celery-beat): rows whose task was lost, retries
+    whose backoff is over, and rows whose worker died mid-send."""
+    return services.notifications_send_due()
