@@ -476,7 +476,8 @@ def notification_record_tracking(*, event: AnymailTrackingEvent, esp_name: str =
         logger.info("Tracking event %s for unknown message %s ignored.", event.event_type, event.message_id)
         return None
     weaker = [d.value for d in DeliveryStatus if d.rank < delivery.rank]
-    detail = " ".join(filter(None, [event.reject_reason, event.description, event.mta_response]))[:2000]
+    detail = " — ".join(filter(None, [event.description, event.mta_response])) or (event.reject_reason or "")
+    detail = detail[:2000]
     at = event.timestamp or timezone.now()
     updated = Notification.objects.filter(pk=notification.pk, delivery_status__in=weaker).update(
         delivery_status=delivery, delivery_detail=detail, delivery_at=at, updated_at=timezone.now()

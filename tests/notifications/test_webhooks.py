@@ -1,0 +1,160 @@
+"""notifications/webhooks/urls.py: the providers' tracking webhooks record
+delivered, bounced and complained on the row and the report's timeline."""
+
+import base64
+import json
+
+import pytest
+from django.core import mail
+
+from notifications.models import DeliveryStatus, Notification
+from reporting import services as reporting
+from reporting.catalogue import Reason, Source
+from reporting.models import EventKind, ReportEvent
+
+pytestmark = pytest.mark.django_db
+
+URL = "/anymail/postmark/tracking/"
+SECRET = "postmark:correct-webhook-secret"
+
+
+@pytest.fixture(autouse=True)
+def webhook_secret(settings):
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": SECRET}
+
+
+@pytest.fixture
+def sent(fleet, django_capture_on_commit_callbacks) -> Notification:
+    """The e-mail to Ida about a new report, sent."""
+    fleet.operator_contacts[1].delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        report = reporting.report_create(charge_point=fleet.charge_point, source=Source.USER, reason=Reason.BROKEN)
+    assert len(mail.outbox) == 1
+    notification = Notification.objects.get(report=report)
+    # A provider's id looks like this; the test backend numbers its outbox.
+    Notification.objects.filter(pk=notification.pk).update(message_id="883953f4-6105-42a2-a16a-77a8eac79483")
+    notification.refresh_from_db()
+    return notification
+
+
+def post(client, payload: dict, secret: str | None = SECRET):
+    headers = {}
+    if secret is not None:
+        headers["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(secret.encode()).decode()
+    return client.post(URL, data=json.dumps(payload), content_type="application/json", **headers)
+
+
+def delivery(notification, **extra):
+    return {
+        "RecordType": "Delivery",
+        "MessageID": notification.message_id,
+        "Recipient": notification.recipient_email,
+        "DeliveredAt": "2026-11-23T10:15:00Z",
+        "Details": "smtp;250 2.0.0 OK",
+        "Metadata": {},
+        **extra,
+    }
+
+
+def bounce(notification, kind="HardBounce"):
+    return {
+        "RecordType": "SpamComplaint" if kind == "SpamComplaint" else "Bounce",
+        "ID": 4323372036854775807,
+        "Type": kind,
+        "MessageID": notification.message_id,
+        "Email": notification.recipient_email.upper(),
+        "BouncedAt": "2026-11-23T10:16:00Z",
+        "Description": "The server was unable to deliver your message (ex: unknown user, mailbox not found).",
+        "Details": "smtp;550 5.1.1 The email account that you tried to reach does not exist.",
+        "Metadata": {},
+    }
+
+
+def notified_notes(notification) -> list[str]:
+    return list(
+        ReportEvent.objects.filter(report_id=notification.report_id, kind=EventKind.NOTIFIED)
+        .order_by("id")
+        .values_list("note", flat=True)
+    )
+
+
+def test_delivery_is_recorded_on_the_row_and_the_timeline(client, sent):
+    response = post(client, delivery(sent))
+
+    assert response.status_code == 200
+    sent.refresh_from_db()
+    assert sent.delivery_status == DeliveryStatus.DELIVERED
+    assert sent.delivery_at.isoformat() == "2026-11-23T10:15:00+00:00"
+    assert notified_notes(sent)[-1] == (
+        "The e-mail to Ida Operatør <ida@operator.example> about the new report was delivered."
+    )
+
+
+def test_a_bounce_is_recorded_with_the_providers_reason(client, sent):
+    assert post(client, bounce(sent)).status_code == 200
+
+    sent.refresh_from_db()
+    assert sent.delivery_status == DeliveryStatus.BOUNCED
+    assert "550 5.1.1" in sent.delivery_detail
+    assert notified_notes(sent)[-1].startswith(
+        "The e-mail to Ida Operatør <ida@operator.example> about the new report bounced: The server was unable to deliver your message"
+    )
+
+
+def test_a_spam_complaint_is_recorded(client, sent):
+    assert post(client, bounce(sent, kind="SpamComplaint")).status_code == 200
+
+    sent.refresh_from_db()
+    assert sent.delivery_status == DeliveryStatus.COMPLAINED
+    assert "marked as spam" in notified_notes(sent)[-1]
+
+
+def test_a_late_delivery_does_not_hide_a_bounce_and_repeats_are_recorded_once(client, sent):
+    post(client, bounce(sent))
+    post(client, bounce(sent))
+    post(client, delivery(sent))
+
+    sent.refresh_from_db()
+    assert sent.delivery_status == DeliveryStatus.BOUNCED
+    assert len(notified_notes(sent)) == 2  # "E-mailed ..." and one bounce
+
+
+def test_the_row_is_found_by_anymails_metadata_when_the_message_id_is_unknown(client, sent):
+    payload = delivery(sent, MessageID="not-ours", Metadata={"notification_id": str(sent.pk)})
+
+    assert post(client, payload).status_code == 200
+
+    sent.refresh_from_db()
+    assert sent.delivery_status == DeliveryStatus.DELIVERED
+
+
+def test_events_about_other_messages_and_opens_change_nothing(client, sent):
+    assert post(client, delivery(sent, MessageID="someone-elses")).status_code == 200
+    assert post(client, {**delivery(sent), "RecordType": "Open", "ReceivedAt": "2026-11-23T10:17:00Z"}).status_code == 200
+
+    sent.refresh_from_db()
+    assert sent.delivery_status == DeliveryStatus.UNKNOWN
+    assert len(notified_notes(sent)) == 1
+
+
+@pytest.mark.parametrize("secret", ["postmark:wrong-secret", None], ids=["wrong-secret", "no-credentials"])
+def test_a_wrong_secret_is_rejected_and_changes_nothing(client, sent, secret):
+    before = sent.updated_at
+
+    response = post(client, bounce(sent), secret=secret)
+
+    assert response.status_code == 400
+    sent.refresh_from_db()
+    assert sent.delivery_status == DeliveryStatus.UNKNOWN
+    assert sent.updated_at == before
+    assert len(notified_notes(sent)) == 1
+
+
+def test_without_a_configured_secret_the_webhook_is_closed(client, sent, settings):
+    settings.ANYMAIL = {key: value for key, value in settings.ANYMAIL.items() if key != "WEBHOOK_SECRET"}
+
+    response = post(client, bounce(sent), secret="anything:at-all")
+
+    assert response.status_code == 403
+    sent.refresh_from_db()
+    assert sent.delivery_status == DeliveryStatus.UNKNOWN
