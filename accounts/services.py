@@ -44,13 +44,12 @@ def api_key_may_manage(*, actor, team: Team) -> bool:
     return actor is not None and can_on_team(actor, Capability.EDIT_ASSETS, team_id=team.pk)
 
 
-def api_key_create(*, team: Team, name: str, role: str, by: User) -> tuple[ApiKey, str]:
-    """Create a key and return it with the raw key, which is never stored:
-    show it to the person once."""
+def api_key_validate(*, team: Team, name: str, role: str, by: User) -> None:
+    """Raise ApiKeyError unless ``by`` may create such a key. The admin forms
+    call it to show the error on the field; api_key_create calls it again."""
     if not api_key_may_manage(actor=by, team=team):
-        raise ApiKeyError(f"You are not allowed to create API keys for {team}.")
-    name = (name or "").strip()
-    if not name:
+        raise ApiKeyError(f"You are not allowed to create API keys for {team}.", field="team")
+    if not (name or "").strip():
         raise ApiKeyError("Give the key a name that says what uses it.", field="name")
     if role not in Role.values:
         raise ApiKeyError(f"Unknown role '{role}'.", field="role")
@@ -62,6 +61,13 @@ def api_key_create(*, team: Team, name: str, role: str, by: User) -> tuple[ApiKe
                 f"You cannot create a key with the role {Role(role).label}: it is above your own.",
                 field="role",
             )
+
+
+def api_key_create(*, team: Team, name: str, role: str, by: User) -> tuple[ApiKey, str]:
+    """Create a key and return it with the raw key, which is never stored:
+    show it to the person once."""
+    api_key_validate(team=team, name=name, role=role, by=by)
+    name = name.strip()
     for _attempt in range(5):
         prefix = secrets.token_hex(4)
         raw_key = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
