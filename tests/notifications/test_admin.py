@@ -1,0 +1,115 @@
+"""notifications/admin.py: support's outbox with a confirmed retry, and each
+team's own notifications in /operator/ and on the report's page."""
+
+import pytest
+from django.core import mail
+from django.test import RequestFactory
+
+from accounts.models import Role
+from config.admin_sites import support_site
+from notifications.admin import NotificationInline
+from notifications.models import Notification, NotificationStatus
+from reporting import services as reporting
+from reporting.catalogue import Party, Reason, Source
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/notifications/notification/"
+
+
+@pytest.fixture
+def report(fleet, django_capture_on_commit_callbacks):
+    """A report e-mailed to the operator's contacts, then assigned to the owner."""
+    with django_capture_on_commit_callbacks(execute=True):
+        report = reporting.report_create(charge_point=fleet.charge_point, source=Source.USER, reason=Reason.BROKEN)
+        reporting.report_assign(report=report, party=Party.OWNER, by=None)
+    assert Notification.objects.filter(report=report).count() == 4
+    return report
+
+
+def fail(notification):
+    Notification.objects.filter(pk=notification.pk).update(
+        status=NotificationStatus.FAILED, attempts=15, last_error="AnymailAPIError: 503"
+    )
+
+
+def test_support_sees_the_outbox_filtered_by_status(client, support_user, report):
+    failed = Notification.objects.filter(report=report).first()
+    fail(failed)
+    client.force_login(support_user)
+
+    everything = client.get(CHANGELIST)
+    only_failed = client.get(CHANGELIST, {"status__exact": "failed"})
+    detail = client.get(f"{CHANGELIST}{failed.pk}/change/")
+
+    assert everything.status_code == 200
+    assert everything.context["cl"].result_count == 4
+    assert [n.pk for n in only_failed.context["cl"].result_list] == [failed.pk]
+    assert detail.status_code == 200
+    assert "AnymailAPIError: 503" in detail.content.decode()
+
+
+def test_operators_cannot_open_the_support_outbox(client, fleet, member_factory, report):
+    client.force_login(member_factory(fleet.operator, Role.OWNER))
+
+    response = client.get(CHANGELIST)
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_retrying_a_failed_email_asks_first_then_sends_it_once(
+    client, support_user, report, django_capture_on_commit_callbacks
+):
+    failed, sent = Notification.objects.filter(report=report).order_by("id")[:2]
+    fail(failed)
+    mail.outbox.clear()
+    client.force_login(support_user)
+    selection = {"action": "retry_failed", "_selected_action": [failed.pk, sent.pk]}
+
+    confirmation = client.post(CHANGELIST, selection)
+
+    assert confirmation.status_code == 200
+    assert "Yes, retry them" in confirmation.content.decode()
+    failed.refresh_from_db()
+    assert failed.status == NotificationStatus.FAILED
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(CHANGELIST, {**selection, "confirm": "yes"}, follow=True)
+
+    assert "1 e-mail(s) queued to be sent again. 1 selected e-mail(s) had not failed" in done.content.decode()
+    failed.refresh_from_db()
+    assert failed.status == NotificationStatus.SENT
+    assert [m.to for m in mail.outbox] == [[failed.recipient]]
+
+
+def test_operators_see_only_their_own_teams_notifications(client, fleet, member_factory, report):
+    client.force_login(member_factory(fleet.owner, Role.VIEWER))
+
+    response = client.get("/operator/notifications/notification/")
+
+    assert response.status_code == 200
+    rows = response.context["cl"].result_list
+    assert {n.team_id for n in rows} == {fleet.owner.pk}
+    assert len(rows) == 2
+    other = Notification.objects.filter(team=fleet.operator).first()
+    assert client.get(f"/operator/notifications/notification/{other.pk}/change/").status_code in (302, 403, 404)
+
+
+def test_the_report_inline_shows_a_member_their_teams_emails_and_support_all(
+    fleet, member_factory, support_user, report
+):
+    inline = NotificationInline(Notification, support_site)
+    request = RequestFactory().get("/")
+
+    request.user = member_factory(fleet.operator, Role.INSTALLER)
+    member_rows = inline.get_queryset(request).filter(report=report)
+    request.user = support_user
+    support_rows = inline.get_queryset(request).filter(report=report)
+
+    assert {n.team_id for n in member_rows} == {fleet.operator.pk}
+    assert member_rows.count() == 2
+    assert support_rows.count() == 4
+    assert inline.has_view_permission(request) is True
+    assert inline.has_add_permission(request) is False
+    assert inline.has_change_permission(request) is False
