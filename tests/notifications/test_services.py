@@ -86,6 +86,9 @@ def test_english_team_gets_english(fleet, django_capture_on_commit_callbacks):
 
     message = mail.outbox[0]
     assert message.subject == f"New report #{report.pk}: Tax refund issue at {fleet.charge_point.name}"
+    assert message.body.startswith(
+        "A new report was filed about a charge point operated by Operatør ApS.\n\nCharge point: "
+    )
     assert "Reason: Tax refund issue" in message.body
     assert "State: Open" in message.body
     assert "Assigned to: Operator" in message.body
