@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from accounts.api.filters import TeamIdFilter, visible_teams
 from chargepoints.models import ChargePoint, ChargePointState, Connectivity, Site
+from config.rest.filters import DateTimeRangeFilter
 
 
 def visible_sites(request):
@@ -23,7 +24,7 @@ class SiteFilter(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(queryset=visible_teams, help_text="Team id.")
     country = django_filters.CharFilter(help_text="ISO 3166-1 alpha-2 code, e.g. DK.")
     city = django_filters.CharFilter(lookup_expr="iexact")
-    created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
+    created = DateTimeRangeFilter(field_name="created_at")
 
     class Meta:
         model = Site
@@ -40,8 +41,8 @@ class ChargePointFilter(django_filters.FilterSet):
         queryset=visible_teams, method="filter_team", help_text="Owned or operated by this team id."
     )
     vendor = django_filters.CharFilter(lookup_expr="iexact")
-    created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
-    state_since = django_filters.IsoDateTimeFromToRangeFilter()
+    created = DateTimeRangeFilter(field_name="created_at")
+    state_since = DateTimeRangeFilter()
 
     class Meta:
         model = ChargePoint

@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from accounts.api.filters import TeamIdFilter, visible_teams
 from chargepoints.api.filters import visible_charge_points, visible_sites
+from config.rest.filters import DateTimeRangeFilter
 from reporting.catalogue import Party, Reason, Source
 from reporting.models import EventKind, Report, ReportEvent, ReportMessage, ReportState
 
@@ -24,8 +25,8 @@ class ReportFilter(django_filters.FilterSet):
         field_name="charge_point__site", queryset=visible_sites, help_text="Site id."
     )
     charge_point = django_filters.ModelChoiceFilter(queryset=visible_charge_points, help_text="Charge point id.")
-    created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
-    updated = django_filters.IsoDateTimeFromToRangeFilter(field_name="updated_at")
+    created = DateTimeRangeFilter(field_name="created_at")
+    updated = DateTimeRangeFilter(field_name="updated_at")
 
     class Meta:
         model = Report
@@ -37,7 +38,7 @@ class ReportFilter(django_filters.FilterSet):
 
 class ReportEventFilter(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=EventKind.choices)
-    created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
+    created = DateTimeRangeFilter(field_name="created_at")
 
     class Meta:
         model = ReportEvent
@@ -46,7 +47,7 @@ class ReportEventFilter(django_filters.FilterSet):
 
 class ReportMessageFilter(django_filters.FilterSet):
     sender = django_filters.ChoiceFilter(choices=ReportMessage.Sender.choices)
-    sent = django_filters.IsoDateTimeFromToRangeFilter(field_name="sent_at")
+    sent = DateTimeRangeFilter(field_name="sent_at")
 
     class Meta:
         model = ReportMessage

@@ -353,3 +353,11 @@ def test_empty_comment_is_400(world):
     response = world.client.post(f"/api/v1/reports/{report.pk}/comments/", {"body": "   "}, format="json")
     assert response.status_code == 400
     assert "body" in response.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    "value", ["0090-04-27T20:35:18+18:36", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"]
+)
+def test_odd_but_parseable_datetimes_never_fail(world, value):
+    response = world.client.get("/api/v1/reports/", {"created_after": value})
+    assert response.status_code in (200, 400)
