@@ -282,10 +282,14 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
     token = notification_claim(notification_id=notification_id, now=now)
     if token is None:
         return None
-    notification = Notification.objects.get(pk=notification_id)
-    connection = get_connection()
-    message = _message(notification, connection)
+    notification = Notification.objects.select_related("team").filter(pk=notification_id).first()
+    if notification is None:  # its report was deleted meanwhile
+        return None
     try:
+        # A misconfigured backend fails here; like a provider error, it is
+        # retried with backoff and shows in the outbox's last error.
+        connection = get_connection()
+        message = _message(notification, connection)
         message.send()
     except PERMANENT_ERRORS as error:
         return _give_up(notification, token=token, error=error)

@@ -401,3 +401,16 @@ def test_the_link_falls_back_to_the_operator_sites_address(settings):
     settings.ROOT_URLCONF = "notifications.webhooks.urls"  # a URLconf without the admin
 
     assert services.report_admin_url(report_id=7) == "https://reports.example.com/operator/reporting/report/7/change/"
+
+
+def test_a_misconfigured_email_backend_is_retried_not_stuck(fleet, django_capture_on_commit_callbacks, settings):
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"  # no POSTMARK_SERVER_TOKEN set
+
+    report = file_report(fleet, django_capture_on_commit_callbacks)
+
+    rows = Notification.objects.filter(report=report)
+    assert {row.status for row in rows} == {NotificationStatus.PENDING}
+    assert all("POSTMARK_SERVER_TOKEN" in row.last_error for row in rows)
+
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    assert services.notifications_send_due(now=later(2)) == {NotificationStatus.SENT: 2}
