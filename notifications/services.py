@@ -50,8 +50,9 @@ from .models import DeliveryStatus, Notification, NotificationKind, Notification
 logger = logging.getLogger(__name__)
 
 # A claimed row belongs to its worker for this long. It must be far longer
-# than one send can take (anymail's HTTP timeout is 30 s by default, see
-# ANYMAIL["REQUESTS_TIMEOUT"]), so only a dead worker ever loses its lease.
+# than one send can take (30 s by default: ANYMAIL["REQUESTS_TIMEOUT"] for
+# the providers' APIs, EMAIL_TIMEOUT for SMTP), so only a dead worker ever
+# loses its lease.
 LEASE = timedelta(minutes=10)
 # Retries: 1, 2, 4, ... minutes, at most an hour apart; after MAX_ATTEMPTS
 # (about ten hours of a provider being down) the row is failed and shows up

@@ -206,6 +206,8 @@ ANYMAIL = {
 # Seconds before a provider's API call times out; the notification outbox's
 # lease (notifications.services.LEASE) must stay far longer than this.
 ANYMAIL["REQUESTS_TIMEOUT"] = float(ANYMAIL.get("REQUESTS_TIMEOUT", 30))
+# The same bound for Django's own SMTP backend, which would otherwise wait forever.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "30"))
 
 LOGGING = {
     "version": 1,
