@@ -1,10 +1,11 @@
 """The integrators' API, mounted at /api/v1/."""
 
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import TeamViewSet
 from chargepoints.api.views import ChargePointViewSet, SiteViewSet
+from config.rest.errors import api_not_found
 from reporting.api.views import (
     ReportMessageViewSet,
     ReportSettingsView,
@@ -32,4 +33,6 @@ urlpatterns = [
     ),
     path("teams/<int:team_id>/report-settings/", ReportSettingsView.as_view(), name="team-report-settings"),
     *router.urls,
+    # Last: anything else under /api/v1/ is a JSON 404, not Django's HTML page.
+    re_path(r"^.*$", api_not_found),
 ]

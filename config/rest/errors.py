@@ -80,3 +80,11 @@ def exception_handler(exc, context):
     return response
 
 
+
+
+def api_not_found(request, *args, **kwargs):
+    """404 for any unknown address under /api/, in the API's error format
+    rather than Django's HTML page."""
+    from django.http import JsonResponse
+
+    return JsonResponse(error_body(404, "not_found", "There is no such API endpoint."), status=404)

@@ -66,3 +66,9 @@ def test_a_key_acts_under_its_own_name_on_the_timeline(world):
     )
     timeline = world.client.get(f"/api/v1/reports/{response.json()['id']}/timeline/").json()
     assert timeline["results"][0]["actor_label"] == "API key 'CSMS production'"
+
+
+def test_an_unknown_api_address_is_a_json_404(anon):
+    response = anon.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
