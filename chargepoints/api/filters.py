@@ -32,7 +32,7 @@ class SiteFilter(django_filters.FilterSet):
 
 
 class ChargePointFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=ChargePointState.choices)
+    state = django_filters.MultipleChoiceFilter(distinct=False, choices=ChargePointState.choices)
     connectivity = django_filters.ChoiceFilter(choices=Connectivity.choices)
     site = django_filters.ModelChoiceFilter(queryset=visible_sites, help_text="Site id.")
     owner = django_filters.ModelChoiceFilter(queryset=visible_teams, help_text="Owner team id.")

@@ -11,10 +11,11 @@ from reporting.models import EventKind, Report, ReportEvent, ReportMessage, Repo
 
 
 class ReportFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=ReportState.choices, help_text="Repeat for several.")
-    source = django_filters.MultipleChoiceFilter(choices=Source.choices)
-    reason = django_filters.MultipleChoiceFilter(choices=Reason.choices)
+    state = django_filters.MultipleChoiceFilter(distinct=False, choices=ReportState.choices, help_text="Repeat for several.")
+    source = django_filters.MultipleChoiceFilter(distinct=False, choices=Source.choices)
+    reason = django_filters.MultipleChoiceFilter(distinct=False, choices=Reason.choices)
     party = django_filters.MultipleChoiceFilter(
+        distinct=False,
         field_name="assigned_party", choices=Party.choices, help_text="The party it is assigned to."
     )
     team = TeamIdFilter(
@@ -37,7 +38,7 @@ class ReportFilter(django_filters.FilterSet):
 
 
 class ReportEventFilter(django_filters.FilterSet):
-    kind = django_filters.MultipleChoiceFilter(choices=EventKind.choices)
+    kind = django_filters.MultipleChoiceFilter(distinct=False, choices=EventKind.choices)
     created = DateTimeRangeFilter(field_name="created_at")
 
     class Meta:

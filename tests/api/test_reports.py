@@ -361,3 +361,15 @@ def test_empty_comment_is_400(world):
 def test_odd_but_parseable_datetimes_never_fail(world, value):
     response = world.client.get("/api/v1/reports/", {"created_after": value})
     assert response.status_code in (200, 400)
+
+
+def test_filtered_list_query_has_no_distinct(world):
+    """DISTINCT over joined rows defeats the (reason, created_at) index: 0.6 s
+    instead of 30 ms on a million reports. Nothing here can duplicate rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ReportFactory(charge_point=world.cp)
+    with CaptureQueriesContext(connection) as ctx:
+        world.client.get(f"/api/v1/reports/?state=open&reason=broken&source=user&party=owner&team={world.ours.pk}")
+    assert not [q for q in ctx.captured_queries if "DISTINCT" in q["sql"]]
