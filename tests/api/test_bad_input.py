@@ -1,0 +1,54 @@
+"""Hostile input never gives a 500, on SQLite or PostgreSQL."""
+
+import pytest
+
+from tests.factories import ReportFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/reports/?search=%00",
+        "/api/v1/reports/?charge_point=99999999999999999999999",
+        "/api/v1/reports/?page_size=-1",
+        "/api/v1/reports/?ordering=password",
+        "/api/v1/reports/99999999999999999999999/",
+        "/api/v1/reports/abc/",
+        "/api/v1/charge-points/?search=%00&vendor=%00",
+        "/api/v1/sites/?page=99999999999999999999",
+        "/api/v1/reports/1/timeline/?created_after=%00",
+    ],
+)
+def test_hostile_queries_are_4xx(world, url):
+    ReportFactory(charge_point=world.cp)
+    response = world.client.get(url)
+    assert response.status_code < 500
+    if response.status_code >= 400:
+        assert response.json()["status"] == response.status_code
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"charge_point": 10**30, "source": "user", "reason": "broken"},
+        {"charge_point": "1; DROP TABLE", "source": "user", "reason": "broken"},
+        {"charge_point": 1, "source": "user", "reason": "broken", "description": "a\x00b"},
+        {"charge_point": 1, "source": ["user"], "reason": {"x": 1}},
+        [1, 2, 3],
+        "just a string",
+    ],
+)
+def test_hostile_bodies_are_400(world, body):
+    response = world.client.post("/api/v1/reports/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] in {"invalid", "parse_error"}
+
+
+def test_a_huge_person_id_is_400(world):
+    report = ReportFactory(charge_point=world.cp)
+    response = world.client.post(
+        f"/api/v1/reports/{report.pk}/assign/", {"party": "owner", "person": 10**30}, format="json"
+    )
+    assert response.status_code == 400
