@@ -108,6 +108,9 @@ class ChargePoint(models.Model):
         max_length=20, choices=ChargePointState.choices, default=ChargePointState.UNKNOWN
     )
     state_since = models.DateTimeField(default=timezone.now)
+    # When the latest applied state event happened. state_since only moves when
+    # the state changes, so a late event is recognised against this instead.
+    state_reported_at = models.DateTimeField(null=True, blank=True, editable=False)
     error_code = models.CharField(max_length=50, blank=True)
     vendor_error_code = models.CharField(max_length=100, blank=True)
     last_heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -126,6 +129,18 @@ class ChargePoint(models.Model):
             models.Index(fields=["owner"], name="cp_owner_idx"),
             models.Index(fields=["operator"], name="cp_operator_idx"),
             models.Index(fields=["state", "state_since"], name="cp_state_since_idx"),
+            # The signal checks start from charge points whose latest reading is
+            # weak: a range scan over the few below a threshold, not the fleet.
+            models.Index(
+                fields=["wifi_signal_dbm"],
+                name="cp_wifi_signal_idx",
+                condition=Q(wifi_signal_dbm__isnull=False),
+            ),
+            models.Index(
+                fields=["cellular_signal_dbm"],
+                name="cp_cell_signal_idx",
+                condition=Q(cellular_signal_dbm__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -134,3 +149,125 @@ class ChargePoint(models.Model):
     @property
     def country(self) -> str:
         return self.site.country
+
+
+# --- Telemetry ------------------------------------------------------------------
+#
+# What the platform learns about a charge point over time. Every row carries
+# the sender's ``event_id`` (unique per type), so a batch sent twice stores
+# nothing the second time. ``occurred_at`` is the charger's time; the rows are
+# history, the live state lives on ChargePoint.
+
+
+class SignalKind(models.TextChoices):
+    WIFI = "wifi", _("Wi-Fi")
+    CELLULAR = "cellular", _("Cellular")
+
+
+class ChargeOutcome(models.TextChoices):
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+
+
+class TelemetryEvent(models.Model):
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="+")
+    event_id = models.CharField(max_length=100, unique=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class StateChange(TelemetryEvent):
+    """The charger reported a new status (OCPP StatusNotification), or the
+    CSMS saw its connection go."""
+
+    state = models.CharField(max_length=20, choices=ChargePointState.choices)
+    ocpp_status = models.CharField("OCPP status", max_length=30, blank=True)
+    error_code = models.CharField(max_length=50, blank=True)
+    vendor_error_code = models.CharField(max_length=100, blank=True)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["charge_point", "-occurred_at"], name="statechange_cp_idx"),
+            # "Did the charge point go to error during this charge?"
+            models.Index(
+                fields=["charge_point", "occurred_at"],
+                name="statechange_cp_error_idx",
+                condition=Q(state=ChargePointState.ERROR),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Heartbeat(TelemetryEvent):
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["charge_point", "-occurred_at"], name="heartbeat_cp_idx")]
+
+    def __str__(self) -> str:
+        return f"Heartbeat at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SignalReading(TelemetryEvent):
+    """Signal strength: Wi-Fi RSSI or cellular signal, in dBm (a vendor's
+    custom meter value in OCPP)."""
+
+    kind = models.CharField(max_length=10, choices=SignalKind.choices)
+    dbm = models.SmallIntegerField("signal (dBm)")
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            # The signal checks read one charge point's readings in a window.
+            models.Index(fields=["charge_point", "kind", "occurred_at"], name="signal_cp_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.dbm} dBm at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Charge(TelemetryEvent):
+    """One charging session. ``outcome`` is decided by
+    ``chargepoints.services.charge_failure_reason`` when it is recorded."""
+
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    energy_wh = models.PositiveIntegerField("energy (Wh)")
+    stop_reason = models.CharField(max_length=50, blank=True)
+    transaction_id = models.CharField(max_length=100, blank=True)
+    outcome = models.CharField(max_length=20, choices=ChargeOutcome.choices)
+    failure_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-ended_at", "-id"]
+        indexes = [
+            models.Index(fields=["charge_point", "-ended_at"], name="charge_cp_ended_idx"),
+            # The failed-charges check: failures in the last hour, a range scan
+            # over failed charges only.
+            models.Index(
+                fields=["ended_at", "charge_point"],
+                name="charge_failed_ended_idx",
+                condition=Q(outcome=ChargeOutcome.FAILED),
+            ),
+            models.Index(
+                fields=["charge_point", "ended_at"],
+                name="charge_failed_cp_idx",
+                condition=Q(outcome=ChargeOutcome.FAILED),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__gte=models.F("started_at")), name="charge_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Charge {self.started_at:%Y-%m-%d %H:%M} ({self.get_outcome_display()})"
