@@ -272,3 +272,15 @@ def report_settings_update(*, team, email_updates: bool, contacts: list[dict]) -
         contact.is_active = data.get("is_active", True)
         contact.save()
     return settings
+
+
+def report_settings_ensure(*, team_ids: list[int]) -> None:
+    """Give every one of these teams a settings row (the defaults) if it has
+    none; safe to run concurrently (a conflicting insert is skipped)."""
+    missing = set(team_ids) - set(
+        ReportSettings.objects.filter(team_id__in=team_ids).values_list("team_id", flat=True)
+    )
+    if missing:
+        ReportSettings.objects.bulk_create(
+            [ReportSettings(team_id=team_id) for team_id in sorted(missing)], ignore_conflicts=True
+        )

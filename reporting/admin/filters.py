@@ -1,0 +1,33 @@
+"""List filters for reports whose choices come from what the user may see."""
+
+from __future__ import annotations
+
+from accounts.models import Team
+from chargepoints.models import Site
+from config.admin_mixins import DateRangeFilter, ScopedRelatedFilter
+
+
+class TeamFilter(ScopedRelatedFilter):
+    """Reports about charge points the team owns or operates."""
+
+    title = "team"
+    parameter_name = "team"
+    related_model = Team
+    lookup = "charge_point__owner_id|charge_point__operator_id"
+
+
+class SiteFilter(ScopedRelatedFilter):
+    title = "site"
+    parameter_name = "site"
+    related_model = Site
+    lookup = "charge_point__site_id"
+
+    def lookups(self, request, model_admin):
+        team_id = request.GET.get("team", "")
+        sites = Site.objects.for_user(request.user).order_by("name")
+        if team_id.isdigit():  # a team is chosen: its sites only
+            sites = sites.filter(team_id=int(team_id))
+        return [(str(site.pk), site.name) for site in sites[: self.max_choices]]
+
+
+CreatedRangeFilter = DateRangeFilter.on("created_at", "created")

@@ -1,0 +1,130 @@
+"""Forms of the report admin: filing a report and the transition pages."""
+
+from __future__ import annotations
+
+from django import forms
+
+from accounts.permissions import Capability, can_on_charge_point, visible_team_ids
+from chargepoints.models import ChargePoint
+from reporting.catalogue import REASONS_BY_SOURCE, Party, Reason, Source
+from reporting.errors import InvalidReport
+from reporting.models import Report, ReportMessage
+from reporting.selectors import report_assignable_people
+from reporting.services import report_validate_reason
+
+
+class ReportCreateForm(forms.ModelForm):
+    """Filing a report by hand. The service routes it; this only checks the
+    fields first so a mistake comes back on the form, not as an error page."""
+
+    class Meta:
+        model = Report
+        fields = ["charge_point", "source", "reason", "description",
+                  "reporter_name", "reporter_email", "reporter_phone"]
+
+    actor = None
+    sources: list[str] = [Source.USER, Source.SUPPORT]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = [(s, Source(s).label) for s in self.sources]
+        if len(self.sources) == 1:
+            self.fields["source"].initial = self.sources[0]
+        allowed = set().union(*(REASONS_BY_SOURCE[s] for s in self.sources))
+        self.fields["reason"].choices = [("", "---------")] + [
+            (reason.value, reason.label) for reason in Reason if reason in allowed
+        ]
+        self.fields["reason"].help_text = (
+            "Driver reports use the driver reasons; a support conversation uses “Support conversation”."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        charge_point: ChargePoint | None = cleaned.get("charge_point")
+        source, reason = cleaned.get("source"), cleaned.get("reason")
+        if charge_point is not None and not can_on_charge_point(
+            self.actor, Capability.COMMENT, charge_point=charge_point
+        ):
+            self.add_error("charge_point", "You may not file reports about this charge point.")
+        if charge_point is not None and source and reason:
+            try:
+                report_validate_reason(source=source, reason=reason, charge_point=charge_point)
+            except InvalidReport as error:
+                field = error.field if error.field in self.fields else None
+                self.add_error(field, error.message)
+        return cleaned
+
+
+def person_choices(*, reports: list[Report], user, include_support: bool) -> list:
+    """Grouped choices "party:user id" of the people the reports may go to.
+
+    Operators are offered people of their own teams only: another team's
+    members are that team's data."""
+    teams = visible_team_ids(user)
+    groups = []
+    for party in Party:
+        if party == Party.SUPPORT and not include_support:
+            continue
+        people = {}
+        for report in reports:
+            queryset = report_assignable_people(report=report, party=party)
+            if party != Party.SUPPORT and teams is not None:
+                queryset = queryset.filter(memberships__team_id__in=teams)
+            for person in queryset.order_by("first_name", "last_name", "email").distinct():
+                people[person.pk] = person
+            if party == Party.SUPPORT:
+                break  # the same staff for every report
+        if people:
+            groups.append((party.label, [(f"{party.value}:{pk}", p.actor_label) for pk, p in people.items()]))
+    return [("", "— anyone of that party —"), *groups]
+
+
+class AssignForm(forms.Form):
+    party = forms.ChoiceField(choices=Party.choices, widget=forms.RadioSelect, label="Assign to")
+    person = forms.ChoiceField(required=False, label="Person (optional)")
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                           help_text="Why, or what the person should do; shown on the timeline.")
+
+    def __init__(self, *args, person_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = person_choices
+
+    def clean(self):
+        cleaned = super().clean()
+        party, person = cleaned.get("party"), cleaned.get("person")
+        cleaned["person_id"] = None
+        if party and person:
+            person_party, _, person_id = person.partition(":")
+            if person_party != party:
+                self.add_error(
+                    "person",
+                    f"That person is listed under the {Party(person_party).label.lower()}; "
+                    f"choose them with that party, or choose someone of the {Party(party).label.lower()}.",
+                )
+            else:
+                cleaned["person_id"] = int(person_id)
+        return cleaned
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Resolution note",
+        help_text="What was done or found; shown on the timeline and to the team.",
+    )
+
+
+class ReopenForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                           help_text="Why it is reopened (optional).")
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Comment", max_length=5000)
+
+
+class MessageForm(forms.Form):
+    sender = forms.ChoiceField(choices=ReportMessage.Sender.choices, initial=ReportMessage.Sender.SUPPORT)
+    author_name = forms.CharField(required=False, max_length=200,
+                                  help_text="Leave empty for your own name (or “Driver”).")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Message", max_length=5000)

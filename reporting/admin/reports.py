@@ -1,0 +1,345 @@
+"""Reports in both back-offices: the list, the report's page and its actions.
+
+Support (/admin/) sees every team's reports; a team member (/operator/) sees
+the reports about charge points their teams own or operate, and acts by role
+(see accounts.permissions). The page itself is read-only: reports change only
+through the assign/resolve/reopen pages, comments and conversation messages,
+each a call to ``reporting.services`` that also writes the timeline.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+
+from accounts.permissions import Capability, can_on_charge_point, is_support
+from chargepoints.models import ChargePoint, Site
+from config.admin_mixins import BigTableAdminMixin, ScopedAdminMixin
+from config.admin_sites import operator_site, support_site
+from notifications.admin import NotificationInline
+from reporting import services
+from reporting.catalogue import Party, Reason, Source
+from reporting.errors import ReportError
+from reporting.models import Report, ReportState
+
+from . import actions
+from .evidence import report_evidence
+from .filters import CreatedRangeFilter, SiteFilter, TeamFilter
+from .forms import CommentForm, MessageForm, ReportCreateForm
+
+REASON_LABELS = {value: str(label) for value, label in Reason.choices}
+SOURCE_LABELS = {value: str(label) for value, label in Source.choices}
+PARTY_LABELS = {value: str(label) for value, label in Party.choices}
+STATE_LABELS = {value: str(label) for value, label in ReportState.choices}
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("unresolved", "Unresolved (open or assigned)"), *ReportState.choices]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "unresolved":
+            return queryset.unresolved()
+        if value in ReportState.values:
+            return queryset.filter(state=value)
+        if value is not None:
+            return queryset.none()
+        return queryset
+
+
+class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    support_actions = {"view", "add"}
+    operator_capabilities = {"view": Capability.VIEW, "add": Capability.COMMENT}
+
+    list_display = ["id", "charge_point_col", "site_col", "owner_col", "operator_col", "source_col",
+                    "reason_col", "state_col", "assigned_col", "age", "occurrences"]
+    list_display_links = ["id", "charge_point_col"]
+    list_filter = [StateFilter, "source", "reason", "assigned_party", TeamFilter, SiteFilter, CreatedRangeFilter]
+    search_fields = ["description"]  # see get_search_results
+    search_help_text = "Charge point name, serial or OCPP id, site name, description, or #id."
+    list_select_related = ["charge_point__site", "charge_point__owner", "charge_point__operator", "assigned_to"]
+    list_per_page = 50
+    ordering = ["-created_at", "-id"]
+    actions = ["assign_reports", "resolve_reports", "reopen_reports"]
+    autocomplete_fields = ["charge_point"]
+    change_form_template = "admin/reporting/report/change_form.html"
+    inlines = [NotificationInline]
+
+    fieldsets = [
+        (None, {"fields": ["description"]}),
+        ("Reported by", {"fields": ["reporter_display", "reporter_name", "reporter_email", "reporter_phone"]}),
+        ("Resolution", {"fields": ["resolution_note", "resolved_at"]}),
+        ("Bookkeeping", {"fields": ["occurrences", "last_seen_at", "created_at", "updated_at"]}),
+    ]
+    readonly_fields = ["description", "reporter_display", "reporter_name", "reporter_email", "reporter_phone",
+                       "resolution_note", "resolved_at", "occurrences", "last_seen_at", "created_at",
+                       "updated_at"]
+
+    def teams_of(self, obj):
+        return {obj.charge_point.owner_id, obj.charge_point.operator_id}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    # --- columns: everything comes from list_select_related, no query per row ---
+
+    @admin.display(description="charge point", ordering="charge_point__name")
+    def charge_point_col(self, obj):
+        return f"{obj.charge_point.name} ({obj.charge_point.ocpp_id})"
+
+    @admin.display(description="site", ordering="charge_point__site__name")
+    def site_col(self, obj):
+        return obj.charge_point.site.name
+
+    @admin.display(description="owner")
+    def owner_col(self, obj):
+        return obj.charge_point.owner.name
+
+    @admin.display(description="operator")
+    def operator_col(self, obj):
+        return obj.charge_point.operator.name
+
+    @admin.display(description="source", ordering="source")
+    def source_col(self, obj):
+        return SOURCE_LABELS.get(obj.source, obj.source)
+
+    @admin.display(description="reason", ordering="reason")
+    def reason_col(self, obj):
+        return REASON_LABELS.get(obj.reason, obj.reason)
+
+    @admin.display(description="state", ordering="state")
+    def state_col(self, obj):
+        return format_html('<span class="report-state report-state-{}">{}</span>', obj.state,
+                           STATE_LABELS.get(obj.state, obj.state))
+
+    @admin.display(description="assigned to", ordering="assigned_party")
+    def assigned_col(self, obj):
+        party = PARTY_LABELS.get(obj.assigned_party, obj.assigned_party)
+        if obj.assigned_to_id:
+            return f"{party}: {obj.assigned_to.actor_label}"
+        return party
+
+    @admin.display(description="age", ordering="-created_at")
+    def age(self, obj):
+        return timesince(obj.created_at, timezone.now(), depth=1)
+
+    @admin.display(description="reported by")
+    def reporter_display(self, obj):
+        if obj.reported_by_id:
+            return obj.reported_by.actor_label
+        return obj.reporter_name or {"system": "The health checks"}.get(obj.source, "—")
+
+    # --- search: charge points and sites by subquery, so no join over every report ---
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        q = Q(description__icontains=term)
+        charge_points = ChargePoint.objects.filter(
+            Q(name__icontains=term) | Q(serial_number__icontains=term) | Q(ocpp_id__icontains=term)
+        ).values("pk")
+        q |= Q(charge_point_id__in=charge_points)
+        q |= Q(charge_point__site_id__in=Site.objects.filter(name__icontains=term).values("pk"))
+        number = term.removeprefix("#")
+        if number.isdigit() and len(number) < 19:
+            q |= Q(pk=int(number))
+        return queryset.filter(q), False
+
+    # --- filing a report: through the service ---
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            return super().get_form(request, obj, change=change, **kwargs)
+        user = request.user
+        sources = [Source.USER, Source.SUPPORT] if self.on_support_site() else [Source.USER]
+        kwargs["form"] = type("ReportCreateForm", (ReportCreateForm,), {"actor": user, "sources": sources})
+        kwargs["fields"] = ReportCreateForm.Meta.fields
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ReportCreateForm.Meta.fields})]
+        return self.fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            raise PermissionDenied  # the page is read-only; changes go through the actions
+        data = form.cleaned_data
+        report = services.report_create(
+            charge_point=data["charge_point"], source=data["source"], reason=data["reason"],
+            description=data.get("description", ""), by=request.user,
+            reporter_name=data.get("reporter_name", ""), reporter_email=data.get("reporter_email", ""),
+            reporter_phone=data.get("reporter_phone", ""),
+        )
+        obj.pk = obj.id = report.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the service wrote everything
+
+    # --- the list's actions ---
+
+    def _may(self, request, capability, obj=None):
+        if self.on_support_site():
+            return is_support(request.user)
+        if obj is not None:
+            return can_on_charge_point(request.user, capability, charge_point=obj.charge_point)
+        return bool(self.capable_team_ids(request, capability))
+
+    def has_assign_permission(self, request, obj=None):
+        return self._may(request, Capability.ASSIGN, obj)
+
+    def has_resolve_permission(self, request, obj=None):
+        return self._may(request, Capability.RESOLVE, obj)
+
+    def has_comment_permission(self, request, obj=None):
+        return self._may(request, Capability.COMMENT, obj)
+
+    @admin.action(description="Assign report…", permissions=["assign"])
+    def assign_reports(self, request, queryset):
+        return actions.bulk_action(self, request, queryset, "assign")
+
+    @admin.action(description="Resolve…", permissions=["resolve"])
+    def resolve_reports(self, request, queryset):
+        return actions.bulk_action(self, request, queryset, "resolve")
+
+    @admin.action(description="Reopen…", permissions=["resolve"])
+    def reopen_reports(self, request, queryset):
+        return actions.bulk_action(self, request, queryset, "reopen")
+
+    # --- the report page's buttons ---
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:report_id>/assign/", view(self.transition_view), {"name": "assign"},
+                 name="reporting_report_assign"),
+            path("<int:report_id>/resolve/", view(self.transition_view), {"name": "resolve"},
+                 name="reporting_report_resolve"),
+            path("<int:report_id>/reopen/", view(self.transition_view), {"name": "reopen"},
+                 name="reporting_report_reopen"),
+            path("<int:report_id>/comment/", view(self.comment_view), name="reporting_report_comment"),
+            path("<int:report_id>/message/", view(self.message_view), name="reporting_report_message"),
+            *super().get_urls(),
+        ]
+
+    def _report(self, request, report_id) -> Report:
+        return get_object_or_404(self.get_queryset(request), pk=report_id)
+
+    def _page_url(self, report) -> str:
+        return reverse(f"{self.admin_site.name}:reporting_report_change", args=[report.pk])
+
+    def transition_view(self, request, report_id, name):
+        report = self._report(request, report_id)
+        why = actions.refusal(report, name, request.user)
+        if why is not None:
+            self.message_user(request, why, messages.ERROR)
+            return redirect(self._page_url(report))
+        if request.method == "POST":
+            form = actions.make_form(name, request, [report], request.POST)
+            if form.is_valid():
+                done, failed = actions.apply(name, reports=[report], user=request.user, cleaned=form.cleaned_data)
+                actions.report_outcome(self, request, name, done, failed, form.cleaned_data)
+                return redirect(self._page_url(report))
+        else:
+            form = actions.make_form(name, request, [report])
+        return actions.render_page(self, request, name, reports=[report], form=form, bulk=False,
+                                   cancel_url=self._page_url(report))
+
+    def comment_view(self, request, report_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        report = self._report(request, report_id)
+        form = CommentForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, "Write a comment first.", messages.ERROR)
+        else:
+            try:
+                services.report_comment(report=report, by=request.user, body=form.cleaned_data["body"])
+            except ReportError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(request, "Comment added to the timeline.", messages.SUCCESS)
+        return redirect(self._page_url(report) + "#timeline")
+
+    def message_view(self, request, report_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        report = self._report(request, report_id)
+        if not self.on_support_site():
+            raise PermissionDenied  # the conversation is support's
+        form = MessageForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, "Write a message first.", messages.ERROR)
+        else:
+            try:
+                services.report_add_message(report=report, by=request.user, **form.cleaned_data)
+            except ReportError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(request, "Message added to the conversation.", messages.SUCCESS)
+        return redirect(self._page_url(report) + "#conversation")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        report = None
+        if str(object_id).isdigit():
+            report = self.get_queryset(request).filter(pk=int(object_id)).first()
+        extra = {}
+        if report is not None:
+            extra = self.page_context(request, report)
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def page_context(self, request, report: Report) -> dict:
+        site = self.admin_site.name
+        cp = report.charge_point
+        user = request.user
+        buttons = []
+        for name in ("assign", "resolve", "reopen"):
+            if actions.refusal(report, name, user) is None:
+                buttons.append({"label": actions.TRANSITIONS[name].title.replace(" report", "") + "…",
+                                "url": reverse(f"{site}:reporting_report_{name}", args=[report.pk])})
+        events = list(report.events.select_related("to_person").order_by("created_at", "id"))
+        return {
+            "report": report,
+            "cp": cp,
+            "cp_url": reverse(f"{site}:chargepoints_chargepoint_change", args=[cp.pk]),
+            "site_url": reverse(f"{site}:chargepoints_site_change", args=[cp.site_id]),
+            "reason_label": REASON_LABELS.get(report.reason),
+            "source_label": SOURCE_LABELS.get(report.source),
+            "state_label": STATE_LABELS.get(report.state),
+            "party_label": PARTY_LABELS.get(report.assigned_party),
+            "age": timesince(report.created_at, timezone.now(), depth=2),
+            "buttons": buttons,
+            "events": events,
+            "can_comment": can_on_charge_point(user, Capability.COMMENT, charge_point=cp),
+            "comment_url": reverse(f"{site}:reporting_report_comment", args=[report.pk]),
+            "comment_form": CommentForm(),
+            "is_conversation": report.source == Source.SUPPORT,
+            "conversation": list(report.messages.order_by("sent_at", "id")),
+            "can_message": self.on_support_site() and is_support(user),
+            "message_url": reverse(f"{site}:reporting_report_message", args=[report.pk]),
+            "message_form": MessageForm(),
+            "evidence": report_evidence(report=report),
+            "assignee": report.assigned_to.actor_label if report.assigned_to_id else "",
+        }
+
+
+support_site.register(Report, ReportAdmin)
+operator_site.register(Report, ReportAdmin)

@@ -1,0 +1,138 @@
+"""Reports → Settings: per team, who is notified of new reports and whether
+they get e-mail updates. A team's admins (and owners) edit their team's;
+viewers and installers see them read-only; support edits every team's.
+
+Every team has a row (made with the defaults when the list is opened), and
+saving goes through ``reporting.services.report_settings_update``.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from accounts.models import Team
+from accounts.permissions import Capability
+from config.admin_mixins import ScopedAdminMixin
+from config.admin_sites import operator_site, support_site
+from reporting import services
+from reporting.models import ReportContact, ReportSettings
+
+
+class ContactFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            email = (data.get("email") or "").lower()
+            if not email or data.get("DELETE"):
+                continue
+            if email in seen:
+                raise forms.ValidationError(f"{email} is listed twice; each contact needs its own e-mail address.")
+            seen.add(email)
+
+
+class ReportContactInline(admin.TabularInline):
+    model = ReportContact
+    formset = ContactFormSet
+    fields = ["name", "email", "phone", "is_active"]
+    extra = 1
+    verbose_name = "contact"
+    verbose_name_plural = "contacts notified of new reports"
+
+    # The page decides: whoever may change the settings may change the contacts.
+    def has_view_permission(self, request, obj=None):
+        return True
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and self.parent_admin.has_change_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return obj is not None and self.parent_admin.has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and self.parent_admin.has_change_permission(request, obj)
+
+
+class ReportSettingsAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    menu_label = "Settings"
+    support_actions = {"view", "change"}
+    operator_capabilities = {"view": Capability.VIEW, "change": Capability.EDIT_ASSETS}
+
+    list_display = ["team", "email_updates", "active_contacts", "updated_at"]
+    list_filter = ["email_updates"]
+    search_fields = ["team__name", "contacts__email", "contacts__name"]
+    list_select_related = ["team"]
+    ordering = ["team__name"]
+    fields = ["team", "email_updates"]
+    readonly_fields = ["team"]
+    inlines = [ReportContactInline]
+    change_form_template = "admin/reporting/reportsettings/change_form.html"
+
+    def get_inline_instances(self, request, obj=None):
+        instances = super().get_inline_instances(request, obj)
+        for inline in instances:
+            inline.parent_admin = self
+        return instances
+
+    def teams_of(self, obj):
+        return {obj.team_id}
+
+    def scope_queryset(self, request, queryset):
+        if self.on_support_site():
+            return super().scope_queryset(request, queryset)
+        if not self.has_module_permission(request):
+            return queryset.none()
+        return queryset.filter(team__in=Team.objects.for_user(request.user))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            _active_contacts=Count("contacts", filter=Q(contacts__is_active=True))
+        )
+
+    @admin.display(description="contacts notified", ordering="_active_contacts")
+    def active_contacts(self, obj):
+        return obj._active_contacts
+
+    def changelist_view(self, request, extra_context=None):
+        if self.has_module_permission(request):
+            teams = Team.objects.all() if self.on_support_site() else Team.objects.for_user(request.user)
+            services.report_settings_ensure(team_ids=list(teams.values_list("pk", flat=True)))
+            if not request.GET and not self.on_support_site():
+                mine = list(self.get_queryset(request).values_list("pk", flat=True)[:2])
+                if len(mine) == 1:  # one team: straight to its settings
+                    return redirect(reverse(f"{self.admin_site.name}:reporting_reportsettings_change",
+                                            args=[mine[0]]))
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        pass  # saved with the contacts in save_related, by the service
+
+    def save_related(self, request, form, formsets, change):
+        contacts = []
+        for formset in formsets:
+            for contact_form in formset.forms:
+                data = getattr(contact_form, "cleaned_data", None) or {}
+                if not data.get("email") or data.get("DELETE"):
+                    continue
+                contacts.append({key: data.get(key) for key in ("name", "email", "phone", "is_active")})
+                contacts[-1]["phone"] = contacts[-1]["phone"] or ""
+        services.report_settings_update(
+            team=form.instance.team, email_updates=form.cleaned_data["email_updates"], contacts=contacts
+        )
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        if "_save" in request.POST and not self.on_support_site():
+            # One team's settings: stay on the page that was just updated.
+            return redirect(request.path)
+        return response
+
+
+support_site.register(ReportSettings, ReportSettingsAdmin)
+operator_site.register(ReportSettings, ReportSettingsAdmin)
