@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -83,6 +84,9 @@ class Report(ConcurrentTransitionMixin, models.Model):
     # Repeat detections of a system report bump these instead of filing another.
     occurrences = models.PositiveIntegerField(default=1)
     last_seen_at = models.DateTimeField(default=timezone.now)
+    # Set when a system report's condition cleared but a person has it, so the
+    # timeline says so once; cleared again when the problem comes back.
+    condition_cleared_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -228,3 +232,67 @@ class ReportContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+class HealthCheckSettings(models.Model):
+    """One operator team's overrides of the health-check defaults
+    (settings.HEALTH_CHECKS). An empty field means "the default". The checks
+    read the settings of the team that operates the charge point."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="health_check_settings")
+    auto_resolve = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text=_("Resolve a system report when its condition clears. Empty: the default."),
+    )
+
+    disconnected_enabled = models.BooleanField(_("disconnected: check on"), null=True, blank=True)
+    disconnected_minutes = models.PositiveIntegerField(
+        _("disconnected: minutes"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    in_error_enabled = models.BooleanField(_("in error: check on"), null=True, blank=True)
+    in_error_minutes = models.PositiveIntegerField(
+        _("in error: minutes"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    failed_charges_enabled = models.BooleanField(_("failed charges: check on"), null=True, blank=True)
+    failed_charges_count = models.PositiveIntegerField(
+        _("failed charges: how many"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    failed_charges_window_minutes = models.PositiveIntegerField(
+        _("failed charges: within minutes"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    bad_wifi_enabled = models.BooleanField(_("bad Wi-Fi: check on"), null=True, blank=True)
+    bad_wifi_dbm = models.SmallIntegerField(
+        _("bad Wi-Fi: below dBm"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-150), MaxValueValidator(0)],
+    )
+    bad_wifi_window_minutes = models.PositiveIntegerField(
+        _("bad Wi-Fi: sustained for minutes"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    bad_wifi_min_readings = models.PositiveIntegerField(
+        _("bad Wi-Fi: at least readings"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    bad_cell_signal_enabled = models.BooleanField(_("bad cell signal: check on"), null=True, blank=True)
+    bad_cell_signal_dbm = models.SmallIntegerField(
+        _("bad cell signal: below dBm"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-150), MaxValueValidator(0)],
+    )
+    bad_cell_signal_window_minutes = models.PositiveIntegerField(
+        _("bad cell signal: sustained for minutes"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    bad_cell_signal_min_readings = models.PositiveIntegerField(
+        _("bad cell signal: at least readings"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("health-check settings")
+        verbose_name_plural = _("health-check settings")
+        ordering = ["team__name"]
+
+    def __str__(self) -> str:
+        return f"Health checks of {self.team}"

@@ -284,3 +284,11 @@ def report_settings_ensure(*, team_ids: list[int]) -> None:
         ReportSettings.objects.bulk_create(
             [ReportSettings(team_id=team_id) for team_id in sorted(missing)], ignore_conflicts=True
         )
+
+
+def report_system_event(*, report: Report, kind: str, note: str = "", **fields) -> ReportEvent:
+    """A timeline row the health checks write on a report they filed or
+    watch (created in bulk, detected again, condition cleared), with the
+    notifications it causes, exactly as a change through the other services.
+    The caller holds the transaction."""
+    return _event(report, kind=kind, by=None, note=note, **fields)

@@ -1,13 +1,24 @@
 """Test data. Factories build valid objects with the fewest arguments."""
 
+from datetime import timedelta
+
 import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.models import SUPPORT_GROUP, Membership, Role, Team, User
-from chargepoints.models import ChargePoint, ChargePointState, Connectivity, Site
+from chargepoints.models import (
+    Charge,
+    ChargeOutcome,
+    ChargePoint,
+    ChargePointState,
+    Connectivity,
+    SignalKind,
+    SignalReading,
+    Site,
+)
 from reporting.catalogue import Party, Reason, Source
-from reporting.models import Report, ReportContact, ReportSettings
+from reporting.models import HealthCheckSettings, Report, ReportContact, ReportSettings
 
 PASSWORD = "correct-horse-battery"
 
@@ -113,3 +124,40 @@ class ReportContactFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"contact{n}@example.com")
     phone = "+4512345678"
+
+
+# --- Telemetry and health checks -------------------------------------------------
+
+
+class SignalReadingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SignalReading
+
+    charge_point = factory.SubFactory(ChargePointFactory)
+    event_id = factory.Sequence(lambda n: f"signal-{n}")
+    kind = SignalKind.WIFI
+    dbm = -60
+    occurred_at = factory.LazyFunction(timezone.now)
+
+
+class ChargeFactory(factory.django.DjangoModelFactory):
+    """A charge; pass ``outcome=ChargeOutcome.FAILED`` for a failed one."""
+
+    class Meta:
+        model = Charge
+
+    charge_point = factory.SubFactory(ChargePointFactory)
+    event_id = factory.Sequence(lambda n: f"charge-{n}")
+    ended_at = factory.LazyFunction(timezone.now)
+    started_at = factory.LazyAttribute(lambda o: o.ended_at - timedelta(minutes=30))
+    energy_wh = 12000
+    stop_reason = "Local"
+    outcome = ChargeOutcome.COMPLETED
+
+
+class HealthCheckSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HealthCheckSettings
+        django_get_or_create = ("team",)
+
+    team = factory.SubFactory(TeamFactory)

@@ -143,6 +143,24 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
+# --- Health checks ------------------------------------------------------------
+# Defaults for the system health checks (reporting/health/). Support staff
+# override them per operator team, or switch a check off, in /admin/.
+# "minutes": how long the state must last (more than); "dbm": the signal is
+# bad below this; "window_minutes"/"min_readings": what "sustained" means.
+HEALTH_CHECKS = {
+    # Resolve a system report when its condition clears (unless a person took it).
+    "auto_resolve": env_bool("HEALTH_AUTO_RESOLVE", True),
+    # A sweep over more charge points than this is split into chunk tasks
+    # (by charge point id range) so that several workers share it.
+    "sweep_chunk_size": int(os.environ.get("HEALTH_SWEEP_CHUNK_SIZE", "100000")),
+    "disconnected": {"enabled": True, "minutes": 10},
+    "in_error": {"enabled": True, "minutes": 10},
+    "failed_charges": {"enabled": True, "count": 3, "window_minutes": 60},
+    "bad_wifi": {"enabled": True, "dbm": -80, "window_minutes": 15, "min_readings": 3},
+    "bad_cell_signal": {"enabled": True, "dbm": -105, "window_minutes": 15, "min_readings": 3},
+}
+
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.rest.schema.AutoSchema",

@@ -1,0 +1,187 @@
+"""The five health checks, one small function each, all set-based.
+
+A check's ``detect`` returns the charge points in trouble as one query that
+starts from an index over the troubled rows only (state and state_since, the
+latest signal, failed charges by end time), so its cost grows with the
+trouble, not with the fleet. ``cleared`` narrows a queryset of a reason's
+open system reports to those whose condition is gone: that query starts from
+the few open reports. The sweep (``sweep.py``) turns both into reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+
+from chargepoints.models import (
+    Charge,
+    ChargeOutcome,
+    ChargePoint,
+    ChargePointState,
+    SignalKind,
+    SignalReading,
+)
+from reporting.catalogue import Reason
+from reporting.models import Report
+
+from .thresholds import Thresholds
+
+# What the sweep reads of each offender, for the report's description.
+DETAIL_FIELDS = ("pk", "operator_id", "owner_id", "state_since", "error_code", "vendor_error_code",
+                 "wifi_signal_dbm", "cellular_signal_dbm")
+
+
+@dataclass(frozen=True)
+class Check:
+    reason: str
+    detect: Callable[[Thresholds, datetime], QuerySet[ChargePoint]]
+    cleared: Callable[[QuerySet[Report], Thresholds, datetime], QuerySet[Report]]
+    describe: Callable[[dict, Thresholds], str]
+    cleared_note: Callable[[Thresholds], str]
+
+
+def _minutes(n: int | None) -> timedelta:
+    return timedelta(minutes=n or 0)
+
+
+# --- Disconnected / in error: a state that has lasted too long -------------------
+
+def disconnected(t: Thresholds, now: datetime) -> QuerySet[ChargePoint]:
+    """Disconnected for more than ``minutes`` (index cp_state_since_idx)."""
+    return ChargePoint.objects.filter(state=ChargePointState.DISCONNECTED, state_since__lt=now - _minutes(t.minutes))
+
+
+def in_error(t: Thresholds, now: datetime) -> QuerySet[ChargePoint]:
+    """In error for more than ``minutes`` (index cp_state_since_idx)."""
+    return ChargePoint.objects.filter(state=ChargePointState.ERROR, state_since__lt=now - _minutes(t.minutes))
+
+
+def _state_left(state: str):
+    def cleared(reports: QuerySet[Report], t: Thresholds, now: datetime) -> QuerySet[Report]:
+        return reports.exclude(charge_point__state=state)
+
+    return cleared
+
+
+def _since(row: dict) -> str:
+    return f"{row['state_since']:%Y-%m-%d %H:%M} UTC"
+
+
+# --- Failed charges ---------------------------------------------------------------
+
+def _failures_since(since: datetime) -> QuerySet[Charge]:
+    return Charge.objects.filter(outcome=ChargeOutcome.FAILED, ended_at__gt=since)
+
+
+def failed_charges(t: Thresholds, now: datetime) -> QuerySet[ChargePoint]:
+    """``count`` or more failed charges ended within the last
+    ``window_minutes`` (partial index charge_failed_ended_idx)."""
+    offenders = (
+        _failures_since(now - _minutes(t.window_minutes))
+        .order_by()
+        .values("charge_point_id")
+        .annotate(failures=Count("id"))
+        .filter(failures__gte=t.count)
+        .values("charge_point_id")
+    )
+    return ChargePoint.objects.filter(pk__in=offenders)
+
+
+def failed_charges_cleared(reports: QuerySet[Report], t: Thresholds, now: datetime) -> QuerySet[Report]:
+    """No failed charge at all within the window."""
+    recent = _failures_since(now - _minutes(t.window_minutes)).filter(charge_point_id=OuterRef("charge_point_id"))
+    return reports.filter(~Exists(recent))
+
+
+# --- Signal: sustained, not one bad reading ----------------------------------------
+
+def _readings(kind: str, since: datetime, charge_point) -> QuerySet[SignalReading]:
+    return SignalReading.objects.filter(charge_point_id=charge_point, kind=kind, occurred_at__gt=since)
+
+
+def _count(readings: QuerySet[SignalReading]) -> Subquery:
+    return Subquery(readings.order_by().values("charge_point_id").annotate(n=Count("id")).values("n"))
+
+
+def _bad_signal(kind: str):
+    def detect(t: Thresholds, now: datetime) -> QuerySet[ChargePoint]:
+        """The latest reading is below ``dbm`` (a range scan on the partial
+        signal index) and so is every reading of the last
+        ``window_minutes``, of which there are at least ``min_readings``."""
+        since = now - _minutes(t.window_minutes)
+        readings = _readings(kind, since, OuterRef("pk"))
+        return (
+            ChargePoint.objects.filter(**{f"{kind}_signal_dbm__lt": t.dbm, f"{kind}_signal_at__gt": since})
+            .annotate(readings_in_window=_count(readings))
+            .filter(readings_in_window__gte=t.min_readings)
+            .filter(~Exists(readings.filter(dbm__gte=t.dbm)))
+        )
+
+    def cleared(reports: QuerySet[Report], t: Thresholds, now: datetime) -> QuerySet[Report]:
+        """Back at or above ``dbm`` for the window, by the same standard of
+        proof: at least ``min_readings`` readings, none of them weak. No
+        readings (the charger went quiet) proves nothing either way."""
+        since = now - _minutes(t.window_minutes)
+        readings = _readings(kind, since, OuterRef("charge_point_id"))
+        return (
+            reports.annotate(readings_in_window=_count(readings))
+            .filter(readings_in_window__gte=t.min_readings)
+            .filter(~Exists(readings.filter(dbm__lt=t.dbm)))
+        )
+
+    return detect, cleared
+
+
+_wifi_detect, _wifi_cleared = _bad_signal(SignalKind.WIFI)
+_cell_detect, _cell_cleared = _bad_signal(SignalKind.CELLULAR)
+
+
+CHECKS: dict[str, Check] = {
+    Reason.DISCONNECTED: Check(
+        reason=Reason.DISCONNECTED,
+        detect=disconnected,
+        cleared=_state_left(ChargePointState.DISCONNECTED),
+        describe=lambda row, t: f"Disconnected since {_since(row)}: more than {t.minutes} minutes.",
+        cleared_note=lambda t: "The charge point is back online.",
+    ),
+    Reason.IN_ERROR: Check(
+        reason=Reason.IN_ERROR,
+        detect=in_error,
+        cleared=_state_left(ChargePointState.ERROR),
+        describe=lambda row, t: (
+            f"In error since {_since(row)}: more than {t.minutes} minutes. "
+            f"Error code: {row['error_code'] or 'none'}; vendor error code: {row['vendor_error_code'] or 'none'}."
+        ),
+        cleared_note=lambda t: "The charge point is out of error.",
+    ),
+    Reason.FAILED_CHARGES: Check(
+        reason=Reason.FAILED_CHARGES,
+        detect=failed_charges,
+        cleared=failed_charges_cleared,
+        describe=lambda row, t: f"{t.count} or more failed charges within the last {t.window_minutes} minutes.",
+        cleared_note=lambda t: f"No failed charge in the last {t.window_minutes} minutes.",
+    ),
+    Reason.BAD_WIFI: Check(
+        reason=Reason.BAD_WIFI,
+        detect=_wifi_detect,
+        cleared=_wifi_cleared,
+        describe=lambda row, t: (
+            f"Wi-Fi signal below {t.dbm} dBm in every reading of the last {t.window_minutes} minutes "
+            f"(at least {t.min_readings}); latest {row['wifi_signal_dbm']} dBm."
+        ),
+        cleared_note=lambda t: f"Wi-Fi signal at or above {t.dbm} dBm for {t.window_minutes} minutes.",
+    ),
+    Reason.BAD_CELL_SIGNAL: Check(
+        reason=Reason.BAD_CELL_SIGNAL,
+        detect=_cell_detect,
+        cleared=_cell_cleared,
+        describe=lambda row, t: (
+            f"Cellular signal below {t.dbm} dBm in every reading of the last {t.window_minutes} minutes "
+            f"(at least {t.min_readings}); latest {row['cellular_signal_dbm']} dBm."
+        ),
+        cleared_note=lambda t: f"Cellular signal at or above {t.dbm} dBm for {t.window_minutes} minutes.",
+    ),
+}

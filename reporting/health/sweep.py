@@ -1,0 +1,287 @@
+"""The health sweep: run every check, file a system report once per problem,
+count repeat detections on the open report, and resolve (or annotate) the
+report when the problem is gone.
+
+Safe to run twice at once (two beat instances, a retried task):
+
+- Filing is ``INSERT ... ON CONFLICT DO NOTHING`` against the conditional
+  unique constraint ``report_one_unresolved_system_report``: the database,
+  not a read-then-write, decides who files. A loser bumps the winner's report.
+- Repeat detections are one ``UPDATE ... SET occurrences = occurrences + 1``:
+  no read-modify-write, so no update is lost.
+- "Detected again" and "condition cleared" notes are conditional updates of
+  ``condition_cleared_at`` (only the sweep that flips it writes the note).
+- Resolving locks the report with ``SKIP LOCKED``; the other sweep skips it.
+
+Everything a sweep touches is proportional to the charge points in trouble
+and their open reports, never to the fleet.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from chargepoints.models import ChargePoint
+from reporting.catalogue import Source, first_party
+from reporting.models import EventKind, Report, ReportState
+from reporting.services import report_resolve, report_system_event
+
+from .checks import CHECKS, DETAIL_FIELDS, Check
+from .thresholds import CHECK_REASONS, Group, HealthConfig, health_config_load
+
+logger = logging.getLogger(__name__)
+
+# Offenders are filed in slices: bounded statements and bounded memory.
+SLICE = 1000
+DEADLOCK_RETRIES = 3
+
+
+@dataclass
+class SweepResult:
+    filed: Counter = field(default_factory=Counter)
+    seen_again: Counter = field(default_factory=Counter)
+    recurred: Counter = field(default_factory=Counter)
+    resolved: Counter = field(default_factory=Counter)
+    cleared_kept: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: sum(getattr(self, name).values()) for name in
+                ("filed", "seen_again", "recurred", "resolved", "cleared_kept")}
+
+    def merge(self, other: SweepResult) -> None:
+        for name in ("filed", "seen_again", "recurred", "resolved", "cleared_kept"):
+            getattr(self, name).update(getattr(other, name))
+
+
+def health_sweep_chunks(*, chunk_size: int) -> list[tuple[int, int]]:
+    """Charge point id ranges of at most ``chunk_size`` ids covering the fleet
+    (two index lookups), for the sweep to hand out to several workers."""
+    first = ChargePoint.objects.order_by("pk").values_list("pk", flat=True).first()
+    last = ChargePoint.objects.order_by("-pk").values_list("pk", flat=True).first()
+    if first is None:
+        return []
+    return [(lo, min(lo + chunk_size - 1, last)) for lo in range(first, last + 1, chunk_size)]
+
+
+def health_sweep(
+    *,
+    first_id: int | None = None,
+    last_id: int | None = None,
+    now: datetime | None = None,
+    config: HealthConfig | None = None,
+) -> SweepResult:
+    """Run every check over the charge points with ids in [first_id, last_id]
+    (all when not given)."""
+    now = now or timezone.now()
+    config = config or health_config_load()
+    result = SweepResult()
+    for reason in CHECK_REASONS:
+        check = CHECKS[reason]
+        for group in config.groups(reason):
+            if group.thresholds.enabled:
+                _retry_on_deadlock(lambda c=check, g=group: _detect(c, g, now, first_id, last_id, result))
+            # Open reports are looked after even when the check was switched
+            # off since: they still close when the problem is gone.
+            _clear(check, group, now, first_id, last_id, config, result)
+    return result
+
+
+def _in_range(qs, first_id, last_id, field_name="pk"):
+    if first_id is not None:
+        qs = qs.filter(**{f"{field_name}__gte": first_id})
+    if last_id is not None:
+        qs = qs.filter(**{f"{field_name}__lte": last_id})
+    return qs
+
+
+def _retry_on_deadlock(fn) -> None:
+    # Two sweeps bumping overlapping reports lock them in the same (id)
+    # order, but PostgreSQL may still pick a victim; the work is idempotent.
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            return fn()
+        except OperationalError as error:
+            if "deadlock" not in str(error).lower() or attempt == DEADLOCK_RETRIES - 1:
+                raise
+            logger.warning("Health sweep: deadlock, retrying (%s)", error)
+
+
+def _open_system_reports(reason: str):
+    return Report.objects.filter(source=Source.SYSTEM, reason=reason).exclude(state=ReportState.RESOLVED)
+
+
+# --- Detection ---------------------------------------------------------------------
+
+
+def _detect(check: Check, group: Group, now: datetime, first_id, last_id, result: SweepResult) -> None:
+    offenders = _in_range(check.detect(group.thresholds, now).filter(group.charge_points()), first_id, last_id)
+    rows = list(offenders.order_by("pk").values(*DETAIL_FIELDS))
+    for start in range(0, len(rows), SLICE):
+        with transaction.atomic():
+            _file(check, group, rows[start : start + SLICE], now, result)
+
+
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _file(check: Check, group: Group, rows: list[dict], now: datetime, result: SweepResult) -> None:
+    reason = check.reason
+    by_cp = {row["pk"]: row for row in rows}
+    cp_ids = sorted(by_cp)
+    table = Report._meta.db_table
+    with connection.cursor() as cursor:
+        # A problem that had cleared on a report a person kept came back.
+        cursor.execute(
+            f"UPDATE {table} SET condition_cleared_at = NULL "
+            f"WHERE source = %s AND reason = %s AND state <> %s AND condition_cleared_at IS NOT NULL "
+            f"AND charge_point_id IN ({_placeholders(cp_ids)}) RETURNING id",
+            [Source.SYSTEM, reason, ReportState.RESOLVED, *cp_ids],
+        )
+        recurred_ids = [r[0] for r in cursor.fetchall()]
+
+    bumped = _bump(reason, cp_ids, now)
+    missing = [cp_id for cp_id in cp_ids if cp_id not in bumped]
+    created = _insert(check, group, [by_cp[cp_id] for cp_id in missing], now) if missing else {}
+    # Filed by a concurrent sweep between our UPDATE and INSERT: bump theirs.
+    lost = [cp_id for cp_id in missing if cp_id not in created]
+    if lost:
+        bumped |= _bump(reason, lost, now)
+
+    result.seen_again[reason] += len(bumped)
+    result.filed[reason] += len(created)
+    result.recurred[reason] += len(recurred_ids)
+
+    if created:
+        reports = Report.objects.filter(pk__in=created.values()).select_related(
+            "charge_point__operator", "charge_point__owner"
+        )
+        for report in reports:
+            report_system_event(
+                report=report,
+                kind=EventKind.CREATED,
+                to_state=ReportState.OPEN,
+                to_party=report.assigned_party,
+                note=f"Filed by the health checks and routed to the {report.get_assigned_party_display().lower()} "
+                "automatically.",
+            )
+    for report in Report.objects.filter(pk__in=recurred_ids):
+        report_system_event(report=report, kind=EventKind.RECURRED, note="The problem is back.")
+
+
+def _db_time(value: datetime):
+    # Raw SQL: the value as the backend stores it (SQLite keeps naive UTC text).
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _bump(reason: str, cp_ids: list[int], now: datetime) -> set[int]:
+    """Count a repeat detection on the open reports of these charge points;
+    the charge point ids that had one."""
+    if not cp_ids:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Report._meta.db_table} SET occurrences = occurrences + 1, last_seen_at = %s, "
+            f"updated_at = %s WHERE source = %s AND reason = %s AND state <> %s "
+            f"AND charge_point_id IN ({_placeholders(cp_ids)}) RETURNING charge_point_id",
+            [_db_time(now), _db_time(now), Source.SYSTEM, reason, ReportState.RESOLVED, *cp_ids],
+        )
+        return {r[0] for r in cursor.fetchall()}
+
+
+def _insert(check: Check, group: Group, rows: list[dict], now: datetime) -> dict[int, int]:
+    """File reports for these offenders, except where one is already open
+    (the database's unique constraint decides). Charge point id -> new report id."""
+    reports = []
+    for row in rows:
+        charge_point = ChargePoint(pk=row["pk"], operator_id=row["operator_id"], owner_id=row["owner_id"])
+        reports.append(
+            Report(
+                charge_point_id=row["pk"],
+                source=Source.SYSTEM,
+                reason=check.reason,
+                description=check.describe(row, group.thresholds),
+                assigned_party=first_party(source=Source.SYSTEM, charge_point=charge_point),
+                created_at=now,
+                last_seen_at=now,
+                updated_at=now,
+            )
+        )
+    fields = [
+        f for f in Report._meta.concrete_fields
+        if not f.primary_key and not (f.null and getattr(reports[0], f.attname) is None)
+    ]
+    values = []
+    for report in reports:
+        values.extend(f.get_db_prep_save(getattr(report, f.attname), connection) for f in fields)
+    row_sql = f"({_placeholders(fields)})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Report._meta.db_table} ({', '.join(f.column for f in fields)}) "
+            f"VALUES {', '.join([row_sql] * len(reports))} "
+            "ON CONFLICT DO NOTHING RETURNING charge_point_id, id",
+            values,
+        )
+        return dict(cursor.fetchall())
+
+
+# --- Clearing ----------------------------------------------------------------------
+
+
+def _clear(check: Check, group: Group, now: datetime, first_id, last_id, config: HealthConfig,
+           result: SweepResult) -> None:
+    reports = _in_range(
+        _open_system_reports(check.reason).filter(group.charge_points("charge_point__")),
+        first_id,
+        last_id,
+        "charge_point_id",
+    )
+    cleared = list(
+        check.cleared(reports, group.thresholds, now).values_list(
+            "pk", "assigned_to_id", "charge_point__operator_id", "condition_cleared_at"
+        )
+    )
+    note = check.cleared_note(group.thresholds)
+    keep = []
+    for report_id, assigned_to_id, operator_id, cleared_at in cleared:
+        if assigned_to_id is None and config.auto_resolve_for(operator_id):
+            if _resolve(report_id, note):
+                result.resolved[check.reason] += 1
+        elif cleared_at is None:
+            keep.append(report_id)
+    if keep:
+        with transaction.atomic():
+            flipped = list(
+                Report.objects.filter(pk__in=keep, condition_cleared_at__isnull=True)
+                .exclude(state=ReportState.RESOLVED)
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)
+            )
+            Report.objects.filter(pk__in=flipped).update(condition_cleared_at=now)
+            for report in Report.objects.filter(pk__in=flipped):
+                report_system_event(
+                    report=report,
+                    kind=EventKind.CONDITION_CLEARED,
+                    note=f"{note} The report stays open: a person has it or auto-resolve is off.",
+                )
+            result.cleared_kept[check.reason] += len(flipped)
+
+
+def _resolve(report_id: int, note: str) -> bool:
+    with transaction.atomic():
+        report = (
+            Report.objects.select_for_update(skip_locked=True)
+            .filter(pk=report_id, assigned_to__isnull=True)
+            .exclude(state=ReportState.RESOLVED)
+            .first()
+        )
+        if report is None:  # another sweep has it, a person took it, or it is done
+            return False
+        report_resolve(report=report, by=None, note=f"Resolved by the health checks: {note}")
+        return True

@@ -1,0 +1,110 @@
+"""The thresholds each health check uses: the defaults in
+settings.HEALTH_CHECKS, overridden per operator team (HealthCheckSettings).
+
+A check runs one query per distinct set of thresholds: one for every team on
+the defaults, and one per different override. Teams rarely override, so that
+is one or two queries per check, each over the charge points in trouble.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+from django.conf import settings
+from django.db.models import Q
+
+from reporting.catalogue import Reason
+from reporting.models import HealthCheckSettings
+
+# The reasons the checks file, in the order the sweep runs them.
+CHECK_REASONS = (
+    Reason.DISCONNECTED,
+    Reason.IN_ERROR,
+    Reason.FAILED_CHARGES,
+    Reason.BAD_WIFI,
+    Reason.BAD_CELL_SIGNAL,
+)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """One check's thresholds. Which fields matter depends on the check:
+    ``minutes`` (disconnected, in error), ``count`` + ``window_minutes``
+    (failed charges), ``dbm`` + ``window_minutes`` + ``min_readings`` (signal)."""
+
+    enabled: bool = True
+    minutes: int | None = None
+    count: int | None = None
+    window_minutes: int | None = None
+    dbm: int | None = None
+    min_readings: int | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    """Charge points whose operator team is in ``team_ids`` (or, for the
+    defaults, not in ``except_team_ids``) and the thresholds they get."""
+
+    thresholds: Thresholds
+    team_ids: tuple[int, ...] | None = None
+    except_team_ids: tuple[int, ...] = ()
+
+    def charge_points(self, prefix: str = "") -> Q:
+        """A filter on the charge points of this group (``prefix`` reaches
+        the charge point from another model, e.g. "charge_point__")."""
+        if self.team_ids is not None:
+            return Q(**{f"{prefix}operator_id__in": self.team_ids})
+        if self.except_team_ids:
+            return ~Q(**{f"{prefix}operator_id__in": self.except_team_ids})
+        return Q()
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    defaults: dict[str, Thresholds]
+    overrides: dict[int, HealthCheckSettings]
+    auto_resolve: bool
+
+    def groups(self, reason: str) -> list[Group]:
+        default = self.defaults[reason]
+        by_thresholds: dict[Thresholds, list[int]] = {}
+        for team_id, team_settings in self.overrides.items():
+            mine = _override(default, reason, team_settings)
+            if mine != default:
+                by_thresholds.setdefault(mine, []).append(team_id)
+        overridden = tuple(sorted(t for teams in by_thresholds.values() for t in teams))
+        groups = [Group(thresholds=default, except_team_ids=overridden)]
+        groups += [Group(thresholds=t, team_ids=tuple(sorted(ids))) for t, ids in by_thresholds.items()]
+        return groups
+
+    def auto_resolve_for(self, team_id: int) -> bool:
+        team_settings = self.overrides.get(team_id)
+        if team_settings is None or team_settings.auto_resolve is None:
+            return self.auto_resolve
+        return team_settings.auto_resolve
+
+
+def default_thresholds() -> dict[str, Thresholds]:
+    names = {f.name for f in fields(Thresholds)}
+    return {
+        reason: Thresholds(**{k: v for k, v in settings.HEALTH_CHECKS[reason].items() if k in names})
+        for reason in CHECK_REASONS
+    }
+
+
+def _override(default: Thresholds, reason: str, team_settings: HealthCheckSettings) -> Thresholds:
+    changes = {}
+    for f in fields(Thresholds):
+        value = getattr(team_settings, f"{reason}_{f.name}", None)
+        if value is not None:
+            changes[f.name] = value
+    return replace(default, **changes)
+
+
+def health_config_load() -> HealthConfig:
+    """Defaults and every team's overrides, read once per sweep."""
+    return HealthConfig(
+        defaults=default_thresholds(),
+        overrides={s.team_id: s for s in HealthCheckSettings.objects.all()},
+        auto_resolve=settings.HEALTH_CHECKS["auto_resolve"],
+    )

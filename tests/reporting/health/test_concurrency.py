@@ -1,0 +1,81 @@
+"""Two (or more) sweeps at once on PostgreSQL: no duplicate report, no lost
+repeat detection, one note and one resolution per report."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Role
+from chargepoints.models import ChargeOutcome, ChargePoint
+from reporting import services
+from reporting.catalogue import Party, Reason, Source
+from reporting.health.sweep import health_sweep
+from reporting.models import EventKind, Report, ReportEvent, ReportState
+from tests.factories import ChargeFactory, ChargePointFactory, SiteFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+SWEEPS = 4
+
+
+def run_in_parallel(now):
+    barrier = threading.Barrier(SWEEPS)
+    errors = []
+
+    def sweep():
+        try:
+            barrier.wait()
+            health_sweep(now=now)
+        except Exception as error:  # reported below, with the thread's traceback lost otherwise
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(SWEEPS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_parallel_sweeps_file_each_problem_once_and_count_every_detection(require_postgres, member_factory):
+    now = timezone.now()
+    site = SiteFactory()
+    gone = ChargePointFactory.create_batch(
+        40, site=site, state="disconnected", state_since=now - timedelta(minutes=20)
+    )
+    broken = ChargePointFactory.create_batch(20, site=site, state="error", state_since=now - timedelta(minutes=20))
+    for cp in broken[:10]:
+        for _ in range(3):
+            ChargeFactory(charge_point=cp, outcome=ChargeOutcome.FAILED, ended_at=now - timedelta(minutes=5))
+
+    run_in_parallel(now)
+
+    system = Report.objects.filter(source=Source.SYSTEM)
+    assert system.count() == 40 + 20 + 10
+    # One sweep filed each report; each of the others counted its detection on it.
+    assert set(system.values_list("occurrences", flat=True)) == {SWEEPS}
+    assert ReportEvent.objects.filter(kind=EventKind.CREATED).count() == 70
+
+    run_in_parallel(now + timedelta(minutes=1))
+
+    assert system.count() == 70
+    assert set(system.values_list("occurrences", flat=True)) == {2 * SWEEPS}
+
+    # A person takes one over; then everything comes back.
+    taken = system.get(charge_point=gone[0], reason=Reason.DISCONNECTED)
+    admin = member_factory(site.team, Role.ADMIN)
+    services.report_assign(report=taken, party=Party.OPERATOR, person=admin, by=admin)
+    ChargePoint.objects.filter(pk__in=[cp.pk for cp in gone + broken]).update(state="available", state_since=now)
+
+    run_in_parallel(now + timedelta(minutes=2))
+
+    assert ReportEvent.objects.filter(kind=EventKind.RESOLVED).count() == 40 + 20 - 1
+    assert ReportEvent.objects.filter(kind=EventKind.CONDITION_CLEARED).count() == 1
+    assert system.filter(state=ReportState.RESOLVED).count() == 59
+    # The failed charges are still within the hour: those reports stay open.
+    assert system.filter(reason=Reason.FAILED_CHARGES).exclude(state=ReportState.RESOLVED).count() == 10
