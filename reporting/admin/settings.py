@@ -46,6 +46,10 @@ class ReportContactInline(admin.TabularInline):
     verbose_name_plural = "contacts notified of new reports"
 
     # The page decides: whoever may change the settings may change the contacts.
+    @property
+    def parent_admin(self):
+        return self.admin_site._registry[ReportSettings]
+
     def has_view_permission(self, request, obj=None):
         return True
 
@@ -73,12 +77,6 @@ class ReportSettingsAdmin(ScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = ["team"]
     inlines = [ReportContactInline]
     change_form_template = "admin/reporting/reportsettings/change_form.html"
-
-    def get_inline_instances(self, request, obj=None):
-        instances = super().get_inline_instances(request, obj)
-        for inline in instances:
-            inline.parent_admin = self
-        return instances
 
     def teams_of(self, obj):
         return {obj.team_id}
@@ -125,6 +123,10 @@ class ReportSettingsAdmin(ScopedAdminMixin, admin.ModelAdmin):
         services.report_settings_update(
             team=form.instance.team, email_updates=form.cleaned_data["email_updates"], contacts=contacts
         )
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The service replaced the contacts; the formsets saved nothing themselves.
+        return [{"changed": {"fields": ["e-mail updates", "contacts"]}}]
 
     def response_change(self, request, obj):
         response = super().response_change(request, obj)

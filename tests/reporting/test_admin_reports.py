@@ -1,0 +1,295 @@
+"""The reports back-office: list, page, actions, settings, dashboard."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Role
+from reporting import services
+from reporting.catalogue import Party, Reason, Source
+from reporting.models import EventKind, Report, ReportContact, ReportSettings, ReportState
+from tests.factories import (
+    ChargePointFactory,
+    ReportContactFactory,
+    ReportFactory,
+    SiteFactory,
+    TeamFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/admin/reporting/report/"
+OP_LIST = "/operator/reporting/report/"
+
+
+@pytest.fixture
+def support_client(client, support_user):
+    client.force_login(support_user)
+    return client
+
+
+def _report(**kwargs):
+    charge_point = kwargs.pop("charge_point", None) or ChargePointFactory()
+    return services.report_create(charge_point=charge_point, source=kwargs.pop("source", Source.USER),
+                                  reason=kwargs.pop("reason", Reason.NOT_WORKING),
+                                  description=kwargs.pop("description", "Screen is black"), **kwargs)
+
+
+def test_list_shows_each_column_for_a_report(support_client):
+    report = _report(description="Cable torn off")
+    cp = report.charge_point
+    page = support_client.get(LIST).content.decode()
+    for text in [f">{report.pk}<", cp.name, cp.ocpp_id, cp.site.name, cp.owner.name, "User", "Not working",
+                 "Open", "Owner"]:
+        assert text in page
+
+
+def test_list_query_count_does_not_grow_with_rows(support_client, support_user):
+    _report()
+    with CaptureQueriesContext(connection) as one:
+        assert support_client.get(LIST).status_code == 200
+    for _ in range(12):
+        r = _report()
+        services.report_assign(report=r, party=Party.SUPPORT, person=support_user, by=support_user)
+    with CaptureQueriesContext(connection) as many:
+        page = support_client.get(LIST)
+    assert page.content.decode().count('name="_selected_action"') == 13
+    assert len(many) == len(one)
+
+
+def test_list_is_newest_first(support_client):
+    old = _report()
+    new = _report()
+    ids = [int(i) for i in re.findall(r'name="_selected_action" value="(\d+)"', support_client.get(LIST).content.decode())]
+    assert ids.index(new.pk) < ids.index(old.pk)
+
+
+def test_filters_by_state_reason_team_site_and_dates(support_client, support_user):
+    a = _report(reason=Reason.BROKEN)
+    b = _report(reason=Reason.NOT_WORKING)
+    services.report_resolve(report=b, by=support_user, note="fixed")
+
+    def ids(query):
+        html = support_client.get(LIST + query).content.decode()
+        return {int(i) for i in re.findall(r'name="_selected_action" value="(\d+)"', html)}
+
+    assert ids("?state=unresolved") == {a.pk}
+    assert ids("?state=resolved") == {b.pk}
+    assert ids("?reason__exact=broken") == {a.pk}
+    assert ids(f"?team={a.charge_point.owner_id}") == {a.pk}
+    assert ids(f"?site={b.charge_point.site_id}") == {b.pk}
+    today = a.created_at.date().isoformat()
+    assert ids(f"?created_at__from={today}&created_at__to={today}") == {a.pk, b.pk}
+    assert ids("?created_at__from=2001-01-01&created_at__to=2001-01-02") == set()
+
+
+def test_bad_filter_values_show_a_message_not_an_error(support_client):
+    _report()
+    response = support_client.get(LIST + "?created_at__from=yesterday&team=abc&state=nonsense")
+    assert response.status_code == 200
+    assert "is not a date" in response.content.decode()
+
+
+def test_search_finds_by_charge_point_serial_ocpp_site_and_description(support_client):
+    cp = ChargePointFactory(name="Harbour left", serial_number="SN-XYZ-1", ocpp_id="OCPP-HARB-1",
+                            site=SiteFactory(name="Quayside"))
+    target = _report(charge_point=cp, description="Cable cut")
+    other = _report(description="Nothing special")
+    for term in ["harbour", "SN-XYZ", "HARB-1", "quaysid", "cable cut", f"#{target.pk}"]:
+        html = support_client.get(LIST, {"q": term}).content.decode()
+        found = {int(i) for i in re.findall(r'name="_selected_action" value="(\d+)"', html)}
+        assert target.pk in found and other.pk not in found, term
+
+
+def test_assign_to_owner_goes_through_a_confirmation_page_and_writes_the_timeline(support_client, member_factory):
+    report = _report()
+    person = member_factory(report.charge_point.owner, Role.INSTALLER)
+    url = f"{LIST}{report.pk}/assign/"
+    page = support_client.get(url).content.decode()
+    assert "Yes, assign" in page and person.email in page or person.get_full_name() in page
+    response = support_client.post(url, {"party": "owner", "person": f"owner:{person.pk}", "note": "please check"})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert (report.state, report.assigned_party, report.assigned_to) == (ReportState.ASSIGNED, "owner", person)
+    event = report.events.get(kind=EventKind.ASSIGNED)
+    assert event.to_person == person and event.note == "please check"
+    page = support_client.get(response["Location"]).content.decode()
+    assert "1 report assigned to the owner" in page
+
+
+def test_assign_refuses_a_person_of_another_party(support_client, member_factory):
+    report = _report()
+    person = member_factory(report.charge_point.owner, Role.INSTALLER)
+    response = support_client.post(f"{LIST}{report.pk}/assign/", {"party": "support", "person": f"owner:{person.pk}"})
+    assert response.status_code == 200
+    assert "listed under the owner" in response.content.decode()
+    report.refresh_from_db()
+    assert report.state == ReportState.OPEN
+
+
+def test_resolve_needs_a_note_and_reopen_brings_it_back(support_client):
+    report = _report()
+    url = f"{LIST}{report.pk}/resolve/"
+    assert "This field is required" in support_client.post(url, {"note": ""}).content.decode()
+    support_client.post(url, {"note": "Rebooted remotely"})
+    report.refresh_from_db()
+    assert report.state == ReportState.RESOLVED and report.resolution_note == "Rebooted remotely"
+    page = support_client.get(f"{LIST}{report.pk}/change/").content.decode()
+    assert "Rebooted remotely" in page and "Reopen" in page and "Resolve…" not in page
+    support_client.post(f"{LIST}{report.pk}/reopen/", {"note": "came back"})
+    report.refresh_from_db()
+    assert report.state == ReportState.OPEN
+    kinds = list(report.events.values_list("kind", flat=True))
+    assert kinds == [EventKind.CREATED, EventKind.RESOLVED, EventKind.REOPENED]
+
+
+def test_bulk_resolve_changes_what_it_can_and_names_the_rest(support_client, support_user):
+    open_one, open_two, done = _report(), _report(), _report()
+    services.report_resolve(report=done, by=support_user, note="x")
+    selected = [open_one.pk, open_two.pk, done.pk]
+    confirm = support_client.post(LIST, {"action": "resolve_reports", "_selected_action": selected})
+    html = confirm.content.decode()
+    assert "Yes, resolve" in html and f"#{done.pk}" in html and "Cannot resolve a report that is resolved" in html
+    response = support_client.post(
+        LIST, {"action": "resolve_reports", "_selected_action": selected, "post": "yes", "note": "batch fix"},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "2 reports resolved" in html
+    assert f"#{done.pk}: Cannot resolve a report that is resolved." in html
+    assert Report.objects.filter(pk__in=[open_one.pk, open_two.pk], state=ReportState.RESOLVED).count() == 2
+    assert done.events.filter(kind=EventKind.RESOLVED).count() == 1
+
+
+def test_support_report_page_shows_the_conversation_and_support_can_add_a_message(support_client, support_user):
+    report = services.report_create(
+        charge_point=ChargePointFactory(), source=Source.SUPPORT, reason=Reason.CONVERSATION, by=support_user,
+        messages=[{"sender": "driver", "author_name": "Mila", "body": "It will not start"}],
+    )
+    page = support_client.get(f"{LIST}{report.pk}/change/").content.decode()
+    assert "It will not start" in page and "Add message" in page
+    support_client.post(f"{LIST}{report.pk}/message/", {"sender": "support", "body": "Try the other socket"})
+    assert report.messages.filter(body="Try the other socket").exists()
+    assert "Try the other socket" in support_client.get(f"{LIST}{report.pk}/change/").content.decode()
+
+
+def test_report_page_links_to_the_charge_point(support_client):
+    report = _report()
+    page = support_client.get(f"{LIST}{report.pk}/change/").content.decode()
+    assert f'/admin/chargepoints/chargepoint/{report.charge_point_id}/change/' in page
+    assert report.charge_point.site.name in page and "Timeline" in page
+
+
+def test_add_report_goes_through_the_service(support_client):
+    cp = ChargePointFactory()
+    response = support_client.post(f"{LIST}add/", {"charge_point": cp.pk, "source": "user", "reason": "broken",
+                                                   "description": "Door smashed"})
+    assert response.status_code == 302
+    report = Report.objects.get(description="Door smashed")
+    assert report.assigned_party == Party.OWNER
+    assert report.events.filter(kind=EventKind.CREATED).exists()
+
+
+def test_add_report_with_a_reason_of_another_source_is_refused_on_the_form(support_client):
+    cp = ChargePointFactory()
+    response = support_client.post(f"{LIST}add/", {"charge_point": cp.pk, "source": "support", "reason": "broken"})
+    assert response.status_code == 200
+    assert "cannot be used for a support report" in response.content.decode()
+    assert not Report.objects.exists()
+
+
+@pytest.mark.parametrize("role, can_resolve, can_assign", [
+    (Role.VIEWER, False, False), (Role.INSTALLER, True, False), (Role.ADMIN, True, True),
+])
+def test_operator_actions_follow_the_role_on_the_server(client, member_factory, role, can_resolve, can_assign):
+    report = _report()
+    user = member_factory(report.charge_point.owner, role)
+    client.force_login(user)
+    page = client.get(f"{OP_LIST}{report.pk}/change/").content.decode()
+    assert ("Resolve…" in page) is can_resolve
+    assert ("Assign…" in page) is can_assign
+    client.post(f"{OP_LIST}{report.pk}/assign/", {"party": "support"})
+    client.post(OP_LIST, {"action": "resolve_reports", "_selected_action": [report.pk], "post": "yes",
+                          "note": "done"})
+    client.post(f"{OP_LIST}{report.pk}/resolve/", {"note": "done"})
+    report.refresh_from_db()
+    assert (report.state == ReportState.RESOLVED) is can_resolve
+    assert report.events.filter(kind=EventKind.ASSIGNED).exists() is can_assign
+
+
+def test_viewer_cannot_comment_but_installer_can(client, member_factory):
+    report = _report()
+    viewer = member_factory(report.charge_point.owner, Role.VIEWER)
+    client.force_login(viewer)
+    client.post(f"{OP_LIST}{report.pk}/comment/", {"body": "hello"})
+    assert not report.events.filter(kind=EventKind.COMMENT).exists()
+    installer = member_factory(report.charge_point.owner, Role.INSTALLER)
+    client.force_login(installer)
+    client.post(f"{OP_LIST}{report.pk}/comment/", {"body": "on my way"})
+    assert report.events.get(kind=EventKind.COMMENT).note == "on my way"
+
+
+def test_settings_update_button_saves_contacts_through_the_service(client, member_factory):
+    team = TeamFactory()
+    admin_user = member_factory(team, Role.ADMIN)
+    client.force_login(admin_user)
+    response = client.get("/operator/reporting/reportsettings/", follow=True)
+    html = response.content.decode()
+    assert 'value="Update"' in html
+    settings = ReportSettings.objects.get(team=team)
+    url = f"/operator/reporting/reportsettings/{settings.pk}/change/"
+    data = {
+        "email_updates": "", "contacts-TOTAL_FORMS": "1", "contacts-INITIAL_FORMS": "0",
+        "contacts-MIN_NUM_FORMS": "0", "contacts-MAX_NUM_FORMS": "1000",
+        "contacts-0-name": "Ines", "contacts-0-email": "ines@example.com", "contacts-0-phone": "",
+        "contacts-0-is_active": "on", "_save": "Update",
+    }
+    assert client.post(url, data).status_code == 302
+    settings.refresh_from_db()
+    assert settings.email_updates is False
+    assert list(settings.contacts.values_list("email", flat=True)) == ["ines@example.com"]
+
+
+def test_settings_are_read_only_for_an_installer(client, member_factory):
+    team = TeamFactory()
+    contact = ReportContactFactory(settings__team=team, name="Original")
+    installer = member_factory(team, Role.INSTALLER)
+    client.force_login(installer)
+    url = f"/operator/reporting/reportsettings/{contact.settings.pk}/change/"
+    html = client.get(url).content.decode()
+    assert 'value="Update"' not in html and "Only the team's admins" in html
+    client.post(url, {"email_updates": "", "contacts-TOTAL_FORMS": "0", "contacts-INITIAL_FORMS": "0",
+                      "contacts-MIN_NUM_FORMS": "0", "contacts-MAX_NUM_FORMS": "1000"})
+    assert ReportContact.objects.filter(pk=contact.pk, name="Original").exists()
+
+
+def test_dashboard_counts_open_reports_by_reason_and_party(support_client, support_user):
+    _report(reason=Reason.BROKEN)
+    _report(reason=Reason.BROKEN)
+    done = _report(reason=Reason.OTHER)
+    services.report_resolve(report=done, by=support_user, note="x")
+    from django.core.cache import cache
+
+    cache.clear()
+    html = support_client.get("/admin/").content.decode()
+    assert "Open reports" in html and "Broken" in html and "Reports per day" in html
+    assert re.search(r"Broken</a></td><td class=\"num\">2<", html)
+    assert "Something else</a>" not in html  # resolved: not open
+
+
+def test_dashboard_has_useful_empty_states(client, member_factory):
+    user = member_factory(TeamFactory(), Role.VIEWER)
+    client.force_login(user)
+    html = client.get("/operator/").content.decode()
+    assert "No open reports. Nothing is waiting." in html
+    assert "No reports in the last 30 days." in html
+
+
+def test_unknown_report_id_is_a_redirect_not_an_error(support_client):
+    response = support_client.get(f"{LIST}999999/change/")
+    assert response.status_code == 302
+    assert support_client.get(f"{LIST}999999/assign/").status_code == 404
+    assert support_client.get(f"{LIST}abc/change/").status_code in (302, 404)
+    assert support_client.get(ReportFactory().charge_point and f"{LIST}?p=999").status_code in (200, 302)
