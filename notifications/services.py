@@ -311,6 +311,13 @@ def _timeline(notification: Notification, note: str) -> ReportEvent:
     )
 
 
+def _who(notification: Notification) -> str:
+    """The recipient as the timeline shows it: name and team, no address.
+    Both teams of a report read its timeline (and integrators through the
+    API); a contact's e-mail address stays in the team-scoped outbox views."""
+    return f"{notification.recipient_name or 'a contact'} ({notification.team.name})"
+
+
 def _about(notification: Notification) -> str:
     return {
         NotificationKind.CREATED: "the new report",
@@ -340,7 +347,7 @@ def _mark_sent(notification: Notification, *, token: uuid.UUID, message_id, esp_
         return NotificationStatus.SENT
     _timeline(
         notification,
-        f"E-mailed {notification.recipient} ({notification.team.name}) about {_about(notification)}.",
+        f"E-mailed {_who(notification)} about {_about(notification)}.",
     )
     return NotificationStatus.SENT
 
@@ -390,7 +397,7 @@ def _give_up(notification: Notification, *, token: uuid.UUID, error: Exception) 
         logger.error("Notification %s failed for good: %s", notification.pk, error)
         _timeline(
             notification,
-            f"Could not e-mail {notification.recipient} about {_about(notification)}: {_describe(error)}",
+            f"Could not e-mail {_who(notification)} about {_about(notification)}: {_describe(error)}",
         )
     return NotificationStatus.FAILED
 
@@ -498,7 +505,7 @@ def notification_record_tracking(*, event: AnymailTrackingEvent, esp_name: str =
     }[delivery]
     _timeline(
         notification,
-        f"The e-mail to {notification.recipient} about {_about(notification)} {note}"
+        f"The e-mail to {_who(notification)} about {_about(notification)} {note}"
         + (f": {detail}" if detail and delivery != DeliveryStatus.DELIVERED else "."),
     )
     return notification

@@ -113,3 +113,26 @@ def test_the_report_inline_shows_a_member_their_teams_emails_and_support_all(
     assert inline.has_view_permission(request) is True
     assert inline.has_add_permission(request) is False
     assert inline.has_change_permission(request) is False
+
+
+def test_the_report_page_lists_the_members_own_teams_emails(client, fleet, member_factory, report):
+    client.force_login(member_factory(fleet.owner, Role.ADMIN))
+
+    response = client.get(f"/operator/reporting/report/{report.pk}/change/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "e-mail notifications" in page.lower()
+    assert "olivia@owner.example" in page
+    assert "ida@operator.example" not in page
+
+
+def test_the_link_in_the_email_opens_the_report_in_the_operator_back_office(
+    client, fleet, member_factory, report
+):
+    link = Notification.objects.filter(report=report, team=fleet.operator).first().body_text
+    url = next(line.split(": ", 1)[1] for line in link.splitlines() if line.startswith("Åbn rapporten: "))
+    assert url == f"https://reports.example.com/operator/reporting/report/{report.pk}/change/"
+    client.force_login(member_factory(fleet.operator, Role.INSTALLER))
+
+    assert client.get(url.removeprefix("https://reports.example.com")).status_code == 200

@@ -325,7 +325,7 @@ def test_provider_fails_twice_then_works_delivers_once(
     assert provider.calls == 3
     notified = ReportEvent.objects.filter(report=report, kind=EventKind.NOTIFIED)
     assert [e.note for e in notified] == [
-        "E-mailed Ida Operatør <ida@operator.example> (Operatør ApS) about the new report."
+        "E-mailed Ida Operatør (Operatør ApS) about the new report."
     ]
 
 

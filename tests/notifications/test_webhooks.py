@@ -86,7 +86,7 @@ def test_delivery_is_recorded_on_the_row_and_the_timeline(client, sent):
     assert sent.delivery_status == DeliveryStatus.DELIVERED
     assert sent.delivery_at.isoformat() == "2026-11-23T10:15:00+00:00"
     assert notified_notes(sent)[-1] == (
-        "The e-mail to Ida Operatør <ida@operator.example> about the new report was delivered."
+        "The e-mail to Ida Operatør (Operatør ApS) about the new report was delivered."
     )
 
 
@@ -97,7 +97,7 @@ def test_a_bounce_is_recorded_with_the_providers_reason(client, sent):
     assert sent.delivery_status == DeliveryStatus.BOUNCED
     assert "550 5.1.1" in sent.delivery_detail
     assert notified_notes(sent)[-1].startswith(
-        "The e-mail to Ida Operatør <ida@operator.example> about the new report bounced: The server was unable to deliver your message"
+        "The e-mail to Ida Operatør (Operatør ApS) about the new report bounced: The server was unable to deliver your message"
     )
 
 
