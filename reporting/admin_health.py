@@ -1,0 +1,94 @@
+"""Health checks in /admin/ (support staff only): each team's overrides of
+the check thresholds, and the beat schedules (django-celery-beat) that run
+the sweep, so support can change how often it runs without a deploy."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django_celery_beat.admin import CrontabScheduleAdmin, IntervalScheduleAdmin, PeriodicTaskAdmin
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+from config.admin_mixins import ScopedAdminMixin
+from config.admin_sites import support_site
+from reporting.catalogue import Reason
+from reporting.health.thresholds import CHECK_REASONS
+from reporting.models import HealthCheckSettings
+
+SUPPORT_ONLY = {"view", "add", "change", "delete"}
+
+_FIELDS = ("enabled", "minutes", "count", "window_minutes", "dbm", "min_readings")
+
+
+def _defaults_text(reason: str) -> str:
+    values = settings.HEALTH_CHECKS[reason]
+    shown = ", ".join(f"{name.replace('_', ' ')} {values[name]}" for name in _FIELDS if name in values)
+    return f"Default: {shown}. Leave a field empty to use the default."
+
+
+class HealthCheckSettingsAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    support_actions = SUPPORT_ONLY
+    list_display = ["team", "auto_resolve", "overrides"]
+    list_select_related = ["team"]
+    search_fields = ["team__name"]
+    readonly_fields = ["updated_at"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {
+                "fields": ["team", "auto_resolve", "updated_at"],
+                "description": "These apply to the charge points the team operates. Auto-resolve default: "
+                f"{'on' if settings.HEALTH_CHECKS['auto_resolve'] else 'off'}.",
+            })
+        ]
+        for reason in CHECK_REASONS:
+            names = [f"{reason}_{name}" for name in _FIELDS if hasattr(HealthCheckSettings, f"{reason}_{name}")]
+            fieldsets.append((Reason(reason).label, {"fields": names, "description": _defaults_text(reason)}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        # The team is the row's identity: pick it when adding, not later.
+        return [*self.readonly_fields, "team"] if obj is not None else self.readonly_fields
+
+    @admin.display(description="overrides")
+    def overrides(self, obj: HealthCheckSettings) -> str:
+        changed = []
+        for reason in CHECK_REASONS:
+            for name in _FIELDS:
+                value = getattr(obj, f"{reason}_{name}", None)
+                if value is not None:
+                    changed.append(f"{Reason(reason).label.lower()}: {name.replace('_', ' ')} {value}")
+        return "; ".join(changed) or "—"
+
+    def teams_of(self, obj) -> set[int]:
+        return {obj.team_id}
+
+    def scope_queryset(self, request, queryset):
+        return queryset if self.on_support_site() and self.allows(request, "view") else queryset.none()
+
+
+class SupportPeriodicTaskAdmin(ScopedAdminMixin, PeriodicTaskAdmin):
+    support_actions = SUPPORT_ONLY
+
+    def scope_queryset(self, request, queryset):
+        return queryset if self.on_support_site() and self.allows(request, "view") else queryset.none()
+
+
+class SupportIntervalScheduleAdmin(ScopedAdminMixin, IntervalScheduleAdmin):
+    support_actions = SUPPORT_ONLY
+
+    def scope_queryset(self, request, queryset):
+        return queryset if self.on_support_site() and self.allows(request, "view") else queryset.none()
+
+
+class SupportCrontabScheduleAdmin(ScopedAdminMixin, CrontabScheduleAdmin):
+    support_actions = SUPPORT_ONLY
+
+    def scope_queryset(self, request, queryset):
+        return queryset if self.on_support_site() and self.allows(request, "view") else queryset.none()
+
+
+support_site.register(HealthCheckSettings, HealthCheckSettingsAdmin)
+support_site.register(PeriodicTask, SupportPeriodicTaskAdmin)
+support_site.register(IntervalSchedule, SupportIntervalScheduleAdmin)
+support_site.register(CrontabSchedule, SupportCrontabScheduleAdmin)
