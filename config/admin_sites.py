@@ -10,7 +10,9 @@ on ``support_site`` and/or ``operator_site``.
 Each site's index is the reports dashboard (``reporting/admin/dashboard.py``).
 """
 
+from django import forms
 from django.contrib import admin
+from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.permissions import is_support
 
@@ -27,7 +29,12 @@ class DashboardIndexMixin:
         return super().index(request, extra_context)
 
     def get_app_list(self, request, app_label=None):
-        """A ModelAdmin's ``menu_label`` renames its entry (Reports → Settings)."""
+        """A ModelAdmin's ``menu_label`` renames its entry (Reports → Settings).
+
+        Nobody without access to the site gets a menu (the login page asks
+        for one too): ModelAdmins are only ever asked about permitted users."""
+        if not self.has_permission(request):
+            return []
         app_list = super().get_app_list(request, app_label)
         for app in app_list:
             for entry in app["models"]:
@@ -47,7 +54,23 @@ class SupportAdminSite(DashboardIndexMixin, admin.AdminSite):
         return bool(user.is_active and getattr(user, "is_support", False))
 
 
+class OperatorAuthenticationForm(AuthenticationForm):
+    """Django's admin login wants a staff account; operators are members of
+    teams, not staff. Support staff are sent to /admin/."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "not_member": "This account is not a member of any team. Support staff log in at /admin/.",
+    }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if is_support(user) or not user.roles_by_team():
+            raise forms.ValidationError(self.error_messages["not_member"], code="not_member")
+
+
 class OperatorAdminSite(DashboardIndexMixin, admin.AdminSite):
+    login_form = OperatorAuthenticationForm
     site_header = "Charge point reports — Operator"
     site_title = "Operator back-office"
     index_title = "Dashboard"

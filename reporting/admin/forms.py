@@ -55,28 +55,32 @@ class ReportCreateForm(forms.ModelForm):
         return cleaned
 
 
-def person_choices(*, reports: list[Report], user, include_support: bool) -> list:
-    """Grouped choices "party:user id" of the people the reports may go to.
+def person_choices(*, reports: list[Report], user, include_support: bool) -> tuple[list, dict[int, set[str]]]:
+    """The people the reports may go to, grouped by the parties each belongs
+    to (the owner and the operator are often the same team), and for each
+    person id the set of parties.
 
     Operators are offered people of their own teams only: another team's
     members are that team's data."""
     teams = visible_team_ids(user)
-    groups = []
+    people, parties = {}, {}
     for party in Party:
         if party == Party.SUPPORT and not include_support:
             continue
-        people = {}
         for report in reports:
             queryset = report_assignable_people(report=report, party=party)
             if party != Party.SUPPORT and teams is not None:
                 queryset = queryset.filter(memberships__team_id__in=teams)
             for person in queryset.order_by("first_name", "last_name", "email").distinct():
                 people[person.pk] = person
+                parties.setdefault(person.pk, set()).add(party.value)
             if party == Party.SUPPORT:
                 break  # the same staff for every report
-        if people:
-            groups.append((party.label, [(f"{party.value}:{pk}", p.actor_label) for pk, p in people.items()]))
-    return [("", "— anyone of that party —"), *groups]
+    groups: dict[str, list] = {}
+    for pk, person in people.items():
+        label = " or ".join(str(Party(p).label) for p in Party.values if p in parties[pk])
+        groups.setdefault(label, []).append((str(pk), person.actor_label))
+    return [("", "— anyone of that party —"), *groups.items()], parties
 
 
 class AssignForm(forms.Form):
@@ -85,24 +89,25 @@ class AssignForm(forms.Form):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
                            help_text="Why, or what the person should do; shown on the timeline.")
 
-    def __init__(self, *args, person_choices=(), **kwargs):
+    def __init__(self, *args, person_choices=((), {}), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person"].choices = person_choices
+        self.fields["person"].choices, self.parties_by_person = person_choices
 
     def clean(self):
         cleaned = super().clean()
         party, person = cleaned.get("party"), cleaned.get("person")
         cleaned["person_id"] = None
         if party and person:
-            person_party, _, person_id = person.partition(":")
-            if person_party != party:
+            person_id = int(person)
+            if party not in self.parties_by_person.get(person_id, set()):
+                listed = " or ".join(str(Party(p).label).lower() for p in sorted(self.parties_by_person[person_id]))
                 self.add_error(
                     "person",
-                    f"That person is listed under the {Party(person_party).label.lower()}; "
-                    f"choose them with that party, or choose someone of the {Party(party).label.lower()}.",
+                    f"That person belongs to the {listed}, not the {Party(party).label.lower()}: "
+                    f"choose that party, or someone of the {Party(party).label.lower()}.",
                 )
             else:
-                cleaned["person_id"] = int(person_id)
+                cleaned["person_id"] = person_id
         return cleaned
 
 

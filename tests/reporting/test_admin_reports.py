@@ -109,7 +109,7 @@ def test_assign_to_owner_goes_through_a_confirmation_page_and_writes_the_timelin
     url = f"{LIST}{report.pk}/assign/"
     page = support_client.get(url).content.decode()
     assert "Yes, assign" in page and person.email in page or person.get_full_name() in page
-    response = support_client.post(url, {"party": "owner", "person": f"owner:{person.pk}", "note": "please check"})
+    response = support_client.post(url, {"party": "owner", "person": str(person.pk), "note": "please check"})
     assert response.status_code == 302
     report.refresh_from_db()
     assert (report.state, report.assigned_party, report.assigned_to) == (ReportState.ASSIGNED, "owner", person)
@@ -122,9 +122,9 @@ def test_assign_to_owner_goes_through_a_confirmation_page_and_writes_the_timelin
 def test_assign_refuses_a_person_of_another_party(support_client, member_factory):
     report = _report()
     person = member_factory(report.charge_point.owner, Role.INSTALLER)
-    response = support_client.post(f"{LIST}{report.pk}/assign/", {"party": "support", "person": f"owner:{person.pk}"})
+    response = support_client.post(f"{LIST}{report.pk}/assign/", {"party": "support", "person": str(person.pk)})
     assert response.status_code == 200
-    assert "listed under the owner" in response.content.decode()
+    assert "belongs to the operator or owner, not the support" in response.content.decode()
     report.refresh_from_db()
     assert report.state == ReportState.OPEN
 
@@ -293,3 +293,26 @@ def test_unknown_report_id_is_a_redirect_not_an_error(support_client):
     assert support_client.get(f"{LIST}999999/assign/").status_code == 404
     assert support_client.get(f"{LIST}abc/change/").status_code in (302, 404)
     assert support_client.get(ReportFactory().charge_point and f"{LIST}?p=999").status_code in (200, 302)
+
+
+@pytest.mark.parametrize("prefix", ["admin", "operator"])
+def test_login_pages_work_for_anonymous_visitors(client, prefix):
+    response = client.get(f"/{prefix}/login/?next=/{prefix}/")
+    assert response.status_code == 200 and 'name="password"' in response.content.decode()
+
+
+def test_operator_logs_in_with_the_form_and_lands_on_the_dashboard(client, member_factory):
+    from tests.factories import PASSWORD
+
+    user = member_factory(TeamFactory(), Role.OWNER)
+    response = client.post("/operator/login/?next=/operator/", {"username": user.email, "password": PASSWORD},
+                           follow=True)
+    assert 'id="dashboard"' in response.content.decode()
+
+
+def test_operator_login_refuses_an_account_without_a_team(client):
+    from tests.factories import PASSWORD, UserFactory
+
+    user = UserFactory()
+    response = client.post("/operator/login/?next=/operator/", {"username": user.email, "password": PASSWORD})
+    assert "not a member of any team" in response.content.decode()
