@@ -4,6 +4,13 @@ from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import TeamViewSet
+from chargepoints.api.telemetry_views import (
+    ChargeViewSet,
+    HeartbeatViewSet,
+    SignalReadingViewSet,
+    StateChangeViewSet,
+    TelemetryIngestView,
+)
 from chargepoints.api.views import ChargePointViewSet, SiteViewSet
 from config.rest.errors import api_not_found
 from reporting.api.views import (
@@ -19,8 +26,13 @@ router.register("teams", TeamViewSet, basename="team")
 router.register("sites", SiteViewSet, basename="site")
 router.register("charge-points", ChargePointViewSet, basename="chargepoint")
 router.register("reports", ReportViewSet, basename="report")
+router.register("telemetry/state-changes", StateChangeViewSet, basename="statechange")
+router.register("telemetry/heartbeats", HeartbeatViewSet, basename="heartbeat")
+router.register("telemetry/signal-readings", SignalReadingViewSet, basename="signalreading")
+router.register("telemetry/charges", ChargeViewSet, basename="charge")
 
 urlpatterns = [
+    path("telemetry/", TelemetryIngestView.as_view(), name="telemetry-ingest"),
     path(
         "reports/<int:report_id>/timeline/",
         ReportTimelineViewSet.as_view({"get": "list"}),

@@ -4,7 +4,18 @@ import django_filters
 from django.db.models import Q
 
 from accounts.api.filters import TeamIdFilter, visible_teams
-from chargepoints.models import ChargePoint, ChargePointState, Connectivity, Site
+from chargepoints.models import (
+    Charge,
+    ChargeOutcome,
+    ChargePoint,
+    ChargePointState,
+    Connectivity,
+    Heartbeat,
+    SignalKind,
+    SignalReading,
+    Site,
+    StateChange,
+)
 from config.rest.filters import DateTimeRangeFilter
 
 
@@ -50,3 +61,58 @@ class ChargePointFilter(django_filters.FilterSet):
 
     def filter_team(self, queryset, name, value):
         return queryset.filter(Q(owner=value) | Q(operator=value))
+
+
+# --- Telemetry history ---------------------------------------------------------------
+
+
+class _TelemetryFilter(django_filters.FilterSet):
+    charge_point = django_filters.ModelChoiceFilter(queryset=visible_charge_points, help_text="Charge point id.")
+    ocpp_id = django_filters.CharFilter(field_name="charge_point__ocpp_id", help_text="Charge point OCPP id.")
+    site = django_filters.ModelChoiceFilter(
+        field_name="charge_point__site", queryset=visible_sites, help_text="Site id."
+    )
+    team = TeamIdFilter(
+        queryset=visible_teams, method="filter_team", help_text="Owned or operated by this team id."
+    )
+    received = DateTimeRangeFilter(field_name="received_at")
+
+    def filter_team(self, queryset, name, value):
+        return queryset.filter(Q(charge_point__owner=value) | Q(charge_point__operator=value))
+
+
+class StateChangeFilter(_TelemetryFilter):
+    state = django_filters.MultipleChoiceFilter(distinct=False, choices=ChargePointState.choices)
+    occurred = DateTimeRangeFilter(field_name="occurred_at")
+
+    class Meta:
+        model = StateChange
+        fields = ["charge_point", "ocpp_id", "site", "team", "state", "error_code"]
+
+
+class HeartbeatFilter(_TelemetryFilter):
+    occurred = DateTimeRangeFilter(field_name="occurred_at")
+
+    class Meta:
+        model = Heartbeat
+        fields = ["charge_point", "ocpp_id", "site", "team"]
+
+
+class SignalReadingFilter(_TelemetryFilter):
+    kind = django_filters.ChoiceFilter(choices=SignalKind.choices)
+    dbm = django_filters.RangeFilter(help_text="dbm_min / dbm_max.")
+    occurred = DateTimeRangeFilter(field_name="occurred_at")
+
+    class Meta:
+        model = SignalReading
+        fields = ["charge_point", "ocpp_id", "site", "team", "kind"]
+
+
+class ChargeFilter(_TelemetryFilter):
+    outcome = django_filters.ChoiceFilter(choices=ChargeOutcome.choices)
+    started = DateTimeRangeFilter(field_name="started_at")
+    ended = DateTimeRangeFilter(field_name="ended_at")
+
+    class Meta:
+        model = Charge
+        fields = ["charge_point", "ocpp_id", "site", "team", "outcome", "stop_reason"]

@@ -17,3 +17,15 @@ class CursorPagination(pagination.CursorPagination):
     max_page_size = 200
 
 
+
+
+class OccurredCursorPagination(CursorPagination):
+    """Telemetry history: newest event first."""
+
+    ordering = ("-occurred_at", "-id")
+
+
+class EndedCursorPagination(CursorPagination):
+    """Charges: most recently ended first."""
+
+    ordering = ("-ended_at", "-id")

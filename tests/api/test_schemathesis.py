@@ -18,6 +18,8 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from accounts.models import Role
+from chargepoints.models import Charge, Heartbeat, SignalReading, StateChange
+from chargepoints.services import telemetry_record_batch
 from reporting import services
 from reporting.catalogue import Reason, Source
 from tests.factories import ChargePointFactory, TeamFactory
@@ -53,7 +55,9 @@ def data(make_key):
     and another team's charge point and report."""
     ours = TeamFactory(country="DK")
     theirs = TeamFactory(country="NL")
-    cps = [ChargePointFactory(site__team=ours) for _ in range(3)]
+    # The first has the OCPP id of the schema's examples, so they reach real rows.
+    cps = [ChargePointFactory(site__team=ours, ocpp_id="DK-AAR-0001")]
+    cps += [ChargePointFactory(site__team=ours) for _ in range(2)]
     their_cp = ChargePointFactory(site__team=theirs)
     key, raw = make_key(ours, Role.ADMIN)
     reports = [
@@ -75,6 +79,20 @@ def data(make_key):
         "sites": [cp.site_id for cp in cps],
         "teams": [ours.pk],
     }
+    # Some history for the telemetry lists and their detail pages.
+    telemetry_record_batch(
+        events=[
+            {"event_id": f"seed-{kind}", "type": kind, "ocpp_id": "DK-AAR-0001", "occurred_at": "2026-01-01T00:00:00Z",
+             "status": "Faulted", "kind": "wifi", "dbm": -90, "started_at": "2025-12-31T23:00:00Z",
+             "ended_at": "2026-01-01T00:00:00Z", "energy_wh": 0}
+            for kind in ("state_change", "heartbeat", "signal", "charge")
+        ]
+    )
+    for path, model in [
+        ("state-changes", StateChange), ("heartbeats", Heartbeat), ("signal-readings", SignalReading),
+        ("charges", Charge),
+    ]:
+        ids[path] = list(model.objects.values_list("pk", flat=True))
     return {"raw_key": raw, "ids": ids}
 
 
@@ -92,7 +110,8 @@ def _point_at_real_objects(case, ids):
     for name, value in (case.path_parameters or {}).items():
         if not isinstance(value, int) or value % 2:
             continue  # keep it: a missing (404) id is a case too
-        resource = case.path.split("/")[3]
+        segments = case.path.split("/")
+        resource = segments[4] if segments[3] == "telemetry" else segments[3]
         if name == "team_id":
             resource = "teams"
         elif name == "report_id":
