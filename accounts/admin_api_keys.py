@@ -204,13 +204,10 @@ class OperatorApiKeyAdmin(BaseApiKeyAdmin):
     """A team's admins and owners see and manage their own team's keys only."""
 
     def manageable_team_ids(self, request):
-        if is_support(request.user):
-            return []  # support uses /admin/
-        return [
-            team_id
-            for team_id, role in request.user.roles_by_team().items()
-            if Role(role).rank >= Role.ADMIN.rank
-        ]
+        roles_by_team = getattr(request.user, "roles_by_team", None)
+        if roles_by_team is None or is_support(request.user):
+            return []  # a visitor; support uses /admin/
+        return [team_id for team_id, role in roles_by_team().items() if Role(role).rank >= Role.ADMIN.rank]
 
 
 support_site.register(ApiKey, SupportApiKeyAdmin)

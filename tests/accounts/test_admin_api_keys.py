@@ -106,3 +106,9 @@ def test_keys_are_neither_edited_nor_deleted(support_user, team):
     assert client.post(f"/admin/accounts/apikey/{key.pk}/delete/", {"post": "yes"}).status_code == 403
     key.refresh_from_db()
     assert (key.name, key.role) == ("App", Role.VIEWER)
+
+
+def test_visitors_are_sent_to_the_login_page():
+    for url in ("/operator/accounts/apikey/", "/admin/accounts/apikey/"):
+        response = Client().get(url)
+        assert response.status_code == 302 and "login" in response["Location"]
