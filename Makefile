@@ -18,9 +18,13 @@ setup: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 
+# `make run SIMULATE=0` leaves out the fleet simulator (demo telemetry).
+SIMULATE ?= 1
+PROCESSES := web worker beat $(if $(filter 0 no false off,$(SIMULATE)),,simulator)
+
 run: setup
 	@echo "Starting the back-office on http://127.0.0.1:$(PORT)/admin/ (Ctrl-C stops everything)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho start -f Procfile $(PROCESSES)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -292,3 +292,34 @@ def report_system_event(*, report: Report, kind: str, note: str = "", **fields) 
     notifications it causes, exactly as a change through the other services.
     The caller holds the transaction."""
     return _event(report, kind=kind, by=None, note=note, **fields)
+
+
+def report_system_events_bulk(*, reports: list[Report], kind: str, note: str = "", **fields) -> list[ReportEvent]:
+    """The bulk twin of ``_event`` for the health checks, which may file a
+    thousand reports in one sweep: one INSERT for the timeline rows, then the
+    notifications each causes. Keep it in step with ``_event``. The caller
+    holds the transaction; each report's ``charge_point`` must be set (an
+    unsaved stand-in with ``pk``, ``operator_id`` and ``owner_id`` will do)."""
+    label = actor_label(None)
+    events = ReportEvent.objects.bulk_create(
+        [ReportEvent(report=report, kind=kind, actor=None, actor_label=label, note=note, **fields) for report in reports]
+    )
+    # Notifications only ever go to a team's active contacts; asking for the
+    # audience of each event of a team without any would cost a query each.
+    team_ids = {r.charge_point.operator_id for r in reports} | {r.charge_point.owner_id for r in reports}
+    with_contacts = set(
+        ReportContact.objects.filter(is_active=True, settings__team_id__in=team_ids).values_list(
+            "settings__team_id", flat=True
+        )
+    )
+    to_notify = [
+        event
+        for event in events
+        if {event.report.charge_point.operator_id, event.report.charge_point.owner_id} & with_contacts
+    ]
+    if to_notify:
+        full = Report.objects.with_context().in_bulk([event.report_id for event in to_notify])
+        for event in to_notify:
+            event.report = full[event.report_id]
+            notifications_for_report_event(event=event)
+    return events

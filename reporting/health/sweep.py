@@ -28,9 +28,9 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from chargepoints.models import ChargePoint
-from reporting.catalogue import Source, first_party
+from reporting.catalogue import Party, Source, first_party
 from reporting.models import EventKind, Report, ReportState
-from reporting.services import report_resolve, report_system_event
+from reporting.services import report_resolve, report_system_event, report_system_events_bulk
 
 from .checks import CHECKS, DETAIL_FIELDS, Check
 from .thresholds import CHECK_REASONS, Group, HealthConfig, health_config_load
@@ -135,44 +135,42 @@ def _file(check: Check, group: Group, rows: list[dict], now: datetime, result: S
     reason = check.reason
     by_cp = {row["pk"]: row for row in rows}
     cp_ids = sorted(by_cp)
-    table = Report._meta.db_table
-    with connection.cursor() as cursor:
-        # A problem that had cleared on a report a person kept came back.
-        cursor.execute(
-            f"UPDATE {table} SET condition_cleared_at = NULL "
-            f"WHERE source = %s AND reason = %s AND state <> %s AND condition_cleared_at IS NOT NULL "
-            f"AND charge_point_id IN ({_placeholders(cp_ids)}) RETURNING id",
-            [Source.SYSTEM, reason, ReportState.RESOLVED, *cp_ids],
-        )
-        recurred_ids = [r[0] for r in cursor.fetchall()]
-
     bumped = _bump(reason, cp_ids, now)
     missing = [cp_id for cp_id in cp_ids if cp_id not in bumped]
-    created = _insert(check, group, [by_cp[cp_id] for cp_id in missing], now) if missing else {}
+    created = _insert(check, group, [by_cp[cp_id] for cp_id in missing], now) if missing else []
     # Filed by a concurrent sweep between our UPDATE and INSERT: bump theirs.
-    lost = [cp_id for cp_id in missing if cp_id not in created]
+    filed_ids = {report.charge_point_id for report in created}
+    lost = [cp_id for cp_id in missing if cp_id not in filed_ids]
     if lost:
-        bumped |= _bump(reason, lost, now)
+        bumped.update(_bump(reason, lost, now))
+
+    # A problem that had cleared on a report a person kept came back. Only
+    # the sweep whose conditional update flips the flag writes the note.
+    recurred_ids = []
+    came_back = [report_id for report_id, cleared_at in bumped.values() if cleared_at is not None]
+    if came_back:
+        recurred_ids = list(
+            Report.objects.filter(pk__in=came_back, condition_cleared_at__isnull=False)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        Report.objects.filter(pk__in=recurred_ids).update(condition_cleared_at=None)
 
     result.seen_again[reason] += len(bumped)
     result.filed[reason] += len(created)
     result.recurred[reason] += len(recurred_ids)
 
     if created:
-        reports = Report.objects.filter(pk__in=created.values()).select_related(
-            "charge_point__operator", "charge_point__owner"
+        report_system_events_bulk(
+            reports=created,
+            kind=EventKind.CREATED,
+            to_state=ReportState.OPEN,
+            to_party=Party.OPERATOR,
+            note="Filed by the health checks and routed to the operator automatically.",
         )
-        for report in reports:
-            report_system_event(
-                report=report,
-                kind=EventKind.CREATED,
-                to_state=ReportState.OPEN,
-                to_party=report.assigned_party,
-                note=f"Filed by the health checks and routed to the {report.get_assigned_party_display().lower()} "
-                "automatically.",
-            )
-    for report in Report.objects.filter(pk__in=recurred_ids):
-        report_system_event(report=report, kind=EventKind.RECURRED, note="The problem is back.")
+    if recurred_ids:
+        recurred = list(Report.objects.filter(pk__in=recurred_ids).select_related("charge_point"))
+        report_system_events_bulk(reports=recurred, kind=EventKind.RECURRED, note="The problem is back.")
 
 
 def _db_time(value: datetime):
@@ -180,30 +178,30 @@ def _db_time(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _bump(reason: str, cp_ids: list[int], now: datetime) -> set[int]:
-    """Count a repeat detection on the open reports of these charge points;
-    the charge point ids that had one."""
+def _bump(reason: str, cp_ids: list[int], now: datetime) -> dict[int, tuple[int, datetime | None]]:
+    """Count a repeat detection on the open reports of these charge points.
+    Charge point id -> (report id, condition_cleared_at) for those that had one."""
     if not cp_ids:
-        return set()
+        return {}
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Report._meta.db_table} SET occurrences = occurrences + 1, last_seen_at = %s, "
             f"updated_at = %s WHERE source = %s AND reason = %s AND state <> %s "
-            f"AND charge_point_id IN ({_placeholders(cp_ids)}) RETURNING charge_point_id",
+            f"AND charge_point_id IN ({_placeholders(cp_ids)}) RETURNING charge_point_id, id, condition_cleared_at",
             [_db_time(now), _db_time(now), Source.SYSTEM, reason, ReportState.RESOLVED, *cp_ids],
         )
-        return {r[0] for r in cursor.fetchall()}
+        return {cp_id: (report_id, cleared_at) for cp_id, report_id, cleared_at in cursor.fetchall()}
 
 
-def _insert(check: Check, group: Group, rows: list[dict], now: datetime) -> dict[int, int]:
+def _insert(check: Check, group: Group, rows: list[dict], now: datetime) -> list[Report]:
     """File reports for these offenders, except where one is already open
-    (the database's unique constraint decides). Charge point id -> new report id."""
+    (the database's unique constraint decides). The reports filed."""
     reports = []
     for row in rows:
         charge_point = ChargePoint(pk=row["pk"], operator_id=row["operator_id"], owner_id=row["owner_id"])
         reports.append(
             Report(
-                charge_point_id=row["pk"],
+                charge_point=charge_point,
                 source=Source.SYSTEM,
                 reason=check.reason,
                 description=check.describe(row, group.thresholds),
@@ -228,7 +226,14 @@ def _insert(check: Check, group: Group, rows: list[dict], now: datetime) -> dict
             "ON CONFLICT DO NOTHING RETURNING charge_point_id, id",
             values,
         )
-        return dict(cursor.fetchall())
+        new_ids = dict(cursor.fetchall())
+    filed = []
+    for report in reports:
+        if report.charge_point_id in new_ids:
+            report.pk = new_ids[report.charge_point_id]
+            report._state.adding = False
+            filed.append(report)
+    return filed
 
 
 # --- Clearing ----------------------------------------------------------------------

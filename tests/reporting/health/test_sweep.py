@@ -202,3 +202,18 @@ def test_the_fleet_splits_into_id_ranges_that_cover_it():
     assert chunks[0][0] == lo and chunks[-1][1] == hi
     assert all(b - a < 2 for a, b in chunks)
     assert all(chunks[i][1] + 1 == chunks[i + 1][0] for i in range(len(chunks) - 1))
+
+
+def test_a_filed_report_notifies_the_operators_contacts_only_where_there_are_some():
+    from notifications.models import Notification
+    from tests.factories import ReportContactFactory, ReportSettingsFactory
+
+    watched, unwatched = disconnected(), disconnected()
+    contact = ReportContactFactory(settings=ReportSettingsFactory(team=watched.operator))
+
+    health_sweep(now=NOW)
+
+    notified = Notification.objects.get()
+    assert notified.report.charge_point == watched
+    assert notified.recipient_email == contact.email
+    assert Report.objects.filter(charge_point=unwatched).exists()

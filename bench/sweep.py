@@ -1,0 +1,300 @@
+"""Benchmark: the health sweep on a large fleet, against a raw-SQL lower bound.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_sweep \\
+        .venv/bin/python bench/sweep.py --charge-points 100000
+
+Seeds N charge points (1% in trouble, spread over the five checks, plus
+healthy telemetry for everyone: a recent signal reading for every Wi-Fi and
+cellular charge point, completed charges, and near misses the checks must
+look at and reject), then times in one run:
+
+- the first pass, which files the reports (reports deleted before each run);
+- a pass where nothing changed (only repeat detections are counted);
+- raw SQL that finds the same offenders (one statement, the lower bound for
+  finding), and raw SQL that finds and files them (reports and their timeline
+  rows in two INSERT ... SELECT statements, no notifications);
+
+and prints medians and ratios, and the peak Python memory of a pass
+(tracemalloc, in a separate untimed run). The sweep runs as the Celery task
+does: in id-range chunks of settings.HEALTH_CHECKS["sweep_chunk_size"], here
+one after the other in one process (one worker). Without DATABASE_URL the
+database is bench_sweep_<N>, created if missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import tracemalloc
+
+from common import bench_setup, seed_fleet_sql
+
+TROUBLE_MODULO = 500  # 5 of every 500 charge points (1%) are in trouble, one per check
+
+# One statement per check, as tight as hand-written SQL gets; %(now)s is the
+# sweep's clock, so both see the same offenders.
+OFFENDERS_SQL = """
+SELECT id, 'disconnected' FROM chargepoints_chargepoint
+ WHERE state = 'disconnected' AND state_since < %(now)s - interval '10 minutes'
+UNION ALL
+SELECT id, 'in_error' FROM chargepoints_chargepoint
+ WHERE state = 'error' AND state_since < %(now)s - interval '10 minutes'
+UNION ALL
+SELECT charge_point_id, 'failed_charges' FROM chargepoints_charge
+ WHERE outcome = 'failed' AND ended_at > %(now)s - interval '60 minutes'
+ GROUP BY charge_point_id HAVING count(*) >= 3
+UNION ALL
+SELECT cp.id, 'bad_wifi' FROM chargepoints_chargepoint cp
+ WHERE cp.wifi_signal_dbm < -80 AND cp.wifi_signal_at > %(now)s - interval '15 minutes'
+   AND (SELECT count(*) FROM chargepoints_signalreading r WHERE r.charge_point_id = cp.id
+        AND r.kind = 'wifi' AND r.occurred_at > %(now)s - interval '15 minutes') >= 3
+   AND NOT EXISTS (SELECT 1 FROM chargepoints_signalreading r WHERE r.charge_point_id = cp.id
+        AND r.kind = 'wifi' AND r.occurred_at > %(now)s - interval '15 minutes' AND r.dbm >= -80)
+UNION ALL
+SELECT cp.id, 'bad_cell_signal' FROM chargepoints_chargepoint cp
+ WHERE cp.cellular_signal_dbm < -105 AND cp.cellular_signal_at > %(now)s - interval '15 minutes'
+   AND (SELECT count(*) FROM chargepoints_signalreading r WHERE r.charge_point_id = cp.id
+        AND r.kind = 'cellular' AND r.occurred_at > %(now)s - interval '15 minutes') >= 3
+   AND NOT EXISTS (SELECT 1 FROM chargepoints_signalreading r WHERE r.charge_point_id = cp.id
+        AND r.kind = 'cellular' AND r.occurred_at > %(now)s - interval '15 minutes' AND r.dbm >= -105)
+"""
+
+FILE_SQL = f"""
+WITH offenders(charge_point_id, reason) AS ({OFFENDERS_SQL}),
+filed AS (
+    INSERT INTO reporting_report (charge_point_id, source, reason, description, reporter_name,
+        reporter_email, reporter_phone, state, assigned_party, resolution_note, occurrences,
+        last_seen_at, created_at, updated_at)
+    SELECT charge_point_id, 'system', reason, 'Filed by raw SQL', '', '', '', 'open', 'operator', '', 1,
+           %(now)s, %(now)s, %(now)s
+    FROM offenders
+    ON CONFLICT DO NOTHING
+    RETURNING id
+)
+INSERT INTO reporting_reportevent (report_id, kind, actor_label, from_state, to_state, from_party,
+    to_party, note, created_at)
+SELECT id, 'created', 'System', '', 'open', '', 'operator', 'Filed by raw SQL', %(now)s FROM filed
+"""
+
+
+def seed_trouble() -> object:
+    """Reset telemetry and reports, then put 1% of the fleet in trouble and
+    give everyone healthy telemetry. Returns the database's clock at seeding,
+    which the sweeps then use as their "now"."""
+    from django.db import connection
+
+    m = TROUBLE_MODULO
+    with connection.cursor() as cur:
+        cur.execute("SELECT now()")
+        (now,) = cur.fetchone()
+        cur.execute(
+            "TRUNCATE chargepoints_signalreading, chargepoints_charge, chargepoints_statechange, "
+            "chargepoints_heartbeat, reporting_reportevent, reporting_report CASCADE"
+        )
+        params = {"now": now, "m": m}
+        # Everyone healthy first: states from the fleet seed, a good recent signal.
+        cur.execute(
+            """
+            UPDATE chargepoints_chargepoint SET
+              state = (ARRAY['available','busy','available','passive'])[1 + id %% 4],
+              state_since = %(now)s - interval '1 day', error_code = '', vendor_error_code = '',
+              wifi_signal_dbm = CASE WHEN connectivity = 'wifi' THEN -60 END,
+              wifi_signal_at = CASE WHEN connectivity = 'wifi' THEN %(now)s - interval '1 minute' END,
+              cellular_signal_dbm = CASE WHEN connectivity = 'cellular' THEN -85 END,
+              cellular_signal_at = CASE WHEN connectivity = 'cellular' THEN %(now)s - interval '1 minute' END,
+              last_heartbeat_at = %(now)s
+            WHERE ocpp_id LIKE 'BENCH-%%'
+            """,
+            params,
+        )
+        cur.execute(
+            """
+            INSERT INTO chargepoints_signalreading (charge_point_id, event_id, received_at, kind, dbm, occurred_at)
+            SELECT id, 'ok-' || id, %(now)s, connectivity, CASE WHEN connectivity = 'wifi' THEN -60 ELSE -85 END,
+                   %(now)s - interval '1 minute'
+            FROM chargepoints_chargepoint WHERE connectivity IN ('wifi', 'cellular')
+            """,
+            params,
+        )
+        # Completed charges for one in twenty in the last hour.
+        cur.execute(
+            """
+            INSERT INTO chargepoints_charge (charge_point_id, event_id, received_at, started_at, ended_at,
+                energy_wh, stop_reason, transaction_id, outcome, failure_reason)
+            SELECT id, 'done-' || id, %(now)s, %(now)s - interval '50 minutes', %(now)s - interval '5 minutes',
+                   12000, 'Local', '', 'completed', ''
+            FROM chargepoints_chargepoint WHERE id %% 20 = 7
+            """,
+            params,
+        )
+        # The trouble: one check per residue.
+        cur.execute(
+            "UPDATE chargepoints_chargepoint SET state = 'disconnected', state_since = %(now)s - interval '20 minutes' "
+            "WHERE id %% %(m)s = 0",
+            params,
+        )
+        cur.execute(
+            "UPDATE chargepoints_chargepoint SET state = 'error', state_since = %(now)s - interval '20 minutes', "
+            "error_code = 'GroundFailure' WHERE id %% %(m)s = 1",
+            params,
+        )
+        cur.execute(
+            """
+            INSERT INTO chargepoints_charge (charge_point_id, event_id, received_at, started_at, ended_at,
+                energy_wh, stop_reason, transaction_id, outcome, failure_reason)
+            SELECT cp.id, 'fail-' || cp.id || '-' || k, %(now)s, %(now)s - k * interval '10 minutes' - interval '2 minutes',
+                   %(now)s - k * interval '10 minutes', 0, 'EVDisconnected', '', 'failed', 'No energy was delivered.'
+            FROM chargepoints_chargepoint cp, generate_series(1, 3) k
+            WHERE cp.id %% %(m)s = 2
+            """,
+            params,
+        )
+        for residue, kind, dbm in ((3, "wifi", -90), (4, "cellular", -112)):
+            cur.execute(
+                f"""
+                UPDATE chargepoints_chargepoint SET connectivity = %(kind)s,
+                  {kind}_signal_dbm = %(dbm)s, {kind}_signal_at = %(now)s - interval '1 minute'
+                WHERE id %% %(m)s = %(r)s
+                """,
+                {**params, "kind": kind, "dbm": dbm, "r": residue},
+            )
+            cur.execute(
+                """
+                DELETE FROM chargepoints_signalreading r USING chargepoints_chargepoint cp
+                WHERE r.charge_point_id = cp.id AND cp.id %% %(m)s = %(r)s
+                """,
+                {**params, "r": residue},
+            )
+            cur.execute(
+                """
+                INSERT INTO chargepoints_signalreading (charge_point_id, event_id, received_at, kind, dbm, occurred_at)
+                SELECT cp.id, 'weak-' || cp.id || '-' || k, %(now)s, %(kind)s, %(dbm)s - k,
+                       %(now)s - k * interval '4 minutes' + interval '3 minutes'
+                FROM chargepoints_chargepoint cp, generate_series(1, 3) k
+                WHERE cp.id %% %(m)s = %(r)s
+                """,
+                {**params, "kind": kind, "dbm": dbm, "r": residue},
+            )
+        # Near misses the checks must look at and reject: one failed charge;
+        # a weak latest Wi-Fi reading after good ones.
+        cur.execute(
+            """
+            INSERT INTO chargepoints_charge (charge_point_id, event_id, received_at, started_at, ended_at,
+                energy_wh, stop_reason, transaction_id, outcome, failure_reason)
+            SELECT id, 'miss-' || id, %(now)s, %(now)s - interval '30 minutes', %(now)s - interval '20 minutes',
+                   0, 'Local', '', 'failed', 'No energy was delivered.'
+            FROM chargepoints_chargepoint WHERE id %% %(m)s = 5
+            """,
+            params,
+        )
+        cur.execute(
+            """
+            UPDATE chargepoints_chargepoint SET wifi_signal_dbm = -84, wifi_signal_at = %(now)s - interval '30 seconds'
+            WHERE id %% %(m)s = 6 AND connectivity = 'wifi'
+            """,
+            params,
+        )
+        cur.execute("ANALYZE")
+    return now
+
+
+def sweep_all(now):
+    """The whole sweep as the Celery task runs it, chunk after chunk."""
+    from django.conf import settings
+
+    from reporting.health.sweep import SweepResult, health_sweep, health_sweep_chunks
+
+    total = SweepResult()
+    for first_id, last_id in health_sweep_chunks(chunk_size=settings.HEALTH_CHECKS["sweep_chunk_size"]):
+        total.merge(health_sweep(first_id=first_id, last_id=last_id, now=now))
+    return total
+
+
+def clear_reports() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE reporting_reportevent, reporting_report CASCADE")
+
+
+def timed(fn, *, runs: int, before=None) -> list[float]:
+    times = []
+    for _ in range(runs):
+        if before:
+            before()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def peak_memory(fn) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--charge-points", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement (median)")
+    args = parser.parse_args()
+
+    bench_setup(f"bench_sweep_{args.charge_points}")
+    from django.db import connection
+
+    started = time.perf_counter()
+    seed_fleet_sql(args.charge_points)
+    now = seed_trouble()
+    print(f"Seeded {args.charge_points:,} charge points in {time.perf_counter() - started:.1f} s")
+
+    def raw_find():
+        with connection.cursor() as cur:
+            cur.execute(OFFENDERS_SQL, {"now": now})
+            return cur.fetchall()
+
+    def raw_file():
+        with connection.cursor() as cur:
+            cur.execute(FILE_SQL, {"now": now})
+
+    expected = sorted(raw_find())
+    clear_reports()
+    first = sweep_all(now)
+    from reporting.models import Report
+
+    filed = sorted(Report.objects.filter(source="system").values_list("charge_point_id", "reason"))
+    assert filed == expected, f"the sweep filed {len(filed)} reports, raw SQL finds {len(expected)} offenders"
+    in_trouble = args.charge_points // TROUBLE_MODULO * 5
+    print(f"Offenders: {len(expected):,} (seeded ~{in_trouble:,}); first pass filed {first.as_dict()['filed']:,}")
+
+    first_pass = timed(lambda: sweep_all(now), runs=args.runs, before=clear_reports)
+    sweep_all(now)
+    no_change = timed(lambda: sweep_all(now), runs=args.runs)
+    find = timed(raw_find, runs=args.runs)
+    file_sql = timed(raw_file, runs=args.runs, before=clear_reports)
+
+    clear_reports()
+    memory_first = peak_memory(lambda: sweep_all(now))
+    memory_again = peak_memory(lambda: sweep_all(now))
+
+    med = statistics.median
+    rows = [
+        ("sweep, first pass (files the reports)", med(first_pass)),
+        ("sweep, no-change pass", med(no_change)),
+        ("raw SQL: find the offenders", med(find)),
+        ("raw SQL: find and file (reports + timeline)", med(file_sql)),
+    ]
+    print(f"\n{args.charge_points:,} charge points, {len(expected):,} offenders, medians of {args.runs} runs")
+    for label, seconds in rows:
+        print(f"  {label:<46} {seconds * 1000:9.1f} ms")
+    print(f"  first pass / raw find-and-file                 {med(first_pass) / med(file_sql):9.1f} x")
+    print(f"  first pass / raw find                          {med(first_pass) / med(find):9.1f} x")
+    print(f"  peak Python memory: first pass {memory_first / 1024:,.0f} KiB, no-change pass {memory_again / 1024:,.0f} KiB")
+
+
+if __name__ == "__main__":
+    main()

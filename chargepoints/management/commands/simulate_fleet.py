@@ -1,0 +1,48 @@
+import time
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+
+from chargepoints.simulation import FleetSimulator
+
+
+class Command(BaseCommand):
+    help = (
+        "Play a CSMS for the demo charge points: heartbeats, signal readings and charges, and now and "
+        "then a lost connection, a fault, failed charges or a weak signal, then recovery. With `make run` "
+        "the health checks file system reports for these and resolve them within minutes. Runs until "
+        "stopped (Ctrl-C) unless --ticks is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--interval", type=float, default=10.0, help="Seconds between ticks (default 10).")
+        parser.add_argument("--ticks", type=int, default=0, help="Stop after this many ticks (default: never).")
+        parser.add_argument("--limit", type=int, default=100, help="At most this many charge points (default 100).")
+        parser.add_argument("--episodes-per-minute", type=float, default=0.5,
+                            help="Problems started per minute across the fleet, on average (default 0.5).")
+        parser.add_argument("--seed", type=int, default=None, help="Random seed, for a repeatable run.")
+        parser.add_argument("--realtime", action="store_true",
+                            help="Report every problem when it starts instead of a few minutes late; "
+                            "reports then take over ten minutes to appear.")
+
+    def handle(self, *args, interval, ticks, limit, episodes_per_minute, seed, realtime, **options):
+        if interval <= 0 or ticks < 0 or limit <= 0 or episodes_per_minute < 0:
+            raise CommandError("--interval and --limit must be positive; --ticks and --episodes-per-minute not negative.")
+        simulator = FleetSimulator.for_demo(limit=limit, seed=seed, realtime=realtime)
+        simulator.episodes_per_minute = episodes_per_minute
+        if not simulator.charge_points:
+            raise CommandError("No demo charge points: run `python manage.py seed_demo` first.")
+        self.stdout.write(f"Simulating {len(simulator.charge_points)} charge points every {interval:g} s.")
+        done = 0
+        try:
+            while not ticks or done < ticks:
+                simulator.tick(tick=timedelta(seconds=interval))
+                for line in simulator.log:
+                    self.stdout.write(line)
+                simulator.log.clear()
+                done += 1
+                if not ticks or done < ticks:
+                    time.sleep(interval)
+        except KeyboardInterrupt:
+            pass
+        self.stdout.write(f"Sent {simulator.sent} events.")

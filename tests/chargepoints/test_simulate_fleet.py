@@ -1,0 +1,57 @@
+"""chargepoints/simulation.py and the simulate_fleet command: a newcomer sees
+system reports appear and resolve within minutes."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from chargepoints.models import Heartbeat
+from chargepoints.simulation import FleetSimulator
+from reporting.catalogue import Source
+from reporting.health.sweep import health_sweep
+from reporting.models import Report, ReportState
+from tests.factories import ChargePointFactory, SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_twenty_minutes_of_simulation_files_and_resolves_system_reports():
+    site = SiteFactory()
+    for connectivity in ["wifi", "cellular", "ethernet"] * 4:
+        ChargePointFactory(site=site, connectivity=connectivity)
+    ChargePointFactory(site=site, ocpp_id="FLEET-0000001")  # a bulk fleet row: left alone
+    simulator = FleetSimulator.for_demo(seed=7)
+    simulator.episodes_per_minute = 2
+    # Run in the past up to now: the telemetry service refuses future times.
+    start = timezone.now() - timedelta(minutes=20)
+
+    for second in range(0, 20 * 60, 10):
+        now = start + timedelta(seconds=second)
+        simulator.tick(now=now)
+        if second % 60 == 0:
+            health_sweep(now=now)
+
+    assert len(simulator.charge_points) == 12
+    assert simulator.rejected == 0
+    system = Report.objects.filter(source=Source.SYSTEM)
+    assert system.count() >= 3
+    assert system.filter(state=ReportState.RESOLVED).exists()
+    assert len({r for r in system.values_list("reason", flat=True)}) >= 2
+    assert not Heartbeat.objects.filter(charge_point__ocpp_id="FLEET-0000001").exists()
+
+
+def test_the_command_runs_a_few_ticks(capsys):
+    ChargePointFactory.create_batch(3)
+
+    call_command("simulate_fleet", ticks=2, interval=0.01, seed=1)
+
+    out = capsys.readouterr().out
+    assert "Simulating 3 charge points" in out
+    assert Heartbeat.objects.count() == 3
+
+
+def test_the_command_needs_demo_charge_points():
+    with pytest.raises(CommandError, match="seed_demo"):
+        call_command("simulate_fleet", ticks=1, interval=0.01)
