@@ -104,8 +104,11 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
     parts = raw_key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_SCHEME or not parts[1] or not parts[2]:
         return None
-    key = ApiKey.objects.active().filter(prefix=parts[1][:16]).select_related("team").first()
-    if key is None or not secrets.compare_digest(key.hashed_key, api_key_hash(raw_key)):
+    try:
+        key = ApiKey.objects.active().select_related("team").get(prefix=parts[1][:16])
+    except ApiKey.DoesNotExist:
+        return None
+    if not secrets.compare_digest(key.hashed_key, api_key_hash(raw_key)):
         return None
     api_key_touch(api_key=key)
     return key
