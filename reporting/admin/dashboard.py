@@ -47,16 +47,19 @@ def _figures(user) -> dict:
     start = today - datetime.timedelta(days=DAYS - 1)
     start_at = datetime.datetime.combine(start, datetime.time.min, datetime.UTC)
 
+    # One pass over the unresolved reports gives both breakdowns.
+    reason_counts: dict[str, int] = {}
+    party_counts: dict[str, int] = {}
+    for row in unresolved.order_by().values("reason", "assigned_party").annotate(n=Count("id")):
+        reason_counts[row["reason"]] = reason_counts.get(row["reason"], 0) + row["n"]
+        party_counts[row["assigned_party"]] = party_counts.get(row["assigned_party"], 0) + row["n"]
     by_reason = [
-        {"reason": row["reason"], "label": str(Reason(row["reason"]).label), "count": row["n"]}
-        for row in unresolved.order_by().values("reason").annotate(n=Count("id")).order_by("-n", "reason")
+        {"reason": reason, "label": str(Reason(reason).label), "count": n}
+        for reason, n in sorted(reason_counts.items(), key=lambda item: (-item[1], item[0]))
     ]
     by_party = [
-        {"party": row["assigned_party"], "label": str(Party(row["assigned_party"]).label), "count": row["n"]}
-        for row in unresolved.order_by()
-        .values("assigned_party")
-        .annotate(n=Count("id"))
-        .order_by("-n", "assigned_party")
+        {"party": party, "label": str(Party(party).label), "count": n}
+        for party, n in sorted(party_counts.items(), key=lambda item: (-item[1], item[0]))
     ]
     oldest = (
         unresolved.order_by("created_at", "id")

@@ -2,7 +2,9 @@
 to resolved; an operator sees only its own team's reports. Screenshots of
 the main screens are saved under docs/screenshots/."""
 
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,11 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
+# SAVE_SCREENSHOTS=1 refreshes the committed pictures in docs/screenshots/;
+# otherwise they go to a scratch folder, so a test run leaves the tree clean.
+SHOTS = (Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
+         if os.environ.get("SAVE_SCREENSHOTS") == "1"
+         else Path(tempfile.gettempdir()) / "cpr-screenshots")
 
 
 def shot(page, name):

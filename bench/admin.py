@@ -1,0 +1,247 @@
+"""Benchmark of the back-office report screens on PostgreSQL.
+
+    .venv/bin/python bench/admin.py [--reports 1000000] [--charge-points 100000] [--runs 7]
+
+Seeds 100,000 charge points of 100 teams and 1,000,000 reports with SQL
+(once; later runs reuse them), then measures through Django's test client,
+logged in (force_login) as a support user on /admin/ and as an admin of one
+team on /operator/:
+
+* the reports list: default, filtered (state + reason), searched (an OCPP id
+  fragment, and a word of the description), at two page sizes, with the query
+  count of each;
+* a report's page;
+* the dashboard (cache cleared before each request);
+* the two searches again with trigram indexes on the searched columns,
+  created on this benchmark's database only and dropped afterwards: the
+  figures behind the migration recommended in docs/benchmarks.md.
+
+And, in the same run, two baselines for the default list: Django's stock
+ModelAdmin with the same columns (full COUNT(*), no list_select_related), and
+the raw SQL lower bound (the list's row query alone, through a cursor).
+
+It prints a Markdown table; docs/benchmarks.md records the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import bench_setup, median_seconds, seed_fleet_sql, seed_reports_sql  # noqa: E402
+
+bench_setup("bench_admin")
+
+from django.conf import settings  # noqa: E402
+from django.contrib import admin  # noqa: E402
+from django.contrib.messages.storage.fallback import FallbackStorage  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client, RequestFactory  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from accounts.models import Membership, Role, Team, User  # noqa: E402
+from config.admin_sites import operator_site, support_site  # noqa: E402
+from reporting.models import Report  # noqa: E402
+
+settings.ALLOWED_HOSTS = ["testserver"]
+
+TRIGRAM_INDEX_NAMES = ["bench_report_description_trgm", "bench_chargepoint_ids_trgm", "bench_site_name_trgm"]
+TRIGRAM_INDEXES = [
+    "CREATE INDEX IF NOT EXISTS bench_report_description_trgm ON reporting_report "
+    "USING gin (upper(description) gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS bench_chargepoint_ids_trgm ON chargepoints_chargepoint "
+    "USING gin (upper(name) gin_trgm_ops, upper(ocpp_id) gin_trgm_ops, upper(serial_number) gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS bench_site_name_trgm ON chargepoints_site USING gin (upper(name) gin_trgm_ops)",
+]
+settings.DEBUG = False
+
+
+def users() -> tuple[User, User, Team]:
+    from django.contrib.auth.models import Group
+
+    from accounts.models import SUPPORT_GROUP
+
+    support, _ = User.objects.get_or_create(email="bench-support@example.com", defaults={"is_staff": True})
+    support.groups.add(Group.objects.get_or_create(name=SUPPORT_GROUP)[0])
+    team = Team.objects.filter(name__startswith="Bench team").order_by("pk").first()
+    operator, _ = User.objects.get_or_create(email="bench-operator@example.com")
+    Membership.objects.get_or_create(user=operator, team=team, defaults={"role": Role.ADMIN})
+    return support, operator, team
+
+
+class StockReportAdmin(admin.ModelAdmin):
+    """Django's defaults with the same columns: a full COUNT(*) for the
+    paginator and one for "N total", and the related columns fetched per row."""
+
+    list_display = ["id", "charge_point", "site", "owner", "operator", "source", "reason", "state",
+                    "assigned_party", "assigned_to", "created_at", "occurrences"]
+    list_filter = ["state", "source", "reason", "assigned_party"]
+    search_fields = ["description", "charge_point__name", "charge_point__ocpp_id", "charge_point__serial_number",
+                     "charge_point__site__name"]
+
+    def site(self, obj):
+        return obj.charge_point.site.name
+
+    def owner(self, obj):
+        return obj.charge_point.owner.name
+
+    def operator(self, obj):
+        return obj.charge_point.operator.name
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+    def has_module_permission(self, request):
+        return True
+
+
+def stock_changelist(user, per_page: int):
+    stock = StockReportAdmin(Report, support_site)
+    stock.list_per_page = per_page
+
+    def run():
+        request = RequestFactory().get("/admin/reporting/report/")
+        request.user = user
+        request.session = SessionStore()
+        request._messages = FallbackStorage(request)
+        response = stock.changelist_view(request)
+        response.render()
+        assert response.status_code == 200
+
+    return run
+
+
+def raw_sql_lower_bound(per_page: int):
+    queryset = Report.objects.with_context().order_by("-created_at", "-id")[:per_page]
+    sql, params = queryset.query.sql_with_params()
+
+    def run():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+
+    return run
+
+
+def measure(client: Client, url: str, runs: int, expect: str | None = None) -> tuple[float, int]:
+    def get():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        if expect:
+            assert expect in response.content.decode(), (url, expect)
+
+    seconds = median_seconds(get, runs=runs)
+    with CaptureQueriesContext(connection) as queries:
+        get()
+    return seconds * 1000, len(queries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reports", type=int, default=1_000_000)
+    parser.add_argument("--charge-points", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    seed_fleet_sql(args.charge_points)
+    seed_reports_sql(args.reports)
+    print(f"data ready in {time.perf_counter() - started:.0f} s: {Report.objects.count():,} reports", flush=True)
+
+    support, operator, team = users()
+    report = Report.objects.filter(charge_point__owner=team).order_by("-created_at").first()
+    ocpp = report.charge_point.ocpp_id
+    rows = []
+    for who, user, prefix in [("support", support, "admin"), ("operator", operator, "operator")]:
+        client = Client()
+        client.force_login(user)
+        site = support_site if prefix == "admin" else operator_site
+        report_admin = site._registry[Report]
+        base = f"/{prefix}/reporting/report/"
+        cases = [
+            ("list, default", base, None),
+            ("list, filtered (unresolved + reason)", base + "?state=unresolved&reason__exact=broken", None),
+            ("list, filtered (team + created range)",
+             base + f"?team={team.pk}&created_at__from=2000-01-01&created_at__to=2100-01-01", None),
+            ("list, searched (OCPP id)", base + f"?q={ocpp[-6:]}", None),
+            ("list, searched (description word)", base + "?q=report+12345", None),
+        ]
+        for name, url, expect in cases:
+            figures = []
+            for per_page in (50, 200):
+                report_admin.list_per_page = per_page
+                figures.append(measure(client, url, args.runs, expect))
+            report_admin.list_per_page = 50
+            rows.append((who, name, figures))
+            print(who, name, figures, flush=True)
+        page = measure(client, f"{base}{report.pk}/change/", args.runs, "Timeline")
+        rows.append((who, "report page", [page, page]))
+        print(who, "report page", page, flush=True)
+
+        def dashboard(client=client, prefix=prefix):
+            cache.clear()
+            assert client.get(f"/{prefix}/").status_code == 200
+
+        with CaptureQueriesContext(connection) as queries:
+            dashboard()
+        count = len(queries.captured_queries)
+        seconds = median_seconds(dashboard, runs=3)
+        rows.append((who, "dashboard (uncached)", [(seconds * 1000, count)] * 2))
+        print(who, "dashboard", seconds, flush=True)
+
+    # The same searches with trigram indexes, created here on the benchmark's
+    # own database only: the figures behind the recommended migration.
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for sql in TRIGRAM_INDEXES:
+            cursor.execute(sql)
+        cursor.execute("ANALYZE reporting_report")
+        cursor.execute("ANALYZE chargepoints_chargepoint")
+    try:
+        for who, user, prefix in [("support", support, "admin"), ("operator", operator, "operator")]:
+            client = Client()
+            client.force_login(user)
+            base = f"/{prefix}/reporting/report/"
+            for name, query in [("searched (OCPP id)", f"?q={ocpp[-6:]}"),
+                                ("searched (description word)", "?q=report+12345")]:
+                figures = []
+                for per_page in (50, 200):
+                    (support_site if prefix == "admin" else operator_site)._registry[Report].list_per_page = per_page
+                    figures.append(measure(client, base + query, args.runs))
+                (support_site if prefix == "admin" else operator_site)._registry[Report].list_per_page = 50
+                rows.append((who, f"list, {name}, with trigram indexes", figures))
+                print(who, name, "trigram", figures, flush=True)
+    finally:
+        with connection.cursor() as cursor:
+            for name in TRIGRAM_INDEX_NAMES:
+                cursor.execute(f"DROP INDEX IF EXISTS {name}")
+
+    baselines = []
+    for per_page in (50, 200):
+        stock = stock_changelist(support, per_page)
+        with CaptureQueriesContext(connection) as queries:
+            stock()
+        stock_ms = median_seconds(stock, runs=3) * 1000
+        raw_ms = median_seconds(raw_sql_lower_bound(per_page), runs=args.runs) * 1000
+        baselines.append((per_page, stock_ms, len(queries), raw_ms))
+
+    print("\n| user | screen | 50 rows ms | q | 200 rows ms | q |")
+    print("|---|---|---:|---:|---:|---:|")
+    for who, name, ((ms50, q50), (ms200, q200)) in rows:
+        print(f"| {who} | {name} | {ms50:.1f} | {q50} | {ms200:.1f} | {q200} |")
+    ours = {who: figures for who, name, figures in rows if name == "list, default"}
+    print("\nBaselines for the default list (support):\n")
+    print("| rows | ours ms | stock ModelAdmin ms | q | stock / ours | raw SQL rows query ms | ours / raw |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for (per_page, stock_ms, stock_q, raw_ms), (ours_ms, _) in zip(baselines, ours["support"], strict=True):
+        print(f"| {per_page} | {ours_ms:.1f} | {stock_ms:.1f} | {stock_q} | {stock_ms / ours_ms:.1f}x | "
+              f"{raw_ms:.1f} | {ours_ms / raw_ms:.1f}x |")
+
+
+if __name__ == "__main__":
+    main()
