@@ -115,6 +115,15 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Public address of the back-office, used for links in e-mails.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- Cache -------------------------------------------------------------------
+# API rate limits are counted in the cache. One process can use its own
+# memory; several server processes must share one, e.g. CACHE_URL=redis://...
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- Celery -----------------------------------------------------------------
 # Without CELERY_BROKER_URL the broker is kombu's filesystem transport: it
 # needs no server, so `make run` works on a bare machine. Production sets a
