@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -61,13 +61,20 @@ def _figures(user) -> dict:
         {"party": party, "label": str(Party(party).label), "count": n}
         for party, n in sorted(party_counts.items(), key=lambda item: (-item[1], item[0]))
     ]
-    oldest = (
-        unresolved.order_by("created_at", "id")
-        .select_related("charge_point__site")
-        .only("id", "created_at", "reason", "charge_point__name", "charge_point__ocpp_id",
-              "charge_point__site__name")
-        .first()
-    )
+    # MIN first, then the row: for a team, ORDER BY created_at LIMIT 1 walks
+    # the date index through every other team's reports (seconds on a
+    # million rows); the aggregate reads the team's own rows instead.
+    oldest_at = unresolved.aggregate(at=Min("created_at"))["at"]
+    oldest = None
+    if oldest_at is not None:
+        oldest = (
+            unresolved.filter(created_at=oldest_at)
+            .order_by("id")
+            .select_related("charge_point__site")
+            .only("id", "state", "created_at", "reason", "charge_point__name", "charge_point__ocpp_id",
+                  "charge_point__site__name")
+            .first()
+        )
     per_day_rows = dict(
         reports.filter(created_at__gte=start_at)
         .order_by()
