@@ -23,6 +23,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
@@ -137,10 +138,9 @@ def _file(check: Check, group: Group, rows: list[dict], now: datetime, result: S
     cp_ids = sorted(by_cp)
     bumped = _bump(reason, cp_ids, now)
     missing = [cp_id for cp_id in cp_ids if cp_id not in bumped]
-    created = _insert(check, group, [by_cp[cp_id] for cp_id in missing], now) if missing else []
+    created = _insert(check, group, [by_cp[cp_id] for cp_id in missing], now) if missing else {}
     # Filed by a concurrent sweep between our UPDATE and INSERT: bump theirs.
-    filed_ids = {report.charge_point_id for report in created}
-    lost = [cp_id for cp_id in missing if cp_id not in filed_ids]
+    lost = [cp_id for cp_id in missing if cp_id not in created]
     if lost:
         bumped.update(_bump(reason, lost, now))
 
@@ -160,17 +160,14 @@ def _file(check: Check, group: Group, rows: list[dict], now: datetime, result: S
     result.filed[reason] += len(created)
     result.recurred[reason] += len(recurred_ids)
 
-    if created:
-        report_system_events_bulk(
-            reports=created,
-            kind=EventKind.CREATED,
-            to_state=ReportState.OPEN,
-            to_party=Party.OPERATOR,
-            note="Filed by the health checks and routed to the operator automatically.",
-        )
-    if recurred_ids:
-        recurred = list(Report.objects.filter(pk__in=recurred_ids).select_related("charge_point"))
-        report_system_events_bulk(reports=recurred, kind=EventKind.RECURRED, note="The problem is back.")
+    report_system_events_bulk(
+        report_ids=list(created.values()),
+        kind=EventKind.CREATED,
+        to_state=ReportState.OPEN,
+        to_party=Party.OPERATOR,
+        note="Filed by the health checks and routed to the operator automatically.",
+    )
+    report_system_events_bulk(report_ids=recurred_ids, kind=EventKind.RECURRED, note="The problem is back.")
 
 
 def _db_time(value: datetime):
@@ -178,62 +175,71 @@ def _db_time(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
+def _ids_match(column: str, ids: list[int]) -> tuple[str, list]:
+    """``column IN (ids)``; on PostgreSQL one array parameter, which a
+    thousand placeholders would cost more to send than the query to run."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
+    return f"{column} IN ({_placeholders(ids)})", list(ids)
+
+
 def _bump(reason: str, cp_ids: list[int], now: datetime) -> dict[int, tuple[int, datetime | None]]:
     """Count a repeat detection on the open reports of these charge points.
     Charge point id -> (report id, condition_cleared_at) for those that had one."""
     if not cp_ids:
         return {}
+    match, ids = _ids_match("charge_point_id", cp_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Report._meta.db_table} SET occurrences = occurrences + 1, last_seen_at = %s, "
             f"updated_at = %s WHERE source = %s AND reason = %s AND state <> %s "
-            f"AND charge_point_id IN ({_placeholders(cp_ids)}) RETURNING charge_point_id, id, condition_cleared_at",
-            [_db_time(now), _db_time(now), Source.SYSTEM, reason, ReportState.RESOLVED, *cp_ids],
+            f"AND {match} RETURNING charge_point_id, id, condition_cleared_at",
+            [_db_time(now), _db_time(now), Source.SYSTEM, reason, ReportState.RESOLVED, *ids],
         )
         return {cp_id: (report_id, cleared_at) for cp_id, report_id, cleared_at in cursor.fetchall()}
 
 
-def _insert(check: Check, group: Group, rows: list[dict], now: datetime) -> list[Report]:
+# Columns that differ between the reports of one INSERT; the rest are the same.
+_VARYING = ("charge_point_id", "description", "assigned_party")
+
+
+def _insert(check: Check, group: Group, rows: list[dict], now: datetime) -> dict[int, int]:
     """File reports for these offenders, except where one is already open
-    (the database's unique constraint decides). The reports filed."""
-    reports = []
-    for row in rows:
-        charge_point = ChargePoint(pk=row["pk"], operator_id=row["operator_id"], owner_id=row["owner_id"])
-        reports.append(
-            Report(
-                charge_point=charge_point,
-                source=Source.SYSTEM,
-                reason=check.reason,
-                description=check.describe(row, group.thresholds),
-                assigned_party=first_party(source=Source.SYSTEM, charge_point=charge_point),
-                created_at=now,
-                last_seen_at=now,
-                updated_at=now,
-            )
+    (the database's unique constraint decides). Charge point id -> new report id."""
+    varying = [
+        (
+            row["pk"],
+            check.describe(row, group.thresholds),
+            first_party(source=Source.SYSTEM, charge_point=SimpleNamespace(**row)),
         )
-    fields = [
-        f for f in Report._meta.concrete_fields
-        if not f.primary_key and not (f.null and getattr(reports[0], f.attname) is None)
+        for row in rows
     ]
-    values = []
-    for report in reports:
-        values.extend(f.get_db_prep_save(getattr(report, f.attname), connection) for f in fields)
-    row_sql = f"({_placeholders(fields)})"
+    # Every other column as a freshly made system report has it.
+    template = Report(source=Source.SYSTEM, reason=check.reason, created_at=now, last_seen_at=now, updated_at=now)
+    constant = [
+        f for f in Report._meta.concrete_fields
+        if not f.primary_key and f.attname not in _VARYING and not (f.null and getattr(template, f.attname) is None)
+    ]
+    columns = ", ".join([*_VARYING, *(f.column for f in constant)])
+    constant_values = [f.get_db_prep_save(getattr(template, f.attname), connection) for f in constant]
+    table = Report._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Report._meta.db_table} ({', '.join(f.column for f in fields)}) "
-            f"VALUES {', '.join([row_sql] * len(reports))} "
-            "ON CONFLICT DO NOTHING RETURNING charge_point_id, id",
-            values,
-        )
-        new_ids = dict(cursor.fetchall())
-    filed = []
-    for report in reports:
-        if report.charge_point_id in new_ids:
-            report.pk = new_ids[report.charge_point_id]
-            report._state.adding = False
-            filed.append(report)
-    return filed
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "
+                f"SELECT v.cp, v.description, v.party, {_placeholders(constant)} "
+                "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(cp, description, party) "
+                "ORDER BY v.cp ON CONFLICT DO NOTHING RETURNING charge_point_id, id",
+                [*constant_values, *(list(column) for column in zip(*varying, strict=True))],
+            )
+        else:
+            row_sql = f"({_placeholders(_VARYING + tuple(constant))})"
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(varying))} "
+                "ON CONFLICT DO NOTHING RETURNING charge_point_id, id",
+                [value for row in varying for value in (*row, *constant_values)],
+            )
+        return dict(cursor.fetchall())
 
 
 # --- Clearing ----------------------------------------------------------------------
