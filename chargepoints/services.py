@@ -246,7 +246,8 @@ def telemetry_record_batch(*, events: list[dict], actor=None) -> list[TelemetryR
     The charge point's live state (state, state since, error codes, last
     heartbeat, latest Wi-Fi and cellular signal) moves forward in the same
     transaction. Late events are stored as history but never move the live
-    state backwards: a state change older than the latest one applied, or a
+    state backwards: a state change not newer than the latest one applied (the
+    first one applies whenever it happened), or a
     reading older than the latest reading, leaves it as it is. A heartbeat
     from a charge point marked disconnected means it is back: its state
     becomes ``unknown`` until it reports a status.
@@ -458,12 +459,20 @@ def _apply_live_state(accepted: dict[str, list[dict]]) -> None:
         ChargePoint.objects.bulk_update(changed, _LIVE_FIELDS, batch_size=500)
 
 
+def _is_late(cp: ChargePoint, at: datetime) -> bool:
+    """Not newer than the latest state event applied. Before the first one,
+    the state is only what the charge point was registered with (state_since
+    is then its registration time), and a charger's status from a little
+    before that is still the best news there is."""
+    return cp.state_reported_at is not None and at <= cp.state_reported_at
+
+
 def _apply_one(cp: ChargePoint, c: dict) -> None:
     at = c["occurred_at"]
     kind = c["type"]
     if kind == "state_change":
-        if cp.state_reported_at is not None and at <= cp.state_reported_at:
-            return  # late: history only
+        if _is_late(cp, at):
+            return  # history only
         if c["state"] != cp.state:
             cp.state = c["state"]
             cp.state_since = at
@@ -475,9 +484,7 @@ def _apply_one(cp: ChargePoint, c: dict) -> None:
             cp.last_heartbeat_at = at
         # A heartbeat after the connection was lost means it is back; what
         # state it is in, it will say in its next status.
-        if cp.state == ChargePointState.DISCONNECTED and (
-            cp.state_reported_at is None or at > cp.state_reported_at
-        ):
+        if cp.state == ChargePointState.DISCONNECTED and not _is_late(cp, at):
             cp.state = ChargePointState.UNKNOWN
             cp.state_since = at
             cp.state_reported_at = at

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def test_twenty_minutes_of_simulation_files_and_resolves_system_reports():
     site = SiteFactory()
     for connectivity in ["wifi", "cellular", "ethernet"] * 4:
-        ChargePointFactory(site=site, connectivity=connectivity)
+        ChargePointFactory(site=site, connectivity=connectivity, state_since=timezone.now() - timedelta(days=1))
     ChargePointFactory(site=site, ocpp_id="FLEET-0000001")  # a bulk fleet row: left alone
     simulator = FleetSimulator.for_demo(seed=7)
     simulator.episodes_per_minute = 2

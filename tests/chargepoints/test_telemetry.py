@@ -11,7 +11,8 @@ from django.utils import timezone
 from accounts.models import Role
 from chargepoints.models import Charge, ChargeOutcome, ChargePointState, Heartbeat, SignalReading, StateChange
 from chargepoints.services import charge_failure_reason, telemetry_record_batch
-from tests.factories import ChargePointFactory, TeamFactory
+from tests import factories
+from tests.factories import TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,13 +21,20 @@ def iso(dt):
     return dt.isoformat()
 
 
+def make_charge_point(**kwargs):
+    """A charge point whose live state was set a day ago, so that the
+    telemetry of the last hours is news to it."""
+    kwargs.setdefault("state_since", timezone.now() - timedelta(days=1))
+    return factories.ChargePointFactory(**kwargs)
+
+
 def state_event(cp, event_id, at, state="error", **extra):
     return {"event_id": event_id, "type": "state_change", "ocpp_id": cp.ocpp_id, "occurred_at": iso(at),
             "state": state, **extra}
 
 
 def test_a_state_change_moves_the_live_state_and_is_stored():
-    cp = ChargePointFactory(state=ChargePointState.AVAILABLE)
+    cp = make_charge_point(state=ChargePointState.AVAILABLE)
     at = timezone.now() - timedelta(minutes=1)
 
     [result] = telemetry_record_batch(
@@ -42,7 +50,7 @@ def test_a_state_change_moves_the_live_state_and_is_stored():
 
 
 def test_the_same_state_again_keeps_the_time_the_state_began():
-    cp = ChargePointFactory()
+    cp = make_charge_point()
     first = timezone.now() - timedelta(minutes=20)
     telemetry_record_batch(events=[state_event(cp, "a", first, error_code="GroundFailure")])
     telemetry_record_batch(events=[state_event(cp, "b", first + timedelta(minutes=5), error_code="OverVoltage")])
@@ -52,7 +60,7 @@ def test_the_same_state_again_keeps_the_time_the_state_began():
 
 
 def test_a_late_state_change_is_stored_but_does_not_move_the_state_back():
-    cp = ChargePointFactory()
+    cp = make_charge_point()
     now = timezone.now()
     telemetry_record_batch(events=[state_event(cp, "new", now - timedelta(minutes=1), state="available")])
 
@@ -65,7 +73,7 @@ def test_a_late_state_change_is_stored_but_does_not_move_the_state_back():
 
 
 def test_an_event_sent_twice_is_a_duplicate_and_changes_nothing():
-    cp = ChargePointFactory()
+    cp = make_charge_point()
     at = timezone.now() - timedelta(minutes=3)
     telemetry_record_batch(events=[state_event(cp, "dup", at, state="error")])
     telemetry_record_batch(events=[state_event(cp, "later", at + timedelta(minutes=1), state="available")])
@@ -82,7 +90,7 @@ def test_an_event_sent_twice_is_a_duplicate_and_changes_nothing():
 
 
 def test_malformed_events_are_rejected_with_a_message_per_field_and_the_rest_recorded():
-    cp = ChargePointFactory()
+    cp = make_charge_point()
     now = timezone.now()
     events = [
         "not an object",
@@ -114,8 +122,8 @@ def test_malformed_events_are_rejected_with_a_message_per_field_and_the_rest_rec
 
 
 def test_another_teams_charge_point_is_rejected_like_an_unknown_one(member_factory):
-    mine = ChargePointFactory()
-    theirs = ChargePointFactory(owner=TeamFactory(), operator=TeamFactory())
+    mine = make_charge_point()
+    theirs = make_charge_point(owner=TeamFactory(), operator=TeamFactory())
     user = member_factory(mine.owner, Role.ADMIN)
     now = timezone.now()
 
@@ -134,7 +142,7 @@ def test_another_teams_charge_point_is_rejected_like_an_unknown_one(member_facto
 
 
 def test_heartbeats_and_signals_keep_the_newest_value():
-    cp = ChargePointFactory(last_heartbeat_at=None)
+    cp = make_charge_point(last_heartbeat_at=None)
     now = timezone.now()
     events = [
         {"event_id": "h1", "type": "heartbeat", "ocpp_id": cp.ocpp_id, "occurred_at": iso(now - timedelta(minutes=1))},
@@ -157,7 +165,7 @@ def test_heartbeats_and_signals_keep_the_newest_value():
 
 
 def test_a_heartbeat_after_a_disconnect_brings_the_charge_point_back_online():
-    cp = ChargePointFactory()
+    cp = make_charge_point()
     now = timezone.now()
     telemetry_record_batch(events=[state_event(cp, "gone", now - timedelta(minutes=30), state="disconnected")])
 
@@ -180,7 +188,7 @@ def test_the_failed_charge_definition(energy_wh, stop_reason, went_to_error, fai
 
 
 def test_a_charge_during_which_the_charge_point_went_to_error_failed_even_when_the_error_arrives_later():
-    cp = ChargePointFactory()
+    cp = make_charge_point()
     now = timezone.now()
     start, end = now - timedelta(minutes=40), now - timedelta(minutes=10)
     charge = {"event_id": "ch", "type": "charge", "ocpp_id": cp.ocpp_id, "started_at": iso(start),
@@ -194,7 +202,7 @@ def test_a_charge_during_which_the_charge_point_went_to_error_failed_even_when_t
 
 
 def test_a_thousand_events_take_a_handful_of_queries():
-    cps = ChargePointFactory.create_batch(50)
+    cps = [make_charge_point() for _ in range(50)]
     now = timezone.now()
     events = []
     for i in range(1000):
@@ -218,3 +226,14 @@ def test_a_thousand_events_take_a_handful_of_queries():
     assert {r.status for r in results} == {"accepted"}
     assert len(queries) <= 20, [q["sql"][:80] for q in queries]
     assert Heartbeat.objects.count() == SignalReading.objects.count() == StateChange.objects.count() == 250
+
+
+
+def test_before_any_telemetry_the_first_status_applies_even_from_before_registration():
+    now = timezone.now()
+    cp = factories.ChargePointFactory(state=ChargePointState.UNKNOWN, state_since=now)
+
+    telemetry_record_batch(events=[state_event(cp, "first", now - timedelta(minutes=2), state="error")])
+
+    cp.refresh_from_db()
+    assert (cp.state, cp.state_since) == ("error", now - timedelta(minutes=2))
