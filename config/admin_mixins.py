@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Paginator
 from django.db import connections
@@ -46,6 +47,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from accounts.permissions import Capability, is_support, teams_with_capability
 
@@ -327,7 +330,17 @@ class EstimatedCountPaginator(Paginator):
 
 
 class BigTableAdminMixin:
-    """For tables with millions of rows: no full count, estimated pages."""
+    """For tables with millions of rows: no full count, estimated pages, and
+    a plain action checkbox."""
 
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, obj):
+        # Django renders a form widget through a template and calls str(obj)
+        # for the label on every row: 0.9 ms a row, most of a 200-row page.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="Select #{}">',
+            helpers.ACTION_CHECKBOX_NAME, obj.pk, obj.pk,
+        )
