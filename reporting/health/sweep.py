@@ -81,15 +81,25 @@ def health_sweep(
     (all when not given)."""
     now = now or timezone.now()
     config = config or health_config_load()
+    plan = [(CHECKS[reason], group) for reason in CHECK_REASONS for group in config.groups(reason)]
+    result = _retry_on_deadlock(lambda: _detect_all(plan, now, first_id, last_id))
+    for check, group in plan:
+        # Open reports are looked after even when the check was switched
+        # off since: they still close when the problem is gone.
+        _clear(check, group, now, first_id, last_id, config, result)
+    return result
+
+
+def _detect_all(plan, now: datetime, first_id, last_id) -> SweepResult:
+    """Every check's detections in one transaction: one commit per sweep
+    (or chunk), and every sweep takes its locks in the same order (check,
+    then charge point id), so two sweeps at once wait for each other rather
+    than deadlock."""
     result = SweepResult()
-    for reason in CHECK_REASONS:
-        check = CHECKS[reason]
-        for group in config.groups(reason):
+    with transaction.atomic():
+        for check, group in plan:
             if group.thresholds.enabled:
-                _retry_on_deadlock(lambda c=check, g=group: _detect(c, g, now, first_id, last_id, result))
-            # Open reports are looked after even when the check was switched
-            # off since: they still close when the problem is gone.
-            _clear(check, group, now, first_id, last_id, config, result)
+                _detect(check, group, now, first_id, last_id, result)
     return result
 
 
@@ -101,9 +111,10 @@ def _in_range(qs, first_id, last_id, field_name="pk"):
     return qs
 
 
-def _retry_on_deadlock(fn) -> None:
-    # Two sweeps bumping overlapping reports lock them in the same (id)
-    # order, but PostgreSQL may still pick a victim; the work is idempotent.
+def _retry_on_deadlock(fn):
+    # Sweeps lock in the same order, but a person's change to a report can
+    # still make PostgreSQL pick the sweep as a deadlock victim; the
+    # transaction rolled back, so running it again is safe.
     for attempt in range(DEADLOCK_RETRIES):
         try:
             return fn()
@@ -124,8 +135,7 @@ def _detect(check: Check, group: Group, now: datetime, first_id, last_id, result
     offenders = _in_range(check.detect(group.thresholds, now).filter(group.charge_points()), first_id, last_id)
     rows = list(offenders.order_by("pk").values(*DETAIL_FIELDS))
     for start in range(0, len(rows), SLICE):
-        with transaction.atomic():
-            _file(check, group, rows[start : start + SLICE], now, result)
+        _file(check, group, rows[start : start + SLICE], now, result)
 
 
 def _placeholders(values) -> str:
