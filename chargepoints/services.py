@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -336,19 +336,28 @@ def _store_state_changes(items: list[dict], *, now: datetime) -> None:
         ignore_conflicts=True,
     )
     # An error reported late still fails the charges it interrupted.
-    errors = Q()
-    for c in items:
-        if c["state"] == ChargePointState.ERROR:
-            errors |= Q(
-                charge_point_id=c["charge_point_id"],
-                started_at__lte=c["occurred_at"],
-                ended_at__gte=c["occurred_at"],
+    errors = [(c["charge_point_id"], c["occurred_at"]) for c in items if c["state"] == ChargePointState.ERROR]
+    if not errors:
+        return
+    failure = charge_failure_reason(energy_wh=1, stop_reason="", went_to_error=True)
+    if connection.vendor == "postgresql":
+        # A join on the errors rather than an OR of one condition per error.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Charge._meta.db_table} AS c SET outcome = %s, failure_reason = %s "
+                "FROM unnest(%s::bigint[], %s::timestamptz[]) AS e(cp, at) "
+                "WHERE c.charge_point_id = e.cp AND c.started_at <= e.at AND c.ended_at >= e.at "
+                "AND c.outcome = %s",
+                [ChargeOutcome.FAILED, failure, [cp for cp, _ in errors], [at for _, at in errors],
+                 ChargeOutcome.COMPLETED],
             )
-    if errors:
-        failure = charge_failure_reason(energy_wh=1, stop_reason="", went_to_error=True)
-        Charge.objects.filter(errors, outcome=ChargeOutcome.COMPLETED).update(
-            outcome=ChargeOutcome.FAILED, failure_reason=failure
-        )
+        return
+    spans = Q()
+    for cp_id, at in errors:
+        spans |= Q(charge_point_id=cp_id, started_at__lte=at, ended_at__gte=at)
+    Charge.objects.filter(spans, outcome=ChargeOutcome.COMPLETED).update(
+        outcome=ChargeOutcome.FAILED, failure_reason=failure
+    )
 
 
 def _store_heartbeats(items: list[dict], *, now: datetime) -> None:
@@ -386,17 +395,16 @@ def _store_signals(items: list[dict], *, now: datetime) -> None:
 def _store_charges(items: list[dict], *, now: datetime) -> None:
     if not items:
         return
-    spans = Q()
-    for c in items:
-        spans |= Q(
-            charge_point_id=c["charge_point_id"],
-            occurred_at__gte=c["started_at"],
-            occurred_at__lte=c["ended_at"],
-        )
+    # Errors of these charge points over the batch's whole time span (one
+    # range on the partial error index); which charge each fell in is
+    # decided below.
     errors_by_cp: dict[int, list[datetime]] = defaultdict(list)
-    for cp_id, at in StateChange.objects.filter(spans, state=ChargePointState.ERROR).values_list(
-        "charge_point_id", "occurred_at"
-    ):
+    for cp_id, at in StateChange.objects.filter(
+        charge_point_id__in={c["charge_point_id"] for c in items},
+        state=ChargePointState.ERROR,
+        occurred_at__gte=min(c["started_at"] for c in items),
+        occurred_at__lte=max(c["ended_at"] for c in items),
+    ).values_list("charge_point_id", "occurred_at"):
         errors_by_cp[cp_id].append(at)
     rows = []
     for c in items:
@@ -456,7 +464,44 @@ def _apply_live_state(accepted: dict[str, list[dict]]) -> None:
         if tuple(getattr(cp, name) for name in _LIVE_FIELDS) != before:
             changed.append(cp)
     if changed:
-        ChargePoint.objects.bulk_update(changed, _LIVE_FIELDS, batch_size=500)
+        _update_live_fields(changed)
+
+
+# PostgreSQL array types of the live fields, for the one-statement update.
+_LIVE_TYPES = {
+    "state": "text",
+    "state_since": "timestamptz",
+    "state_reported_at": "timestamptz",
+    "error_code": "text",
+    "vendor_error_code": "text",
+    "last_heartbeat_at": "timestamptz",
+    "wifi_signal_dbm": "smallint",
+    "wifi_signal_at": "timestamptz",
+    "cellular_signal_dbm": "smallint",
+    "cellular_signal_at": "timestamptz",
+}
+
+
+def _update_live_fields(charge_points: list[ChargePoint]) -> None:
+    """Write the live fields of these (locked) charge points. On PostgreSQL
+    one UPDATE ... FROM unnest(arrays): Django's bulk_update builds a CASE
+    expression per row and field, which cost more than everything else in a
+    batch (docs/benchmarks.md, telemetry ingest)."""
+    if connection.vendor != "postgresql":
+        ChargePoint.objects.bulk_update(charge_points, _LIVE_FIELDS, batch_size=500)
+        return
+    assert set(_LIVE_TYPES) == set(_LIVE_FIELDS)
+    columns = [ChargePoint._meta.get_field(name).column for name in _LIVE_FIELDS]
+    arrays = [[cp.pk for cp in charge_points]]
+    arrays += [[getattr(cp, name) for cp in charge_points] for name in _LIVE_FIELDS]
+    casts = ", ".join(["%s::bigint[]", *(f"%s::{_LIVE_TYPES[name]}[]" for name in _LIVE_FIELDS)])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ChargePoint._meta.db_table} AS cp SET "
+            + ", ".join(f"{column} = v.{column}" for column in columns)
+            + f" FROM unnest({casts}) AS v(id, {', '.join(columns)}) WHERE cp.id = v.id",
+            arrays,
+        )
 
 
 def _is_late(cp: ChargePoint, at: datetime) -> bool:
