@@ -15,8 +15,9 @@ def health_sweep() -> dict[str, int]:
     larger than one chunk is split by charge point id range into chunk tasks,
     so that more workers finish it sooner."""
     chunks = sweep.health_sweep_chunks(chunk_size=settings.HEALTH_CHECKS["sweep_chunk_size"])
-    if len(chunks) <= 1:
-        return sweep.health_sweep().as_dict()
+    if len(chunks) == 1:
+        first_id, last_id = chunks[0]
+        return sweep.health_sweep(first_id=first_id, last_id=last_id).as_dict()
     for first_id, last_id in chunks:
         health_sweep_chunk.apply_async((first_id, last_id), expires=CHUNK_EXPIRES_SECONDS)
     return {"chunks": len(chunks)}

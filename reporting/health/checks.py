@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from chargepoints.models import (
     Charge,
@@ -35,9 +35,28 @@ DETAIL_FIELDS = ("pk", "operator_id", "owner_id", "state_since", "error_code", "
 
 
 @dataclass(frozen=True)
+class IdRange:
+    """The charge point ids a sweep (or a chunk of one) covers; None: open."""
+
+    first: int | None = None
+    last: int | None = None
+
+    def q(self, field_name: str = "pk") -> Q:
+        q = Q()
+        if self.first is not None:
+            q &= Q(**{f"{field_name}__gte": self.first})
+        if self.last is not None:
+            q &= Q(**{f"{field_name}__lte": self.last})
+        return q
+
+
+ALL = IdRange()
+
+
+@dataclass(frozen=True)
 class Check:
     reason: str
-    detect: Callable[[Thresholds, datetime], QuerySet[ChargePoint]]
+    detect: Callable[[Thresholds, datetime, IdRange], QuerySet[ChargePoint]]
     cleared: Callable[[QuerySet[Report], Thresholds, datetime], QuerySet[Report]]
     describe: Callable[[dict, Thresholds], str]
     cleared_note: Callable[[Thresholds], str]
@@ -49,14 +68,16 @@ def _minutes(n: int | None) -> timedelta:
 
 # --- Disconnected / in error: a state that has lasted too long -------------------
 
-def disconnected(t: Thresholds, now: datetime) -> QuerySet[ChargePoint]:
+def disconnected(t: Thresholds, now: datetime, ids: IdRange = ALL) -> QuerySet[ChargePoint]:
     """Disconnected for more than ``minutes`` (index cp_state_since_idx)."""
-    return ChargePoint.objects.filter(state=ChargePointState.DISCONNECTED, state_since__lt=now - _minutes(t.minutes))
+    return ChargePoint.objects.filter(
+        ids.q(), state=ChargePointState.DISCONNECTED, state_since__lt=now - _minutes(t.minutes)
+    )
 
 
-def in_error(t: Thresholds, now: datetime) -> QuerySet[ChargePoint]:
+def in_error(t: Thresholds, now: datetime, ids: IdRange = ALL) -> QuerySet[ChargePoint]:
     """In error for more than ``minutes`` (index cp_state_since_idx)."""
-    return ChargePoint.objects.filter(state=ChargePointState.ERROR, state_since__lt=now - _minutes(t.minutes))
+    return ChargePoint.objects.filter(ids.q(), state=ChargePointState.ERROR, state_since__lt=now - _minutes(t.minutes))
 
 
 def _state_left(state: str):
@@ -76,11 +97,14 @@ def _failures_since(since: datetime) -> QuerySet[Charge]:
     return Charge.objects.filter(outcome=ChargeOutcome.FAILED, ended_at__gt=since)
 
 
-def failed_charges(t: Thresholds, now: datetime) -> QuerySet[ChargePoint]:
+def failed_charges(t: Thresholds, now: datetime, ids: IdRange = ALL) -> QuerySet[ChargePoint]:
     """``count`` or more failed charges ended within the last
     ``window_minutes`` (partial index charge_failed_ended_idx)."""
+    # The id range narrows the failures, not the charge points: on the
+    # charge point table PostgreSQL would walk the whole id range to join.
     offenders = (
         _failures_since(now - _minutes(t.window_minutes))
+        .filter(ids.q("charge_point_id"))
         .order_by()
         .values("charge_point_id")
         .annotate(failures=Count("id"))
@@ -107,14 +131,14 @@ def _count(readings: QuerySet[SignalReading]) -> Subquery:
 
 
 def _bad_signal(kind: str):
-    def detect(t: Thresholds, now: datetime) -> QuerySet[ChargePoint]:
+    def detect(t: Thresholds, now: datetime, ids: IdRange = ALL) -> QuerySet[ChargePoint]:
         """The latest reading is below ``dbm`` (a range scan on the partial
         signal index) and so is every reading of the last
         ``window_minutes``, of which there are at least ``min_readings``."""
         since = now - _minutes(t.window_minutes)
         readings = _readings(kind, since, OuterRef("pk"))
         return (
-            ChargePoint.objects.filter(**{f"{kind}_signal_dbm__lt": t.dbm, f"{kind}_signal_at__gt": since})
+            ChargePoint.objects.filter(ids.q(), **{f"{kind}_signal_dbm__lt": t.dbm, f"{kind}_signal_at__gt": since})
             .annotate(readings_in_window=_count(readings))
             .filter(readings_in_window__gte=t.min_readings)
             .filter(~Exists(readings.filter(dbm__gte=t.dbm)))

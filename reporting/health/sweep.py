@@ -33,7 +33,7 @@ from reporting.catalogue import Party, Source, first_party
 from reporting.models import EventKind, Report, ReportState
 from reporting.services import report_resolve, report_system_event, report_system_events_bulk
 
-from .checks import CHECKS, DETAIL_FIELDS, Check
+from .checks import CHECKS, DETAIL_FIELDS, Check, IdRange
 from .thresholds import CHECK_REASONS, Group, HealthConfig, health_config_load
 
 logger = logging.getLogger(__name__)
@@ -60,13 +60,14 @@ class SweepResult:
             getattr(self, name).update(getattr(other, name))
 
 
-def health_sweep_chunks(*, chunk_size: int) -> list[tuple[int, int]]:
+def health_sweep_chunks(*, chunk_size: int) -> list[tuple[int | None, int | None]]:
     """Charge point id ranges of at most ``chunk_size`` ids covering the fleet
-    (two index lookups), for the sweep to hand out to several workers."""
+    (two index lookups), for the sweep to hand out to several workers. A
+    fleet that fits in one chunk is one open range: (None, None)."""
     first = ChargePoint.objects.order_by("pk").values_list("pk", flat=True).first()
     last = ChargePoint.objects.order_by("-pk").values_list("pk", flat=True).first()
-    if first is None:
-        return []
+    if first is None or last - first < chunk_size:
+        return [(None, None)]
     return [(lo, min(lo + chunk_size - 1, last)) for lo in range(first, last + 1, chunk_size)]
 
 
@@ -103,14 +104,6 @@ def _detect_all(plan, now: datetime, first_id, last_id) -> SweepResult:
     return result
 
 
-def _in_range(qs, first_id, last_id, field_name="pk"):
-    if first_id is not None:
-        qs = qs.filter(**{f"{field_name}__gte": first_id})
-    if last_id is not None:
-        qs = qs.filter(**{f"{field_name}__lte": last_id})
-    return qs
-
-
 def _retry_on_deadlock(fn):
     # Sweeps lock in the same order, but a person's change to a report can
     # still make PostgreSQL pick the sweep as a deadlock victim; the
@@ -132,7 +125,7 @@ def _open_system_reports(reason: str):
 
 
 def _detect(check: Check, group: Group, now: datetime, first_id, last_id, result: SweepResult) -> None:
-    offenders = _in_range(check.detect(group.thresholds, now).filter(group.charge_points()), first_id, last_id)
+    offenders = check.detect(group.thresholds, now, IdRange(first_id, last_id)).filter(group.charge_points())
     rows = list(offenders.order_by("pk").values(*DETAIL_FIELDS))
     for start in range(0, len(rows), SLICE):
         _file(check, group, rows[start : start + SLICE], now, result)
@@ -257,11 +250,8 @@ def _insert(check: Check, group: Group, rows: list[dict], now: datetime) -> dict
 
 def _clear(check: Check, group: Group, now: datetime, first_id, last_id, config: HealthConfig,
            result: SweepResult) -> None:
-    reports = _in_range(
-        _open_system_reports(check.reason).filter(group.charge_points("charge_point__")),
-        first_id,
-        last_id,
-        "charge_point_id",
+    reports = _open_system_reports(check.reason).filter(
+        group.charge_points("charge_point__"), IdRange(first_id, last_id).q("charge_point_id")
     )
     cleared = list(
         check.cleared(reports, group.thresholds, now).values_list(

@@ -202,6 +202,18 @@ def test_the_fleet_splits_into_id_ranges_that_cover_it():
     assert chunks[0][0] == lo and chunks[-1][1] == hi
     assert all(b - a < 2 for a, b in chunks)
     assert all(chunks[i][1] + 1 == chunks[i + 1][0] for i in range(len(chunks) - 1))
+    assert health_sweep_chunks(chunk_size=5) == [(None, None)]  # fits in one: no range at all
+
+
+def test_a_chunk_finds_failed_charges_only_of_its_own_charge_points():
+    first, second = ChargePointFactory.create_batch(2)
+    for cp in (first, second):
+        for _ in range(3):
+            ChargeFactory(charge_point=cp, outcome=ChargeOutcome.FAILED, ended_at=NOW - timedelta(minutes=5))
+
+    health_sweep(first_id=second.pk, last_id=second.pk, now=NOW)
+
+    assert list(Report.objects.values_list("charge_point_id", flat=True)) == [second.pk]
 
 
 def test_a_filed_report_notifies_the_operators_contacts_only_where_there_are_some():
