@@ -85,11 +85,12 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         (None, {"fields": ["description"]}),
         ("Reported by", {"fields": ["reporter_display", "reporter_name", "reporter_email", "reporter_phone"]}),
         ("Resolution", {"fields": ["resolution_note", "resolved_at"]}),
-        ("Bookkeeping", {"fields": ["occurrences", "last_seen_at", "created_at", "updated_at"]}),
+        ("Bookkeeping", {"fields": ["occurrences", "last_seen_at", "condition_cleared_at", "created_at",
+                                    "updated_at"]}),
     ]
     readonly_fields = ["description", "reporter_display", "reporter_name", "reporter_email", "reporter_phone",
-                       "resolution_note", "resolved_at", "occurrences", "last_seen_at", "created_at",
-                       "updated_at"]
+                       "resolution_note", "resolved_at", "occurrences", "last_seen_at", "condition_cleared_at",
+                       "created_at", "updated_at"]
 
     def teams_of(self, obj):
         return {obj.charge_point.owner_id, obj.charge_point.operator_id}
