@@ -1,0 +1,66 @@
+"""The report list on PostgreSQL: estimated counts and the bounded search."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from reporting.admin.reports import ReportAdmin
+from reporting.catalogue import Party, Reason, Source
+from reporting.models import Report
+from tests.factories import ChargePointFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/admin/reporting/report/"
+
+
+def _bulk_reports(charge_point, n, description="Bench"):
+    Report.objects.bulk_create(
+        Report(charge_point=charge_point, source=Source.USER, reason=Reason.OTHER, description=f"{description} {i}",
+               assigned_party=Party.OPERATOR)
+        for i in range(n)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE reporting_report")
+
+
+def _ids(html):
+    return [int(i) for i in re.findall(r'name="_selected_action" value="(\d+)"', html)]
+
+
+def test_a_large_list_shows_an_estimated_count_without_counting(require_postgres, client, support_user,
+                                                                   monkeypatch):
+    from config.admin_mixins import EstimatedCountPaginator
+
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 100)
+    _bulk_reports(ChargePointFactory(), 300)
+    client.force_login(support_user)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(LIST).content.decode()
+    assert re.search(r"about \d+ reports", html)
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "EXPLAIN" in sql and "COUNT(" not in sql
+    # A page past the estimate's end is empty, not an error page.
+    assert client.get(LIST + "?p=50").status_code in (200, 302)
+
+
+def test_a_small_filtered_list_counts_exactly(require_postgres, client, support_user):
+    _bulk_reports(ChargePointFactory(), 30)
+    client.force_login(support_user)
+    html = client.get(LIST + "?reason__exact=other").content.decode()
+    assert "30 reports" in html and "about" not in html.split('class="paginator"')[1][:200]
+
+
+def test_search_shows_the_newest_matches_of_each_part(require_postgres, client, support_user, monkeypatch):
+    monkeypatch.setattr(ReportAdmin, "search_limit", 5)
+    cp = ChargePointFactory(name="Quayside 9")
+    _bulk_reports(cp, 8, description="Cable")
+    client.force_login(support_user)
+    newest = list(Report.objects.order_by("-created_at", "-id").values_list("pk", flat=True)[:5])
+    found = _ids(client.get(LIST, {"q": "cable"}).content.decode())
+    assert sorted(found) == sorted(newest)
+    found = _ids(client.get(LIST, {"q": "quayside"}).content.decode())
+    assert sorted(found) == sorted(newest)
+    assert _ids(client.get(LIST, {"q": "nothing-like-this"}).content.decode()) == []
