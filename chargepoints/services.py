@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -55,6 +55,8 @@ FAULT_STOP_REASONS = frozenset({"EmergencyStop", "PowerLoss", "HardReset", "Soft
 # A charger's clock may run a little ahead; further than this is a bad clock,
 # and such an event would block every real one after it.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+# Older than any charger on the platform: a dead clock battery, not history.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MIN_DBM, MAX_DBM = -150, 0
 MAX_ENERGY_WH = 10_000_000  # 10 MWh: far beyond any single charge
 
@@ -103,6 +105,8 @@ def _text(event: dict, name: str, errors: dict, *, max_length: int, required: bo
         errors[name] = "This field is required."
     elif len(value) > max_length:
         errors[name] = f"Must be at most {max_length} characters."
+    elif "\x00" in value:  # PostgreSQL refuses NUL in text
+        errors[name] = "Must not contain NUL characters."
     return value
 
 
@@ -122,6 +126,14 @@ def _time(event: dict, name: str, errors: dict, *, now: datetime) -> datetime | 
         return None
     if timezone.is_naive(parsed):
         errors[name] = "Must include a time zone (Z or an offset such as +02:00)."
+        return None
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # e.g. year 1 with a positive offset: before year 1 in UTC
+        errors[name] = "Is out of range."
+        return None
+    if parsed < EARLIEST:
+        errors[name] = f"Is too far in the past (before {EARLIEST:%Y-%m-%d})."
         return None
     if parsed > now + MAX_CLOCK_SKEW:
         errors[name] = "Is in the future; check the charger's clock."

@@ -237,3 +237,24 @@ def test_before_any_telemetry_the_first_status_applies_even_from_before_registra
 
     cp.refresh_from_db()
     assert (cp.state, cp.state_since) == ("error", now - timedelta(minutes=2))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("occurred_at", "0001-01-01T00:00:00+14:00", "out of range"),
+        ("occurred_at", "1970-01-01T00:00:00Z", "too far in the past"),
+        ("occurred_at", "2026-13-45T00:00:00Z", "ISO 8601"),
+        ("ocpp_id", "CP\x00-1", "NUL"),
+        ("event_id", "x" * 101, "at most 100"),
+    ],
+)
+def test_hostile_values_are_rejected_not_a_database_error(field, value, message):
+    cp = make_charge_point()
+    event = {"event_id": "h", "type": "heartbeat", "ocpp_id": cp.ocpp_id, "occurred_at": iso(timezone.now())}
+
+    [result] = telemetry_record_batch(events=[event | {field: value}])
+
+    assert result.status == "rejected"
+    assert message in result.errors[field]
+    assert not Heartbeat.objects.exists()
