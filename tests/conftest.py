@@ -66,3 +66,13 @@ def member_factory():
 @pytest.fixture
 def site():
     return SiteFactory()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: the admin dashboard caches its
+    figures for a minute, and SQLite reuses ids after a rolled-back test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
