@@ -316,3 +316,27 @@ def test_operator_login_refuses_an_account_without_a_team(client):
     user = UserFactory()
     response = client.post("/operator/login/?next=/operator/", {"username": user.email, "password": PASSWORD})
     assert "not a member of any team" in response.content.decode()
+
+
+def test_report_page_shows_the_telemetry_around_the_report(support_client):
+    import datetime
+
+    from chargepoints.models import Charge, ChargeOutcome, SignalKind, SignalReading, StateChange
+
+    report = _report()
+    cp, at = report.charge_point, report.created_at
+    StateChange.objects.create(charge_point=cp, event_id="sc-1", state="error", error_code="GroundFailure",
+                               occurred_at=at - datetime.timedelta(minutes=20))
+    SignalReading.objects.create(charge_point=cp, event_id="sig-1", kind=SignalKind.WIFI, dbm=-87,
+                                 occurred_at=at - datetime.timedelta(minutes=5))
+    Charge.objects.create(charge_point=cp, event_id="ch-1", started_at=at - datetime.timedelta(hours=1),
+                          ended_at=at - datetime.timedelta(minutes=50), energy_wh=0, outcome=ChargeOutcome.FAILED,
+                          failure_reason="no energy delivered")
+    StateChange.objects.create(charge_point=cp, event_id="sc-old", state="busy", error_code="LongAgo",
+                               occurred_at=at - datetime.timedelta(days=9))
+    html = support_client.get(f"{LIST}{report.pk}/change/").content.decode()
+    evidence = html.split('id="evidence"')[1]
+    assert "GroundFailure" in evidence and "-87 dBm" in evidence and "no energy delivered" in evidence
+    assert "LongAgo" not in evidence
+    cp_page = support_client.get(f"/admin/chargepoints/chargepoint/{cp.pk}/change/").content.decode()
+    assert "no energy delivered" in cp_page.split('id="recent-telemetry"')[1]
