@@ -21,6 +21,7 @@ class DashboardIndexMixin:
     """The admin index shows the reports dashboard above the app list."""
 
     index_template = "admin/dashboard_index.html"
+    site_url = None  # no public site to "view": drop the header's link
 
     def index(self, request, extra_context=None):
         from reporting.admin.dashboard import dashboard_context
