@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 
 from reporting.catalogue import Reason
@@ -84,12 +85,25 @@ class HealthConfig:
         return team_settings.auto_resolve
 
 
+# What each check reads from its settings; a missing one is a configuration error.
+REQUIRED = {
+    Reason.DISCONNECTED: ("enabled", "minutes"),
+    Reason.IN_ERROR: ("enabled", "minutes"),
+    Reason.FAILED_CHARGES: ("enabled", "count", "window_minutes"),
+    Reason.BAD_WIFI: ("enabled", "dbm", "window_minutes", "min_readings"),
+    Reason.BAD_CELL_SIGNAL: ("enabled", "dbm", "window_minutes", "min_readings"),
+}
+
+
 def default_thresholds() -> dict[str, Thresholds]:
-    names = {f.name for f in fields(Thresholds)}
-    return {
-        reason: Thresholds(**{k: v for k, v in settings.HEALTH_CHECKS[reason].items() if k in names})
-        for reason in CHECK_REASONS
-    }
+    defaults = {}
+    for reason in CHECK_REASONS:
+        values = settings.HEALTH_CHECKS.get(reason) or {}
+        missing = [name for name in REQUIRED[reason] if values.get(name) is None]
+        if missing:
+            raise ImproperlyConfigured(f"settings.HEALTH_CHECKS['{reason.value}'] needs {', '.join(missing)}.")
+        defaults[reason] = Thresholds(**{name: values[name] for name in REQUIRED[reason]})
+    return defaults
 
 
 def _override(default: Thresholds, reason: str, team_settings: HealthCheckSettings) -> Thresholds:

@@ -147,3 +147,12 @@ def test_defaults_come_from_settings(settings):
     health_sweep(now=NOW)
 
     assert reasons(cp) == []
+
+
+def test_a_default_missing_from_settings_is_a_clear_configuration_error(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.HEALTH_CHECKS = {**settings.HEALTH_CHECKS, "bad_wifi": {"enabled": True, "dbm": -80}}
+
+    with pytest.raises(ImproperlyConfigured, match="bad_wifi.*window_minutes, min_readings"):
+        health_sweep(now=NOW)
