@@ -48,6 +48,9 @@ class SimulatedChargePoint:
     episode_ends_at: datetime | None = None
     next_heartbeat_at: datetime | None = None
     next_signal_at: datetime | None = None
+    # A driver's session: Charging until then, a completed charge at the end.
+    charging_since: datetime | None = None
+    charging_until: datetime | None = None
 
 
 @dataclass
@@ -91,7 +94,7 @@ class FleetSimulator:
         for cp in self.charge_points:
             if cp.episode is not None and now >= cp.episode_ends_at:
                 events += self._recover(cp, now)
-            elif cp.episode is None and self.rng.random() < start_chance:
+            elif cp.episode is None and cp.charging_since is None and self.rng.random() < start_chance:
                 events += self._start(cp, self.rng.choice(self._episodes_for(cp)), now)
             events += self._routine(cp, now)
         if events:
@@ -170,10 +173,14 @@ class FleetSimulator:
             low, high = (WEAK_DBM if cp.episode == "weak_signal" else GOOD_DBM)[cp.connectivity]
             events.append(self._event(cp, "signal", now, kind=cp.connectivity, dbm=self.rng.randint(low, high)))
             cp.next_signal_at = now + self.signal_every
-        if cp.episode is None and self.rng.random() < 0.01:
-            ended = now
-            started = ended - timedelta(minutes=self.rng.uniform(20, 120))
-            events.append(self._event(cp, "charge", ended, started_at=started.isoformat(), ended_at=ended.isoformat(),
-                                      energy_wh=self.rng.randint(4000, 40000),
+        if cp.charging_since is not None and now >= cp.charging_until:
+            minutes = (now - cp.charging_since).total_seconds() / 60
+            events.append(self._event(cp, "charge", now, started_at=cp.charging_since.isoformat(),
+                                      ended_at=now.isoformat(), energy_wh=int(minutes * self.rng.randint(120, 180)),
                                       stop_reason=self.rng.choice(["Local", "EVDisconnected", "Remote"])))
+            events.append(self._status(cp, now, "Available"))
+            cp.charging_since = cp.charging_until = None
+        elif cp.episode is None and cp.charging_since is None and self.rng.random() < 0.02:
+            cp.charging_since, cp.charging_until = now, now + timedelta(minutes=self.rng.uniform(3, 12))
+            events.append(self._status(cp, now, "Charging"))
         return events

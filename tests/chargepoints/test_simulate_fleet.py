@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from chargepoints.models import Heartbeat
+from chargepoints.models import Charge, ChargeOutcome, Heartbeat, StateChange
 from chargepoints.simulation import FleetSimulator
 from reporting.catalogue import Source
 from reporting.health.sweep import health_sweep
@@ -40,6 +40,10 @@ def test_twenty_minutes_of_simulation_files_and_resolves_system_reports():
     assert system.filter(state=ReportState.RESOLVED).exists()
     assert len({r for r in system.values_list("reason", flat=True)}) >= 2
     assert not Heartbeat.objects.filter(charge_point__ocpp_id="FLEET-0000001").exists()
+    # Between problems drivers charge: Charging, then a completed charge.
+    assert StateChange.objects.filter(ocpp_status="Charging").exists()
+    assert Charge.objects.filter(outcome=ChargeOutcome.COMPLETED).exists()
+    assert Charge.objects.filter(outcome=ChargeOutcome.FAILED).exists()
 
 
 def test_the_command_runs_a_few_ticks(capsys):
