@@ -11,10 +11,10 @@ team on /operator/:
   fragment, and a word of the description), at two page sizes, with the query
   count of each;
 * a report's page;
-* the dashboard (cache cleared before each request);
-* the two searches again with trigram indexes on the searched columns,
-  created on this benchmark's database only and dropped afterwards: the
-  figures behind the migration recommended in docs/benchmarks.md.
+* the dashboard (cache cleared before each request).
+
+The searches use the trigram indexes of migration
+reporting/0005_search_trigram_indexes.
 
 And, in the same run, two baselines for the default list: Django's stock
 ModelAdmin with the same columns (full COUNT(*), no list_select_related), and
@@ -50,14 +50,6 @@ from reporting.models import Report  # noqa: E402
 
 settings.ALLOWED_HOSTS = ["testserver"]
 
-TRIGRAM_INDEX_NAMES = ["bench_report_description_trgm", "bench_chargepoint_ids_trgm", "bench_site_name_trgm"]
-TRIGRAM_INDEXES = [
-    "CREATE INDEX IF NOT EXISTS bench_report_description_trgm ON reporting_report "
-    "USING gin (upper(description) gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS bench_chargepoint_ids_trgm ON chargepoints_chargepoint "
-    "USING gin (upper(name) gin_trgm_ops, upper(ocpp_id) gin_trgm_ops, upper(serial_number) gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS bench_site_name_trgm ON chargepoints_site USING gin (upper(name) gin_trgm_ops)",
-]
 settings.DEBUG = False
 
 
@@ -193,33 +185,6 @@ def main() -> None:
         seconds = median_seconds(dashboard, runs=3)
         rows.append((who, "dashboard (uncached)", [(seconds * 1000, count)] * 2))
         print(who, "dashboard", seconds, flush=True)
-
-    # The same searches with trigram indexes, created here on the benchmark's
-    # own database only: the figures behind the recommended migration.
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        for sql in TRIGRAM_INDEXES:
-            cursor.execute(sql)
-        cursor.execute("ANALYZE reporting_report")
-        cursor.execute("ANALYZE chargepoints_chargepoint")
-    try:
-        for who, user, prefix in [("support", support, "admin"), ("operator", operator, "operator")]:
-            client = Client()
-            client.force_login(user)
-            base = f"/{prefix}/reporting/report/"
-            for name, query in [("searched (OCPP id)", f"?q={ocpp[-6:]}"),
-                                ("searched (description word)", "?q=report+12345")]:
-                figures = []
-                for per_page in (50, 200):
-                    (support_site if prefix == "admin" else operator_site)._registry[Report].list_per_page = per_page
-                    figures.append(measure(client, base + query, args.runs))
-                (support_site if prefix == "admin" else operator_site)._registry[Report].list_per_page = 50
-                rows.append((who, f"list, {name}, with trigram indexes", figures))
-                print(who, name, "trigram", figures, flush=True)
-    finally:
-        with connection.cursor() as cursor:
-            for name in TRIGRAM_INDEX_NAMES:
-                cursor.execute(f"DROP INDEX IF EXISTS {name}")
 
     baselines = []
     for per_page in (50, 200):
