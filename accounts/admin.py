@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from accounts import admin_api_keys  # noqa: F401  (API keys on both sites)
 from accounts.models import Membership, Role, Team, User
 from accounts.permissions import Capability, teams_with_capability
-from config.admin_mixins import ScopedAdminMixin, ScopedRelatedFilter
+from config.admin_mixins import ScopedAdminMixin, ScopedRelatedFilter, TeamOwnedAdminMixin
 from config.admin_sites import operator_site, support_site
 
 
@@ -158,7 +158,7 @@ class MembershipForm(forms.ModelForm):
         return cleaned
 
 
-class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(TeamOwnedAdminMixin, admin.ModelAdmin):
     support_actions = {"view", "add", "change", "delete"}
     operator_capabilities = {"view": Capability.VIEW, "add": Capability.MANAGE_MEMBERS,
                              "change": Capability.MANAGE_MEMBERS, "delete": Capability.MANAGE_MEMBERS}
@@ -176,16 +176,6 @@ class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
         lookup = "team_id"
 
     list_filter = ["role", TeamFilter]
-
-    def teams_of(self, obj):
-        return {obj.team_id}
-
-    def scope_queryset(self, request, queryset):
-        if self.on_support_site():
-            return super().scope_queryset(request, queryset)
-        if not self.has_module_permission(request):
-            return queryset.none()
-        return queryset.filter(team__in=Team.objects.for_user(request.user))
 
     @admin.display(description="e-mail", ordering="user__email")
     def member_email(self, obj):

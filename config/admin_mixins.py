@@ -144,6 +144,23 @@ class ScopedAdminMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
+class TeamOwnedAdminMixin(ScopedAdminMixin):
+    """ScopedAdminMixin for a model that belongs to exactly one team through
+    its ``team`` foreign key (memberships, report settings)."""
+
+    def teams_of(self, obj) -> set[int]:
+        return {obj.team_id}
+
+    def scope_queryset(self, request, queryset):
+        if self.on_support_site():
+            return super().scope_queryset(request, queryset)
+        if not self.has_module_permission(request):
+            return queryset.none()
+        from accounts.models import Team
+
+        return queryset.filter(team__in=Team.objects.for_user(request.user))
+
+
 class ScopedInlineMixin:
     """An inline on a scoped page: rows and choices limited like the page."""
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from accounts.models import Team
 from accounts.permissions import Capability
-from config.admin_mixins import ScopedAdminMixin
+from config.admin_mixins import TeamOwnedAdminMixin
 from config.admin_sites import operator_site, support_site
 from reporting import services
 from reporting.models import ReportContact, ReportSettings
@@ -63,7 +63,7 @@ class ReportContactInline(admin.TabularInline):
         return obj is not None and self.parent_admin.has_change_permission(request, obj)
 
 
-class ReportSettingsAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ReportSettingsAdmin(TeamOwnedAdminMixin, admin.ModelAdmin):
     menu_label = "Settings"
     support_actions = {"view", "change"}
     operator_capabilities = {"view": Capability.VIEW, "change": Capability.EDIT_ASSETS}
@@ -77,16 +77,6 @@ class ReportSettingsAdmin(ScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = ["team"]
     inlines = [ReportContactInline]
     change_form_template = "admin/reporting/reportsettings/change_form.html"
-
-    def teams_of(self, obj):
-        return {obj.team_id}
-
-    def scope_queryset(self, request, queryset):
-        if self.on_support_site():
-            return super().scope_queryset(request, queryset)
-        if not self.has_module_permission(request):
-            return queryset.none()
-        return queryset.filter(team__in=Team.objects.for_user(request.user))
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
