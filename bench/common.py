@@ -48,15 +48,24 @@ def bench_setup(database: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def median_seconds(fn: Callable[[], object], *, runs: int = 7, warmup: int = 1) -> float:
-    """Median wall time of ``runs`` calls, after ``warmup`` untimed calls."""
-    for _ in range(warmup):
-        fn()
+def median_seconds(
+    fn: Callable[[], object],
+    *,
+    runs: int = 7,
+    warmup: int = 1,
+    before: Callable[[], object] | None = None,
+) -> float:
+    """Median wall time of ``runs`` calls, after ``warmup`` untimed calls.
+    ``before``, when given, runs untimed ahead of every call (e.g. to undo
+    what the previous call wrote)."""
     times = []
-    for _ in range(runs):
+    for attempt in range(warmup + runs):
+        if before is not None:
+            before()
         start = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - start)
+        if attempt >= warmup:
+            times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 

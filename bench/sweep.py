@@ -24,11 +24,10 @@ database is bench_sweep_<N>, created if missing.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 import tracemalloc
 
-from common import bench_setup, seed_fleet_sql
+from common import bench_setup, median_seconds, seed_fleet_sql
 
 TROUBLE_MODULO = 500  # 5 of every 500 charge points (1%) are in trouble, one per check
 
@@ -218,17 +217,6 @@ def clear_reports() -> None:
         cur.execute("TRUNCATE reporting_reportevent, reporting_report CASCADE")
 
 
-def timed(fn, *, runs: int, before=None) -> list[float]:
-    times = []
-    for _ in range(runs):
-        if before:
-            before()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def peak_memory(fn) -> int:
     tracemalloc.start()
     try:
@@ -271,28 +259,28 @@ def main() -> None:
     in_trouble = args.charge_points // TROUBLE_MODULO * 5
     print(f"Offenders: {len(expected):,} (seeded ~{in_trouble:,}); first pass filed {first.as_dict()['filed']:,}")
 
-    first_pass = timed(lambda: sweep_all(now), runs=args.runs, before=clear_reports)
+    runs = {"runs": args.runs, "warmup": 0}
+    first_pass = median_seconds(lambda: sweep_all(now), before=clear_reports, **runs)
     sweep_all(now)
-    no_change = timed(lambda: sweep_all(now), runs=args.runs)
-    find = timed(raw_find, runs=args.runs)
-    file_sql = timed(raw_file, runs=args.runs, before=clear_reports)
+    no_change = median_seconds(lambda: sweep_all(now), **runs)
+    find = median_seconds(raw_find, **runs)
+    file_sql = median_seconds(raw_file, before=clear_reports, **runs)
 
     clear_reports()
     memory_first = peak_memory(lambda: sweep_all(now))
     memory_again = peak_memory(lambda: sweep_all(now))
 
-    med = statistics.median
     rows = [
-        ("sweep, first pass (files the reports)", med(first_pass)),
-        ("sweep, no-change pass", med(no_change)),
-        ("raw SQL: find the offenders", med(find)),
-        ("raw SQL: find and file (reports + timeline)", med(file_sql)),
+        ("sweep, first pass (files the reports)", first_pass),
+        ("sweep, no-change pass", no_change),
+        ("raw SQL: find the offenders", find),
+        ("raw SQL: find and file (reports + timeline)", file_sql),
     ]
     print(f"\n{args.charge_points:,} charge points, {len(expected):,} offenders, medians of {args.runs} runs")
     for label, seconds in rows:
         print(f"  {label:<46} {seconds * 1000:9.1f} ms")
-    print(f"  first pass / raw find-and-file                 {med(first_pass) / med(file_sql):9.1f} x")
-    print(f"  first pass / raw find                          {med(first_pass) / med(find):9.1f} x")
+    print(f"  first pass / raw find-and-file                 {first_pass / file_sql:9.1f} x")
+    print(f"  first pass / raw find                          {first_pass / find:9.1f} x")
     print(f"  peak Python memory: first pass {memory_first / 1024:,.0f} KiB, no-change pass {memory_again / 1024:,.0f} KiB")
 
 
