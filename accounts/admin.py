@@ -17,10 +17,11 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts import admin_api_keys  # noqa: F401  (API keys on both sites)
+from accounts.admin_sites import operator_site, support_site
+from accounts.admin_tenancy import ScopedAdminMixin, TeamOwnedAdminMixin
 from accounts.models import Membership, Role, Team, User
 from accounts.permissions import Capability, teams_with_capability
-from config.admin_mixins import ScopedAdminMixin, ScopedRelatedFilter, TeamOwnedAdminMixin
-from config.admin_sites import operator_site, support_site
+from core.admin.filters import ScopedRelatedFilter
 
 
 def _managed_teams(user):

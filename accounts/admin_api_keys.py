@@ -17,10 +17,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from accounts.admin_sites import operator_site, support_site
 from accounts.models import ApiKey, Role, Team
 from accounts.permissions import Capability, is_support, teams_with_capability
 from accounts.services import ApiKeyError, api_key_create, api_key_revoke, api_key_validate
-from config.admin_sites import operator_site, support_site
 
 
 class ApiKeyCreateForm(forms.ModelForm):

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, Role, Team, User
 from accounts.permissions import Capability, can_on_team, is_support
+from core.errors import DomainError
 
 KEY_SCHEME = "cpr"
 # last_used_at is advisory; writing it on every request of a busy integrator
@@ -26,13 +27,8 @@ KEY_SCHEME = "cpr"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class ApiKeyError(Exception):
+class ApiKeyError(DomainError):
     """The key action was refused; nothing was written."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def api_key_hash(raw_key: str) -> str:

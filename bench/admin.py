@@ -44,8 +44,8 @@ from django.db import connection  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from accounts.admin_sites import operator_site, support_site  # noqa: E402
 from accounts.models import Membership, Role, Team, User  # noqa: E402
-from config.admin_sites import operator_site, support_site  # noqa: E402
 from reporting.models import Report  # noqa: E402
 
 settings.ALLOWED_HOSTS = ["testserver"]

@@ -14,11 +14,13 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from accounts.admin_sites import operator_site, support_site
+from accounts.admin_tenancy import ScopedAdminMixin
 from accounts.models import Team
 from accounts.permissions import Capability, can_on_team, is_support, teams_with_capability
 from chargepoints.models import ChargePoint, Site
-from config.admin_mixins import BigTableAdminMixin, ScopedAdminMixin, ScopedRelatedFilter
-from config.admin_sites import operator_site, support_site
+from core.admin.filters import ScopedRelatedFilter
+from core.admin.pagination import BigTableAdminMixin
 from reporting.models import Report, ReportState
 
 

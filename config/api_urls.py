@@ -12,7 +12,7 @@ from chargepoints.api.telemetry_views import (
     TelemetryIngestView,
 )
 from chargepoints.api.views import ChargePointViewSet, SiteViewSet
-from config.rest.errors import api_not_found
+from core.rest.errors import api_not_found
 from reporting.api.views import (
     ReportMessageViewSet,
     ReportSettingsView,

@@ -2,7 +2,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.admin_sites import operator_site, support_site
+from accounts.admin_sites import operator_site, support_site
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from config.admin_sites import operator_site, support_site
+from accounts.admin_sites import operator_site, support_site
 
 from .models import Notification, NotificationStatus
 from .selectors import notification_list

@@ -16,7 +16,7 @@ from chargepoints.models import (
     Site,
     StateChange,
 )
-from config.rest.filters import DateTimeRangeFilter
+from core.rest.filters import DateTimeRangeFilter
 
 
 def visible_sites(request):

@@ -16,7 +16,7 @@ from accounts.models import Role
 from accounts.permissions import Capability, is_support, role_allows
 from chargepoints.models import Charge, ChargePoint, Heartbeat, SignalReading, StateChange
 from chargepoints.services import REJECTED, TelemetryResult, telemetry_record_batch
-from config.rest.pagination import EndedCursorPagination, OccurredCursorPagination
+from core.rest.pagination import EndedCursorPagination, OccurredCursorPagination
 
 from .filters import ChargeFilter, HeartbeatFilter, SignalReadingFilter, StateChangeFilter
 from .telemetry_serializers import (

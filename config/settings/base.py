@@ -172,7 +172,7 @@ HEALTH_CHECKS = {
 
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "config.rest.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.rest.schema.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -184,9 +184,9 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "config.rest.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.rest.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "config.rest.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.rest.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "accounts.api.throttles.ApiKeyRateThrottle",
         "accounts.api.throttles.SessionUserRateThrottle",

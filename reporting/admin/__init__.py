@@ -1,15 +1,14 @@
-"""The reporting back-office: reports (list, page, actions), report settings
-and the dashboard, on /admin/ and /operator/.
+"""The reporting back-office on /admin/ and /operator/: reports (list, page,
+actions), report settings, health-check thresholds and schedules (support
+only) and the dashboard. Django's autodiscovery imports this package; each
+module registers its admins."""
 
-Other engineers' admin modules for this app are imported here so Django's
-autodiscovery (which imports ``reporting.admin``) registers them too.
-"""
+from accounts.admin_sites import operator_site, support_site
 
-from importlib.util import find_spec
+from . import health, reports, settings  # noqa: F401  (registers the admins)
+from .dashboard import dashboard_context
 
-from . import reports, settings  # noqa: F401  (registers the admins)
-
-# The health-check thresholds and schedules (support only) live in their own
-# module, owned by the health-monitoring work; import it once it exists.
-if find_spec("reporting.admin_health") is not None:
-    from reporting import admin_health  # noqa: F401
+# The sites belong to accounts, which knows nothing of reports: the reports
+# dashboard is plugged in from here.
+support_site.dashboard_provider = dashboard_context
+operator_site.dashboard_provider = dashboard_context

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accounts.models import Team
 from chargepoints.models import Site
-from config.admin_mixins import DateRangeFilter, ScopedRelatedFilter
+from core.admin.filters import DateRangeFilter, ScopedRelatedFilter
 
 
 class TeamFilter(ScopedRelatedFilter):

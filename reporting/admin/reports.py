@@ -20,10 +20,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
+from accounts.admin_sites import operator_site, support_site
+from accounts.admin_tenancy import ScopedAdminMixin
 from accounts.permissions import Capability, can_on_charge_point, is_support
 from chargepoints.models import ChargePoint, Site
-from config.admin_mixins import BigTableAdminMixin, ScopedAdminMixin
-from config.admin_sites import operator_site, support_site
+from core.admin.pagination import BigTableAdminMixin
 from notifications.admin import NotificationInline
 from reporting import services
 from reporting.catalogue import Party, Reason, Source

@@ -15,10 +15,10 @@ from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from accounts.admin_sites import operator_site, support_site
+from accounts.admin_tenancy import TeamOwnedAdminMixin
 from accounts.models import Team
 from accounts.permissions import Capability
-from config.admin_mixins import TeamOwnedAdminMixin
-from config.admin_sites import operator_site, support_site
 from reporting import services
 from reporting.models import ReportContact, ReportSettings
 

@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from accounts.api.filters import TeamIdFilter, visible_teams
 from chargepoints.api.filters import visible_charge_points, visible_sites
-from config.rest.filters import DateTimeRangeFilter
+from core.rest.filters import DateTimeRangeFilter
 from reporting.catalogue import Party, Reason, Source
 from reporting.models import EventKind, Report, ReportEvent, ReportMessage, ReportState
 

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Team
 from accounts.permissions import Capability, can_on_team
-from config.rest.pagination import CursorPagination
+from core.rest.pagination import CursorPagination
 from reporting import services
 from reporting.models import Report, ReportEvent, ReportMessage, ReportSettings
 from reporting.selectors import report_assignable_people, report_list

@@ -5,8 +5,8 @@ import pytest
 from django.core import mail
 from django.test import RequestFactory
 
+from accounts.admin_sites import support_site
 from accounts.models import Role
-from config.admin_sites import support_site
 from notifications.admin import NotificationInline
 from notifications.models import Notification, NotificationStatus
 from reporting import services as reporting

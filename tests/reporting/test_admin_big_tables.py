@@ -32,7 +32,7 @@ def _ids(html):
 
 def test_a_large_list_shows_an_estimated_count_without_counting(require_postgres, client, support_user,
                                                                    monkeypatch):
-    from config.admin_mixins import EstimatedCountPaginator
+    from core.admin.pagination import EstimatedCountPaginator
 
     monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 100)
     _bulk_reports(ChargePointFactory(), 300)

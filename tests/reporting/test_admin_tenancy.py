@@ -18,10 +18,10 @@ test on purpose: say how its rows belong to a team.
 import pytest
 from django.forms.models import model_to_dict
 
+from accounts.admin_sites import operator_site
 from accounts.models import ApiKey, Membership, Role, Team
 from accounts.services import api_key_create
 from chargepoints.models import ChargePoint, Site
-from config.admin_sites import operator_site
 from reporting import services
 from reporting.catalogue import Reason, Source
 from reporting.models import Report, ReportContact, ReportSettings

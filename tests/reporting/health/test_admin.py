@@ -1,4 +1,4 @@
-"""reporting/admin_health.py: thresholds and schedules, support staff only."""
+"""reporting/admin/health.py: thresholds and schedules, support staff only."""
 
 import pytest
 from django_celery_beat.models import PeriodicTask

@@ -2,12 +2,14 @@
 members of teams. Both are Django's admin; every app's admin.py registers its
 ModelAdmins on the site(s) they belong to.
 
-To add a model to either site, subclass ``config.admin_mixins.ScopedAdminMixin``
+To add a model to either site, subclass ``accounts.admin_tenancy.ScopedAdminMixin``
 (permissions from ``accounts.permissions`` and tenant scoping through
 ``for_user``; its docstring shows a complete example) and register the class
 on ``support_site`` and/or ``operator_site``.
 
-Each site's index is the reports dashboard (``reporting/admin/dashboard.py``).
+Each site's index shows a dashboard that a higher app plugs in through
+``dashboard_provider`` (the reports dashboard, set by
+``reporting/admin/dashboard.py``): this module knows no app above accounts.
 """
 
 from django import forms
@@ -22,11 +24,13 @@ class DashboardIndexMixin:
 
     index_template = "admin/dashboard_index.html"
     site_url = None  # no public site to "view": drop the header's link
+    # ``provider(request, site=...) -> dict``; set by the app that owns the figures.
+    dashboard_provider = None
 
     def index(self, request, extra_context=None):
-        from reporting.admin.dashboard import dashboard_context
-
-        extra_context = {**(extra_context or {}), "dashboard": dashboard_context(request, site=self)}
+        extra_context = dict(extra_context or {})
+        if self.dashboard_provider is not None:
+            extra_context["dashboard"] = self.dashboard_provider(request, site=self)
         return super().index(request, extra_context)
 
     def get_app_list(self, request, app_label=None):

@@ -9,8 +9,8 @@ from django.contrib import admin
 from django_celery_beat.admin import CrontabScheduleAdmin, IntervalScheduleAdmin, PeriodicTaskAdmin
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-from config.admin_mixins import ScopedAdminMixin
-from config.admin_sites import support_site
+from accounts.admin_sites import support_site
+from accounts.admin_tenancy import ScopedAdminMixin
 from reporting.catalogue import Reason
 from reporting.health.thresholds import CHECK_REASONS
 from reporting.models import HealthCheckSettings

@@ -11,7 +11,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from reporting.errors import InvalidReport, NotPermitted, ReportChanged, TransitionNotAllowed
+from core.errors import DomainError
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -43,16 +43,9 @@ def _first_code(codes) -> str:
 
 def exception_handler(exc, context):
     """DRF's handler, plus the domain errors, reshaped into ErrorSerializer."""
-    if isinstance(exc, TransitionNotAllowed):
-        body = error_body(409, "transition_not_allowed", exc.message, state=exc.state, action=exc.action)
-        return Response(body, status=409)
-    if isinstance(exc, ReportChanged):
-        return Response(error_body(409, "report_changed", exc.message, action=exc.action), status=409)
-    if isinstance(exc, NotPermitted):
-        return Response(error_body(403, "permission_denied", exc.message), status=403)
-    if isinstance(exc, InvalidReport):
-        fields = {exc.field or "non_field_errors": [exc.message]}
-        return Response(error_body(400, "invalid", exc.message, fields=fields), status=400)
+    if isinstance(exc, DomainError):
+        body = error_body(exc.status_code, exc.code, exc.message, **exc.extra())
+        return Response(body, status=exc.status_code)
     if isinstance(exc, ProtectedError):
         detail = "It cannot be deleted while other records refer to it."
         return Response(error_body(409, "protected", detail), status=409)
