@@ -5,20 +5,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import visible_team_ids
+from accounts.roles import Role
+
 SUPPORT_GROUP = "Support"
-
-
-class Role(models.TextChoices):
-    """Membership roles, weakest first. The order is the order of power."""
-
-    VIEWER = "viewer", _("Viewer")
-    INSTALLER = "installer", _("Installer")
-    ADMIN = "admin", _("Admin")
-    OWNER = "owner", _("Owner")
-
-    @property
-    def rank(self) -> int:
-        return list(Role).index(self)
 
 
 class UserManager(BaseUserManager):
@@ -95,8 +85,6 @@ class User(AbstractUser):
 class TeamQuerySet(models.QuerySet):
     def for_user(self, actor) -> TeamQuerySet:
         """Teams the actor (a user or an API key) may see."""
-        from accounts.permissions import visible_team_ids
-
         team_ids = visible_team_ids(actor)
         return self if team_ids is None else self.filter(pk__in=team_ids)
 
@@ -148,8 +136,6 @@ class Membership(models.Model):
 class ApiKeyQuerySet(models.QuerySet):
     def for_user(self, actor) -> ApiKeyQuerySet:
         """Keys of the teams the actor may see."""
-        from accounts.permissions import visible_team_ids
-
         team_ids = visible_team_ids(actor)
         return self if team_ids is None else self.filter(team_id__in=team_ids)
 

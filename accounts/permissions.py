@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol
 
-from accounts.models import Role
+from accounts.roles import Role
 
 
 class Actor(Protocol):

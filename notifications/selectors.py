@@ -13,8 +13,3 @@ def notification_list(*, actor) -> QuerySet[Notification]:
         "report__charge_point", "team", "contact"
     )
 
-
-def notifications_for_report(*, report_id: int, actor) -> QuerySet[Notification]:
-    """A report's notifications, limited to the actor's own teams' contacts
-    (support sees them all), in the order they were written."""
-    return notification_list(actor=actor).filter(report_id=report_id).order_by("created_at", "id")

@@ -3,9 +3,12 @@ exactly once, retrying, and recording what the provider says afterwards.
 
 How a notification travels:
 
-1. ``notifications_for_report_event`` runs inside the transaction that
-   changes the report (``reporting.services._event`` calls it) and writes one
-   ``Notification`` row per recipient. If the change rolls back, so do they.
+1. A report change writes its timeline row (``ReportEvent``) and, on commit,
+   queues the ``notifications.process_events`` task by name. The timeline
+   is the outbox: ``notifications_process_events`` (``notifications/events.py``)
+   claims unprocessed rows and, in the same transaction, writes one
+   ``Notification`` row per recipient (``notifications_for_report_events``).
+   A lost task costs nothing: the periodic sweep processes what is left.
 2. On commit, the ids go to the ``notifications_send`` Celery task. If the
    broker is unreachable the rows simply wait: nothing is lost.
 3. ``notification_send`` claims a row with a conditional UPDATE
@@ -33,6 +36,7 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.signals import AnymailTrackingEvent, EventType
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
@@ -66,6 +70,8 @@ SWEEP_TIME_BUDGET_SECONDS = 45
 SWEEP_BATCH = 200
 
 TIMELINE_LABEL = "E-mail"
+# Queued by name: the tasks module imports this one, not the other way round.
+SEND_TASK = "notifications.send"
 
 # Errors that no retry can fix: the address itself is refused or malformed.
 PERMANENT_ERRORS = (AnymailRecipientsRefused, AnymailInvalidAddress, AnymailUnsupportedFeature)
@@ -80,7 +86,7 @@ class _Audience:
     contacts: list[ReportContact]
 
 
-def notification_audience(*, event: ReportEvent) -> list[_Audience]:
+def notification_audience(*, event: ReportEvent, settings_by_team: dict | None = None) -> list[_Audience]:
     """Who hears about a timeline event. The rule:
 
     - **created**: the active contacts of the charge point's *operator* team,
@@ -111,10 +117,8 @@ def notification_audience(*, event: ReportEvent) -> list[_Audience]:
         return []
 
     unique_teams = list({team.pk: team for team in teams}.values())
-    settings_by_team = {
-        s.team_id: s
-        for s in ReportSettings.objects.filter(team__in=unique_teams).prefetch_related("contacts")
-    }
+    if settings_by_team is None:
+        settings_by_team = report_settings_by_team(team_ids=[team.pk for team in unique_teams])
     audience = []
     for team in unique_teams:
         team_settings = settings_by_team.get(team.pk)
@@ -124,6 +128,13 @@ def notification_audience(*, event: ReportEvent) -> list[_Audience]:
         if contacts:
             audience.append(_Audience(team=team, contacts=contacts))
     return audience
+
+
+def report_settings_by_team(*, team_ids) -> dict:
+    """Team id -> its report settings with the contacts, in two queries."""
+    return {
+        s.team_id: s for s in ReportSettings.objects.filter(team_id__in=team_ids).prefetch_related("contacts")
+    }
 
 
 def report_admin_url(*, report_id: int, site: str = "operator") -> str:
@@ -173,40 +184,47 @@ def _render(*, kind: str, event: ReportEvent, team: Team) -> tuple[str, str, str
     return subject[:300], body_text.strip() + "\n", body_html
 
 
-def notifications_for_report_event(*, event: ReportEvent) -> list[Notification]:
-    """Write the outbox rows an event causes (see ``notification_audience``)
-    and queue them for sending when the surrounding transaction commits.
-
-    Must run inside the transaction that wrote the event.
-    """
-    if event.kind not in NotificationKind.values:
+def notifications_for_report_events(*, events: list[ReportEvent]) -> list[Notification]:
+    """Write the outbox rows that timeline events cause (see
+    ``notification_audience``), in one statement, and queue them for sending
+    when the surrounding transaction commits. The events' reports must come
+    with their charge point and teams (``Report.objects.with_context()``)."""
+    events = [event for event in events if event.kind in NotificationKind.values]
+    if not events:
         return []
+    team_ids = {
+        team_id for event in events
+        for team_id in (event.report.charge_point.operator_id, event.report.charge_point.owner_id)
+    }
+    settings_by_team = report_settings_by_team(team_ids=team_ids)
     rows = []
-    for audience in notification_audience(event=event):
-        # The e-mail is the same for every contact of a team: render it once.
-        subject, body_text, body_html = _render(kind=event.kind, event=event, team=audience.team)
-        for contact in audience.contacts:
-            rows.append(
-                Notification(
-                    report_id=event.report_id,
-                    event=event,
-                    kind=event.kind,
-                    team=audience.team,
-                    contact=contact,
-                    recipient_name=contact.name,
-                    recipient_email=contact.email.lower(),
-                    language=audience.team.language,
-                    subject=subject,
-                    body_text=body_text,
-                    body_html=body_html,
-                    next_attempt_at=event.created_at,
+    for event in events:
+        per_event = []
+        for audience in notification_audience(event=event, settings_by_team=settings_by_team):
+            # The e-mail is the same for every contact of a team: render it once.
+            subject, body_text, body_html = _render(kind=event.kind, event=event, team=audience.team)
+            for contact in audience.contacts:
+                per_event.append(
+                    Notification(
+                        report_id=event.report_id,
+                        event=event,
+                        kind=event.kind,
+                        team=audience.team,
+                        contact=contact,
+                        recipient_name=contact.name,
+                        recipient_email=contact.email.lower(),
+                        language=audience.team.language,
+                        subject=subject,
+                        body_text=body_text,
+                        body_html=body_html,
+                        next_attempt_at=event.created_at,
+                    )
                 )
-            )
-    # A contact in both teams is e-mailed once per event.
-    unique = list({row.recipient_email: row for row in rows}.values())
-    if not unique:
+        # A contact in both teams is e-mailed once per event.
+        rows.extend({row.recipient_email: row for row in per_event}.values())
+    if not rows:
         return []
-    created = Notification.objects.bulk_create(unique)
+    created = Notification.objects.bulk_create(rows)
     ids = [row.pk for row in created]
     transaction.on_commit(lambda: _enqueue(ids))
     return created
@@ -216,10 +234,8 @@ def _enqueue(ids: list[int]) -> None:
     """Hand committed rows to a worker. A broker that is down must not fail
     the request that changed the report: the rows are committed and the
     periodic sweep sends them once the worker runs again."""
-    from .tasks import notifications_send
-
     try:
-        notifications_send.delay(ids)
+        current_app.signature(SEND_TASK, args=(ids,)).apply_async()
     except Exception:
         logger.warning("Could not queue notifications %s; the sweep will send them.", ids, exc_info=True)
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import services
+from . import events, services
 
 
 @shared_task(name="notifications.send")
@@ -11,8 +11,17 @@ def notifications_send(notification_ids: list[int]) -> dict[str, int]:
     return services.notifications_send_many(notification_ids=notification_ids)
 
 
+@shared_task(name="notifications.process_events")
+def notifications_process_events() -> int:
+    """Turn new report timeline rows into outbox rows (queued on commit of a
+    report change)."""
+    return events.notifications_process_events()
+
+
 @shared_task(name="notifications.send_due")
 def notifications_send_due() -> dict[str, int]:
-    """Every minute (django-celery-beat): rows whose task was lost, retries
-    whose backoff is over, and rows whose worker died mid-send."""
+    """Every minute (django-celery-beat): timeline rows whose processing task
+    was lost, then outbox rows whose task was lost, retries whose backoff is
+    over, and rows whose worker died mid-send."""
+    events.notifications_process_events()
     return services.notifications_send_due()

@@ -164,10 +164,19 @@ class ReportEvent(models.Model):
     )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The timeline is the outbox (healthchecks' Flip): the notifications app
+    # claims rows where this is empty, decides who hears of them, and sets it
+    # in the same transaction as the e-mails it writes.
+    processed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["report", "created_at"], name="reportevent_report_idx")]
+        indexes = [
+            models.Index(fields=["report", "created_at"], name="reportevent_report_idx"),
+            models.Index(
+                fields=["id"], condition=models.Q(processed_at__isnull=True), name="reportevent_unprocessed_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor_label}"

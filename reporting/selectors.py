@@ -4,24 +4,58 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import SUPPORT_GROUP, Role, User
+from accounts.models import SUPPORT_GROUP, Membership, Role, User
+from accounts.permissions import visible_team_ids
 
 from .catalogue import Party
 from .models import Report
 
 
-def report_assignable_people(*, report: Report, party: str) -> QuerySet[User]:
+def report_assignable_people(*, report: Report | None, party: str) -> QuerySet[User]:
     """People a report may be assigned to within a party: members of the owner
     or operator team who can act on reports, or support staff."""
-    cp = report.charge_point
     if party == Party.SUPPORT:
         return User.objects.filter(is_active=True, is_staff=True, groups__name=SUPPORT_GROUP).distinct()
+    cp = report.charge_point
     team_id = cp.owner_id if party == Party.OWNER else cp.operator_id
     return User.objects.filter(
         is_active=True,
         memberships__team_id=team_id,
         memberships__role__in=[Role.INSTALLER, Role.ADMIN, Role.OWNER],
     ).distinct()
+
+
+ACTING_ROLES = (Role.INSTALLER, Role.ADMIN, Role.OWNER)
+
+
+def report_people_by_party(*, reports: list[Report], actor, include_support: bool) -> tuple[dict, dict]:
+    """Everyone the reports may be assigned to, for the assign form: person id
+    -> person, and person id -> the parties they belong to (the owner and the
+    operator are often one team). Two queries, however many reports.
+
+    Operators are offered people of their own teams only: another team's
+    members are that team's data."""
+    visible = visible_team_ids(actor)
+    parties_of_team: dict[int, set[str]] = {}
+    for report in reports:
+        cp = report.charge_point
+        parties_of_team.setdefault(cp.owner_id, set()).add(Party.OWNER.value)
+        parties_of_team.setdefault(cp.operator_id, set()).add(Party.OPERATOR.value)
+    team_ids = [team_id for team_id in parties_of_team if visible is None or team_id in visible]
+    people: dict[int, User] = {}
+    parties: dict[int, set[str]] = {}
+    memberships = (
+        Membership.objects.filter(team_id__in=team_ids, role__in=ACTING_ROLES, user__is_active=True)
+        .select_related("user")
+    )
+    for membership in memberships:
+        people[membership.user_id] = membership.user
+        parties.setdefault(membership.user_id, set()).update(parties_of_team[membership.team_id])
+    if include_support:
+        for person in report_assignable_people(report=None, party=Party.SUPPORT):
+            people[person.pk] = person
+            parties.setdefault(person.pk, set()).add(Party.SUPPORT.value)
+    return people, parties
 
 
 def report_list(*, actor) -> QuerySet[Report]:

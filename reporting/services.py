@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
@@ -18,7 +17,7 @@ from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
 from accounts.models import User
 from accounts.permissions import Actor, Capability, can_on_charge_point
 from chargepoints.models import ChargePoint
-from notifications.services import notifications_for_report_event
+from core.tasks import enqueue_on_commit
 
 from .catalogue import REASON_COUNTRIES, REASONS_BY_SOURCE, Party, Reason, Source, first_party
 from .errors import InvalidReport, NotPermitted, ReportChanged, TransitionNotAllowed
@@ -33,6 +32,9 @@ from .models import (
 )
 
 SYSTEM_LABEL = "System"
+# The task that processes new timeline rows (defined by the notifications app,
+# which reads this app's models; named here so this app imports none of it).
+EVENTS_TASK = "notifications.process_events"
 
 def actor_label(actor: Actor | None) -> str:
     if actor is None:
@@ -48,9 +50,9 @@ def _event(report: Report, *, kind: str, by: Actor | None, **fields) -> ReportEv
         actor_label=actor_label(by),
         **fields,
     )
-    # The e-mails this change causes are written in this same transaction
-    # (an outbox) and queued for sending on commit.
-    notifications_for_report_event(event=event)
+    # The timeline row is the outbox: once it commits, the notifications
+    # app decides who hears of it (see ``ReportEvent.processed_at``).
+    enqueue_on_commit(EVENTS_TASK)
     return event
 
 
@@ -289,17 +291,16 @@ def report_settings_ensure(*, team_ids: list[int]) -> None:
 
 def report_system_event(*, report: Report, kind: str, note: str = "", **fields) -> ReportEvent:
     """A timeline row the health checks write on a report they filed or
-    watch (created in bulk, detected again, condition cleared), with the
-    notifications it causes, exactly as a change through the other services.
-    The caller holds the transaction."""
+    watch (created in bulk, detected again, condition cleared), exactly as a
+    change through the other services. The caller holds the transaction."""
     return _event(report, kind=kind, by=None, note=note, **fields)
 
 
 def report_system_events_bulk(*, report_ids: list[int], kind: str, note: str = "", **fields) -> int:
     """The bulk twin of ``_event`` for the health checks, which may file a
     thousand reports in one sweep: the timeline rows in one statement (by
-    the system), then the notifications they cause. Keep it in step with
-    ``_event``. The caller holds the transaction. Returns the rows written."""
+    the system), whatever the number of teams with contacts. Keep it in step
+    with ``_event``. The caller holds the transaction. Returns the rows written."""
     if not report_ids:
         return 0
     now = timezone.now()
@@ -307,18 +308,7 @@ def report_system_events_bulk(*, report_ids: list[int], kind: str, note: str = "
     for name in ("from_state", "to_state", "from_party", "to_party"):
         row.setdefault(name, "")
     event_ids = _insert_events(report_ids, row)
-    # Notifications only ever go to a team's active contacts (the operator's
-    # or the owner's): look up the audience only where there are some.
-    teams = list(ReportContact.objects.filter(is_active=True).values_list("settings__team_id", flat=True).distinct())
-    if not teams:
-        return len(event_ids)
-    reports = (
-        Report.objects.with_context()
-        .filter(pk__in=report_ids)
-        .filter(Q(charge_point__operator_id__in=teams) | Q(charge_point__owner_id__in=teams))
-    )
-    for report in reports:
-        notifications_for_report_event(event=ReportEvent(pk=event_ids[report.pk], report=report, **row))
+    enqueue_on_commit(EVENTS_TASK)
     return len(event_ids)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
-from accounts.permissions import Capability, can_on_charge_point, visible_team_ids
+from accounts.permissions import Capability, can_on_charge_point
 from chargepoints.models import ChargePoint
 from reporting.catalogue import REASONS_BY_SOURCE, Party, Reason, Source
 from reporting.errors import InvalidReport
 from reporting.models import Report, ReportMessage
-from reporting.selectors import report_assignable_people
+from reporting.selectors import report_people_by_party
 from reporting.services import report_validate_reason
 
 
@@ -56,30 +56,14 @@ class ReportCreateForm(forms.ModelForm):
 
 
 def person_choices(*, reports: list[Report], user, include_support: bool) -> tuple[list, dict[int, set[str]]]:
-    """The people the reports may go to, grouped by the parties each belongs
-    to (the owner and the operator are often the same team), and for each
-    person id the set of parties.
-
-    Operators are offered people of their own teams only: another team's
-    members are that team's data."""
-    teams = visible_team_ids(user)
-    people, parties = {}, {}
-    for party in Party:
-        if party == Party.SUPPORT and not include_support:
-            continue
-        for report in reports:
-            queryset = report_assignable_people(report=report, party=party)
-            if party != Party.SUPPORT and teams is not None:
-                queryset = queryset.filter(memberships__team_id__in=teams)
-            for person in queryset.order_by("first_name", "last_name", "email").distinct():
-                people[person.pk] = person
-                parties.setdefault(person.pk, set()).add(party.value)
-            if party == Party.SUPPORT:
-                break  # the same staff for every report
+    """The assign form's people, grouped by the parties each belongs to, and
+    for each person id the set of parties (see ``report_people_by_party``)."""
+    people, parties = report_people_by_party(reports=reports, actor=user, include_support=include_support)
+    ordered = sorted(people.values(), key=lambda p: (p.first_name, p.last_name, p.email))
     groups: dict[str, list] = {}
-    for pk, person in people.items():
-        label = " or ".join(str(Party(p).label) for p in Party.values if p in parties[pk])
-        groups.setdefault(label, []).append((str(pk), person.actor_label))
+    for person in ordered:
+        label = " or ".join(str(Party(p).label) for p in Party.values if p in parties[person.pk])
+        groups.setdefault(label, []).append((str(person.pk), person.actor_label))
     return [("", "— anyone of that party —"), *groups.items()], parties
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Team
-from notifications import services
+from notifications import events, services
 from notifications.models import Notification, NotificationKind, NotificationStatus
 from reporting import services as reporting
 from reporting.catalogue import Party, Reason, Source
@@ -224,27 +224,41 @@ def test_a_contact_of_both_teams_is_emailed_once_per_event(django_capture_on_com
 # --- the outbox and the transaction ---------------------------------------------
 
 
-def test_rows_are_written_in_the_reports_transaction_and_roll_back_with_it(
+def test_the_timeline_row_is_the_outbox_and_rolls_back_with_the_report(
     fleet, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
-            reporting.report_create(charge_point=fleet.charge_point, source=Source.USER, reason=Reason.BROKEN)
-            assert Notification.objects.count() == 2
+            report = reporting.report_create(
+                charge_point=fleet.charge_point, source=Source.USER, reason=Reason.BROKEN
+            )
+            assert ReportEvent.objects.filter(report=report, processed_at__isnull=True).count() == 1
+            assert Notification.objects.count() == 0  # decided after commit, not in the request
             raise RuntimeError("the request failed after the report was written")
 
+    assert ReportEvent.objects.count() == 0
     assert Notification.objects.count() == 0
     assert callbacks == []
     assert mail.outbox == []
 
 
-def test_nothing_is_sent_before_commit(fleet, django_capture_on_commit_callbacks):
+def test_nothing_is_written_or_sent_before_commit_and_a_lost_task_is_caught_up(
+    fleet, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        reporting.report_create(charge_point=fleet.charge_point, source=Source.USER, reason=Reason.BROKEN)
+        report = reporting.report_create(charge_point=fleet.charge_point, source=Source.USER, reason=Reason.BROKEN)
 
+    assert len(callbacks) == 1  # the processing task, queued on commit; here it is lost
+    assert Notification.objects.count() == 0
+    assert ReportEvent.objects.get(report=report).processed_at is None
+
+    with django_capture_on_commit_callbacks(execute=False):
+        assert events.notifications_process_events() == 1  # what the periodic sweep runs
     assert mail.outbox == []
-    assert len(callbacks) == 1
     assert set(Notification.objects.values_list("status", flat=True)) == {NotificationStatus.PENDING}
+    assert ReportEvent.objects.get(report=report).processed_at is not None
+    assert events.notifications_process_events() == 0  # never twice
+    assert Notification.objects.count() == 2
 
 
 def test_a_broker_that_is_down_loses_nothing(fleet, django_capture_on_commit_callbacks, monkeypatch):
@@ -253,7 +267,7 @@ def test_a_broker_that_is_down_loses_nothing(fleet, django_capture_on_commit_cal
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("broker at redis://127.0.0.1:6379 refused the connection")
 
-    monkeypatch.setattr(tasks.notifications_send, "delay", broker_down)
+    monkeypatch.setattr(tasks.notifications_send, "apply_async", broker_down)
 
     report = file_report(fleet, django_capture_on_commit_callbacks)
 
@@ -270,6 +284,7 @@ def test_a_broker_that_is_down_loses_nothing(fleet, django_capture_on_commit_cal
 def pending_rows(fleet, capture):
     with capture(execute=False):
         report = reporting.report_create(charge_point=fleet.charge_point, source=Source.USER, reason=Reason.BROKEN)
+        events.notifications_process_events()  # the rows, with their send task lost
     return list(Notification.objects.filter(report=report).order_by("id"))
 
 

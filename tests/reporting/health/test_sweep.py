@@ -216,14 +216,23 @@ def test_a_chunk_finds_failed_charges_only_of_its_own_charge_points():
     assert list(Report.objects.values_list("charge_point_id", flat=True)) == [second.pk]
 
 
-def test_a_filed_report_notifies_the_operators_contacts_only_where_there_are_some():
+def test_a_filed_report_notifies_the_operators_contacts_only_where_there_are_some(
+    django_capture_on_commit_callbacks,
+):
+    from notifications.events import notifications_process_events
     from notifications.models import Notification
     from tests.factories import ReportContactFactory, ReportSettingsFactory
 
     watched, unwatched = disconnected(), disconnected()
     contact = ReportContactFactory(settings=ReportSettingsFactory(team=watched.operator))
 
-    health_sweep(now=NOW)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        health_sweep(now=NOW)
+        assert Notification.objects.count() == 0  # the sweep writes timeline rows only
+        notifications_process_events()
+    # One task for the whole sweep, however many reports and teams.
+    names = [getattr(callback, "task_name", None) for callback in queued]
+    assert names.count("notifications.process_events") == 1
 
     notified = Notification.objects.get()
     assert notified.report.charge_point == watched

@@ -54,14 +54,20 @@ def finished_tasks():
     task_postrun.disconnect(record)
 
 
-def wait_for(finished, count, *, seconds=30):
+def wait_for(finished, count, *, prefix="reporting.", seconds=30):
+    """The first ``count`` finished tasks whose names start with ``prefix``
+    (the sweep's; the notifications task it queues finishes beside them)."""
     # Waits on the worker's signals rather than polling the database: the
     # SQLite pass shares one in-memory database between the threads, and a
     # read there while the worker writes fails with "table is locked".
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and len(finished) < count:
+
+    def mine():
+        return [entry for entry in finished if entry[0].startswith(prefix)]
+
+    while time.monotonic() < deadline and len(mine()) < count:
         time.sleep(0.05)
-    return finished
+    return mine()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -71,6 +77,8 @@ def test_the_sweep_task_files_reports_through_a_worker(celery_worker, finished_t
     tasks.health_sweep.delay()
 
     assert wait_for(finished_tasks, 1) == [("reporting.health_sweep", "SUCCESS")]
+    # The new timeline rows are handed to the notifications app by task name.
+    assert wait_for(finished_tasks, 1, prefix="notifications.") == [("notifications.process_events", "SUCCESS")]
     report = Report.objects.get(charge_point=cp, source=Source.SYSTEM)
     assert report.reason == Reason.DISCONNECTED
 
