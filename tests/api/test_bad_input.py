@@ -52,3 +52,36 @@ def test_a_huge_person_id_is_400(world):
         f"/api/v1/reports/{report.pk}/assign/", {"party": "owner", "person": 10**30}, format="json"
     )
     assert response.status_code == 400
+
+
+DEEP = "[" * 1000 + "]" * 1000
+DEEP_OBJECT = '{"a":' * 1000 + "1" + "}" * 1000
+
+
+@pytest.mark.parametrize("raw", [DEEP, DEEP_OBJECT, '{"events": ' + "[" * 40 + "]" * 40 + "}"])
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("post", "/api/v1/reports/"),
+        ("post", "/api/v1/telemetry/"),
+        ("post", "/api/v1/sites/"),
+        ("patch", "/api/v1/charge-points/{cp}/"),
+        ("put", "/api/v1/teams/{team}/report-settings/"),
+    ],
+)
+def test_json_nested_too_deep_is_a_400_in_the_error_format(world, raw, method, url):
+    url = url.format(cp=world.cp.pk, team=world.ours.pk)
+
+    response = getattr(world.client, method)(url, raw, content_type="application/json")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["status"], body["code"]) == (400, "parse_error")
+    assert "nested deeper than" in body["detail"]
+
+
+def test_json_of_ordinary_depth_is_still_accepted(world):
+    events = [{"event_id": "e1", "type": "heartbeat", "ocpp_id": world.cp.ocpp_id,
+               "occurred_at": "2026-01-01T00:00:00Z"}]
+    response = world.client.post("/api/v1/telemetry/", {"events": events}, format="json")
+    assert response.status_code == 200
