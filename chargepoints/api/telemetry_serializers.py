@@ -17,6 +17,7 @@ from chargepoints.models import (
     StateChange,
 )
 from chargepoints.services import OCPP_STATUS_STATE
+from config.rest.fields import StrictCharField, StrictModelSerializer
 
 MAX_BATCH = 1000
 
@@ -24,11 +25,11 @@ MAX_BATCH = 1000
 
 
 class _EventBase(serializers.Serializer):
-    event_id = serializers.CharField(
+    event_id = StrictCharField(
         max_length=100, help_text="Your id for the event, unique per charge point (a UUID is a safe "
         "choice). Sending it again for the same charge point is harmless: it is answered `duplicate`."
     )
-    ocpp_id = serializers.CharField(max_length=100, help_text="The charge point's OCPP identity.")
+    ocpp_id = StrictCharField(max_length=100, help_text="The charge point's OCPP identity.")
 
 
 class StateChangeEventSerializer(_EventBase):
@@ -40,8 +41,8 @@ class StateChangeEventSerializer(_EventBase):
     status = serializers.ChoiceField(
         choices=list(OCPP_STATUS_STATE), required=False, help_text="The OCPP 1.6 connector status."
     )
-    error_code = serializers.CharField(max_length=50, required=False, help_text="OCPP ChargePointErrorCode.")
-    vendor_error_code = serializers.CharField(max_length=100, required=False)
+    error_code = StrictCharField(max_length=50, required=False, help_text="OCPP ChargePointErrorCode.")
+    vendor_error_code = StrictCharField(max_length=100, required=False)
 
 
 class HeartbeatEventSerializer(_EventBase):
@@ -61,8 +62,8 @@ class ChargeEventSerializer(_EventBase):
     started_at = serializers.DateTimeField()
     ended_at = serializers.DateTimeField()
     energy_wh = serializers.IntegerField(min_value=0, max_value=10_000_000)
-    stop_reason = serializers.CharField(max_length=50, required=False, help_text="OCPP StopTransaction reason.")
-    transaction_id = serializers.CharField(max_length=100, required=False)
+    stop_reason = StrictCharField(max_length=50, required=False, help_text="OCPP StopTransaction reason.")
+    transaction_id = StrictCharField(max_length=100, required=False)
 
 
 TELEMETRY_EVENT = PolymorphicProxySerializer(
@@ -114,10 +115,10 @@ class TelemetryBatchSerializer(serializers.Serializer):
 
 
 class TelemetryResultSerializer(serializers.Serializer):
-    event_id = serializers.CharField(allow_null=True, help_text="Null when the event had no usable id.")
+    event_id = StrictCharField(allow_null=True, help_text="Null when the event had no usable id.")
     status = serializers.ChoiceField(choices=["accepted", "duplicate", "rejected"])
     errors = serializers.DictField(
-        child=serializers.CharField(), help_text="Rejected events: field -> message. Empty otherwise."
+        child=StrictCharField(), help_text="Rejected events: field -> message. Empty otherwise."
     )
 
 
@@ -151,8 +152,8 @@ class TelemetryBatchResultSerializer(serializers.Serializer):
 # --- History ----------------------------------------------------------------------------
 
 
-class _HistorySerializer(serializers.ModelSerializer):
-    ocpp_id = serializers.CharField(source="charge_point.ocpp_id", read_only=True)
+class _HistorySerializer(StrictModelSerializer):
+    ocpp_id = StrictCharField(source="charge_point.ocpp_id", read_only=True)
 
 
 OCCURRED = "2026-02-01T08:00:00Z"
