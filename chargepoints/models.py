@@ -154,9 +154,16 @@ class ChargePoint(models.Model):
 # --- Telemetry ------------------------------------------------------------------
 #
 # What the platform learns about a charge point over time. Every row carries
-# the sender's ``event_id`` (unique per type), so a batch sent twice stores
-# nothing the second time. ``occurred_at`` is the charger's time; the rows are
+# the sender's ``event_id``, unique per charge point and type (never across
+# charge points, so one team's ids cannot shadow another team's events), so a
+# batch sent twice stores nothing the second time. ``occurred_at`` is the charger's time; the rows are
 # history, the live state lives on ChargePoint.
+
+
+def event_id_per_charge_point(model_name: str) -> models.UniqueConstraint:
+    """The sender's event id is unique per charge point. Its index (charge
+    point first) also serves the ingest's duplicate lookup."""
+    return models.UniqueConstraint(fields=["charge_point", "event_id"], name=f"{model_name}_cp_event_id_uniq")
 
 
 class SignalKind(models.TextChoices):
@@ -171,7 +178,8 @@ class ChargeOutcome(models.TextChoices):
 
 class TelemetryEvent(models.Model):
     charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="+")
-    event_id = models.CharField(max_length=100, unique=True)
+    # Unique per charge point (see event_id_per_charge_point()), not globally.
+    event_id = models.CharField(max_length=100)
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -199,6 +207,7 @@ class StateChange(TelemetryEvent):
                 condition=Q(state=ChargePointState.ERROR),
             ),
         ]
+        constraints = [event_id_per_charge_point("statechange")]
 
     def __str__(self) -> str:
         return f"{self.get_state_display()} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
@@ -210,6 +219,7 @@ class Heartbeat(TelemetryEvent):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["charge_point", "-occurred_at"], name="heartbeat_cp_idx")]
+        constraints = [event_id_per_charge_point("heartbeat")]
 
     def __str__(self) -> str:
         return f"Heartbeat at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
@@ -229,6 +239,7 @@ class SignalReading(TelemetryEvent):
             # The signal checks read one charge point's readings in a window.
             models.Index(fields=["charge_point", "kind", "occurred_at"], name="signal_cp_kind_idx"),
         ]
+        constraints = [event_id_per_charge_point("signalreading")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.dbm} dBm at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
@@ -266,7 +277,8 @@ class Charge(TelemetryEvent):
         constraints = [
             models.CheckConstraint(
                 condition=Q(ended_at__gte=models.F("started_at")), name="charge_ends_after_start"
-            )
+            ),
+            event_id_per_charge_point("charge"),
         ]
 
     def __str__(self) -> str:

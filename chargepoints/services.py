@@ -224,8 +224,9 @@ def telemetry_record_batch(*, events: list[dict], actor=None) -> list[TelemetryR
     Each event is a dict. Every type has:
 
     - ``event_id`` (string, at most 100 characters): the sender's id for the
-      event, unique across all events it sends. An event whose id was
-      recorded before is answered ``duplicate`` and changes nothing.
+      event, unique per charge point and type. An event whose id was recorded
+      before for the same charge point is answered ``duplicate`` and changes
+      nothing; the same id on another charge point is another event.
     - ``type``: ``state_change``, ``heartbeat``, ``signal`` or ``charge``.
     - ``ocpp_id``: the charge box identity of the charge point.
     - ``occurred_at``: ISO 8601 date-time with a time zone (``Z`` or an
@@ -287,17 +288,20 @@ def telemetry_record_batch(*, events: list[dict], actor=None) -> list[TelemetryR
             .values_list("ocpp_id", "id")
         )
         by_type: dict[str, list[tuple[int, dict]]] = defaultdict(list)
-        seen_in_batch: set[str] = set()
+        # Event ids are the sender's, unique per charge point: the same id on
+        # another charge point (another team's, perhaps) is another event.
+        seen_in_batch: set[tuple[int, str]] = set()
         for index, clean in valid:
             cp_id = charge_point_ids.get(clean["ocpp_id"])
             if cp_id is None:
                 results[index].status = REJECTED
                 results[index].errors = {"ocpp_id": UNKNOWN_CHARGE_POINT}
                 continue
-            if clean["event_id"] in seen_in_batch:
+            key = (cp_id, clean["event_id"])
+            if key in seen_in_batch:
                 results[index].status = DUPLICATE
                 continue
-            seen_in_batch.add(clean["event_id"])
+            seen_in_batch.add(key)
             clean["charge_point_id"] = cp_id
             by_type[clean["type"]].append((index, clean))
 
@@ -305,13 +309,14 @@ def telemetry_record_batch(*, events: list[dict], actor=None) -> list[TelemetryR
         for kind, items in by_type.items():
             model = _MODELS[kind]
             known = set(
-                model.objects.filter(event_id__in=[clean["event_id"] for _, clean in items]).values_list(
-                    "event_id", flat=True
-                )
+                model.objects.filter(
+                    charge_point_id__in={clean["charge_point_id"] for _, clean in items},
+                    event_id__in={clean["event_id"] for _, clean in items},
+                ).values_list("charge_point_id", "event_id")
             )
             fresh = []
             for index, clean in items:
-                if clean["event_id"] in known:
+                if (clean["charge_point_id"], clean["event_id"]) in known:
                     results[index].status = DUPLICATE
                 else:
                     fresh.append(clean)

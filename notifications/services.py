@@ -471,20 +471,32 @@ DELIVERY_BY_EVENT_TYPE = {
 }
 
 
+def _tracked_text(value) -> str:
+    """A tracking event's field as text: providers' payloads come from the
+    outside, so a list or an object where text belongs counts as missing,
+    and PostgreSQL refuses NUL characters."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    return str(value).replace("\x00", "")
+
+
 def _find_tracked(*, event: AnymailTrackingEvent) -> Notification | None:
     candidates = Notification.objects.exclude(message_id="")
-    if event.message_id:
-        rows = candidates.filter(message_id=str(event.message_id))
-        if event.recipient:
-            rows = rows.filter(recipient_email=event.recipient.lower())
+    message_id = _tracked_text(event.message_id)
+    recipient = _tracked_text(event.recipient).lower()
+    if message_id:
+        rows = candidates.filter(message_id=message_id)
+        if recipient:
+            rows = rows.filter(recipient_email=recipient)
         found = rows.order_by("-sent_at").first()
         if found is not None:
             return found
-    notification_id = (event.metadata or {}).get("notification_id")
-    if notification_id and str(notification_id).isdigit():
+    metadata = event.metadata if isinstance(event.metadata, dict) else {}
+    notification_id = _tracked_text(metadata.get("notification_id"))
+    if notification_id.isdigit() and len(notification_id) < 19:
         rows = Notification.objects.filter(pk=int(notification_id))
-        if event.recipient:
-            rows = rows.filter(recipient_email=event.recipient.lower())
+        if recipient:
+            rows = rows.filter(recipient_email=recipient)
         return rows.first()
     return None
 
@@ -504,9 +516,9 @@ def notification_record_tracking(*, event: AnymailTrackingEvent, esp_name: str =
         logger.info("Tracking event %s for unknown message %s ignored.", event.event_type, event.message_id)
         return None
     weaker = [d.value for d in DeliveryStatus if d.rank < delivery.rank]
-    detail = " — ".join(filter(None, [event.description, event.mta_response])) or (event.reject_reason or "")
-    detail = detail[:2000]
-    at = event.timestamp or timezone.now()
+    detail = " — ".join(filter(None, [_tracked_text(event.description), _tracked_text(event.mta_response)]))
+    detail = (detail or _tracked_text(event.reject_reason))[:2000]
+    at = event.timestamp if isinstance(event.timestamp, datetime) else timezone.now()
     updated = Notification.objects.filter(pk=notification.pk, delivery_status__in=weaker).update(
         delivery_status=delivery, delivery_detail=detail, delivery_at=at, updated_at=timezone.now()
     )

@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from accounts.models import Role, Team
+from core.rest.fields import StrictModelSerializer
 
 
 @extend_schema_serializer(
@@ -22,7 +23,7 @@ from accounts.models import Role, Team
         )
     ]
 )
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(StrictModelSerializer):
     your_role = serializers.SerializerMethodField(
         help_text="The caller's role in this team; null for support or a team seen only "
         "through a shared charge point."

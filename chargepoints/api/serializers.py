@@ -6,6 +6,7 @@ from rest_framework import serializers
 from accounts.models import Team
 from accounts.permissions import Capability, can_on_team, teams_with_capability
 from chargepoints.models import ChargePoint, Site
+from core.rest.fields import StrictModelSerializer, StrictPrimaryKeyRelatedField
 
 
 def _actor(serializer):
@@ -13,7 +14,7 @@ def _actor(serializer):
     return getattr(request, "user", None)
 
 
-class ScopedTeamField(serializers.PrimaryKeyRelatedField):
+class ScopedTeamField(StrictPrimaryKeyRelatedField):
     """A team id, limited to the teams where the caller may edit assets."""
 
     def get_queryset(self):
@@ -22,13 +23,13 @@ class ScopedTeamField(serializers.PrimaryKeyRelatedField):
         return Team.objects.all() if team_ids is None else Team.objects.filter(pk__in=team_ids)
 
 
-class VisibleTeamField(serializers.PrimaryKeyRelatedField):
+class VisibleTeamField(StrictPrimaryKeyRelatedField):
     def get_queryset(self):
         actor = _actor(self.parent) if self.parent is not None else None
         return Team.objects.for_user(actor) if actor else Team.objects.none()
 
 
-class VisibleSiteField(serializers.PrimaryKeyRelatedField):
+class VisibleSiteField(StrictPrimaryKeyRelatedField):
     def get_queryset(self):
         actor = _actor(self.parent) if self.parent is not None else None
         return Site.objects.for_user(actor) if actor else Site.objects.none()
@@ -58,7 +59,7 @@ SITE_EXAMPLE = {
         ),
     ]
 )
-class SiteSerializer(serializers.ModelSerializer):
+class SiteSerializer(StrictModelSerializer):
     team = ScopedTeamField(help_text="Id of the team the site belongs to; one where you may edit assets.")
     country = serializers.RegexField(
         r"^[A-Z]{2}\Z", max_length=2, help_text="ISO 3166-1 alpha-2 code, upper case, e.g. DK."
@@ -118,7 +119,7 @@ CHARGE_POINT_READ_ONLY = [
         ),
     ]
 )
-class ChargePointSerializer(serializers.ModelSerializer):
+class ChargePointSerializer(StrictModelSerializer):
     """The live state fields are read-only: telemetry sets them."""
 
     site = VisibleSiteField(help_text="Site id.")

@@ -17,6 +17,7 @@ from chargepoints.models import (
     StateChange,
 )
 from chargepoints.services import OCPP_STATUS_STATE
+from core.rest.fields import StrictCharField, StrictModelSerializer
 
 MAX_BATCH = 1000
 
@@ -24,11 +25,11 @@ MAX_BATCH = 1000
 
 
 class _EventBase(serializers.Serializer):
-    event_id = serializers.CharField(
-        max_length=100, help_text="Your id for the event, unique across everything you send. "
-        "Sending it again is harmless: it is answered `duplicate`."
+    event_id = StrictCharField(
+        max_length=100, help_text="Your id for the event, unique per charge point (a UUID is a safe "
+        "choice). Sending it again for the same charge point is harmless: it is answered `duplicate`."
     )
-    ocpp_id = serializers.CharField(max_length=100, help_text="The charge point's OCPP identity.")
+    ocpp_id = StrictCharField(max_length=100, help_text="The charge point's OCPP identity.")
 
 
 class StateChangeEventSerializer(_EventBase):
@@ -40,8 +41,8 @@ class StateChangeEventSerializer(_EventBase):
     status = serializers.ChoiceField(
         choices=list(OCPP_STATUS_STATE), required=False, help_text="The OCPP 1.6 connector status."
     )
-    error_code = serializers.CharField(max_length=50, required=False, help_text="OCPP ChargePointErrorCode.")
-    vendor_error_code = serializers.CharField(max_length=100, required=False)
+    error_code = StrictCharField(max_length=50, required=False, help_text="OCPP ChargePointErrorCode.")
+    vendor_error_code = StrictCharField(max_length=100, required=False)
 
 
 class HeartbeatEventSerializer(_EventBase):
@@ -61,8 +62,8 @@ class ChargeEventSerializer(_EventBase):
     started_at = serializers.DateTimeField()
     ended_at = serializers.DateTimeField()
     energy_wh = serializers.IntegerField(min_value=0, max_value=10_000_000)
-    stop_reason = serializers.CharField(max_length=50, required=False, help_text="OCPP StopTransaction reason.")
-    transaction_id = serializers.CharField(max_length=100, required=False)
+    stop_reason = StrictCharField(max_length=50, required=False, help_text="OCPP StopTransaction reason.")
+    transaction_id = StrictCharField(max_length=100, required=False)
 
 
 TELEMETRY_EVENT = PolymorphicProxySerializer(
@@ -79,7 +80,7 @@ TELEMETRY_EVENT = PolymorphicProxySerializer(
 BATCH_EXAMPLE = {
     "events": [
         {
-            "event_id": "csms-1-000001",
+            "event_id": "0f6d7c2e-8b1a-4f7e-9c3d-2a5b6e8f0a11",
             "type": "state_change",
             "ocpp_id": "DK-AAR-0001",
             "occurred_at": "2026-02-01T08:00:00Z",
@@ -87,12 +88,12 @@ BATCH_EXAMPLE = {
             "error_code": "GroundFailure",
             "vendor_error_code": "E-114",
         },
-        {"event_id": "csms-1-000002", "type": "heartbeat", "ocpp_id": "DK-AAR-0001",
+        {"event_id": "0f6d7c2e-8b1a-4f7e-9c3d-2a5b6e8f0a12", "type": "heartbeat", "ocpp_id": "DK-AAR-0001",
          "occurred_at": "2026-02-01T08:00:30Z"},
-        {"event_id": "csms-1-000003", "type": "signal", "ocpp_id": "DK-AAR-0001",
+        {"event_id": "0f6d7c2e-8b1a-4f7e-9c3d-2a5b6e8f0a13", "type": "signal", "ocpp_id": "DK-AAR-0001",
          "occurred_at": "2026-02-01T08:01:00Z", "kind": "cellular", "dbm": -109},
         {
-            "event_id": "csms-1-000004",
+            "event_id": "0f6d7c2e-8b1a-4f7e-9c3d-2a5b6e8f0a14",
             "type": "charge",
             "ocpp_id": "DK-AAR-0001",
             "started_at": "2026-02-01T07:10:00Z",
@@ -114,10 +115,10 @@ class TelemetryBatchSerializer(serializers.Serializer):
 
 
 class TelemetryResultSerializer(serializers.Serializer):
-    event_id = serializers.CharField(allow_null=True, help_text="Null when the event had no usable id.")
+    event_id = StrictCharField(allow_null=True, help_text="Null when the event had no usable id.")
     status = serializers.ChoiceField(choices=["accepted", "duplicate", "rejected"])
     errors = serializers.DictField(
-        child=serializers.CharField(), help_text="Rejected events: field -> message. Empty otherwise."
+        child=StrictCharField(), help_text="Rejected events: field -> message. Empty otherwise."
     )
 
 
@@ -130,11 +131,11 @@ class TelemetryResultSerializer(serializers.Serializer):
                 "duplicates": 1,
                 "rejected": 1,
                 "results": [
-                    {"event_id": "csms-1-000001", "status": "accepted", "errors": {}},
-                    {"event_id": "csms-1-000002", "status": "duplicate", "errors": {}},
-                    {"event_id": "csms-1-000003", "status": "rejected",
+                    {"event_id": "0f6d7c2e-8b1a-4f7e-9c3d-2a5b6e8f0a11", "status": "accepted", "errors": {}},
+                    {"event_id": "0f6d7c2e-8b1a-4f7e-9c3d-2a5b6e8f0a12", "status": "duplicate", "errors": {}},
+                    {"event_id": "0f6d7c2e-8b1a-4f7e-9c3d-2a5b6e8f0a13", "status": "rejected",
                      "errors": {"dbm": "Must be between -150 and 0."}},
-                    {"event_id": "csms-1-000004", "status": "accepted", "errors": {}},
+                    {"event_id": "0f6d7c2e-8b1a-4f7e-9c3d-2a5b6e8f0a14", "status": "accepted", "errors": {}},
                 ],
             },
             response_only=True,
@@ -151,8 +152,8 @@ class TelemetryBatchResultSerializer(serializers.Serializer):
 # --- History ----------------------------------------------------------------------------
 
 
-class _HistorySerializer(serializers.ModelSerializer):
-    ocpp_id = serializers.CharField(source="charge_point.ocpp_id", read_only=True)
+class _HistorySerializer(StrictModelSerializer):
+    ocpp_id = StrictCharField(source="charge_point.ocpp_id", read_only=True)
 
 
 OCCURRED = "2026-02-01T08:00:00Z"
@@ -160,7 +161,7 @@ RECEIVED = "2026-02-01T08:00:02Z"
 
 
 @extend_schema_serializer(examples=[OpenApiExample("A state change", response_only=True, value={
-    "id": 1, "charge_point": 301, "ocpp_id": "DK-AAR-0001", "event_id": "csms-1-000001", "state": "error",
+    "id": 1, "charge_point": 301, "ocpp_id": "DK-AAR-0001", "event_id": "0f6d7c2e-8b1a-4f7e-9c3d-2a5b6e8f0a11", "state": "error",
     "ocpp_status": "Faulted", "error_code": "GroundFailure", "vendor_error_code": "E-114",
     "occurred_at": OCCURRED, "received_at": RECEIVED})])
 class StateChangeSerializer(_HistorySerializer):
@@ -172,7 +173,7 @@ class StateChangeSerializer(_HistorySerializer):
 
 
 @extend_schema_serializer(examples=[OpenApiExample("A heartbeat", response_only=True, value={
-    "id": 1, "charge_point": 301, "ocpp_id": "DK-AAR-0001", "event_id": "csms-1-000002",
+    "id": 1, "charge_point": 301, "ocpp_id": "DK-AAR-0001", "event_id": "0f6d7c2e-8b1a-4f7e-9c3d-2a5b6e8f0a12",
     "occurred_at": OCCURRED, "received_at": RECEIVED})])
 class HeartbeatSerializer(_HistorySerializer):
     class Meta:
@@ -182,7 +183,7 @@ class HeartbeatSerializer(_HistorySerializer):
 
 
 @extend_schema_serializer(examples=[OpenApiExample("A signal reading", response_only=True, value={
-    "id": 1, "charge_point": 301, "ocpp_id": "DK-AAR-0001", "event_id": "csms-1-000003", "kind": "cellular",
+    "id": 1, "charge_point": 301, "ocpp_id": "DK-AAR-0001", "event_id": "0f6d7c2e-8b1a-4f7e-9c3d-2a5b6e8f0a13", "kind": "cellular",
     "dbm": -109, "occurred_at": OCCURRED, "received_at": RECEIVED})])
 class SignalReadingSerializer(_HistorySerializer):
     class Meta:
@@ -192,7 +193,7 @@ class SignalReadingSerializer(_HistorySerializer):
 
 
 @extend_schema_serializer(examples=[OpenApiExample("A failed charge", response_only=True, value={
-    "id": 1, "charge_point": 301, "ocpp_id": "DK-AAR-0001", "event_id": "csms-1-000004",
+    "id": 1, "charge_point": 301, "ocpp_id": "DK-AAR-0001", "event_id": "0f6d7c2e-8b1a-4f7e-9c3d-2a5b6e8f0a14",
     "started_at": "2026-02-01T07:10:00Z", "ended_at": "2026-02-01T07:59:00Z", "energy_wh": 0,
     "stop_reason": "EmergencyStop", "transaction_id": "88123", "outcome": "failed",
     "failure_reason": "No energy was delivered.", "received_at": RECEIVED})])

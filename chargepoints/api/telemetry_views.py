@@ -132,8 +132,8 @@ class TelemetryIngestView(APIView):
         description=(
             "Up to 1,000 events (state changes, heartbeats, signal readings, charges) for charge "
             "points your team owns or operates, in any mix. Each event is answered on its own, in "
-            "order: `accepted` (recorded), `duplicate` (its `event_id` was recorded before: nothing "
-            "changes, so resending a batch is safe) or `rejected` with the errors per field; the "
+            "order: `accepted` (recorded), `duplicate` (its `event_id` was recorded before for that "
+            "charge point: nothing changes, so resending a batch is safe) or `rejected` with the errors per field; the "
             "valid events are recorded even when others are rejected. An unknown `ocpp_id`, or one "
             "of another team, is rejected. Late events are kept as history but never move the live "
             "state backwards. Needs the installer role or above. 400 only when the envelope itself "

@@ -178,7 +178,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with a nesting limit (config/rest/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["core.rest.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -237,6 +238,13 @@ ANYMAIL = {
     for key, value in os.environ.items()
     if key.startswith("ANYMAIL_") and value
 }
+# The provider whose delivery-tracking webhook is mounted at
+# /anymail/<provider>/tracking/ (anymail's name, e.g. postmark, amazon_ses):
+# by default the one EMAIL_BACKEND sends through; empty mounts none.
+_backend_provider = EMAIL_BACKEND.split(".")[2] if EMAIL_BACKEND.startswith("anymail.backends.") else ""
+EMAIL_TRACKING_PROVIDER = os.environ.get(
+    "EMAIL_TRACKING_PROVIDER", "" if _backend_provider in {"test", "console"} else _backend_provider
+)
 # Seconds before a provider's API call times out; the notification outbox's
 # lease (notifications.services.LEASE) must stay far longer than this.
 ANYMAIL["REQUESTS_TIMEOUT"] = float(ANYMAIL.get("REQUESTS_TIMEOUT", 30))

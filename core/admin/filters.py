@@ -94,7 +94,9 @@ class DateRangeFilter(admin.ListFilter):
             queryset = queryset.filter(
                 **{f"{self.field_name}__gte": datetime.datetime.combine(start, datetime.time.min, utc)}
             )
-        if end:
+        # The last day there is (9999-12-31) has no next day to stop before:
+        # up to and including it bounds nothing.
+        if end and end < datetime.date.max:
             queryset = queryset.filter(
                 **{f"{self.field_name}__lt": datetime.datetime.combine(end, datetime.time.min, utc)
                    + datetime.timedelta(days=1)}

@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -73,11 +74,10 @@ def exception_handler(exc, context):
     return response
 
 
-
-
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
-    """404 for any unknown address under /api/, in the API's error format
-    rather than Django's HTML page."""
-    from django.http import JsonResponse
-
+    """404 for any unknown address under /api/, for every method, in the
+    API's error format rather than Django's HTML page. CSRF-exempt: nothing
+    is done here, and a write with a key to a wrong address must learn that
+    the address is wrong, not read an HTML CSRF page."""
     return JsonResponse(error_body(404, "not_found", "There is no such API endpoint."), status=404)

@@ -1,39 +1,97 @@
-"""The providers' delivery-tracking webhooks, at anymail's usual addresses
-(``/anymail/<provider>/tracking/``, e.g. ``/anymail/postmark/tracking/``), so
-each provider's set-up guide in anymail's docs applies as written.
+"""The delivery-tracking webhook of the provider e-mail is sent through, at
+anymail's usual address (``/anymail/<provider>/tracking/``, e.g.
+``/anymail/postmark/tracking/``), so the provider's set-up guide in anymail's
+docs applies as written.
+
+Only the configured provider's route is mounted (``EMAIL_TRACKING_PROVIDER``,
+by default the provider of ``EMAIL_BACKEND``): the other providers' views
+need settings of their own and would fail on every request. This product
+receives no inbound mail, so no inbound routes either.
 
 anymail checks the shared secret (``ANYMAIL["WEBHOOK_SECRET"]``, HTTP basic
 auth "user:password") and answers 400 to a wrong one, but with no secret
-configured it only warns and accepts anyone. These routes fail closed
-instead: without a secret they answer 403, so a forgotten setting cannot let
-strangers mark e-mails bounced. Only tracking routes are mounted; this
-product receives no inbound mail.
+configured it only warns and accepts anyone. This route fails closed
+instead: without a secret it answers 403, so a forgotten setting cannot let
+strangers mark e-mails bounced. A payload the provider's parser cannot read
+(with the right secret) is a 400, not a 500.
 """
 
-from functools import wraps
+from __future__ import annotations
+
+import logging
 
 from anymail.urls import urlpatterns as anymail_urlpatterns
 from anymail.utils import get_anymail_setting
-from django.http import HttpResponseForbidden
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import JsonResponse
 from django.urls import path
+
+from core.rest.errors import error_body
+
+logger = logging.getLogger(__name__)
 
 app_name = "anymail"
 
-
-def _require_webhook_secret(view):
-    @wraps(view)
-    def guarded(request, *args, **kwargs):
-        if not get_anymail_setting("webhook_secret", default=None):
-            return HttpResponseForbidden(
-                "Delivery webhooks are disabled: set ANYMAIL_WEBHOOK_SECRET.", content_type="text/plain"
-            )
-        return view(request, *args, **kwargs)
-
-    return guarded
+# What a provider's parser raises on a payload of the wrong shape (a list
+# for an object, a number for a string, a missing key, bad JSON or JSON
+# nested past the stack).
+MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
 
 
-urlpatterns = [
-    path(str(pattern.pattern), _require_webhook_secret(pattern.callback), name=pattern.name)
-    for pattern in anymail_urlpatterns
-    if pattern.name and pattern.name.endswith("_tracking_webhook")
-]
+class MalformedPayload(Exception):
+    pass
+
+
+def _guarded(view_class):
+    """The provider's view, failing closed without a secret and answering
+    400 to a payload its parser cannot read."""
+
+    class Guarded(view_class):
+        # anymail warns, per request, when there is no secret; this view
+        # refuses every request then, so the warning says nothing.
+        warn_if_no_basic_auth = False
+
+        def dispatch(self, request, *args, **kwargs):
+            if not get_anymail_setting("webhook_secret", default=None):
+                body = error_body(403, "webhooks_disabled", "Delivery webhooks are disabled: set ANYMAIL_WEBHOOK_SECRET.")
+                return JsonResponse(body, status=403)
+            try:
+                return super().dispatch(request, *args, **kwargs)
+            except MalformedPayload as malformed:
+                logger.warning("Malformed %s tracking payload refused: %r", self.esp_name, malformed.__cause__)
+                body = error_body(400, "invalid", f"The {self.esp_name} tracking payload is malformed.")
+                return JsonResponse(body, status=400)
+
+        def parse_events(self, request):
+            # Only the provider's parsing is guarded: an error in recording
+            # the events is a bug, and must stay a 500 that is logged.
+            try:
+                return super().parse_events(request)
+            except MALFORMED as error:
+                raise MalformedPayload from error
+
+    Guarded.__name__ = Guarded.__qualname__ = f"Guarded{view_class.__name__}"
+    return Guarded
+
+
+def tracking_urlpatterns(provider: str) -> list:
+    """The tracking route of one provider (anymail's name for it, e.g.
+    ``postmark``, ``amazon_ses``); none for ``""``."""
+    if not provider:
+        return []
+    routes = {
+        pattern.name.removesuffix("_tracking_webhook"): pattern
+        for pattern in anymail_urlpatterns
+        if pattern.name and pattern.name.endswith("_tracking_webhook")
+    }
+    if provider not in routes:
+        raise ImproperlyConfigured(
+            f"EMAIL_TRACKING_PROVIDER={provider!r} has no tracking webhook; one of: {', '.join(sorted(routes))}."
+        )
+    pattern = routes[provider]
+    view = _guarded(pattern.callback.view_class).as_view(**pattern.callback.view_initkwargs)
+    return [path(str(pattern.pattern), view, name=pattern.name)]
+
+
+urlpatterns = tracking_urlpatterns(settings.EMAIL_TRACKING_PROVIDER)

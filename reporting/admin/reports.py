@@ -175,14 +175,18 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
                 q |= Q(pk=report_id)
             return queryset.filter(q), False
 
+        # The cap applies to what this user may see (and has filtered): capped
+        # over every team, other teams' newer matches would push theirs out.
+        scoped = queryset.select_related(None).order_by()
+
         def newest(reports):
             return reports.order_by("-created_at").values("pk")[: self.search_limit]
 
-        matches = newest(Report.objects.filter(description__icontains=term)).union(
-            newest(Report.objects.filter(charge_point_id__in=charge_points))
+        matches = newest(scoped.filter(description__icontains=term)).union(
+            newest(scoped.filter(charge_point_id__in=charge_points))
         )
         if report_id is not None:
-            matches = matches.union(Report.objects.filter(pk=report_id).values("pk"))
+            matches = matches.union(scoped.filter(pk=report_id).values("pk"))
         return queryset.filter(pk__in=matches), False
 
     # --- filing a report: through the service ---

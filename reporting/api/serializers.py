@@ -9,32 +9,38 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from chargepoints.models import ChargePoint
+from core.rest.fields import (
+    StrictCharField,
+    StrictEmailField,
+    StrictModelSerializer,
+    StrictPrimaryKeyRelatedField,
+)
 from reporting.catalogue import Party, Reason, Source
 from reporting.models import EventKind, Report, ReportContact, ReportEvent, ReportMessage, ReportSettings
 
 
 class _Ref(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictCharField()
 
 
 class ChargePointRefSerializer(_Ref):
-    ocpp_id = serializers.CharField()
+    ocpp_id = StrictCharField()
 
 
 class PersonRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField(source="actor_label")
-    email = serializers.EmailField()
+    name = StrictCharField(source="actor_label")
+    email = StrictEmailField()
 
 
 class ReporterSerializer(serializers.Serializer):
-    name = serializers.CharField(source="reporter_name")
-    email = serializers.CharField(source="reporter_email")
-    phone = serializers.CharField(source="reporter_phone")
+    name = StrictCharField(source="reporter_name")
+    email = StrictCharField(source="reporter_email")
+    phone = StrictCharField(source="reporter_phone")
 
 
-class ReasonLabelField(serializers.CharField):
+class ReasonLabelField(StrictCharField):
     """The reason's label in the request's language. Model.get_reason_display()
     rebuilds a dict of every lazy choice label per call, which is most of the
     time of a 100-row page; one lookup and one gettext is enough."""
@@ -69,7 +75,7 @@ REPORT_EXAMPLE = {
 
 
 @extend_schema_serializer(examples=[OpenApiExample("A report", value=REPORT_EXAMPLE, response_only=True)])
-class ReportSerializer(serializers.ModelSerializer):
+class ReportSerializer(StrictModelSerializer):
     charge_point = ChargePointRefSerializer(read_only=True)
     site = _Ref(source="charge_point.site", read_only=True)
     owner = _Ref(source="charge_point.owner", read_only=True)
@@ -90,12 +96,12 @@ class ReportSerializer(serializers.ModelSerializer):
 
 class MessageInputSerializer(serializers.Serializer):
     sender = serializers.ChoiceField(choices=ReportMessage.Sender.choices)
-    author_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    body = serializers.CharField(max_length=10_000)
+    author_name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    body = StrictCharField(max_length=10_000)
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class ScopedChargePointField(serializers.PrimaryKeyRelatedField):
+class ScopedChargePointField(StrictPrimaryKeyRelatedField):
     def get_queryset(self):
         request = self.context.get("request")
         actor = getattr(request, "user", None)
@@ -148,10 +154,10 @@ class ReportCreateSerializer(serializers.Serializer):
         help_text="User reports: not_working, not_in_location, inaccessible, broken, charge_interrupted, "
         "parking_blocked, other, tax_refund (Denmark only). Support reports: conversation.",
     )
-    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
-    reporter_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    reporter_email = serializers.EmailField(required=False, allow_blank=True, default="")
-    reporter_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    description = StrictCharField(max_length=10_000, required=False, allow_blank=True, default="")
+    reporter_name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    reporter_email = StrictEmailField(required=False, allow_blank=True, default="")
+    reporter_phone = StrictCharField(max_length=40, required=False, allow_blank=True, default="")
     messages = MessageInputSerializer(
         many=True, required=False, default=list, max_length=200,
         help_text="Support reports only: the conversation so far, oldest first.",
@@ -173,14 +179,14 @@ class AssignSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, min_value=1,
         help_text="Optional user id: a member of that party who can act on reports.",
     )
-    note = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=10_000, required=False, allow_blank=True, default="")
 
 
 @extend_schema_serializer(
     examples=[OpenApiExample("With a note", value={"note": "Replaced the RFID reader."}, request_only=True)]
 )
 class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=10_000, required=False, allow_blank=True, default="")
 
 
 @extend_schema_serializer(
@@ -191,7 +197,7 @@ class NoteSerializer(serializers.Serializer):
     ]
 )
 class CommentSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=10_000)
+    body = StrictCharField(max_length=10_000)
 
 
 @extend_schema_serializer(
@@ -214,7 +220,7 @@ class CommentSerializer(serializers.Serializer):
         )
     ]
 )
-class ReportEventSerializer(serializers.ModelSerializer):
+class ReportEventSerializer(StrictModelSerializer):
     kind = serializers.ChoiceField(choices=EventKind.choices, read_only=True)
     to_person = PersonRefSerializer(read_only=True, allow_null=True)
 
@@ -247,10 +253,10 @@ class ReportEventSerializer(serializers.ModelSerializer):
         ),
     ]
 )
-class ReportMessageSerializer(serializers.ModelSerializer):
+class ReportMessageSerializer(StrictModelSerializer):
     sender = serializers.ChoiceField(choices=ReportMessage.Sender.choices)
-    author_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    body = serializers.CharField(max_length=10_000)
+    author_name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    body = StrictCharField(max_length=10_000)
 
     class Meta:
         model = ReportMessage
@@ -258,7 +264,7 @@ class ReportMessageSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "sent_at"]
 
 
-class ReportContactSerializer(serializers.ModelSerializer):
+class ReportContactSerializer(StrictModelSerializer):
     class Meta:
         model = ReportContact
         fields = ["name", "email", "phone", "is_active"]
@@ -280,7 +286,7 @@ class ReportContactSerializer(serializers.ModelSerializer):
         )
     ]
 )
-class ReportSettingsSerializer(serializers.ModelSerializer):
+class ReportSettingsSerializer(StrictModelSerializer):
     team = serializers.IntegerField(source="team_id", read_only=True)
     contacts = ReportContactSerializer(many=True, max_length=50)
 

@@ -51,6 +51,22 @@ def test_ingest_is_idempotent_on_event_ids(world):
     assert StateChange.objects.count() == 2
 
 
+def test_another_teams_event_with_the_same_id_is_stored_not_a_duplicate(world):
+    """Event ids are unique per charge point: team A's id cannot shadow team
+    B's event (nor tell B that A used it)."""
+    assert send(world.client, [state_event(world, "csms-1")]).json()["accepted"] == 1
+
+    theirs = {**state_event(world, "csms-1"), "ocpp_id": world.their_cp.ocpp_id}
+    body = send(world.their_client, [theirs]).json()
+
+    assert [r["status"] for r in body["results"]] == ["accepted"]
+    assert sorted(StateChange.objects.filter(event_id="csms-1").values_list("charge_point_id", flat=True)) == sorted(
+        [world.cp.pk, world.their_cp.pk]
+    )
+    world.their_cp.refresh_from_db()
+    assert world.their_cp.state == ChargePointState.ERROR
+
+
 def test_each_event_is_answered_and_the_valid_ones_recorded(world):
     events = [
         state_event(world),

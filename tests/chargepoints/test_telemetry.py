@@ -49,6 +49,36 @@ def test_a_state_change_moves_the_live_state_and_is_stored():
     assert (change.state, change.ocpp_status, change.charge_point_id) == ("error", "Faulted", cp.pk)
 
 
+def test_the_same_event_id_on_two_charge_points_is_two_events_in_one_batch_too():
+    one, two = make_charge_point(), make_charge_point()
+    at = timezone.now() - timedelta(minutes=1)
+
+    results = telemetry_record_batch(
+        events=[state_event(one, "x", at), state_event(two, "x", at), state_event(one, "x", at)]
+    )
+
+    assert [r.status for r in results] == ["accepted", "accepted", "duplicate"]
+    assert StateChange.objects.filter(event_id="x").count() == 2
+
+
+def test_event_ids_have_no_global_unique_or_pattern_index(require_postgres):
+    """Only the per-charge-point constraint guards an event id: no unique
+    index on the id alone, and no ``_like`` (text pattern) copy of one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
+            "('chargepoints_statechange', 'chargepoints_heartbeat', 'chargepoints_signalreading', "
+            "'chargepoints_charge') AND indexdef LIKE '%%event_id%%'"
+        )
+        indexes = dict(cursor.fetchall())
+    assert not [name for name in indexes if name.endswith("_like")]
+    assert sorted(indexes) == [
+        "charge_cp_event_id_uniq", "heartbeat_cp_event_id_uniq", "signalreading_cp_event_id_uniq",
+        "statechange_cp_event_id_uniq",
+    ]
+    assert all("(charge_point_id, event_id)" in definition for definition in indexes.values())
+
+
 def test_the_same_state_again_keeps_the_time_the_state_began():
     cp = make_charge_point()
     first = timezone.now() - timedelta(minutes=20)

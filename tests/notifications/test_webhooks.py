@@ -158,3 +158,68 @@ def test_without_a_configured_secret_the_webhook_is_closed(client, sent, setting
     assert response.status_code == 403
     sent.refresh_from_db()
     assert sent.delivery_status == DeliveryStatus.UNKNOWN
+
+
+DEEP = "[" * 1000 + "]" * 1000
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not json",
+        "",
+        DEEP,
+        json.dumps([]),
+        json.dumps("a string"),
+        json.dumps(None),
+        json.dumps({"RecordType": "Delivery", "DeliveredAt": "yesterday"}),
+        json.dumps({"RecordType": "Delivery", "DeliveredAt": 12}),
+        json.dumps({"RecordType": "Bounce", "Type": "HardBounce", "BouncedAt": ["x"]}),
+        json.dumps({"RecordType": "Delivery", "Recipient": 5, "MessageID": {"a": 1}}),
+        json.dumps({"RecordType": "Delivery", "Recipient": ["x@example.com"], "MessageID": "m"}),
+        json.dumps({"RecordType": "Delivery", "MessageID": "a\x00b", "Recipient": "x@example.com"}),
+        json.dumps({"RecordType": "Bounce", "Type": "HardBounce", "MessageID": "m", "Email": "x@example.com",
+                    "Description": ["x"], "Details": {"a": 1}, "Metadata": []}),
+        json.dumps({"RecordType": ["Delivery"]}),
+        json.dumps({"RecordType": "Delivery", "Metadata": {"notification_id": [1]}, "Recipient": None}),
+    ],
+)
+def test_a_malformed_payload_with_the_right_secret_is_4xx_and_changes_nothing(client, sent, raw):
+    before = sent.updated_at
+    headers = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(SECRET.encode()).decode()}
+
+    response = client.post(URL, data=raw, content_type="application/json", **headers)
+
+    assert 400 <= response.status_code < 500 or response.status_code == 200
+    if response.status_code != 200:
+        assert response.json()["status"] == response.status_code
+    sent.refresh_from_db()
+    assert (sent.delivery_status, sent.updated_at) == (DeliveryStatus.UNKNOWN, before)
+
+
+def test_the_real_payload_with_odd_values_still_records_what_it_can(client, sent):
+    """A bounce whose description is not text is recorded, without it."""
+    payload = {**bounce(sent), "Description": 42}
+
+    response = post(client, payload)
+
+    assert response.status_code == 200
+    sent.refresh_from_db()
+    assert sent.delivery_status == DeliveryStatus.BOUNCED
+
+
+def test_only_the_configured_providers_route_is_mounted(client):
+    for provider in ("mailgun", "sendgrid", "amazon_ses", "sparkpost"):
+        response = client.post(f"/anymail/{provider}/tracking/", data="{}", content_type="application/json")
+        assert response.status_code == 404, provider
+
+
+def test_the_routes_follow_the_provider_setting():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from notifications.webhooks.urls import tracking_urlpatterns
+
+    assert [str(p.pattern) for p in tracking_urlpatterns("mailgun")] == ["mailgun/tracking/"]
+    assert tracking_urlpatterns("") == []
+    with pytest.raises(ImproperlyConfigured):
+        tracking_urlpatterns("pigeon")

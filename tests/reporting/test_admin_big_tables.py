@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import Role
 from reporting.admin.reports import ReportAdmin
 from reporting.catalogue import Party, Reason, Source
 from reporting.models import Report
@@ -64,3 +65,22 @@ def test_search_shows_the_newest_matches_of_each_part(require_postgres, client, 
     found = _ids(client.get(LIST, {"q": "quayside"}).content.decode())
     assert sorted(found) == sorted(newest)
     assert _ids(client.get(LIST, {"q": "nothing-like-this"}).content.decode()) == []
+
+
+@pytest.mark.parametrize("term", ["cable", "quayside"])
+def test_search_caps_the_matches_the_user_may_see_not_every_teams(require_postgres, client, member_factory,
+                                                                   monkeypatch, term):
+    """An operator's own matching report is found although other teams have
+    more newer matches than the cap."""
+    monkeypatch.setattr(ReportAdmin, "search_limit", 5)
+    ours = ChargePointFactory(name="Quayside 1")
+    _bulk_reports(ours, 1, description="Cable")
+    mine = Report.objects.get()
+    _bulk_reports(ChargePointFactory(name="Quayside 2"), 8, description="Cable")
+    assert Report.objects.filter(created_at__gt=mine.created_at).count() == 8
+    client.force_login(member_factory(ours.operator, Role.ADMIN))  # an admin has the row checkboxes
+
+    response = client.get("/operator/reporting/report/", {"q": term})
+    found = _ids(response.content.decode())
+
+    assert found == [mine.pk]

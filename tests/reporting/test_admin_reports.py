@@ -92,6 +92,17 @@ def test_bad_filter_values_show_a_message_not_an_error(support_client):
     assert "is not a date" in response.content.decode()
 
 
+@pytest.mark.parametrize("query", ["?created_at__to=9999-12-31", "?created_at__from=0001-01-01&created_at__to=9999-12-31"])
+def test_the_last_and_first_days_there_are_filter_without_an_error(client, member_factory, query):
+    report = _report()
+    client.force_login(member_factory(report.charge_point.operator, Role.VIEWER))
+
+    response = client.get(OP_LIST + query)
+
+    assert response.status_code == 200
+    assert f">{report.pk}<" in response.content.decode()
+
+
 def test_search_finds_by_charge_point_serial_ocpp_site_and_description(support_client):
     cp = ChargePointFactory(name="Harbour left", serial_number="SN-XYZ-1", ocpp_id="OCPP-HARB-1",
                             site=SiteFactory(name="Quayside"))
