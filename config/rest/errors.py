@@ -11,7 +11,14 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from reporting.errors import InvalidReport, NotPermitted, ReportChanged, TransitionNotAllowed
+from accounts.errors import ServiceError
+from reporting.errors import (
+    InvalidReport,
+    NotPermitted,
+    OpenReportExists,
+    ReportChanged,
+    TransitionNotAllowed,
+)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -27,6 +34,9 @@ class ErrorSerializer(serializers.Serializer):
     )
     state = serializers.CharField(required=False, help_text="409 on a transition: the report's state.")
     action = serializers.CharField(required=False, help_text="409 on a transition: the refused action.")
+    open_report = serializers.IntegerField(
+        required=False, help_text="409 `open_report_exists`: the id of the unresolved report that blocks a reopen."
+    )
 
 
 def error_body(status_code: int, code: str, detail: str, **extra) -> dict:
@@ -43,6 +53,12 @@ def _first_code(codes) -> str:
 
 def exception_handler(exc, context):
     """DRF's handler, plus the domain errors, reshaped into ErrorSerializer."""
+    if isinstance(exc, ServiceError):
+        extra = {"fields": {exc.field or "non_field_errors": [exc.message]}} if exc.status == 400 else {}
+        return Response(error_body(exc.status, exc.code, exc.message, **extra), status=exc.status)
+    if isinstance(exc, OpenReportExists):
+        body = error_body(409, "open_report_exists", exc.message, action=exc.action, open_report=exc.open_report_id)
+        return Response(body, status=409)
     if isinstance(exc, TransitionNotAllowed):
         body = error_body(409, "transition_not_allowed", exc.message, state=exc.state, action=exc.action)
         return Response(body, status=409)
