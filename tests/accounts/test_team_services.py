@@ -5,7 +5,13 @@ import pytest
 from accounts.errors import Conflict, Invalid, NotAllowed
 from accounts.models import ApiKey, AuditLog, Membership, Role
 from accounts.services import api_key_create
-from accounts.team_services import membership_add, membership_change_role, membership_remove, team_create, team_update
+from accounts.team_services import (
+    membership_add,
+    membership_change_role,
+    membership_remove,
+    team_create,
+    team_update,
+)
 from reporting.models import ReportSettings
 from tests.factories import TeamFactory, UserFactory
 
