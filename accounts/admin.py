@@ -300,7 +300,11 @@ class SupportUserAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, DjangoUserAdm
         return set()
 
     def save_model(self, request, obj, form, change):
-        user_save(user=obj, by=request.user, created=not change, changed=form.changed_data)
+        user_save(user=obj, by=request.user, created=not change, changed=form.changed_data,
+                  groups=form.cleaned_data.get("groups"))
+
+    def save_related(self, request, form, formsets, change):
+        pass  # user_save saved the groups
 
 
 support_site.register(User, SupportUserAdmin)

@@ -227,13 +227,21 @@ def membership_remove(*, membership: Membership, by) -> None:
 
 
 @transaction.atomic
-def user_save(*, user: User, by, created: bool, changed: list[str] | None = None) -> User:
-    """Save a person's account as support's form left it (support only).
+def user_save(*, user: User, by, created: bool, changed: list[str] | None = None, groups=None) -> User:
+    """Save a person's account as support's form left it (support only),
+    with its groups when given (the Support group makes support staff).
     The password is never recorded, only that it changed."""
     _require_support(by, "manage accounts")
+    old_groups = [] if created else sorted(user.groups.values_list("name", flat=True))
     before = {} if created else audit_snapshot(User.objects.get(pk=user.pk), USER_FIELDS)
     user.save()
     diff = audit_diff(before, audit_snapshot(user, USER_FIELDS))
+    if groups is not None:
+        user.groups.set(groups)
+        new_groups = sorted(g.name for g in groups)
+        if new_groups != old_groups:
+            diff["groups"] = {"before": old_groups, "after": new_groups}
+    changed = [name for name in (changed or []) if name != "groups"]
     extra = [name for name in (changed or []) if name not in USER_FIELDS]
     for name in extra:
         diff[name] = {"before": "…", "after": "(changed)"}
