@@ -16,12 +16,30 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from accounts import admin_api_keys  # noqa: F401  (API keys on both sites)
+from accounts import (
+    admin_api_keys,  # noqa: F401  (API keys on both sites)
+    admin_audit,  # noqa: F401  (API keys and the audit log on both sites)
+)
+from accounts.admin_refusals import ServiceRefusalAdminMixin
 from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import ScopedAdminMixin, TeamOwnedAdminMixin
-from accounts.models import Membership, Role, Team, User
+from accounts.models import Membership, Team, User
 from accounts.permissions import Capability, teams_with_capability
+from accounts.team_services import (
+    membership_add,
+    membership_change_role,
+    membership_check_new,
+    membership_check_role,
+    membership_find_user,
+    membership_may_remove,
+    membership_remove,
+    team_create,
+    team_delete,
+    team_update,
+    user_save,
+)
 from core.admin.filters import ScopedRelatedFilter
+from core.errors import DomainError
 
 
 def _managed_teams(user):
@@ -29,43 +47,27 @@ def _managed_teams(user):
     return Team.objects.all() if ids is None else Team.objects.filter(pk__in=ids)
 
 
-def _last_owner(membership: Membership, new_role: str | None = None) -> bool:
-    """Would this change leave the team without an owner?"""
-    if membership.pk is None or membership.role != Role.OWNER or new_role == Role.OWNER:
-        return False
-    return not Membership.objects.filter(team_id=membership.team_id, role=Role.OWNER).exclude(
-        pk=membership.pk
-    ).exists()
-
-
-class MembershipInline(admin.TabularInline):
-    """Support's inline on a team: every member, editable."""
+class ReadOnlyMembershipInline(admin.TabularInline):
+    """Who is in the team, in what role. People are added, changed and
+    removed on the memberships pages, through the services (the audit log
+    and the last-owner rule)."""
 
     model = Membership
     extra = 0
-    fields = ["user", "role", "created_at"]
-    readonly_fields = ["created_at"]
-    autocomplete_fields = ["user"]
+    fields = ["member", "role", "created_at"]
+    readonly_fields = fields
 
     def has_view_permission(self, request, obj=None):
         return True
 
     def has_add_permission(self, request, obj=None):
-        return self.admin_site.name == support_site.name
+        return False
 
     def has_change_permission(self, request, obj=None):
-        return self.admin_site.name == support_site.name
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        return self.admin_site.name == support_site.name
-
-
-class ReadOnlyMembershipInline(MembershipInline):
-    """A team member's view of the team: who is in it, in what role."""
-
-    fields = ["member", "role", "created_at"]
-    readonly_fields = fields
-    autocomplete_fields = []
+        return False
 
     @admin.display(description="member")
     def member(self, obj):
@@ -75,7 +77,7 @@ class ReadOnlyMembershipInline(MembershipInline):
         return super().get_queryset(request).select_related("user")
 
 
-class TeamAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class TeamAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     support_actions = {"view", "add", "change", "delete"}
     operator_capabilities = {"view": Capability.VIEW, "change": Capability.MANAGE_MEMBERS}
 
@@ -91,7 +93,7 @@ class TeamAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def get_inlines(self, request, obj):
         if obj is None:
             return []
-        return [MembershipInline] if self.on_support_site() else [ReadOnlyMembershipInline]
+        return [ReadOnlyMembershipInline]
 
     def get_readonly_fields(self, request, obj=None):
         # Owners may rename their team; the country decides which reasons apply: support sets it.
@@ -110,6 +112,25 @@ class TeamAdmin(ScopedAdminMixin, admin.ModelAdmin):
             _owned=count(ChargePoint, "owner"),
             _operated=count(ChargePoint, "operator"),
         )
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            saved = team_update(team=obj, by=request.user, **{f: data[f] for f in form.changed_data if f in data})
+        else:
+            saved = team_create(name=data["name"], country=data["country"], language=data["language"],
+                                by=request.user)
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the members are read-only here; the service saved the team
+
+    def delete_model(self, request, obj):
+        team_delete(team=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for team in queryset:
+            team_delete(team=team, by=request.user)
 
     @admin.display(description="members", ordering="_members")
     def member_count(self, obj):
@@ -143,23 +164,37 @@ class MembershipForm(forms.ModelForm):
             self.fields.pop("email")
 
     def clean(self):
+        # The services' own checks, run first so the message lands on the field.
         cleaned = super().clean()
-        if self.instance.pk is None:
-            email = (cleaned.get("email") or "").lower()
-            team = cleaned.get("team")
-            user = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
-            if email and user is None:
-                self.add_error("email", "There is no active account with this e-mail address; ask support to "
-                               "create one first.")
-            elif user is not None and team is not None and Membership.objects.filter(user=user, team=team).exists():
-                self.add_error("email", f"{email} is already a member of {team}.")
-            self.instance.user = user
-        elif _last_owner(self.instance, cleaned.get("role")):
-            self.add_error("role", "A team needs an owner: make someone else owner first.")
+        try:
+            if self.instance.pk is None:
+                user = membership_find_user(email=cleaned.get("email") or "")
+                self.instance.user = user
+                if cleaned.get("team") is not None:
+                    membership_check_new(team=cleaned["team"], user=user)
+            elif cleaned.get("role"):
+                membership_check_role(membership=self.instance, role=cleaned["role"])
+        except DomainError as error:
+            self.add_error(error.field if error.field in self.fields else None, error.message)
         return cleaned
 
 
-class MembershipAdmin(TeamOwnedAdminMixin, admin.ModelAdmin):
+class SupportMembershipForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["user", "team", "role"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None and cleaned.get("role"):
+            try:
+                membership_check_role(membership=self.instance, role=cleaned["role"])
+            except DomainError as error:
+                self.add_error("role", error.message)
+        return cleaned
+
+
+class MembershipAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, admin.ModelAdmin):
     support_actions = {"view", "add", "change", "delete"}
     operator_capabilities = {"view": Capability.VIEW, "add": Capability.MANAGE_MEMBERS,
                              "change": Capability.MANAGE_MEMBERS, "delete": Capability.MANAGE_MEMBERS}
@@ -202,12 +237,29 @@ class MembershipAdmin(TeamOwnedAdminMixin, admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         if not self.on_support_site():
             kwargs["form"] = type("MembershipForm", (MembershipForm,), {"actor": request.user})
+        else:
+            kwargs["form"] = SupportMembershipForm
         return super().get_form(request, obj, change=change, **kwargs)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and _last_owner(obj):
+        if obj is not None and not membership_may_remove(membership=obj):
             return False  # the team would have no owner left
         return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = membership_change_role(membership=obj, role=form.cleaned_data["role"], by=request.user)
+        else:
+            saved = membership_add(team=form.cleaned_data["team"], role=form.cleaned_data["role"],
+                                   user=obj.user, by=request.user)
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        membership_remove(membership=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            membership_remove(membership=membership, by=request.user)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -215,7 +267,7 @@ class MembershipAdmin(TeamOwnedAdminMixin, admin.ModelAdmin):
         return actions
 
 
-class SupportUserAdmin(ScopedAdminMixin, DjangoUserAdmin):
+class SupportUserAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, DjangoUserAdmin):
     """People, on /admin/ only. Operators never browse users."""
 
     support_actions = {"view", "add", "change"}
@@ -250,6 +302,13 @@ class SupportUserAdmin(ScopedAdminMixin, DjangoUserAdmin):
 
     def teams_of(self, obj):
         return set()
+
+    def save_model(self, request, obj, form, change):
+        user_save(user=obj, by=request.user, created=not change, changed=form.changed_data,
+                  groups=form.cleaned_data.get("groups"))
+
+    def save_related(self, request, form, formsets, change):
+        pass  # user_save saved the groups
 
 
 support_site.register(User, SupportUserAdmin)

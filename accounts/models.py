@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import visible_team_ids
@@ -191,8 +192,88 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
     def roles_by_team(self) -> dict[int, Role]:
-        return {self.team_id: Role(self.role)}
+        role = self.effective_role
+        return {} if role is None else {self.team_id: role}
+
+    @cached_property
+    def effective_role(self) -> Role | None:
+        """The key's role, capped by what its creator may do in the team now:
+        a key never does more than the person who made it. A creator who
+        left the team (or lost support rights) leaves the key no rights.
+        ``api_key_authenticate`` reads the creator's standing in the same
+        query as the key; elsewhere it is looked up here."""
+        creator_role = getattr(self, "_creator_role", None)
+        creator_is_support = getattr(self, "_creator_is_support", None)
+        if creator_is_support is None:
+            creator = self.created_by if self.created_by_id else None
+            creator_is_support = bool(creator and creator.is_support)
+            creator_role = (
+                Membership.objects.filter(user_id=self.created_by_id, user__is_active=True, team_id=self.team_id)
+                .values_list("role", flat=True).first()
+                if creator else None
+            )
+        if creator_is_support:
+            return Role(self.role)
+        if creator_role is None:
+            return None
+        return min(Role(self.role), Role(creator_role), key=lambda r: r.rank)
 
     @property
     def actor_label(self) -> str:
         return f"API key '{self.name}'"
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Changed")
+    DELETE = "delete", _("Deleted")
+    MOVE = "move", _("Moved between teams")
+    REVOKE = "revoke", _("Revoked")
+
+
+class AuditLogQuerySet(models.QuerySet):
+    def for_user(self, actor) -> AuditLogQuerySet:
+        """Support sees every row; a team's owners and admins their team's
+        (including a charge point that left the team)."""
+        from accounts.permissions import Capability, teams_with_capability
+
+        team_ids = teams_with_capability(actor, Capability.VIEW_AUDIT)
+        if team_ids is None:
+            return self
+        return self.filter(Q(team_id__in=team_ids) | Q(former_team_id__in=team_ids))
+
+
+class AuditLog(models.Model):
+    """One row per change made through a service: who, when, in which team,
+    to which object, and each changed field before and after. Written in the
+    same transaction as the change; never edited."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=200, help_text=_("Who acted, as shown: a person, an API key or the system."))
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    former_team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text=_("For a move between teams: the team the object left."),
+    )
+    object_type = models.CharField(max_length=100, help_text=_("app_label.model, e.g. chargepoints.chargepoint"))
+    object_id = models.CharField(max_length=40)
+    object_repr = models.CharField(max_length=200)
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    changes = models.JSONField(default=dict, blank=True, help_text=_('Field -> {"before": ..., "after": ...}.'))
+    note = models.CharField(max_length=300, blank=True)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["team", "-created_at"], name="audit_team_created_idx"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.object_repr} by {self.actor_label}"

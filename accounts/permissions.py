@@ -27,6 +27,7 @@ class Capability(StrEnum):
     ASSIGN = "assign"
     EDIT_ASSETS = "edit_assets"  # charge points, sites, report settings, API keys
     MANAGE_MEMBERS = "manage_members"
+    VIEW_AUDIT = "view_audit"  # the team's audit log
 
 
 # The least role that holds each capability.
@@ -37,6 +38,7 @@ MINIMUM_ROLE: dict[Capability, Role] = {
     Capability.ASSIGN: Role.ADMIN,
     Capability.EDIT_ASSETS: Role.ADMIN,
     Capability.MANAGE_MEMBERS: Role.OWNER,
+    Capability.VIEW_AUDIT: Role.ADMIN,
 }
 
 

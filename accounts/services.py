@@ -1,4 +1,6 @@
-"""Writes on accounts: API keys.
+"""Writes on accounts: API keys (here), teams, memberships and people
+(``accounts/team_services.py``). Every write checks the actor's capability
+itself and writes its audit row in the same transaction.
 
 A raw key looks like ``cpr_<prefix>_<secret>``. The prefix is public (shown in
 lists, used to find the row); the secret never touches the database, only the
@@ -13,13 +15,15 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from accounts.models import ApiKey, Role, Team, User
+from accounts.audit import audit_record
+from accounts.models import SUPPORT_GROUP, ApiKey, AuditAction, Membership, Role, Team, User
 from accounts.permissions import Capability, can_on_team, is_support
-from core.errors import DomainError
+from core.errors import Invalid
 
 KEY_SCHEME = "cpr"
 # last_used_at is advisory; writing it on every request of a busy integrator
@@ -27,7 +31,7 @@ KEY_SCHEME = "cpr"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class ApiKeyError(DomainError):
+class ApiKeyError(Invalid):
     """The key action was refused; nothing was written."""
 
 
@@ -77,22 +81,37 @@ def api_key_create(*, team: Team, name: str, role: str, by: User) -> tuple[ApiKe
                     hashed_key=api_key_hash(raw_key),
                     created_by=by if isinstance(by, User) else None,
                 )
+                audit_record(by=by, action=AuditAction.CREATE, obj=key, team=team,
+                             changes={"name": {"before": None, "after": name},
+                                      "role": {"before": None, "after": role}})
         except IntegrityError:  # prefix collision: 1 in 4 billion, draw again
             continue
         return key, raw_key
     raise RuntimeError("Could not draw a unique API key prefix.")
 
 
-def api_key_revoke(*, api_key: ApiKey, by: User) -> ApiKey:
-    """Revoke a key for good. Revoking twice is harmless."""
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, by: User, note: str = "") -> ApiKey:
+    """Revoke a key for good. Revoking twice is harmless (and not audited twice)."""
     if not api_key_may_manage(actor=by, team=api_key.team):
         raise ApiKeyError(f"You are not allowed to revoke API keys of {api_key.team}.")
-    now = timezone.now()
-    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
-        revoked_at=now, revoked_by=by if isinstance(by, User) else None
-    )
+    _revoke_keys(ApiKey.objects.filter(pk=api_key.pk), by=by, note=note)
     api_key.refresh_from_db(fields=["revoked_at", "revoked_by"])
     return api_key
+
+
+def _revoke_keys(keys, *, by, note: str = "") -> list[ApiKey]:
+    """Revoke the active keys among ``keys``, one audit row each. The caller
+    holds the transaction and has checked the capability."""
+    now = timezone.now()
+    revoked = list(keys.filter(revoked_at__isnull=True).select_for_update().order_by("pk"))
+    ApiKey.objects.filter(pk__in=[k.pk for k in revoked]).update(
+        revoked_at=now, revoked_by=by if isinstance(by, User) else None
+    )
+    for key in revoked:
+        audit_record(by=by, action=AuditAction.REVOKE, obj=key, team=key.team_id,
+                     changes={"revoked_at": {"before": None, "after": now}}, note=note)
+    return revoked
 
 
 def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
@@ -100,8 +119,21 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
     parts = raw_key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_SCHEME or not parts[1] or not parts[2]:
         return None
+    # The creator's standing now, in the same query: a key never does more
+    # than its creator may do (ApiKey.effective_role).
+    creator = User.objects.filter(pk=OuterRef("created_by_id"), is_active=True)
+    creator_is_support = Exists(creator.filter(is_superuser=True)) | Exists(
+        creator.filter(is_staff=True, groups__in=Group.objects.filter(name=SUPPORT_GROUP))
+    )
+    creator_role = Membership.objects.filter(
+        user_id=OuterRef("created_by_id"), user__is_active=True, team_id=OuterRef("team_id")
+    ).values("role")[:1]
     try:
-        key = ApiKey.objects.active().select_related("team").get(prefix=parts[1][:16])
+        key = (
+            ApiKey.objects.active().select_related("team")
+            .annotate(_creator_is_support=creator_is_support, _creator_role=Subquery(creator_role))
+            .get(prefix=parts[1][:16])
+        )
     except ApiKey.DoesNotExist:
         return None
     if not secrets.compare_digest(key.hashed_key, api_key_hash(raw_key)):

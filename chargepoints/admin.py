@@ -14,10 +14,21 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from accounts.admin_refusals import ServiceRefusalAdminMixin
 from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import ScopedAdminMixin
 from accounts.models import Team
-from accounts.permissions import Capability, can_on_team, is_support, teams_with_capability
+from accounts.permissions import Capability, is_support, teams_with_capability
+from chargepoints.assets import (
+    CHARGE_POINT_FIELDS,
+    SITE_FIELDS,
+    charge_point_create,
+    charge_point_delete,
+    charge_point_update,
+    site_create,
+    site_delete,
+    site_update,
+)
 from chargepoints.models import ChargePoint, Site
 from core.admin.filters import ScopedRelatedFilter
 from core.admin.pagination import BigTableAdminMixin
@@ -60,6 +71,8 @@ def _editable_teams(user):
 
 
 class ChargePointForm(forms.ModelForm):
+    """Shapes the input only; chargepoints.assets decides who may do what."""
+
     actor = None
 
     class Meta:
@@ -67,23 +80,16 @@ class ChargePointForm(forms.ModelForm):
         fields = ["name", "site", "owner", "operator", "serial_number", "ocpp_id", "vendor", "model",
                   "firmware_version", "connectivity"]
 
-    def clean(self):
-        cleaned = super().clean()
-        owner = cleaned.get("owner", getattr(self.instance, "owner", None))
-        operator = cleaned.get("operator", getattr(self.instance, "operator", None))
-        if not any(team is not None and can_on_team(self.actor, Capability.EDIT_ASSETS, team_id=team.pk)
-                   for team in (owner, operator)):
-            raise forms.ValidationError(
-                "You may only register charge points that a team where you are an admin owns or operates."
-            )
-        return cleaned
+
+def _changes(form, fields) -> dict:
+    return {name: form.cleaned_data[name] for name in form.changed_data if name in fields}
 
 
 LIVE_FIELDS = ["state", "state_since", "error_code", "vendor_error_code", "last_heartbeat_at",
                "wifi_signal_dbm", "wifi_signal_at", "cellular_signal_dbm", "cellular_signal_at", "created_at"]
 
 
-class ChargePointAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     support_actions = {"view", "add", "change", "delete"}
     operator_capabilities = {"view": Capability.VIEW, "add": Capability.EDIT_ASSETS,
                              "change": Capability.EDIT_ASSETS}
@@ -130,6 +136,24 @@ class ChargePointAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
             kwargs["queryset"] = Site.objects.for_user(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = charge_point_update(charge_point=obj, by=request.user, **_changes(form, CHARGE_POINT_FIELDS))
+        else:
+            data = {name: form.cleaned_data[name] for name in CHARGE_POINT_FIELDS if name in form.cleaned_data}
+            saved = charge_point_create(by=request.user, **data)
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no inlines; the service saved the charge point
+
+    def delete_model(self, request, obj):
+        charge_point_delete(charge_point=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for charge_point in queryset:
+            charge_point_delete(charge_point=charge_point, by=request.user)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         from reporting.admin.evidence import charge_point_recent
 
@@ -149,7 +173,7 @@ class ChargePointAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
 
-class SiteAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class SiteAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     support_actions = {"view", "add", "change", "delete"}
     operator_capabilities = {"view": Capability.VIEW, "add": Capability.EDIT_ASSETS,
                              "change": Capability.EDIT_ASSETS}
@@ -184,6 +208,24 @@ class SiteAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if db_field.name == "team":
             kwargs["queryset"] = _editable_teams(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = site_update(site=obj, by=request.user, **_changes(form, SITE_FIELDS))
+        else:
+            saved = site_create(by=request.user, **{n: form.cleaned_data[n] for n in SITE_FIELDS
+                                                    if n in form.cleaned_data})
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no inlines; the service saved the site
+
+    def delete_model(self, request, obj):
+        site_delete(site=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for site in queryset:
+            site_delete(site=site, by=request.user)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = dict(extra_context or {})

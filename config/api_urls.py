@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
-from accounts.api.views import TeamViewSet
+from accounts.api.views import AuditLogViewSet, TeamViewSet
 from chargepoints.api.telemetry_views import (
     ChargeViewSet,
     HeartbeatViewSet,
@@ -23,6 +23,7 @@ from reporting.api.views import (
 router = DefaultRouter()
 router.include_format_suffixes = False
 router.register("teams", TeamViewSet, basename="team")
+router.register("audit", AuditLogViewSet, basename="auditlog")
 router.register("sites", SiteViewSet, basename="site")
 router.register("charge-points", ChargePointViewSet, basename="chargepoint")
 router.register("reports", ReportViewSet, basename="report")

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class ReportingConfig(AppConfig):
     name = "reporting"
     verbose_name = "Reports"
+
+    def ready(self):
+        # A new team gets its report settings in team_create's transaction
+        # (accounts sits below reporting, so it cannot call us by name).
+        from accounts.team_services import team_created
+        from reporting.settings_services import report_settings_for_new_team
+
+        team_created.connect(report_settings_for_new_team, dispatch_uid="reporting.settings_for_new_team")

@@ -51,3 +51,23 @@ class NotPermitted(ReportError):
     def __init__(self, *, action: str) -> None:
         super().__init__(f"You are not allowed to {action} this report.")
         self.action = action
+
+
+class OpenReportExists(ReportError):
+    """A system report cannot be reopened while the health checks have filed
+    a newer one for the same charge point and reason: there is at most one
+    unresolved system report per charge point and reason."""
+
+    status_code = 409
+    code = "open_report_exists"
+
+    def __init__(self, *, action: str, open_report_id: int) -> None:
+        super().__init__(
+            f"Cannot {action} this report: report #{open_report_id} is already open for the same charge point "
+            "and reason. Work on that one instead."
+        )
+        self.action = action
+        self.open_report_id = open_report_id
+
+    def extra(self) -> dict:
+        return {"action": self.action, "open_report": self.open_report_id}

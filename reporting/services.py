@@ -9,25 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
 
 from accounts.models import User
-from accounts.permissions import Actor, Capability, can_on_charge_point
+from accounts.permissions import Actor, Capability, can_on_charge_point, is_support
 from chargepoints.models import ChargePoint
 from core.tasks import enqueue_on_commit
 
 from .catalogue import REASON_COUNTRIES, REASONS_BY_SOURCE, Party, Reason, Source, first_party
-from .errors import InvalidReport, NotPermitted, ReportChanged, TransitionNotAllowed
+from .errors import InvalidReport, NotPermitted, OpenReportExists, ReportChanged, TransitionNotAllowed
 from .models import (
     EventKind,
     Report,
-    ReportContact,
     ReportEvent,
     ReportMessage,
-    ReportSettings,
     ReportState,
 )
 
@@ -58,6 +56,16 @@ def _event(report: Report, *, kind: str, by: Actor | None, **fields) -> ReportEv
 
 def _require(by: Actor | None, capability: Capability, report: Report, action: str) -> None:
     if not can_on_charge_point(by, capability, charge_point=report.charge_point):
+        raise NotPermitted(action=action)
+
+
+def report_require_speaker(*, by: Actor | None, source: str = "", sender: str = "", action: str) -> None:
+    """Support reports and the support side of their conversation belong to
+    support staff (and the system): a team's people and keys file user
+    reports and relay the driver's side only. /operator/ offers nothing
+    else; this makes the API and the admin refuse alike."""
+    speaks_for_support = source == Source.SUPPORT or sender == ReportMessage.Sender.SUPPORT
+    if speaks_for_support and by is not None and not is_support(by):
         raise NotPermitted(action=action)
 
 
@@ -102,6 +110,7 @@ def report_create(
     report_validate_reason(source=source, reason=reason, charge_point=charge_point)
     if by is not None and not can_on_charge_point(by, Capability.COMMENT, charge_point=charge_point):
         raise NotPermitted(action="file")
+    report_require_speaker(by=by, source=source, action="file a support report about")
     if messages and source != Source.SUPPORT:
         raise InvalidReport("Only support reports carry a conversation.", field="messages")
 
@@ -133,18 +142,58 @@ def report_create(
     return report
 
 
+# The fields each transition owns: a transition saves only these, so a
+# concurrent write to any other field (the sweep's occurrence count and
+# condition_cleared_at, another transition's party) survives it.
+TRANSITION_FIELDS = {
+    "assign": ["state", "assigned_party", "assigned_to", "updated_at"],
+    "resolve": ["state", "resolution_note", "resolved_at", "updated_at"],
+    "reopen": ["state", "resolved_at", "updated_at"],
+}
+
+
+def _lock(report: Report) -> Report:
+    """Lock the report's row and read it again under the lock, into the
+    caller's object: whatever the caller read before (perhaps long ago, on
+    another page) the transition starts from the row as it is now."""
+    Report.objects.select_for_update().filter(pk=report.pk).values_list("pk").first()
+    report.refresh_from_db(fields=[f.attname for f in Report._meta.concrete_fields if not f.primary_key])
+    return report
+
+
 def _transition(report: Report, *, action: str, move: Callable[[], None]) -> str:
-    """Run an FSM transition and save, turning library errors into ours."""
+    """Run an FSM transition on the locked row and save the fields it owns,
+    turning library errors into ours. The caller has called ``_lock``."""
     from_state = report.state
     try:
         move()
     except FSMTransitionNotAllowed:
         raise TransitionNotAllowed(action=action, state=from_state) from None
     try:
-        report.save()
+        with transaction.atomic():  # a savepoint: the conflict below leaves the caller's transaction usable
+            report.save(update_fields=TRANSITION_FIELDS[action])
     except ConcurrentTransition:
         raise ReportChanged(action=action) from None
+    except IntegrityError:
+        # Only a reopen can break a constraint: the health checks filed a
+        # new report for the same problem since the check in report_reopen.
+        other = _open_twin(report)
+        if other is None:
+            raise
+        raise OpenReportExists(action=action, open_report_id=other) from None
     return from_state
+
+
+def _open_twin(report: Report) -> int | None:
+    """The id of another unresolved system report for the same charge point
+    and reason (at most one may be unresolved), or None."""
+    if report.source != Source.SYSTEM:
+        return None
+    return (
+        Report.objects.filter(source=Source.SYSTEM, charge_point_id=report.charge_point_id, reason=report.reason)
+        .exclude(state=ReportState.RESOLVED).exclude(pk=report.pk)
+        .values_list("pk", flat=True).first()
+    )
 
 
 @transaction.atomic
@@ -158,6 +207,7 @@ def report_assign(
         raise InvalidReport(f"Unknown party '{party}'.", field="party")
     if person is not None:
         report_validate_person(report=report, party=party, person=person)
+    _lock(report)
     from_party = report.assigned_party
     from_state = _transition(
         report, action="assign", move=lambda: report.assign(party=party, person=person)
@@ -190,6 +240,7 @@ def report_validate_person(*, report: Report, party: str, person: User) -> None:
 @transaction.atomic
 def report_resolve(*, report: Report, by: Actor | None, note: str = "") -> Report:
     _require(by, Capability.RESOLVE, report, "resolve")
+    _lock(report)
     from_state = _transition(report, action="resolve", move=lambda: report.resolve(note=note))
     _event(
         report,
@@ -205,6 +256,11 @@ def report_resolve(*, report: Report, by: Actor | None, note: str = "") -> Repor
 @transaction.atomic
 def report_reopen(*, report: Report, by: Actor | None, note: str = "") -> Report:
     _require(by, Capability.RESOLVE, report, "reopen")
+    _lock(report)
+    if report.state == ReportState.RESOLVED:
+        other = _open_twin(report)
+        if other is not None:
+            raise OpenReportExists(action="reopen", open_report_id=other)
     from_state = _transition(report, action="reopen", move=report.reopen)
     _event(
         report, kind=EventKind.REOPENED, by=by, from_state=from_state, to_state=report.state, note=note
@@ -251,42 +307,8 @@ def report_add_message(
     if report.source != Source.SUPPORT:
         raise InvalidReport("Only support reports carry a conversation.", field="report")
     _require(by, Capability.COMMENT, report, "add a message to")
+    report_require_speaker(by=by, sender=sender, action="write as support on")
     return _add_message(report, by=by, sender=sender, body=body, author_name=author_name)
-
-
-@transaction.atomic
-def report_settings_update(*, team, email_updates: bool, contacts: list[dict]) -> ReportSettings:
-    """Replace a team's report settings and contacts (each a dict with name,
-    email, phone, is_active). Contacts are matched by e-mail, so a contact
-    kept in the list keeps its row. The caller checks who may do this."""
-    settings, _ = ReportSettings.objects.select_for_update().get_or_create(team=team)
-    settings.email_updates = email_updates
-    settings.save(update_fields=["email_updates", "updated_at"])
-    by_email = {c["email"].lower(): c for c in contacts}
-    existing = {c.email.lower(): c for c in settings.contacts.all()}
-    gone = [c.pk for email, c in existing.items() if email not in by_email]
-    if gone:
-        ReportContact.objects.filter(pk__in=gone).delete()
-    for email, data in by_email.items():
-        contact = existing.get(email) or ReportContact(settings=settings)
-        contact.name = data["name"]
-        contact.email = data["email"]
-        contact.phone = data.get("phone", "")
-        contact.is_active = data.get("is_active", True)
-        contact.save()
-    return settings
-
-
-def report_settings_ensure(*, team_ids: list[int]) -> None:
-    """Give every one of these teams a settings row (the defaults) if it has
-    none; safe to run concurrently (a conflicting insert is skipped)."""
-    missing = set(team_ids) - set(
-        ReportSettings.objects.filter(team_id__in=team_ids).values_list("team_id", flat=True)
-    )
-    if missing:
-        ReportSettings.objects.bulk_create(
-            [ReportSettings(team_id=team_id) for team_id in sorted(missing)], ignore_conflicts=True
-        )
 
 
 def report_system_event(*, report: Report, kind: str, note: str = "", **fields) -> ReportEvent:

@@ -24,13 +24,22 @@ PASSWORD = "correct-horse-battery"
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
+    """A team made as the product makes one: through team_create (so it has
+    its report settings), by the system."""
+
     class Meta:
         model = Team
-        django_get_or_create = ("name",)
 
     name = factory.Sequence(lambda n: f"Team {n}")
     country = "NL"
     language = Team.Language.ENGLISH
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from accounts.team_services import team_create
+
+        existing = model_class.objects.filter(name=kwargs["name"]).first()
+        return existing or team_create(by=None, **kwargs)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -108,12 +117,18 @@ class ReportFactory(factory.django.DjangoModelFactory):
 
 
 class ReportSettingsFactory(factory.django.DjangoModelFactory):
+    """The team's settings row (every team has one), set to these values."""
+
     class Meta:
         model = ReportSettings
-        django_get_or_create = ("team",)
 
     team = factory.SubFactory(TeamFactory)
     email_updates = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        settings, _ = model_class.objects.update_or_create(team=kwargs.pop("team"), defaults=kwargs)
+        return settings
 
 
 class ReportContactFactory(factory.django.DjangoModelFactory):

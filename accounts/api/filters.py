@@ -7,7 +7,7 @@ import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from accounts.models import Team
+from accounts.models import AuditAction, AuditLog, Team
 
 
 def visible_teams(request):
@@ -28,3 +28,21 @@ class TeamFilter(django_filters.FilterSet):
     class Meta:
         model = Team
         fields = ["country", "name", "language"]
+
+
+class AuditLogFilter(django_filters.FilterSet):
+    team = TeamIdFilter(queryset=visible_teams, method="filter_team", help_text="Team id (or the team an object left).")
+    action = django_filters.MultipleChoiceFilter(choices=AuditAction.choices)
+    object_type = django_filters.CharFilter(help_text="app_label.model, e.g. chargepoints.chargepoint.")
+    object_id = django_filters.CharFilter()
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditLog
+        fields = ["team", "action", "object_type", "object_id"]
+
+    def filter_team(self, queryset, name, value):
+        from django.db.models import Q
+
+        return queryset.filter(Q(team=value) | Q(former_team=value))

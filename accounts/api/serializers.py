@@ -3,7 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from accounts.models import Role, Team
+from accounts.models import AuditAction, AuditLog, Role, Team
 from core.rest.fields import StrictModelSerializer
 
 
@@ -42,3 +42,37 @@ class TeamSerializer(StrictModelSerializer):
             return None
         role = roles().get(team.pk)
         return str(role) if role is not None else None
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A charge point moved to another operator",
+            value={
+                "id": 310,
+                "created_at": "2026-02-01T09:12:00Z",
+                "actor_label": "Ida Support <ida@example.com>",
+                "team": 7,
+                "former_team": None,
+                "object_type": "chargepoints.chargepoint",
+                "object_id": "301",
+                "object_repr": "Harbour 1 (DK-AAR-0001)",
+                "action": "move",
+                "changes": {"operator": {"before": 7, "after": 9}},
+                "note": "",
+            },
+            response_only=True,
+        )
+    ]
+)
+class AuditLogSerializer(serializers.ModelSerializer):
+    action = serializers.ChoiceField(choices=AuditAction.choices, read_only=True)
+    changes = serializers.DictField(
+        read_only=True, help_text='Each changed field: {"before": ..., "after": ...}; ids for related objects.'
+    )
+
+    class Meta:
+        model = AuditLog
+        fields = ["id", "created_at", "actor_label", "team", "former_team", "object_type", "object_id",
+                  "object_repr", "action", "changes", "note"]
+        read_only_fields = fields

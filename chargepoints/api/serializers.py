@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import Team
-from accounts.permissions import Capability, can_on_team, teams_with_capability
+from accounts.permissions import Capability, teams_with_capability
 from chargepoints.models import ChargePoint, Site
 from core.rest.fields import StrictModelSerializer, StrictPrimaryKeyRelatedField
 
@@ -133,17 +133,3 @@ class ChargePointSerializer(StrictModelSerializer):
             "model", "firmware_version", "connectivity", *CHARGE_POINT_READ_ONLY[1:],
         ]
         read_only_fields = CHARGE_POINT_READ_ONLY
-
-    def validate(self, attrs):
-        actor = _actor(self)
-        owner = attrs.get("owner", getattr(self.instance, "owner", None))
-        operator = attrs.get("operator", getattr(self.instance, "operator", None))
-        if not any(
-            team is not None and can_on_team(actor, Capability.EDIT_ASSETS, team_id=team.pk)
-            for team in (owner, operator)
-        ):
-            raise serializers.ValidationError(
-                {"owner": ["You may only register charge points that a team where you "
-                           "are an admin owns or operates."]}
-            )
-        return attrs

@@ -5,9 +5,16 @@ caller may not change is a 403."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, permissions, viewsets
+from rest_framework import viewsets
 
-from accounts.permissions import Capability, can_on_charge_point, can_on_team
+from chargepoints.assets import (
+    charge_point_create,
+    charge_point_delete,
+    charge_point_update,
+    site_create,
+    site_delete,
+    site_update,
+)
 from chargepoints.models import ChargePoint, Site
 
 from .filters import ChargePointFilter, SiteFilter
@@ -40,22 +47,22 @@ class SiteViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return Site.objects.for_user(self.request.user)
 
-    def _require_edit(self, site: Site) -> None:
-        if not can_on_team(self.request.user, Capability.EDIT_ASSETS, team_id=site.team_id):
-            raise exceptions.PermissionDenied("You need the admin role in the site's team to change it.")
+    def perform_create(self, serializer):
+        serializer.instance = site_create(by=self.request.user, **serializer.validated_data)
 
-    def get_object(self):
-        obj = super().get_object()
-        if self.request.method not in permissions.SAFE_METHODS:
-            self._require_edit(obj)
-        return obj
+    def perform_update(self, serializer):
+        serializer.instance = site_update(site=serializer.instance, by=self.request.user, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        site_delete(site=instance, by=self.request.user)
 
 
 @_crud_schema(
     "charge point",
     "charge points",
-    "Needs the admin role in the owner or the operator team. The live state "
-    "(state, heartbeat, signal) is read-only here; telemetry sets it.",
+    "The owner team's admins register a charge point, on one of the owner's sites, and decide its site; "
+    "the operator team's admins may change its identity too. A new owner or operator is support's "
+    "(403 otherwise). The live state (state, heartbeat, signal) is read-only here; telemetry sets it.",
 )
 class ChargePointViewSet(viewsets.ModelViewSet):
     serializer_class = ChargePointSerializer
@@ -67,14 +74,13 @@ class ChargePointViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return ChargePoint.objects.for_user(self.request.user)
 
-    def _require_edit(self, charge_point: ChargePoint) -> None:
-        if not can_on_charge_point(self.request.user, Capability.EDIT_ASSETS, charge_point=charge_point):
-            raise exceptions.PermissionDenied(
-                "You need the admin role in the owner or operator team to change this charge point."
-            )
+    def perform_create(self, serializer):
+        serializer.instance = charge_point_create(by=self.request.user, **serializer.validated_data)
 
-    def get_object(self):
-        obj = super().get_object()
-        if self.request.method not in permissions.SAFE_METHODS:
-            self._require_edit(obj)
-        return obj
+    def perform_update(self, serializer):
+        serializer.instance = charge_point_update(
+            charge_point=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        charge_point_delete(charge_point=instance, by=self.request.user)

@@ -28,6 +28,9 @@ class ErrorSerializer(serializers.Serializer):
     )
     state = serializers.CharField(required=False, help_text="409 on a transition: the report's state.")
     action = serializers.CharField(required=False, help_text="409 on a transition: the refused action.")
+    open_report = serializers.IntegerField(
+        required=False, help_text="409 `open_report_exists`: the id of the unresolved report that blocks a reopen."
+    )
 
 
 def error_body(status_code: int, code: str, detail: str, **extra) -> dict:

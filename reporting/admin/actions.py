@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django_fsm import can_proceed
 
@@ -20,7 +21,7 @@ from accounts.models import User
 from accounts.permissions import Capability, can_on_charge_point, is_support
 from reporting import services
 from reporting.catalogue import Party
-from reporting.errors import NotPermitted, ReportError, TransitionNotAllowed
+from reporting.errors import NotPermitted, OpenReportExists, ReportError, TransitionNotAllowed
 from reporting.models import Report
 
 from .forms import AssignForm, ReopenForm, ResolveForm, person_choices
@@ -78,10 +79,19 @@ def apply(name: str, *, reports: list[Report], user, cleaned: dict) -> tuple[lis
             else:
                 services.report_reopen(report=report, by=user, note=cleaned.get("note", ""))
         except ReportError as error:
-            failed.append((report, error.message))
+            failed.append((report, error))
         else:
             done.append(report)
     return done, failed
+
+
+def _why(model_admin, why):
+    """A refusal for the message list; a report blocked by another open one
+    links to that one."""
+    if isinstance(why, OpenReportExists):
+        url = reverse(f"{model_admin.admin_site.name}:reporting_report_change", args=[why.open_report_id])
+        return format_html('{} <a href="{}">Open report #{}</a>', why.message, url, why.open_report_id)
+    return getattr(why, "message", why)
 
 
 def report_outcome(model_admin, request, name: str, done, failed, cleaned) -> None:
@@ -97,7 +107,7 @@ def report_outcome(model_admin, request, name: str, done, failed, cleaned) -> No
         model_admin.message_user(request, f"{len(done)} {noun} {transition.done}{where}: {ids}.", messages.SUCCESS)
     if failed:
         noun = "report was" if len(failed) == 1 else "reports were"
-        items = format_html_join("", "<li>#{}: {}</li>", ((r.pk, why) for r, why in failed))
+        items = format_html_join("", "<li>#{}: {}</li>", ((r.pk, _why(model_admin, why)) for r, why in failed))
         model_admin.message_user(
             request,
             format_html("{} {} not {}:<ul>{}</ul>", len(failed), noun, transition.done, items),

@@ -9,11 +9,13 @@ from django.contrib import admin
 from django_celery_beat.admin import CrontabScheduleAdmin, IntervalScheduleAdmin, PeriodicTaskAdmin
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from accounts.admin_refusals import ServiceRefusalAdminMixin
 from accounts.admin_sites import support_site
 from accounts.admin_tenancy import ScopedAdminMixin
 from reporting.catalogue import Reason
 from reporting.health.thresholds import CHECK_REASONS
 from reporting.models import HealthCheckSettings
+from reporting.settings_services import health_check_settings_delete, health_check_settings_save
 
 SUPPORT_ONLY = {"view", "add", "change", "delete"}
 
@@ -26,7 +28,7 @@ def _defaults_text(reason: str) -> str:
     return f"Default: {shown}. Leave a field empty to use the default."
 
 
-class HealthCheckSettingsAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class HealthCheckSettingsAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     support_actions = SUPPORT_ONLY
     list_display = ["team", "auto_resolve", "overrides"]
     list_select_related = ["team"]
@@ -65,6 +67,16 @@ class HealthCheckSettingsAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def scope_queryset(self, request, queryset):
         return queryset if self.on_support_site() and self.allows(request, "view") else queryset.none()
+
+    def save_model(self, request, obj, form, change):
+        health_check_settings_save(settings=obj, by=request.user)
+
+    def delete_model(self, request, obj):
+        health_check_settings_delete(settings=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for settings_row in queryset:
+            health_check_settings_delete(settings=settings_row, by=request.user)
 
 
 class SupportPeriodicTaskAdmin(ScopedAdminMixin, PeriodicTaskAdmin):

@@ -315,8 +315,6 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         report = self._report(request, report_id)
-        if not self.on_support_site():
-            raise PermissionDenied  # the conversation is support's
         form = MessageForm(request.POST)
         if not form.is_valid():
             self.message_user(request, "Write a message first.", messages.ERROR)

@@ -2,8 +2,8 @@
 they get e-mail updates. A team's admins (and owners) edit their team's;
 viewers and installers see them read-only; support edits every team's.
 
-Every team has a row (made with the defaults when the list is opened), and
-saving goes through ``reporting.services.report_settings_update``.
+Every team has a row (``team_create`` makes it with the defaults), and
+saving goes through ``reporting.settings_services.report_settings_update``.
 """
 
 from __future__ import annotations
@@ -15,26 +15,33 @@ from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from accounts.admin_refusals import ServiceRefusalAdminMixin
 from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import TeamOwnedAdminMixin
-from accounts.models import Team
 from accounts.permissions import Capability
-from reporting import services
+from core.errors import DomainError
 from reporting.models import ReportContact, ReportSettings
+from reporting.settings_services import report_contacts_validate, report_settings_update
+
+
+def _contacts(forms_) -> list[dict]:
+    contacts = []
+    for contact_form in forms_:
+        data = getattr(contact_form, "cleaned_data", None) or {}
+        if not data.get("email") or data.get("DELETE"):
+            continue
+        contacts.append({key: data.get(key) for key in ("name", "email", "phone", "is_active")})
+        contacts[-1]["phone"] = contacts[-1]["phone"] or ""
+    return contacts
 
 
 class ContactFormSet(BaseInlineFormSet):
     def clean(self):
         super().clean()
-        seen = set()
-        for form in self.forms:
-            data = getattr(form, "cleaned_data", None) or {}
-            email = (data.get("email") or "").lower()
-            if not email or data.get("DELETE"):
-                continue
-            if email in seen:
-                raise forms.ValidationError(f"{email} is listed twice; each contact needs its own e-mail address.")
-            seen.add(email)
+        try:  # the service's rule, shown on the list before anything is saved
+            report_contacts_validate(contacts=_contacts(self.forms))
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from None
 
 
 class ReportContactInline(admin.TabularInline):
@@ -63,7 +70,7 @@ class ReportContactInline(admin.TabularInline):
         return obj is not None and self.parent_admin.has_change_permission(request, obj)
 
 
-class ReportSettingsAdmin(TeamOwnedAdminMixin, admin.ModelAdmin):
+class ReportSettingsAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, admin.ModelAdmin):
     menu_label = "Settings"
     support_actions = {"view", "change"}
     operator_capabilities = {"view": Capability.VIEW, "change": Capability.EDIT_ASSETS}
@@ -89,8 +96,6 @@ class ReportSettingsAdmin(TeamOwnedAdminMixin, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         if self.has_module_permission(request):
-            teams = Team.objects.all() if self.on_support_site() else Team.objects.for_user(request.user)
-            services.report_settings_ensure(team_ids=list(teams.values_list("pk", flat=True)))
             if not request.GET and not self.on_support_site():
                 mine = list(self.get_queryset(request).values_list("pk", flat=True)[:2])
                 if len(mine) == 1:  # one team: straight to its settings
@@ -102,16 +107,10 @@ class ReportSettingsAdmin(TeamOwnedAdminMixin, admin.ModelAdmin):
         pass  # saved with the contacts in save_related, by the service
 
     def save_related(self, request, form, formsets, change):
-        contacts = []
-        for formset in formsets:
-            for contact_form in formset.forms:
-                data = getattr(contact_form, "cleaned_data", None) or {}
-                if not data.get("email") or data.get("DELETE"):
-                    continue
-                contacts.append({key: data.get(key) for key in ("name", "email", "phone", "is_active")})
-                contacts[-1]["phone"] = contacts[-1]["phone"] or ""
-        services.report_settings_update(
-            team=form.instance.team, email_updates=form.cleaned_data["email_updates"], contacts=contacts
+        contacts = [contact for formset in formsets for contact in _contacts(formset.forms)]
+        report_settings_update(
+            team=form.instance.team, email_updates=form.cleaned_data["email_updates"], contacts=contacts,
+            by=request.user,
         )
 
     def construct_change_message(self, request, form, formsets, add=False):

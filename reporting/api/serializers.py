@@ -293,9 +293,3 @@ class ReportSettingsSerializer(StrictModelSerializer):
     class Meta:
         model = ReportSettings
         fields = ["team", "email_updates", "contacts"]
-
-    def validate_contacts(self, contacts):
-        emails = [c["email"].lower() for c in contacts]
-        if len(emails) != len(set(emails)):
-            raise serializers.ValidationError("Each contact needs a different e-mail address.")
-        return contacts

@@ -13,11 +13,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Team
-from accounts.permissions import Capability, can_on_team
 from core.rest.pagination import CursorPagination
 from reporting import services
 from reporting.models import Report, ReportEvent, ReportMessage, ReportSettings
 from reporting.selectors import report_assignable_people, report_list
+from reporting.settings_services import report_settings_update
 
 from .filters import ReportEventFilter, ReportFilter, ReportMessageFilter
 from .serializers import (
@@ -245,13 +245,12 @@ class ReportSettingsView(APIView):
     )
     def put(self, request, team_id):
         team = self._team(team_id)
-        if not can_on_team(request.user, Capability.EDIT_ASSETS, team_id=team.pk):
-            raise exceptions.PermissionDenied("You need the admin role in this team to change its report settings.")
         serializer = ReportSettingsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.report_settings_update(
+        report_settings_update(
             team=team,
             email_updates=serializer.validated_data.get("email_updates", True),
             contacts=[dict(c) for c in serializer.validated_data["contacts"]],
+            by=request.user,
         )
         return Response(self._data(team))

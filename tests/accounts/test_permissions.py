@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
         (Role.INSTALLER, {Capability.VIEW, Capability.COMMENT, Capability.RESOLVE}),
         (
             Role.ADMIN,
-            {Capability.VIEW, Capability.COMMENT, Capability.RESOLVE, Capability.ASSIGN, Capability.EDIT_ASSETS},
+            {Capability.VIEW, Capability.COMMENT, Capability.RESOLVE, Capability.ASSIGN, Capability.EDIT_ASSETS,
+             Capability.VIEW_AUDIT},
         ),
         (Role.OWNER, set(Capability)),
     ],

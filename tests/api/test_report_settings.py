@@ -12,9 +12,10 @@ def url(team):
     return f"/api/v1/teams/{team.pk}/report-settings/"
 
 
-def test_defaults_when_never_saved(world):
+def test_a_new_team_has_the_default_settings_and_reading_them_writes_nothing(world):
+    before = ReportSettings.objects.get(team=world.ours).updated_at
     assert world.client.get(url(world.ours)).json() == {"team": world.ours.pk, "email_updates": True, "contacts": []}
-    assert not ReportSettings.objects.exists()
+    assert ReportSettings.objects.get(team=world.ours).updated_at == before
 
 
 def test_read_saved_settings(world):

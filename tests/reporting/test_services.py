@@ -5,7 +5,7 @@ import pytest
 from accounts.models import Role
 from reporting import services
 from reporting.catalogue import Party, Reason, Source
-from reporting.errors import InvalidReport, NotPermitted, ReportChanged, TransitionNotAllowed
+from reporting.errors import InvalidReport, NotPermitted, TransitionNotAllowed
 from reporting.models import EventKind, Report, ReportEvent, ReportState
 from tests.factories import ChargePointFactory, SiteFactory, TeamFactory
 
@@ -321,13 +321,15 @@ def test_message_on_a_user_report_is_refused(support_user):
 # --- stale copies ------------------------------------------------------------------
 
 
-def test_second_of_two_stale_copies_fails_with_a_concurrency_error_and_writes_nothing():
+def test_an_assign_from_a_stale_copy_of_a_since_resolved_report_is_refused_and_writes_nothing():
     report = new_report()
     first = Report.objects.get(pk=report.pk)
     second = Report.objects.get(pk=report.pk)
 
     services.report_resolve(report=first, by=None, note="fixed on site")
-    with pytest.raises(ReportChanged, match="changed by someone else"):
+    # The transition reads the row again under its lock: the stale copy's
+    # "open" does not count.
+    with pytest.raises(TransitionNotAllowed, match="Cannot assign a report that is resolved"):
         services.report_assign(report=second, party=Party.OWNER, by=None)
 
     report.refresh_from_db()
