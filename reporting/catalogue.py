@@ -39,16 +39,19 @@ class Party(models.TextChoices):
     SUPPORT = "support", _("Support")
 
 
+# The system reasons: one health check each (reporting/health/checks.py
+# builds its CHECKS from this tuple and fails to import if one is missing),
+# in the order the sweep runs them. The one list of them.
+SYSTEM_REASONS: tuple[Reason, ...] = (
+    Reason.DISCONNECTED,
+    Reason.IN_ERROR,
+    Reason.FAILED_CHARGES,
+    Reason.BAD_WIFI,
+    Reason.BAD_CELL_SIGNAL,
+)
+
 REASONS_BY_SOURCE: dict[str, frozenset[str]] = {
-    Source.SYSTEM: frozenset(
-        {
-            Reason.DISCONNECTED,
-            Reason.IN_ERROR,
-            Reason.FAILED_CHARGES,
-            Reason.BAD_WIFI,
-            Reason.BAD_CELL_SIGNAL,
-        }
-    ),
+    Source.SYSTEM: frozenset(SYSTEM_REASONS),
     Source.USER: frozenset(
         {
             Reason.NOT_WORKING,

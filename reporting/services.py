@@ -8,8 +8,9 @@ change, and leaves nothing written when it raises.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
@@ -19,6 +20,7 @@ from accounts.permissions import Actor, Capability, can_on_charge_point, is_supp
 from chargepoints.models import ChargePoint
 from core.tasks import enqueue_on_commit
 
+from .bulk_sql import insert_events, insert_system_reports
 from .catalogue import REASON_COUNTRIES, REASONS_BY_SOURCE, Party, Reason, Source, first_party
 from .errors import InvalidReport, NotPermitted, OpenReportExists, ReportChanged, TransitionNotAllowed
 from .models import (
@@ -311,6 +313,34 @@ def report_add_message(
     return _add_message(report, by=by, sender=sender, body=body, author_name=author_name)
 
 
+def report_file_system_bulk(*, reason: str, offenders: list[dict], now) -> dict[int, int]:
+    """File system reports for many charge points at once (the health sweep),
+    except where one is already unresolved: the database's conditional
+    unique constraint decides, so two sweeps at once file each problem once.
+
+    ``offenders``: dicts with the charge point's ``pk``, ``owner_id`` and
+    ``operator_id`` and the report's ``description``. Each report goes to the
+    party of the routing table (``first_party``) and its "created" timeline
+    row names that same party, as ``report_create`` does for one report. The
+    caller holds the transaction. Returns charge point id -> new report id."""
+    rows = [
+        (o["pk"], o["description"], first_party(source=Source.SYSTEM, charge_point=SimpleNamespace(
+            owner_id=o["owner_id"], operator_id=o["operator_id"])))
+        for o in offenders
+    ]
+    created = insert_system_reports(reason=reason, rows=rows, now=now)
+    party_of = {cp_id: party for cp_id, _description, party in rows}
+    by_party: dict[str, list[int]] = {}
+    for cp_id, report_id in created.items():
+        by_party.setdefault(party_of[cp_id], []).append(report_id)
+    for party, report_ids in by_party.items():
+        report_system_events_bulk(
+            report_ids=report_ids, kind=EventKind.CREATED, to_state=ReportState.OPEN, to_party=party,
+            note=f"Filed by the health checks and routed to the {Party(party).label.lower()} automatically.",
+        )
+    return created
+
+
 def report_system_event(*, report: Report, kind: str, note: str = "", **fields) -> ReportEvent:
     """A timeline row the health checks write on a report they filed or
     watch (created in bulk, detected again, condition cleared), exactly as a
@@ -329,25 +359,6 @@ def report_system_events_bulk(*, report_ids: list[int], kind: str, note: str = "
     row = {"kind": kind, "actor_label": actor_label(None), "note": note, "created_at": now, **fields}
     for name in ("from_state", "to_state", "from_party", "to_party"):
         row.setdefault(name, "")
-    event_ids = _insert_events(report_ids, row)
+    event_ids = insert_events(report_ids, row)
     enqueue_on_commit(EVENTS_TASK)
     return len(event_ids)
-
-
-def _insert_events(report_ids: list[int], row: dict) -> dict[int, int]:
-    """Report id -> the id of its new timeline row."""
-    if connection.vendor != "postgresql":
-        events = ReportEvent.objects.bulk_create([ReportEvent(report_id=rid, **row) for rid in report_ids])
-        return {event.report_id: event.pk for event in events}
-    # One array parameter instead of a row of parameters per event: a
-    # thousand ReportEvent instances cost more than the INSERT itself.
-    columns = ["report_id", *row]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {ReportEvent._meta.db_table} ({', '.join(columns)}) "
-            f"SELECT r, {', '.join(['%s'] * len(row))} FROM unnest(%s::bigint[]) AS r "
-            "RETURNING report_id, id",
-            [*(ReportEvent._meta.get_field(name).get_db_prep_save(value, connection) for name, value in row.items()),
-             list(report_ids)],
-        )
-        return dict(cursor.fetchall())

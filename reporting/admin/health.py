@@ -12,8 +12,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from accounts.admin_refusals import ServiceRefusalAdminMixin
 from accounts.admin_sites import support_site
 from accounts.admin_tenancy import ScopedAdminMixin
-from reporting.catalogue import Reason
-from reporting.health.thresholds import CHECK_REASONS
+from reporting.catalogue import SYSTEM_REASONS, Reason
 from reporting.models import HealthCheckSettings
 from reporting.settings_services import health_check_settings_delete, health_check_settings_save
 
@@ -43,7 +42,7 @@ class HealthCheckSettingsAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin
                 f"{'on' if settings.HEALTH_CHECKS['auto_resolve'] else 'off'}.",
             })
         ]
-        for reason in CHECK_REASONS:
+        for reason in SYSTEM_REASONS:
             names = [f"{reason}_{name}" for name in _FIELDS if hasattr(HealthCheckSettings, f"{reason}_{name}")]
             fieldsets.append((Reason(reason).label, {"fields": names, "description": _defaults_text(reason)}))
         return fieldsets
@@ -55,7 +54,7 @@ class HealthCheckSettingsAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin
     @admin.display(description="overrides")
     def overrides(self, obj: HealthCheckSettings) -> str:
         changed = []
-        for reason in CHECK_REASONS:
+        for reason in SYSTEM_REASONS:
             for name in _FIELDS:
                 value = getattr(obj, f"{reason}_{name}", None)
                 if value is not None:

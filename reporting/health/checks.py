@@ -24,10 +24,8 @@ from chargepoints.models import (
     SignalKind,
     SignalReading,
 )
-from reporting.catalogue import Reason
+from reporting.catalogue import SYSTEM_REASONS, Reason
 from reporting.models import Report
-
-from .thresholds import Thresholds
 
 # What the sweep reads of each offender, for the report's description.
 DETAIL_FIELDS = ("pk", "operator_id", "owner_id", "state_since", "error_code", "vendor_error_code",
@@ -54,8 +52,24 @@ ALL = IdRange()
 
 
 @dataclass(frozen=True)
+class Thresholds:
+    """One check's thresholds. Which fields matter depends on the check
+    (``Check.reads``): ``minutes`` (disconnected, in error), ``count`` +
+    ``window_minutes`` (failed charges), ``dbm`` + ``window_minutes`` +
+    ``min_readings`` (signal)."""
+
+    enabled: bool = True
+    minutes: int | None = None
+    count: int | None = None
+    window_minutes: int | None = None
+    dbm: int | None = None
+    min_readings: int | None = None
+
+
+@dataclass(frozen=True)
 class Check:
     reason: str
+    reads: tuple[str, ...]  # the Thresholds fields it needs from settings.HEALTH_CHECKS
     detect: Callable[[Thresholds, datetime, IdRange], QuerySet[ChargePoint]]
     cleared: Callable[[QuerySet[Report], Thresholds, datetime], QuerySet[Report]]
     describe: Callable[[dict, Thresholds], str]
@@ -163,16 +177,20 @@ _wifi_detect, _wifi_cleared = _bad_signal(SignalKind.WIFI)
 _cell_detect, _cell_cleared = _bad_signal(SignalKind.CELLULAR)
 
 
-CHECKS: dict[str, Check] = {
-    Reason.DISCONNECTED: Check(
+_SIGNAL = ("enabled", "dbm", "window_minutes", "min_readings")
+
+_CHECKS = [
+    Check(
         reason=Reason.DISCONNECTED,
+        reads=("enabled", "minutes"),
         detect=disconnected,
         cleared=_state_left(ChargePointState.DISCONNECTED),
         describe=lambda row, t: f"Disconnected since {_since(row)}: more than {t.minutes} minutes.",
         cleared_note=lambda t: "The charge point is back online.",
     ),
-    Reason.IN_ERROR: Check(
+    Check(
         reason=Reason.IN_ERROR,
+        reads=("enabled", "minutes"),
         detect=in_error,
         cleared=_state_left(ChargePointState.ERROR),
         describe=lambda row, t: (
@@ -181,15 +199,17 @@ CHECKS: dict[str, Check] = {
         ),
         cleared_note=lambda t: "The charge point is out of error.",
     ),
-    Reason.FAILED_CHARGES: Check(
+    Check(
         reason=Reason.FAILED_CHARGES,
+        reads=("enabled", "count", "window_minutes"),
         detect=failed_charges,
         cleared=failed_charges_cleared,
         describe=lambda row, t: f"{t.count} or more failed charges within the last {t.window_minutes} minutes.",
         cleared_note=lambda t: f"No failed charge in the last {t.window_minutes} minutes.",
     ),
-    Reason.BAD_WIFI: Check(
+    Check(
         reason=Reason.BAD_WIFI,
+        reads=_SIGNAL,
         detect=_wifi_detect,
         cleared=_wifi_cleared,
         describe=lambda row, t: (
@@ -198,8 +218,9 @@ CHECKS: dict[str, Check] = {
         ),
         cleared_note=lambda t: f"Wi-Fi signal at or above {t.dbm} dBm for {t.window_minutes} minutes.",
     ),
-    Reason.BAD_CELL_SIGNAL: Check(
+    Check(
         reason=Reason.BAD_CELL_SIGNAL,
+        reads=_SIGNAL,
         detect=_cell_detect,
         cleared=_cell_cleared,
         describe=lambda row, t: (
@@ -208,4 +229,18 @@ CHECKS: dict[str, Check] = {
         ),
         cleared_note=lambda t: f"Cellular signal at or above {t.dbm} dBm for {t.window_minutes} minutes.",
     ),
-}
+]
+
+
+def _by_reason(checks: list[Check]) -> dict[str, Check]:
+    """One check per system reason of the catalogue, in its order."""
+    by_reason = {check.reason: check for check in checks}
+    if set(by_reason) != set(SYSTEM_REASONS) or len(by_reason) != len(checks):
+        raise ImportError(
+            f"The health checks ({sorted(by_reason)}) must be exactly one per system reason "
+            f"of reporting.catalogue.SYSTEM_REASONS ({sorted(SYSTEM_REASONS)})."
+        )
+    return {reason: by_reason[reason] for reason in SYSTEM_REASONS}
+
+
+CHECKS: dict[str, Check] = _by_reason(_CHECKS)

@@ -23,18 +23,22 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from chargepoints.models import ChargePoint
-from reporting.catalogue import Party, Source, first_party
+from reporting.catalogue import Source
 from reporting.models import EventKind, Report, ReportState
-from reporting.services import report_resolve, report_system_event, report_system_events_bulk
+from reporting.services import (
+    report_file_system_bulk,
+    report_resolve,
+    report_system_event,
+    report_system_events_bulk,
+)
 
 from .checks import CHECKS, DETAIL_FIELDS, Check, IdRange
-from .thresholds import CHECK_REASONS, Group, HealthConfig, health_config_load
+from .thresholds import Group, HealthConfig, health_config_load
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +86,7 @@ def health_sweep(
     (all when not given)."""
     now = now or timezone.now()
     config = config or health_config_load()
-    plan = [(CHECKS[reason], group) for reason in CHECK_REASONS for group in config.groups(reason)]
+    plan = [(check, group) for reason, check in CHECKS.items() for group in config.groups(reason)]
     result = _retry_on_deadlock(lambda: _detect_all(plan, now, first_id, last_id))
     for check, group in plan:
         # Open reports are looked after even when the check was switched
@@ -141,7 +145,12 @@ def _file(check: Check, group: Group, rows: list[dict], now: datetime, result: S
     cp_ids = sorted(by_cp)
     bumped = _bump(reason, cp_ids, now)
     missing = [cp_id for cp_id in cp_ids if cp_id not in bumped]
-    created = _insert(check, group, [by_cp[cp_id] for cp_id in missing], now) if missing else {}
+    created = report_file_system_bulk(
+        reason=reason,
+        offenders=[{**by_cp[cp_id], "description": check.describe(by_cp[cp_id], group.thresholds)}
+                   for cp_id in missing],
+        now=now,
+    ) if missing else {}
     # Filed by a concurrent sweep between our UPDATE and INSERT: bump theirs.
     lost = [cp_id for cp_id in missing if cp_id not in created]
     if lost:
@@ -163,13 +172,6 @@ def _file(check: Check, group: Group, rows: list[dict], now: datetime, result: S
     result.filed[reason] += len(created)
     result.recurred[reason] += len(recurred_ids)
 
-    report_system_events_bulk(
-        report_ids=list(created.values()),
-        kind=EventKind.CREATED,
-        to_state=ReportState.OPEN,
-        to_party=Party.OPERATOR,
-        note="Filed by the health checks and routed to the operator automatically.",
-    )
     report_system_events_bulk(report_ids=recurred_ids, kind=EventKind.RECURRED, note="The problem is back.")
 
 
@@ -200,49 +202,6 @@ def _bump(reason: str, cp_ids: list[int], now: datetime) -> dict[int, tuple[int,
             [_db_time(now), _db_time(now), Source.SYSTEM, reason, ReportState.RESOLVED, *ids],
         )
         return {cp_id: (report_id, cleared_at) for cp_id, report_id, cleared_at in cursor.fetchall()}
-
-
-# Columns that differ between the reports of one INSERT; the rest are the same.
-_VARYING = ("charge_point_id", "description", "assigned_party")
-
-
-def _insert(check: Check, group: Group, rows: list[dict], now: datetime) -> dict[int, int]:
-    """File reports for these offenders, except where one is already open
-    (the database's unique constraint decides). Charge point id -> new report id."""
-    varying = [
-        (
-            row["pk"],
-            check.describe(row, group.thresholds),
-            first_party(source=Source.SYSTEM, charge_point=SimpleNamespace(**row)),
-        )
-        for row in rows
-    ]
-    # Every other column as a freshly made system report has it.
-    template = Report(source=Source.SYSTEM, reason=check.reason, created_at=now, last_seen_at=now, updated_at=now)
-    constant = [
-        f for f in Report._meta.concrete_fields
-        if not f.primary_key and f.attname not in _VARYING and not (f.null and getattr(template, f.attname) is None)
-    ]
-    columns = ", ".join([*_VARYING, *(f.column for f in constant)])
-    constant_values = [f.get_db_prep_save(getattr(template, f.attname), connection) for f in constant]
-    table = Report._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) "
-                f"SELECT v.cp, v.description, v.party, {_placeholders(constant)} "
-                "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(cp, description, party) "
-                "ORDER BY v.cp ON CONFLICT DO NOTHING RETURNING charge_point_id, id",
-                [*constant_values, *(list(column) for column in zip(*varying, strict=True))],
-            )
-        else:
-            row_sql = f"({_placeholders(_VARYING + tuple(constant))})"
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(varying))} "
-                "ON CONFLICT DO NOTHING RETURNING charge_point_id, id",
-                [value for row in varying for value in (*row, *constant_values)],
-            )
-        return dict(cursor.fetchall())
 
 
 # --- Clearing ----------------------------------------------------------------------

@@ -14,31 +14,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 
-from reporting.catalogue import Reason
 from reporting.models import HealthCheckSettings
 
-# The reasons the checks file, in the order the sweep runs them.
-CHECK_REASONS = (
-    Reason.DISCONNECTED,
-    Reason.IN_ERROR,
-    Reason.FAILED_CHARGES,
-    Reason.BAD_WIFI,
-    Reason.BAD_CELL_SIGNAL,
-)
+from .checks import CHECKS, Thresholds
 
-
-@dataclass(frozen=True)
-class Thresholds:
-    """One check's thresholds. Which fields matter depends on the check:
-    ``minutes`` (disconnected, in error), ``count`` + ``window_minutes``
-    (failed charges), ``dbm`` + ``window_minutes`` + ``min_readings`` (signal)."""
-
-    enabled: bool = True
-    minutes: int | None = None
-    count: int | None = None
-    window_minutes: int | None = None
-    dbm: int | None = None
-    min_readings: int | None = None
+__all__ = ["Group", "HealthConfig", "Thresholds", "default_thresholds", "health_config_load"]
 
 
 @dataclass(frozen=True)
@@ -85,24 +65,16 @@ class HealthConfig:
         return team_settings.auto_resolve
 
 
-# What each check reads from its settings; a missing one is a configuration error.
-REQUIRED = {
-    Reason.DISCONNECTED: ("enabled", "minutes"),
-    Reason.IN_ERROR: ("enabled", "minutes"),
-    Reason.FAILED_CHARGES: ("enabled", "count", "window_minutes"),
-    Reason.BAD_WIFI: ("enabled", "dbm", "window_minutes", "min_readings"),
-    Reason.BAD_CELL_SIGNAL: ("enabled", "dbm", "window_minutes", "min_readings"),
-}
-
-
 def default_thresholds() -> dict[str, Thresholds]:
+    """Each check's defaults from settings.HEALTH_CHECKS; a value a check
+    reads (``Check.reads``) that is missing is a configuration error."""
     defaults = {}
-    for reason in CHECK_REASONS:
+    for reason, check in CHECKS.items():
         values = settings.HEALTH_CHECKS.get(reason) or {}
-        missing = [name for name in REQUIRED[reason] if values.get(name) is None]
+        missing = [name for name in check.reads if values.get(name) is None]
         if missing:
-            raise ImproperlyConfigured(f"settings.HEALTH_CHECKS['{reason.value}'] needs {', '.join(missing)}.")
-        defaults[reason] = Thresholds(**{name: values[name] for name in REQUIRED[reason]})
+            raise ImproperlyConfigured(f"settings.HEALTH_CHECKS['{reason}'] needs {', '.join(missing)}.")
+        defaults[reason] = Thresholds(**{name: values[name] for name in check.reads})
     return defaults
 
 

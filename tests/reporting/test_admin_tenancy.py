@@ -19,12 +19,13 @@ import pytest
 from django.forms.models import model_to_dict
 
 from accounts.admin_sites import operator_site
-from accounts.models import ApiKey, Membership, Role, Team
+from accounts.models import ApiKey, AuditLog, Membership, Role, Team
 from accounts.services import api_key_create
 from chargepoints.models import ChargePoint, Site
 from reporting import services
 from reporting.catalogue import Reason, Source
 from reporting.models import Report, ReportContact, ReportSettings
+from reporting.settings_services import report_settings_update
 from tests.factories import (
     ChargePointFactory,
     MembershipFactory,
@@ -46,6 +47,7 @@ OWNED_BY = {
     ReportSettings: lambda t: {"team": t},
     ReportContact: lambda t: {"settings__team": t},
     ApiKey: lambda t: {"team": t},
+    AuditLog: lambda t: {"team": t},
 }
 
 
@@ -71,7 +73,7 @@ def build_team(marker: str):
                            last_name=role.value)
         MembershipFactory(user=user, team=team, role=role)
         members[role] = user
-    services.report_settings_update(team=team, email_updates=True, contacts=[
+    report_settings_update(team=team, email_updates=True, by=None, contacts=[
         {"name": f"{marker} contact", "email": f"{marker.lower()}-contact@example.com", "phone": "", "is_active": True}
     ])
     support = SupportUserFactory(email=f"{marker.lower()}-support@example.com")
