@@ -13,8 +13,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef
 
 from accounts import (
     admin_api_keys,  # noqa: F401  (API keys on both sites)
@@ -38,6 +37,7 @@ from accounts.team_services import (
     team_update,
     user_save,
 )
+from core.admin.annotations import related_count
 from core.admin.filters import ScopedRelatedFilter
 from core.errors import DomainError
 
@@ -81,7 +81,7 @@ class TeamAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     support_actions = {"view", "add", "change", "delete"}
     operator_capabilities = {"view": Capability.VIEW, "change": Capability.MANAGE_MEMBERS}
 
-    list_display = ["name", "country", "language", "member_count", "owned", "operated"]
+    list_display = ["name", "country", "language", "member_count"]
     list_filter = ["country", "language"]
     search_fields = ["name"]
     ordering = ["name"]
@@ -100,18 +100,8 @@ class TeamAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         return [] if self.on_support_site() else ["country"]
 
     def get_queryset(self, request):
-        def count(model, column):
-            return Coalesce(Subquery(
-                model.objects.filter(**{column: OuterRef("pk")}).order_by().values(column)
-                .annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()), 0)
-
-        from chargepoints.models import ChargePoint
-
-        return super().get_queryset(request).annotate(
-            _members=count(Membership, "team"),
-            _owned=count(ChargePoint, "owner"),
-            _operated=count(ChargePoint, "operator"),
-        )
+        members = Membership.objects.filter(team=OuterRef("pk"))
+        return super().get_queryset(request).annotate(_members=related_count(members, "team"))
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -136,13 +126,6 @@ class TeamAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     def member_count(self, obj):
         return obj._members
 
-    @admin.display(description="charge points owned", ordering="_owned")
-    def owned(self, obj):
-        return obj._owned
-
-    @admin.display(description="charge points operated", ordering="_operated")
-    def operated(self, obj):
-        return obj._operated
 
 
 class MembershipForm(forms.ModelForm):

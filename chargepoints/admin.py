@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef
 from django.urls import reverse
 
+from accounts.admin import TeamAdmin
 from accounts.admin_refusals import ServiceRefusalAdminMixin
 from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import ScopedAdminMixin
@@ -30,18 +30,13 @@ from chargepoints.assets import (
     site_update,
 )
 from chargepoints.models import ChargePoint, Site
+from chargepoints.selectors import telemetry_recent
+from core.admin.annotations import related_count
 from core.admin.filters import ScopedRelatedFilter
 from core.admin.pagination import BigTableAdminMixin
-from reporting.models import Report, ReportState
 
+_count = related_count
 
-def _count(queryset, column="pk"):
-    """A correlated COUNT, evaluated only for the rows on the page."""
-    return Coalesce(
-        Subquery(queryset.order_by().values(column).annotate(n=Count("pk")).values("n")[:1],
-                 output_field=IntegerField()),
-        0,
-    )
 
 
 class TeamOwnsOrOperatesFilter(ScopedRelatedFilter):
@@ -96,7 +91,7 @@ class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdmin
 
     form = ChargePointForm
     list_display = ["name", "ocpp_id", "serial_number", "site", "owner", "operator", "state", "state_since",
-                    "last_heartbeat_at", "wifi_signal_dbm", "cellular_signal_dbm", "open_reports"]
+                    "last_heartbeat_at", "wifi_signal_dbm", "cellular_signal_dbm"]
     list_filter = ["state", "connectivity", TeamOwnsOrOperatesFilter, SiteOfChargePointFilter]
     search_fields = ["name", "ocpp_id", "serial_number", "site__name", "vendor", "model"]
     list_select_related = ["site", "owner", "operator"]
@@ -112,14 +107,6 @@ class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdmin
 
     def teams_of(self, obj):
         return {obj.owner_id, obj.operator_id}
-
-    def get_queryset(self, request):
-        open_reports = Report.objects.filter(charge_point=OuterRef("pk")).exclude(state=ReportState.RESOLVED)
-        return super().get_queryset(request).annotate(_open_reports=_count(open_reports, "charge_point"))
-
-    @admin.display(description="open reports", ordering="_open_reports")
-    def open_reports(self, obj):
-        return obj._open_reports
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not self.on_support_site():
@@ -155,20 +142,12 @@ class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdmin
             charge_point_delete(charge_point=charge_point, by=request.user)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        from reporting.admin.evidence import charge_point_recent
-
         extra = dict(extra_context or {})
         cp = None
         if str(object_id).isdigit():
             cp = self.get_queryset(request).filter(pk=int(object_id)).first()
         if cp is not None:
-            site = self.admin_site.name
-            extra["open_report_list"] = list(
-                Report.objects.filter(charge_point=cp).unresolved().select_related("assigned_to")
-                .order_by("-created_at")[:20]
-            )
-            extra["report_url"] = reverse(f"{site}:reporting_report_changelist")
-            extra["telemetry"] = charge_point_recent(charge_point=cp)
+            extra["telemetry"] = telemetry_recent(charge_point_id=cp.pk)
             extra["cp"] = cp
         return super().change_view(request, object_id, form_url, extra)
 
@@ -245,3 +224,29 @@ class SiteAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 for admin_site in (support_site, operator_site):
     admin_site.register(ChargePoint, ChargePointAdmin)
     admin_site.register(Site, SiteAdmin)
+
+
+class TeamWithChargePointsAdmin(TeamAdmin):
+    """The team list with how many charge points each team owns and
+    operates (added here: accounts knows nothing of charge points)."""
+
+    list_display = [*TeamAdmin.list_display, "owned", "operated"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            _owned=related_count(ChargePoint.objects.filter(owner=OuterRef("pk")), "owner"),
+            _operated=related_count(ChargePoint.objects.filter(operator=OuterRef("pk")), "operator"),
+        )
+
+    @admin.display(description="charge points owned", ordering="_owned")
+    def owned(self, obj):
+        return obj._owned
+
+    @admin.display(description="charge points operated", ordering="_operated")
+    def operated(self, obj):
+        return obj._operated
+
+
+for admin_site in (support_site, operator_site):
+    admin_site.unregister(Team)
+    admin_site.register(Team, TeamWithChargePointsAdmin)

@@ -17,6 +17,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from accounts.admin_sites import operator_site, support_site
+from reporting.admin.reports import ReportAdmin
+from reporting.models import Report
 
 from .models import Notification, NotificationStatus
 from .selectors import notification_list
@@ -181,3 +183,15 @@ class NotificationInline(ReadOnlyNotificationMixin, admin.TabularInline):
 
     def get_queryset(self, request):
         return notification_list(actor=request.user).order_by("created_at", "id")
+
+
+class ReportWithEmailsAdmin(ReportAdmin):
+    """The report page with the e-mails it caused (added here: reporting
+    knows nothing of the outbox)."""
+
+    inlines = [*ReportAdmin.inlines, NotificationInline]
+
+
+for admin_site in (support_site, operator_site):
+    admin_site.unregister(Report)
+    admin_site.register(Report, ReportWithEmailsAdmin)

@@ -13,3 +13,8 @@ class NotificationsConfig(AppConfig):
         from .receivers import on_tracking_event
 
         tracking.connect(on_tracking_event, dispatch_uid="notifications.on_tracking_event")
+
+        # Register the tasks in every process, not only in workers: report
+        # changes queue them by name, and eager mode (tests, a one-process
+        # setup) runs only tasks the process knows.
+        from . import tasks  # noqa: F401

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import QuerySet
 
 from accounts.models import SUPPORT_GROUP, Membership, Role, User
 from accounts.permissions import visible_team_ids
+from chargepoints.selectors import telemetry_between
 
 from .catalogue import Party
 from .models import Report
@@ -23,6 +26,21 @@ def report_assignable_people(*, report: Report | None, party: str) -> QuerySet[U
         memberships__team_id=team_id,
         memberships__role__in=[Role.INSTALLER, Role.ADMIN, Role.OWNER],
     ).distinct()
+
+
+# The evidence on a report's page: the telemetry of a day before the report
+# to a day after it was last seen.
+EVIDENCE_BEFORE = datetime.timedelta(hours=24)
+EVIDENCE_AFTER = datetime.timedelta(hours=24)
+EVIDENCE_ROWS = 25
+
+
+def report_evidence(*, report: Report) -> dict:
+    """What the charge point's telemetry said around the report: state
+    changes, signal readings and charges."""
+    start = report.created_at - EVIDENCE_BEFORE
+    end = max(report.last_seen_at or report.created_at, report.created_at) + EVIDENCE_AFTER
+    return telemetry_between(charge_point_id=report.charge_point_id, start=start, end=end, rows=EVIDENCE_ROWS)
 
 
 ACTING_ROLES = (Role.INSTALLER, Role.ADMIN, Role.OWNER)

@@ -158,8 +158,17 @@ def _lock(report: Report) -> Report:
     """Lock the report's row and read it again under the lock, into the
     caller's object: whatever the caller read before (perhaps long ago, on
     another page) the transition starts from the row as it is now."""
-    Report.objects.select_for_update().filter(pk=report.pk).values_list("pk").first()
-    report.refresh_from_db(fields=[f.attname for f in Report._meta.concrete_fields if not f.primary_key])
+    fresh = Report.objects.select_for_update().get(pk=report.pk)
+    # Copied field by field rather than with refresh_from_db: django-fsm's
+    # refresh_from_db lifts the state field's protection on the class while
+    # it runs, so two threads refreshing at once (a threaded server, parallel
+    # sweeps) make one of them fail with "Direct state modification".
+    for field in Report._meta.concrete_fields:
+        old, new = report.__dict__.get(field.attname), fresh.__dict__[field.attname]
+        report.__dict__[field.attname] = new
+        if field.is_relation and old != new and field.is_cached(report):
+            field.delete_cached_value(report)
+    report._update_initial_state()  # the state the concurrency guard compares with
     return report
 
 

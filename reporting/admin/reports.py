@@ -25,14 +25,13 @@ from accounts.admin_tenancy import ScopedAdminMixin
 from accounts.permissions import Capability, can_on_charge_point, is_support
 from chargepoints.models import ChargePoint, Site
 from core.admin.pagination import BigTableAdminMixin
-from notifications.admin import NotificationInline
 from reporting import services
 from reporting.catalogue import Party, Reason, Source
 from reporting.errors import ReportError
 from reporting.models import Report, ReportState
+from reporting.selectors import report_evidence
 
 from . import actions
-from .evidence import report_evidence
 from .filters import CreatedRangeFilter, SiteFilter, TeamFilter
 from .forms import CommentForm, MessageForm, ReportCreateForm
 
@@ -80,7 +79,7 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     actions = ["assign_reports", "resolve_reports", "reopen_reports"]
     autocomplete_fields = ["charge_point"]
     change_form_template = "admin/reporting/report/change_form.html"
-    inlines = [NotificationInline]
+    inlines = []  # the notifications app adds the report's e-mails
 
     fieldsets = [
         (None, {"fields": ["description"]}),
