@@ -16,8 +16,10 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from accounts import admin_api_keys  # noqa: F401  (API keys on both sites)
-from accounts import admin_lockouts  # noqa: F401  (failed logins, support only)
+from accounts import (
+    admin_api_keys,  # noqa: F401  (API keys on both sites)
+    admin_lockouts,  # noqa: F401  (failed logins, support only)
+)
 from accounts.models import Membership, Role, Team, User
 from accounts.permissions import Capability, teams_with_capability
 from config.admin_mixins import ScopedAdminMixin, ScopedRelatedFilter, TeamOwnedAdminMixin

@@ -38,6 +38,20 @@ class InvalidReport(ReportError):
         self.field = field
 
 
+class PersonNotInParty(InvalidReport):
+    """A report names a person who cannot take it for that party. Says the
+    same whoever the person is (or whether they exist), so it tells nobody
+    who else has an account."""
+
+    def __init__(self, *, party: str) -> None:
+        who = "support staff" if party == "support" else f"a member of the {party} team of this charge point"
+        super().__init__(
+            f"That person cannot take this report for the {party}: name {who} who can act on reports.",
+            field="person",
+        )
+        self.party = party
+
+
 class NotPermitted(ReportError):
     def __init__(self, *, action: str) -> None:
         super().__init__(f"You are not allowed to {action} this report.")

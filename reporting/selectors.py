@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import SUPPORT_GROUP, Role, User
 
@@ -15,7 +15,11 @@ def report_assignable_people(*, report: Report, party: str) -> QuerySet[User]:
     or operator team who can act on reports, or support staff."""
     cp = report.charge_point
     if party == Party.SUPPORT:
-        return User.objects.filter(is_active=True, is_staff=True, groups__name=SUPPORT_GROUP).distinct()
+        # Support staff as User.is_support counts them: staff in the Support
+        # group, or superusers.
+        return User.objects.filter(
+            Q(groups__name=SUPPORT_GROUP) | Q(is_superuser=True), is_active=True, is_staff=True
+        ).distinct()
     team_id = cp.owner_id if party == Party.OWNER else cp.operator_id
     return User.objects.filter(
         is_active=True,

@@ -21,7 +21,7 @@ from chargepoints.models import ChargePoint
 from notifications.services import notifications_for_report_event
 
 from .catalogue import REASON_COUNTRIES, REASONS_BY_SOURCE, Party, Reason, Source, first_party
-from .errors import InvalidReport, NotPermitted, ReportChanged, TransitionNotAllowed
+from .errors import InvalidReport, NotPermitted, PersonNotInParty, ReportChanged, TransitionNotAllowed
 from .models import (
     EventKind,
     Report,
@@ -179,10 +179,7 @@ def report_validate_person(*, report: Report, party: str, person: User) -> None:
     from .selectors import report_assignable_people
 
     if not report_assignable_people(report=report, party=party).filter(pk=person.pk).exists():
-        raise InvalidReport(
-            f"{person.email} is not a member of the {Party(party).label.lower()} of this charge point.",
-            field="person",
-        )
+        raise PersonNotInParty(party=party)
 
 
 @transaction.atomic
