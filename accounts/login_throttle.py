@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from axes.backends import AxesStandaloneBackend
 from axes.helpers import get_cool_off, get_failure_limit
+from django.conf import settings
 from django.shortcuts import render
 
 LOCKOUT_TEMPLATE = "admin/login_locked_out.html"
@@ -38,8 +39,6 @@ def login_username(request, credentials=None) -> str | None:
 
 def lockout_response(request, original_response=None, credentials=None):
     """The page a locked-out login gets (HTTP 429), in the admin's style."""
-    from django.conf import settings
-
     cool_off = get_cool_off(request)
     context = {
         "failure_limit": get_failure_limit(request, credentials),
