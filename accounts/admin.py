@@ -17,7 +17,8 @@ from django.db.models import OuterRef
 
 from accounts import (
     admin_api_keys,  # noqa: F401  (API keys on both sites)
-    admin_audit,  # noqa: F401  (API keys and the audit log on both sites)
+    admin_audit,  # noqa: F401  (the audit log on both sites)
+    admin_lockouts,  # noqa: F401  (failed logins, support only)
 )
 from accounts.admin_refusals import ServiceRefusalAdminMixin
 from accounts.admin_sites import operator_site, support_site

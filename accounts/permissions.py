@@ -93,3 +93,15 @@ def can_on_charge_point(actor: Actor | None, capability: Capability, *, charge_p
         return True
     role = best_role(actor, [charge_point.owner_id, charge_point.operator_id])
     return role_allows(role, capability)
+
+
+def person_label(person, *, for_support: bool) -> str:
+    """How a person is named on reports. Support staff see the usual label
+    (the name, or the e-mail address of someone without one); everyone else
+    sees the name only, never an address: the people a report names are
+    often another team's (the owner's, the operator's) or support staff."""
+    if person is None:
+        return ""
+    if for_support:
+        return person.actor_label
+    return person.get_full_name() or f"User #{person.pk}"

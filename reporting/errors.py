@@ -44,6 +44,20 @@ class InvalidReport(ReportError):
     """The report's fields break a rule (reason, source, country, party)."""
 
 
+class PersonNotInParty(InvalidReport):
+    """A report names a person who cannot take it for that party. Says the
+    same whoever the person is (or whether they exist), so it tells nobody
+    who else has an account."""
+
+    def __init__(self, *, party: str) -> None:
+        who = "support staff" if party == "support" else f"a member of the {party} team of this charge point"
+        super().__init__(
+            f"That person cannot take this report for the {party}: name {who} who can act on reports.",
+            field="person",
+        )
+        self.party = party
+
+
 class NotPermitted(ReportError):
     status_code = 403
     code = "permission_denied"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import SUPPORT_GROUP, Membership, Role, User
 from accounts.permissions import visible_team_ids
@@ -18,7 +18,11 @@ def report_assignable_people(*, report: Report | None, party: str) -> QuerySet[U
     """People a report may be assigned to within a party: members of the owner
     or operator team who can act on reports, or support staff."""
     if party == Party.SUPPORT:
-        return User.objects.filter(is_active=True, is_staff=True, groups__name=SUPPORT_GROUP).distinct()
+        # Support staff as User.is_support counts them: staff in the Support
+        # group, or superusers.
+        return User.objects.filter(
+            Q(groups__name=SUPPORT_GROUP) | Q(is_superuser=True), is_active=True, is_staff=True
+        ).distinct()
     cp = report.charge_point
     team_id = cp.owner_id if party == Party.OWNER else cp.operator_id
     return User.objects.filter(

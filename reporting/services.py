@@ -22,7 +22,14 @@ from core.tasks import enqueue_on_commit
 
 from .bulk_sql import insert_events, insert_system_reports
 from .catalogue import REASON_COUNTRIES, REASONS_BY_SOURCE, Party, Reason, Source, first_party
-from .errors import InvalidReport, NotPermitted, OpenReportExists, ReportChanged, TransitionNotAllowed
+from .errors import (
+    InvalidReport,
+    NotPermitted,
+    OpenReportExists,
+    PersonNotInParty,
+    ReportChanged,
+    TransitionNotAllowed,
+)
 from .models import (
     EventKind,
     Report,
@@ -242,10 +249,7 @@ def report_validate_person(*, report: Report, party: str, person: User) -> None:
     from .selectors import report_assignable_people
 
     if not report_assignable_people(report=report, party=party).filter(pk=person.pk).exists():
-        raise InvalidReport(
-            f"{person.email} is not a member of the {Party(party).label.lower()} of this charge point.",
-            field="person",
-        )
+        raise PersonNotInParty(party=party)
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@
 machines is read from the environment; see local.py, production.py, test.py."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "anymail",
+    "axes",
     "accounts",
     "chargepoints",
     "reporting",
@@ -57,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: answers the lockout page to a locked-out login.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,6 +105,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    "accounts.login_throttle.LoginThrottleBackend",  # refuses locked-out logins first
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Login throttling (django-axes) -----------------------------------------------
+# On both back-offices: after LOGIN_FAILURE_LIMIT wrong passwords for one
+# account from one address, that account cannot log in from there for
+# LOGIN_LOCKOUT_MINUTES (each further try restarts the wait). Another address
+# or another account is not affected. Support unlocks in /admin/ (Access
+# attempts: delete the row) or with `manage.py axes_reset_username <e-mail>`.
+# Behind a proxy, set AXES_IPWARE_* or AXES_CLIENT_IP_CALLABLE so the
+# client's address is counted, not the proxy's.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The login forms' field is "username" (it holds the e-mail address).
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.login_throttle.login_username"
+AXES_LOCKOUT_CALLABLE = "accounts.login_throttle.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_ENABLE_ADMIN = False  # registered on the support site (accounts/admin_lockouts.py)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("da", "Dansk")]

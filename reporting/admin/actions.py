@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django_fsm import can_proceed
 
 from accounts.models import User
-from accounts.permissions import Capability, can_on_charge_point, is_support
+from accounts.permissions import Capability, can_on_charge_point, is_support, person_label
 from reporting import services
 from reporting.catalogue import Party
 from reporting.errors import NotPermitted, OpenReportExists, ReportError, TransitionNotAllowed
@@ -102,7 +102,7 @@ def report_outcome(model_admin, request, name: str, done, failed, cleaned) -> No
         if name == "assign":
             where = f" to the {Party(cleaned['party']).label.lower()}"
             if done[0].assigned_to_id:
-                where += f" ({done[0].assigned_to.actor_label})"
+                where += f" ({person_label(done[0].assigned_to, for_support=is_support(request.user))})"
         noun = "report" if len(done) == 1 else "reports"
         model_admin.message_user(request, f"{len(done)} {noun} {transition.done}{where}: {ids}.", messages.SUCCESS)
     if failed:
@@ -120,6 +120,8 @@ def render_page(model_admin, request, name: str, *, reports: list[Report], form,
     request.current_app = model_admin.admin_site.name
     rows = [(report, refusal(report, name, request.user)) for report in reports]
     applicable = [r for r, why in rows if why is None]
+    for report in applicable:  # people by name only, outside support
+        report.assignee_display = person_label(report.assigned_to, for_support=is_support(request.user))
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,

@@ -22,7 +22,7 @@ from django.utils.timesince import timesince
 
 from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import ScopedAdminMixin
-from accounts.permissions import Capability, can_on_charge_point, is_support
+from accounts.permissions import Capability, can_on_charge_point, is_support, person_label
 from chargepoints.models import ChargePoint, Site
 from core.admin.pagination import BigTableAdminMixin
 from reporting import services
@@ -133,7 +133,7 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     def assigned_col(self, obj):
         party = PARTY_LABELS.get(obj.assigned_party, obj.assigned_party)
         if obj.assigned_to_id:
-            return f"{party}: {obj.assigned_to.actor_label}"
+            return f"{party}: {person_label(obj.assigned_to, for_support=self.on_support_site())}"
         return party
 
     @admin.display(description="age", ordering="-created_at")
@@ -143,7 +143,7 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="reported by")
     def reporter_display(self, obj):
         if obj.reported_by_id:
-            return obj.reported_by.actor_label
+            return person_label(obj.reported_by, for_support=self.on_support_site())
         return obj.reporter_name or {"system": "The health checks"}.get(obj.source, "—")
 
     # --- search: one subquery finds the charge points (by name, serial, OCPP
@@ -344,7 +344,19 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
             if actions.refusal(report, name, user) is None:
                 buttons.append({"label": actions.TRANSITIONS[name].title.replace(" report", "") + "…",
                                 "url": reverse(f"{site}:reporting_report_{name}", args=[report.pk])})
-        events = list(report.events.select_related("to_person").order_by("created_at", "id"))
+        # People are named by name only outside /admin/ (see person_label).
+        for_support = self.on_support_site()
+        events = list(report.events.select_related("to_person", "actor").order_by("created_at", "id"))
+        for event in events:
+            event.actor_display = event.actor_label
+            if event.actor_id and event.actor_label.lower() == event.actor.email.lower():
+                event.actor_display = person_label(event.actor, for_support=for_support)
+            event.to_person_display = person_label(event.to_person, for_support=for_support)
+        conversation = list(report.messages.select_related("author").order_by("sent_at", "id"))
+        for message in conversation:
+            message.author_display = message.author_name
+            if message.author_id and message.author_name.lower() == message.author.email.lower():
+                message.author_display = person_label(message.author, for_support=for_support)
         return {
             "report": report,
             "cp": cp,
@@ -361,12 +373,12 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
             "comment_url": reverse(f"{site}:reporting_report_comment", args=[report.pk]),
             "comment_form": CommentForm(),
             "is_conversation": report.source == Source.SUPPORT,
-            "conversation": list(report.messages.order_by("sent_at", "id")),
+            "conversation": conversation,
             "can_message": self.on_support_site() and is_support(user),
             "message_url": reverse(f"{site}:reporting_report_message", args=[report.pk]),
             "message_form": MessageForm(),
             "evidence": report_evidence(report=report),
-            "assignee": report.assigned_to.actor_label if report.assigned_to_id else "",
+            "assignee": person_label(report.assigned_to, for_support=for_support),
         }
 
 

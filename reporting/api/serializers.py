@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from accounts.permissions import is_support, person_label
 from chargepoints.models import ChargePoint
 from core.rest.fields import (
     StrictCharField,
@@ -28,10 +29,34 @@ class ChargePointRefSerializer(_Ref):
     ocpp_id = StrictCharField()
 
 
+def _viewer_is_support(serializer) -> bool:
+    request = serializer.context.get("request")
+    return is_support(getattr(request, "user", None))
+
+
+def _label_for(serializer, label: str, person) -> str:
+    """A label stored when something happened (who acted, who wrote) is the
+    person's e-mail address when they had no name then: not for non-support."""
+    if person is not None and label.lower() == person.email.lower() and not _viewer_is_support(serializer):
+        return person_label(person, for_support=False)
+    return label
+
+
 class PersonRefSerializer(serializers.Serializer):
+    """A person a report names. Only support reads their e-mail address;
+    to everyone else a person is a name (people of other teams, and support
+    staff, are not theirs to contact)."""
+
     id = serializers.IntegerField()
-    name = StrictCharField(source="actor_label")
-    email = StrictEmailField()
+    name = serializers.SerializerMethodField()
+    email = serializers.SerializerMethodField(help_text="Support only; null for everyone else.")
+
+    def get_name(self, person) -> str:
+        return person_label(person, for_support=_viewer_is_support(self))
+
+    @extend_schema_field(OpenApiTypes.EMAIL)
+    def get_email(self, person) -> str | None:
+        return person.email if _viewer_is_support(self) else None
 
 
 class ReporterSerializer(serializers.Serializer):
@@ -224,6 +249,12 @@ class ReportEventSerializer(StrictModelSerializer):
     kind = serializers.ChoiceField(choices=EventKind.choices, read_only=True)
     to_person = PersonRefSerializer(read_only=True, allow_null=True)
 
+    def to_representation(self, event):
+        data = super().to_representation(event)
+        if event.actor_id:
+            data["actor_label"] = _label_for(self, data["actor_label"], event.actor)
+        return data
+
     class Meta:
         model = ReportEvent
         fields = [
@@ -262,6 +293,12 @@ class ReportMessageSerializer(StrictModelSerializer):
         model = ReportMessage
         fields = ["id", "sender", "author_name", "body", "sent_at"]
         read_only_fields = ["id", "sent_at"]
+
+    def to_representation(self, message):
+        data = super().to_representation(message)
+        if message.author_id:
+            data["author_name"] = _label_for(self, data["author_name"], message.author)
+        return data
 
 
 class ReportContactSerializer(StrictModelSerializer):

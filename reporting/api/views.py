@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Team
+from accounts.models import Team, User
 from core.rest.pagination import CursorPagination
 from reporting import services
+from reporting.errors import PersonNotInParty
 from reporting.models import Report, ReportEvent, ReportMessage, ReportSettings
-from reporting.selectors import report_assignable_people, report_list
+from reporting.selectors import report_list
 from reporting.settings_services import report_settings_update
 
 from .filters import ReportEventFilter, ReportFilter, ReportMessageFilter
@@ -89,13 +90,10 @@ class ReportViewSet(
         data = self._valid(AssignSerializer)
         person = None
         if data["person"] is not None:
-            person = report_assignable_people(report=report, party=data["party"]).filter(
-                pk=data["person"]
-            ).first()
+            # Whether this person may take it is the service's rule (400 if not).
+            person = User.objects.filter(pk=data["person"]).first()
             if person is None:
-                raise exceptions.ValidationError(
-                    {"person": ["Not a member of that party who can act on reports."]}
-                )
+                raise PersonNotInParty(party=data["party"])
         services.report_assign(
             report=report, party=data["party"], person=person, note=data["note"], by=request.user
         )
@@ -134,7 +132,8 @@ class ReportViewSet(
         report = self.get_object()
         data = self._valid(CommentSerializer)
         event = services.report_comment(report=report, body=data["body"], by=request.user)
-        return Response(ReportEventSerializer(event).data, status=status.HTTP_201_CREATED)
+        return Response(ReportEventSerializer(event, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
 
     def _valid(self, serializer_class) -> dict:
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
@@ -179,7 +178,7 @@ class ReportTimelineViewSet(_ReportChildMixin, mixins.ListModelMixin, viewsets.G
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ReportEvent.objects.none()
-        return ReportEvent.objects.filter(report=self.get_report()).select_related("to_person")
+        return ReportEvent.objects.filter(report=self.get_report()).select_related("to_person", "actor")
 
 
 @extend_schema_view(
@@ -206,7 +205,7 @@ class ReportMessageViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ReportMessage.objects.none()
-        return ReportMessage.objects.filter(report=self.get_report())
+        return ReportMessage.objects.filter(report=self.get_report()).select_related("author")
 
     def perform_create(self, serializer):
         data = serializer.validated_data

@@ -351,3 +351,25 @@ def test_report_page_shows_the_telemetry_around_the_report(support_client):
     assert "LongAgo" not in evidence
     cp_page = support_client.get(f"/admin/chargepoints/chargepoint/{cp.pk}/change/").content.decode()
     assert "no energy delivered" in cp_page.split('id="recent-telemetry"')[1]
+
+
+def test_operators_see_people_of_other_teams_by_name_only(client, member_factory, support_user):
+    from tests.factories import MembershipFactory, UserFactory
+
+    owner, operator_team = TeamFactory(), TeamFactory()
+    cp = ChargePointFactory(site__team=owner, owner=owner, operator=operator_team)
+    nameless = UserFactory(first_name="", last_name="")
+    MembershipFactory(user=nameless, team=owner, role=Role.INSTALLER)
+    report = _report(charge_point=cp)
+    services.report_assign(report=report, party=Party.OWNER, person=nameless, by=support_user)
+    client.force_login(member_factory(operator_team, Role.ADMIN))
+
+    page = client.get(f"{OP_LIST}{report.pk}/change/").content.decode()
+    listing = client.get(OP_LIST).content.decode()
+    confirm = client.get(f"{OP_LIST}{report.pk}/resolve/").content.decode()
+
+    for html in (page, listing, confirm):
+        assert nameless.email not in html
+        assert f"User #{nameless.pk}" in html
+    client.force_login(support_user)
+    assert nameless.email in client.get(f"{LIST}{report.pk}/change/").content.decode()

@@ -5,7 +5,12 @@ import pytest
 from accounts.models import Role
 from reporting import services
 from reporting.catalogue import Party, Reason, Source
-from reporting.errors import InvalidReport, NotPermitted, TransitionNotAllowed
+from reporting.errors import (
+    InvalidReport,
+    NotPermitted,
+    PersonNotInParty,
+    TransitionNotAllowed,
+)
 from reporting.models import EventKind, Report, ReportEvent, ReportState
 from tests.factories import ChargePointFactory, SiteFactory, TeamFactory
 
@@ -232,11 +237,44 @@ def test_assign_to_a_person_outside_the_party_is_refused(member_factory, operate
     operator_tech = member_factory(operated_for_owner.operator, Role.INSTALLER)
     report = new_report(operated_for_owner)
 
-    with pytest.raises(InvalidReport, match="is not a member of the owner"):
+    with pytest.raises(PersonNotInParty, match="name a member of the owner team") as refused:
         services.report_assign(report=report, party=Party.OWNER, person=operator_tech, by=None)
 
+    assert operator_tech.email not in refused.value.message
     report.refresh_from_db()
     assert report.state == ReportState.OPEN
+    assert report.events.count() == 1
+
+
+@pytest.mark.parametrize("party", [Party.OWNER, Party.OPERATOR])
+def test_support_staff_can_only_be_named_for_support(operated_for_owner, support_user, party):
+    report = new_report(operated_for_owner)
+
+    with pytest.raises(PersonNotInParty):
+        services.report_assign(report=report, party=party, person=support_user, by=support_user)
+
+    services.report_assign(report=report, party=Party.SUPPORT, person=support_user, by=support_user)
+    report.refresh_from_db()
+    assert (report.assigned_party, report.assigned_to) == (Party.SUPPORT, support_user)
+
+
+@pytest.mark.parametrize("team", ["owner", "operator"])
+def test_team_members_cannot_be_named_for_support(member_factory, operated_for_owner, support_user, team):
+    admin = member_factory(getattr(operated_for_owner, team), Role.ADMIN)
+    report = new_report(operated_for_owner)
+
+    with pytest.raises(PersonNotInParty, match="name support staff"):
+        services.report_assign(report=report, party=Party.SUPPORT, person=admin, by=support_user)
+
+
+def test_an_operator_admin_cannot_name_someone_of_a_third_team(member_factory, operated_for_owner):
+    admin = member_factory(operated_for_owner.operator, Role.ADMIN)
+    stranger = member_factory(TeamFactory(), Role.ADMIN)
+    report = new_report(operated_for_owner)
+
+    for party in (Party.OWNER, Party.OPERATOR, Party.SUPPORT):
+        with pytest.raises(PersonNotInParty):
+            services.report_assign(report=report, party=party, person=stranger, by=admin)
     assert report.events.count() == 1
 
 
