@@ -67,7 +67,10 @@ def report_require_speaker(*, by: Actor | None, source: str = "", sender: str = 
     else; this makes the API and the admin refuse alike."""
     speaks_for_support = source == Source.SUPPORT or sender == ReportMessage.Sender.SUPPORT
     if speaks_for_support and by is not None and not is_support(by):
-        raise NotPermitted(action=action)
+        refusal = NotPermitted(action=action)
+        refusal.message = "Only support staff file support reports and write as support in a conversation."
+        refusal.args = (refusal.message,)
+        raise refusal
 
 
 def report_validate_reason(*, source: str, reason: str, charge_point: ChargePoint) -> None:
@@ -111,7 +114,7 @@ def report_create(
     report_validate_reason(source=source, reason=reason, charge_point=charge_point)
     if by is not None and not can_on_charge_point(by, Capability.COMMENT, charge_point=charge_point):
         raise NotPermitted(action="file")
-    report_require_speaker(by=by, source=source, action="file a support report about")
+    report_require_speaker(by=by, source=source, action="file")
     if messages and source != Source.SUPPORT:
         raise InvalidReport("Only support reports carry a conversation.", field="messages")
 
@@ -308,7 +311,7 @@ def report_add_message(
     if report.source != Source.SUPPORT:
         raise InvalidReport("Only support reports carry a conversation.", field="report")
     _require(by, Capability.COMMENT, report, "add a message to")
-    report_require_speaker(by=by, sender=sender, action="write as support on")
+    report_require_speaker(by=by, sender=sender, action="add a message to")
     return _add_message(report, by=by, sender=sender, body=body, author_name=author_name)
 
 

@@ -183,9 +183,8 @@ def test_driver_app_files_a_user_report_routed_automatically(world):
     assert report.events.get().kind == "created"
 
 
-def test_support_report_with_its_conversation(world):
-    response = file(
-        world,
+def test_support_report_with_its_conversation_is_support_staffs(world, support_user):
+    conversation = dict(
         source="support",
         reason="conversation",
         messages=[
@@ -193,12 +192,17 @@ def test_support_report_with_its_conversation(world):
             {"sender": "support", "body": "Restarted it."},
         ],
     )
+    refused = file(world, **conversation)
+    assert refused.status_code == 403, refused.json()
+    assert "Only support staff" in refused.json()["detail"]
+
+    world.client.credentials()
+    world.client.force_authenticate(support_user)
+    response = file(world, **conversation)
     assert response.status_code == 201, response.json()
     assert response.json()["assigned_party"] == "support"
     messages = ReportMessage.objects.filter(report_id=response.json()["id"])
-    assert [(m.sender, m.author_name) for m in messages] == [
-        ("driver", "Mette"), ("support", "API key 'CSMS production'")
-    ]
+    assert [(m.sender, m.author_name) for m in messages] == [("driver", "Mette"), ("support", support_user.actor_label)]
 
 
 @pytest.mark.parametrize(
