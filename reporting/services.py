@@ -160,8 +160,16 @@ def _lock(report: Report) -> Report:
     """Lock the report's row and read it again under the lock, into the
     caller's object: whatever the caller read before (perhaps long ago, on
     another page) the transition starts from the row as it is now."""
-    Report.objects.select_for_update().filter(pk=report.pk).values_list("pk").first()
-    report.refresh_from_db(fields=[f.attname for f in Report._meta.concrete_fields if not f.primary_key])
+    fresh = Report.objects.select_for_update().get(pk=report.pk)
+    # Copied past the protected state field's descriptor: django-fsm's
+    # refresh_from_db lifts the protection on the shared field object for a
+    # moment, which is not safe with several threads (two sweeps at once).
+    for field in Report._meta.concrete_fields:
+        report.__dict__[field.attname] = fresh.__dict__[field.attname]
+        if field.is_relation and field.is_cached(report):
+            if getattr(field.get_cached_value(report), "pk", None) != report.__dict__[field.attname]:
+                field.delete_cached_value(report)
+    report._update_initial_state()  # the concurrency guard compares with the locked row
     return report
 
 
