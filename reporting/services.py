@@ -75,7 +75,10 @@ def report_require_speaker(*, by: Actor | None, source: str = "", sender: str = 
     else; this makes the API and the admin refuse alike."""
     speaks_for_support = source == Source.SUPPORT or sender == ReportMessage.Sender.SUPPORT
     if speaks_for_support and by is not None and not is_support(by):
-        raise NotPermitted(action=action)
+        refusal = NotPermitted(action=action)
+        refusal.message = "Only support staff file support reports and write as support in a conversation."
+        refusal.args = (refusal.message,)
+        raise refusal
 
 
 def report_validate_reason(*, source: str, reason: str, charge_point: ChargePoint) -> None:
@@ -119,7 +122,7 @@ def report_create(
     report_validate_reason(source=source, reason=reason, charge_point=charge_point)
     if by is not None and not can_on_charge_point(by, Capability.COMMENT, charge_point=charge_point):
         raise NotPermitted(action="file")
-    report_require_speaker(by=by, source=source, action="file a support report about")
+    report_require_speaker(by=by, source=source, action="file")
     if messages and source != Source.SUPPORT:
         raise InvalidReport("Only support reports carry a conversation.", field="messages")
 
@@ -166,16 +169,15 @@ def _lock(report: Report) -> Report:
     caller's object: whatever the caller read before (perhaps long ago, on
     another page) the transition starts from the row as it is now."""
     fresh = Report.objects.select_for_update().get(pk=report.pk)
-    # Copied field by field rather than with refresh_from_db: django-fsm's
-    # refresh_from_db lifts the state field's protection on the class while
-    # it runs, so two threads refreshing at once (a threaded server, parallel
-    # sweeps) make one of them fail with "Direct state modification".
+    # Copied past the protected state field's descriptor: django-fsm's
+    # refresh_from_db lifts the protection on the shared field object for a
+    # moment, which is not safe with several threads (two sweeps at once).
     for field in Report._meta.concrete_fields:
-        old, new = report.__dict__.get(field.attname), fresh.__dict__[field.attname]
-        report.__dict__[field.attname] = new
-        if field.is_relation and old != new and field.is_cached(report):
-            field.delete_cached_value(report)
-    report._update_initial_state()  # the state the concurrency guard compares with
+        report.__dict__[field.attname] = fresh.__dict__[field.attname]
+        if field.is_relation and field.is_cached(report):
+            if getattr(field.get_cached_value(report), "pk", None) != report.__dict__[field.attname]:
+                field.delete_cached_value(report)
+    report._update_initial_state()  # the concurrency guard compares with the locked row
     return report
 
 
@@ -322,7 +324,7 @@ def report_add_message(
     if report.source != Source.SUPPORT:
         raise InvalidReport("Only support reports carry a conversation.", field="report")
     _require(by, Capability.COMMENT, report, "add a message to")
-    report_require_speaker(by=by, sender=sender, action="write as support on")
+    report_require_speaker(by=by, sender=sender, action="add a message to")
     return _add_message(report, by=by, sender=sender, body=body, author_name=author_name)
 
 

@@ -62,3 +62,13 @@ def test_another_teams_settings_are_404(world):
 
 def test_settings_without_key_are_401(anon, world):
     assert anon.get(url(world.ours)).status_code == 401
+
+
+def test_a_duplicate_contact_e_mail_is_400_on_contacts(world):
+    lars = {"name": "Lars", "email": "lars@example.com", "phone": "", "is_active": True}
+    response = world.client.put(url(world.ours), {
+        "email_updates": True, "contacts": [lars, {**lars, "email": "LARS@example.com"}]}, format="json")
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "contacts": ["lars@example.com is listed twice; each contact needs its own e-mail address."]}
+    assert not ReportContact.objects.exists()

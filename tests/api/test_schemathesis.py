@@ -66,7 +66,7 @@ def data(make_key):
             charge_point=cps[1],
             source=Source.SUPPORT,
             reason=Reason.CONVERSATION,
-            by=None,  # support conversations are support's (here: the system), never a team key's
+            by=None,  # support reports are support staff's
             messages=[{"sender": "driver", "author_name": "Mette", "body": "It will not start."}],
         ),
         services.report_create(charge_point=cps[2], source=Source.USER, reason=Reason.TAX_REFUND, by=key),

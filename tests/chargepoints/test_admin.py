@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import Role
-from chargepoints.models import ChargePoint
+from chargepoints.models import ChargePoint, Heartbeat
 from reporting import services
 from reporting.catalogue import Reason, Source
 from tests.factories import ChargePointFactory, SiteFactory, TeamFactory
@@ -71,3 +71,14 @@ def test_site_page_lists_its_charge_points(client, support_user):
     client.force_login(support_user)
     html = client.get(f"/admin/chargepoints/site/{site.pk}/change/").content.decode()
     assert "Charge points at this site (2)" in html and "Bay 1" in html and "Bay 2" in html
+
+
+def test_deleting_a_charge_point_with_telemetry_in_the_admin_says_why_and_keeps_it(client, support_user):
+    cp = ChargePointFactory()
+    Heartbeat.objects.create(charge_point=cp, event_id="hb-admin", occurred_at=cp.state_since)
+    client.force_login(support_user)
+    response = client.post(f"/admin/chargepoints/chargepoint/{cp.pk}/delete/", {"post": "yes"}, follow=True)
+    assert "it is kept so that history stays whole" in response.content.decode()
+    assert Heartbeat.objects.filter(charge_point=cp).exists()
+    assert ChargePoint.objects.filter(pk=cp.pk).exists()
+

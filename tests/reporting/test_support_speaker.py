@@ -53,7 +53,7 @@ def test_an_installer_cannot_write_as_support_through_the_operator_site(conversa
     client.force_login(installer)
     response = client.post(f"/operator/reporting/report/{conversation.pk}/message/",
                            {"sender": "support", "body": "We fixed it"}, follow=True)
-    assert "not allowed" in response.content.decode()
+    assert "Only support staff" in response.content.decode()
     assert not ReportMessage.objects.exists()
 
 
