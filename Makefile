@@ -10,7 +10,7 @@ PORT ?= 8000
 # keeps pytest's own (pyproject.toml).
 LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local
 
-.PHONY: run setup test lint migrate demo clean collectstatic
+.PHONY: install run setup test lint migrate demo clean collectstatic
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
+
+# The development install alone (CI runs it before its passes).
+install: $(STAMP)
 
 # .env makes `python manage.py ...` in this checkout use the development
 # settings (config/environment.py); production has no such file.
