@@ -151,10 +151,11 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 # A sweep of one chunk (100,000 charge points) takes well under a second on a
-# quiet fleet and about 20 s when every one of them is in trouble at once (a
-# site-wide outage files 100,000 reports); the limits leave room for a slow
-# database. The e-mail tasks' hard limit stays under the outbox's 10-minute
-# lease, so a killed send is retried by the next sweep, not sent twice.
+# quiet fleet (docs/benchmarks.md); at the measured 0.2 s per 1,000 reports
+# filed, a chunk whose every charge point went down at once (100,000
+# reports) takes about 20 s. The limits leave room for a slow database. The
+# e-mail tasks' hard limit stays under the outbox's 10-minute lease, so a
+# task is dead before another may take over its rows.
 CELERY_TASK_ANNOTATIONS = {
     name: {"soft_time_limit": soft, "time_limit": hard}
     for names, soft, hard in [
@@ -168,6 +169,12 @@ CELERY_TASK_ANNOTATIONS = {
 # The worker logs through LOGGING below (timestamps, logger names, JSON on
 # request) instead of replacing the root logger with its own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# What a task prints (the console e-mail backend of development) is logged
+# as information, not as a warning.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
+# Keep retrying while the broker is not up yet when a worker starts (and
+# say so explicitly: Celery 6 stops reading broker_connection_retry for it).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- Health checks ------------------------------------------------------------
