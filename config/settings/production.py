@@ -56,8 +56,9 @@ if "SITE_URL" not in env.ENVIRON:
 # --- Services -----------------------------------------------------------------
 if "DATABASE_URL" not in env.ENVIRON:
     _refuse("DATABASE_URL must be set, e.g. postgres://user:password@db.example.com:5432/reports.")
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    _refuse(f"DATABASE_URL must point to PostgreSQL (postgres://...), not {DATABASES['default']['ENGINE']}.")
+if DATABASES["default"].get("ENGINE") != "django.db.backends.postgresql":
+    _refuse(f"DATABASE_URL must point to PostgreSQL (postgres://...), not "
+            f"{DATABASES['default'].get('ENGINE') or 'an unknown scheme'}.")
 
 _SERVER_BROKERS = ("redis://", "rediss://", "amqp://", "amqps://", "pyamqp://")
 if "CELERY_BROKER_URL" not in env.ENVIRON:

@@ -146,6 +146,7 @@ REFUSAL_CASES = [
     ({"SITE_URL": None}, "SITE_URL must be set"),
     ({"DATABASE_URL": None}, "DATABASE_URL must be set"),
     ({"DATABASE_URL": "sqlite:////srv/reports/db.sqlite3"}, "DATABASE_URL must point to PostgreSQL"),
+    ({"DATABASE_URL": "postgress://reports@db.invalid/reports"}, "DATABASE_URL must point to PostgreSQL"),
     ({"CELERY_BROKER_URL": None}, "CELERY_BROKER_URL must be set"),
     ({"CELERY_BROKER_URL": "filesystem://"}, "CELERY_BROKER_URL must be a Redis or RabbitMQ URL"),
     ({"CACHE_URL": None}, "CACHE_URL must be set"),
