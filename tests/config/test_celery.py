@@ -2,11 +2,20 @@
 every task has time limits, and the sweep and the e-mail outbox have queues
 of their own."""
 
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
+from celery import Celery
 
 from config.celery import app
 from notifications import tasks as notification_tasks
 from reporting import tasks as reporting_tasks
+from tests.config.conftest import REPO, clean_env
 
 HEALTH_TASKS = ["reporting.health_sweep", "reporting.health_sweep_chunk"]
 EMAIL_TASKS = ["notifications.send", "notifications.send_due"]
@@ -88,3 +97,49 @@ def test_tasks_are_published_to_their_queues(memory_broker):
     assert queued("email") == EMAIL_TASKS
     # Anything else waits in the default queue, behind neither.
     assert queued("celery") == ["some.other_task"]
+
+
+def test_a_real_worker_enforces_the_default_limits_from_the_environment(tmp_path):
+    """A prefork worker (as in production) with CELERY_TASK_SOFT_TIME_LIMIT=1
+    and CELERY_TASK_TIME_LIMIT=3: a task past its soft limit is told and
+    cleans up; one that ignores it is killed at the hard limit."""
+    var, markers = tmp_path / "var", tmp_path / "markers"
+    markers.mkdir()
+    env = clean_env(DJANGO_SETTINGS_MODULE="config.settings.test", VAR_DIR=str(var),
+                    CELERY_TASK_SOFT_TIME_LIMIT="1", CELERY_TASK_TIME_LIMIT="3")
+    log = tmp_path / "worker.log"
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", "--concurrency=1",
+             "--include=tests.config.sleepy_tasks", "--queues=celery", "--loglevel=INFO",
+             "--without-heartbeat", "--without-mingle", "--without-gossip"],
+            cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        # The worker's broker: the filesystem transport in its VAR_DIR (base.py).
+        producer = Celery("probe", broker="filesystem://")
+        folder = str(var / "celery-queue")
+        producer.conf.broker_transport_options = {
+            "data_folder_in": folder, "data_folder_out": folder, "control_folder": str(var / "celery-control"),
+            "processed_folder": str(var / "celery-processed"), "store_processed": False,
+        }
+        (var / "celery-queue").mkdir(parents=True, exist_ok=True)
+        producer.send_task("tests.sleep_past_limits", args=[str(markers), "polite", False], queue="celery")
+        producer.send_task("tests.sleep_past_limits", args=[str(markers), "stubborn", True], queue="celery")
+
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and "Hard time limit (3s) exceeded" not in log.read_text():
+            time.sleep(0.25)
+        text = log.read_text()
+        assert (markers / "polite.soft").exists(), text
+        assert (markers / "stubborn.soft").exists(), text
+        assert "Hard time limit (3s) exceeded for tests.sleep_past_limits" in text, text
+        assert not (markers / "stubborn.survived").exists()
+        assert re.search(r"Task tests\.sleep_past_limits\[[^]]+\] raised unexpected: SoftTimeLimitExceeded", text), text
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
