@@ -69,8 +69,8 @@ if not CELERY_BROKER_URL.startswith(_SERVER_BROKERS):
 
 _REDIS_CACHES = ("django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache")
 if "CACHE_URL" not in env.ENVIRON:
-    _refuse("CACHE_URL must be set to a Redis URL shared by every process (API rate limits, "
-            "login lock-outs), e.g. redis://redis.example.com:6379/1.")
+    _refuse("CACHE_URL must be set to a Redis URL shared by every process (the API's rate limits "
+            "are counted there), e.g. redis://redis.example.com:6379/1.")
 if CACHES["default"]["BACKEND"] not in _REDIS_CACHES:
     _refuse(f"CACHE_URL must be a Redis URL (redis:// or rediss://), not {CACHES['default']['BACKEND']}: "
             "a per-process cache lets every process count its own rate limits.")
