@@ -2,21 +2,34 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+# The development install: requirements-dev.txt includes requirements.txt,
+# so a change to either file reinstalls.
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 PORT ?= 8000
+# `make run` and `make setup` use the development settings; `make test`
+# keeps pytest's own (pyproject.toml).
+LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local
 
-.PHONY: run setup test lint migrate demo clean
+.PHONY: install run setup test lint migrate demo clean collectstatic
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-setup: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+# The development install alone (CI runs it before its passes).
+install: $(STAMP)
+
+# .env makes `python manage.py ...` in this checkout use the development
+# settings (config/environment.py); production has no such file.
+.env:
+	echo "DJANGO_SETTINGS_MODULE=config.settings.local" > .env
+
+setup: $(STAMP) .env
+	$(LOCAL) $(BIN)/python manage.py migrate --noinput
+	$(LOCAL) $(BIN)/python manage.py seed_demo
 
 # `make run SIMULATE=0` leaves out the fleet simulator (demo telemetry).
 SIMULATE ?= 1
@@ -24,7 +37,7 @@ PROCESSES := web worker beat $(if $(filter 0 no false off,$(SIMULATE)),,simulato
 
 run: setup
 	@echo "Starting the back-office on http://127.0.0.1:$(PORT)/admin/ (Ctrl-C stops everything)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho start -f Procfile $(PROCESSES)
+	$(LOCAL) PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho start -f Procfile $(PROCESSES)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -32,5 +45,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The build step of a release: the static files, with hashed and compressed
+# names, into STATIC_ROOT (staticfiles/), for WhiteNoise to serve. Needs no
+# secret and no service (config/settings/build.py).
+collectstatic:
+	DJANGO_SETTINGS_MODULE=config.settings.build $(BIN)/python manage.py collectstatic --noinput --clear -v 0
+
 clean:
-	rm -rf $(VENV) var db.sqlite3
+	rm -rf $(VENV) var db.sqlite3 staticfiles .env

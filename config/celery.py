@@ -1,8 +1,8 @@
-import os
-
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+from config.environment import use_default_settings
+
+use_default_settings()
 
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")

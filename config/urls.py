@@ -3,9 +3,11 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.admin_sites import operator_site, support_site
+from config.health import healthz
 from core.rest.errors import api_not_found
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", support_site.urls),
     path("operator/", operator_site.urls),

@@ -1,7 +1,9 @@
-import os
+"""The WSGI application gunicorn serves (Procfile.production)."""
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+from config.environment import use_default_settings
+
+use_default_settings()
 
 application = get_wsgi_application()

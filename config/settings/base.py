@@ -1,34 +1,23 @@
 """Settings shared by every environment. Everything that differs between
-machines is read from the environment; see local.py, production.py, test.py."""
+machines is read from the environment through one parser, django-environ
+(`env` below); see local.py, production.py, test.py and docs/operations.md."""
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
+import environ
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
+env = environ.Env()
 
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-DEBUG = env_bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -81,13 +70,11 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# DATABASE_URL, e.g. postgres://user:password@host:5432/name; SQLite by default.
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":
     # WAL lets the web server, the worker and beat share one SQLite file
     # without "database is locked" errors on every concurrent write.
     DATABASES["default"]["OPTIONS"] = {
@@ -118,8 +105,9 @@ AUTHENTICATION_BACKENDS = [
 # attempts: delete the row) or with `manage.py axes_reset_username <e-mail>`.
 # Behind a proxy, set AXES_IPWARE_* or AXES_CLIENT_IP_CALLABLE so the
 # client's address is counted, not the proxy's.
-AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_VERBOSE = False  # no banner at every start of every command
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # The login forms' field is "username" (it holds the e-mail address).
@@ -140,22 +128,18 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # Public address of the back-office, used for links in e-mails.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Cache -------------------------------------------------------------------
 # API rate limits are counted in the cache. One process can use its own
 # memory; several server processes must share one, e.g. CACHE_URL=redis://...
-CACHE_URL = os.environ.get("CACHE_URL", "")
-if CACHE_URL.startswith(("redis://", "rediss://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- Celery -----------------------------------------------------------------
 # Without CELERY_BROKER_URL the broker is kombu's filesystem transport: it
 # needs no server, so `make run` works on a bare machine. Production sets a
 # Redis or RabbitMQ URL.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery-queue"
@@ -170,14 +154,56 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # server, the worker and beat all read these settings, so make them here.
     for _folder in ("data_folder_in", "processed_folder", "control_folder"):
         Path(CELERY_BROKER_TRANSPORT_OPTIONS[_folder]).mkdir(parents=True, exist_ok=True)
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Queues: the health sweep and the e-mail outbox each have their own, so a
+# mail backlog never delays a sweep. A worker started without -Q consumes
+# every queue below (`make run`); production may run one worker per queue
+# (docs/operations.md).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue("celery"), Queue("health"), Queue("email")]
+CELERY_TASK_ROUTES = {
+    "reporting.health_sweep": {"queue": "health"},
+    "reporting.health_sweep_chunk": {"queue": "health"},
+    "notifications.send": {"queue": "email"},
+    "notifications.send_due": {"queue": "email"},
+}
+# Time limits (seconds) on every task: at the soft limit the task gets
+# SoftTimeLimitExceeded (its transaction rolls back), at the hard limit the
+# worker process is killed and replaced. Enforced by the prefork pool.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
+# A sweep of one chunk (100,000 charge points) takes well under a second on a
+# quiet fleet (docs/benchmarks.md); at the measured 0.2 s per 1,000 reports
+# filed, a chunk whose every charge point went down at once (100,000
+# reports) takes about 20 s. The limits leave room for a slow database. The
+# e-mail tasks' hard limit stays under the outbox's 10-minute lease, so a
+# task is dead before another may take over its rows.
+CELERY_TASK_ANNOTATIONS = {
+    name: {"soft_time_limit": soft, "time_limit": hard}
+    for names, soft, hard in [
+        (("reporting.health_sweep", "reporting.health_sweep_chunk"),
+         env.int("HEALTH_SWEEP_SOFT_TIME_LIMIT", default=240), env.int("HEALTH_SWEEP_TIME_LIMIT", default=300)),
+        (("notifications.send", "notifications.send_due"),
+         env.int("EMAIL_TASK_SOFT_TIME_LIMIT", default=240), env.int("EMAIL_TASK_TIME_LIMIT", default=300)),
+    ]
+    for name in names
+}
+# The worker logs through LOGGING below (timestamps, logger names, JSON on
+# request) instead of replacing the root logger with its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# What a task prints (the console e-mail backend of development) is logged
+# as information, not as a warning.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
+# Keep retrying while the broker is not up yet when a worker starts (and
+# say so explicitly: Celery 6 stops reading broker_connection_retry for it).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- Health checks ------------------------------------------------------------
 # Defaults for the system health checks (reporting/health/). Support staff
@@ -186,10 +212,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # bad below this; "window_minutes"/"min_readings": what "sustained" means.
 HEALTH_CHECKS = {
     # Resolve a system report when its condition clears (unless a person took it).
-    "auto_resolve": env_bool("HEALTH_AUTO_RESOLVE", True),
+    "auto_resolve": env.bool("HEALTH_AUTO_RESOLVE", default=True),
     # A sweep over more charge points than this is split into chunk tasks
     # (by charge point id range) so that several workers share it.
-    "sweep_chunk_size": int(os.environ.get("HEALTH_SWEEP_CHUNK_SIZE", "100000")),
+    "sweep_chunk_size": env.int("HEALTH_SWEEP_CHUNK_SIZE", default=100_000),
     "disconnected": {"enabled": True, "minutes": 10},
     "in_error": {"enabled": True, "minutes": 10},
     "failed_charges": {"enabled": True, "count": 3, "window_minutes": 60},
@@ -221,10 +247,10 @@ REST_FRAMEWORK = {
     ],
     # Per API key / per logged-in user; telemetry batches count on their own too.
     "DEFAULT_THROTTLE_RATES": {
-        "api_key": os.environ.get("API_THROTTLE_KEY", "1200/min"),
-        "user": os.environ.get("API_THROTTLE_USER", "600/min"),
+        "api_key": env.str("API_THROTTLE_KEY", default="1200/min"),
+        "user": env.str("API_THROTTLE_USER", default="600/min"),
         # 600 batches of up to 1,000 events a minute: 10,000 events/s per key.
-        "telemetry": os.environ.get("API_THROTTLE_TELEMETRY", "600/min"),
+        "telemetry": env.str("API_THROTTLE_TELEMETRY", default="600/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -252,8 +278,27 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- E-mail -------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reports@localhost")
+# EMAIL_URL says where Django's SMTP backend sends, host, port, user, password
+# and TLS in one value: smtp+tls://user:password@smtp.example.com:587 (STARTTLS),
+# smtp+ssl://...:465 (TLS from the first byte), smtp://...:25 (plain); an
+# optional ?timeout=20 sets EMAIL_TIMEOUT. Percent-encode @ : / in the
+# password. The default prints e-mails on the console.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+# A provider's API through django-anymail instead of SMTP, e.g.
+# EMAIL_BACKEND=anymail.backends.postmark.EmailBackend; it wins over EMAIL_URL.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=_email["EMAIL_BACKEND"])
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_PORT = _email["EMAIL_PORT"] or (465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25)
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+# Seconds one SMTP conversation may take; Django's SMTP backend would
+# otherwise wait forever. The notification outbox's lease
+# (notifications.services.LEASE) must stay far longer than this.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=_email.get("OPTIONS", {}).get("TIMEOUT", 30))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="reports@localhost")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # Provider settings for django-anymail, one environment variable each:
 # ANYMAIL_<NAME> becomes ANYMAIL["<NAME>"], e.g. with
 # EMAIL_BACKEND=anymail.backends.postmark.EmailBackend set
@@ -261,26 +306,43 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reports@localhost")
 # the basic auth the provider's tracking webhook must send to
 # /anymail/<provider>/tracking/; without it those webhooks answer 403.
 ANYMAIL = {
-    key.removeprefix("ANYMAIL_"): value
-    for key, value in os.environ.items()
-    if key.startswith("ANYMAIL_") and value
+    key.removeprefix("ANYMAIL_"): env.str(key)
+    for key in sorted(env.ENVIRON)
+    if key.startswith("ANYMAIL_") and env.ENVIRON[key]
 }
 # The provider whose delivery-tracking webhook is mounted at
 # /anymail/<provider>/tracking/ (anymail's name, e.g. postmark, amazon_ses):
 # by default the one EMAIL_BACKEND sends through; empty mounts none.
 _backend_provider = EMAIL_BACKEND.split(".")[2] if EMAIL_BACKEND.startswith("anymail.backends.") else ""
-EMAIL_TRACKING_PROVIDER = os.environ.get(
-    "EMAIL_TRACKING_PROVIDER", "" if _backend_provider in {"test", "console"} else _backend_provider
+EMAIL_TRACKING_PROVIDER = env.str(
+    "EMAIL_TRACKING_PROVIDER", default="" if _backend_provider in {"test", "console"} else _backend_provider
 )
-# Seconds before a provider's API call times out; the notification outbox's
-# lease (notifications.services.LEASE) must stay far longer than this.
-ANYMAIL["REQUESTS_TIMEOUT"] = float(ANYMAIL.get("REQUESTS_TIMEOUT", 30))
-# The same bound for Django's own SMTP backend, which would otherwise wait forever.
-EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "30"))
+# Seconds before a provider's API call times out (the same bound as EMAIL_TIMEOUT).
+ANYMAIL["REQUESTS_TIMEOUT"] = env.float("ANYMAIL_REQUESTS_TIMEOUT", default=30)
 
+# --- Logging ------------------------------------------------------------------
+# Every line carries its time, level and logger name (and, inside a Celery
+# task, the task's name and id). LOG_FORMAT=json writes one JSON object a
+# line for a log collector.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_FORMAT = env.str("LOG_FORMAT", default="text").lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "filters": {"task": {"()": "config.log_format.CeleryTaskFilter"}},
+    "formatters": {
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s%(task)s: %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+        },
+        "json": {"()": "config.log_format.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["task"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }

@@ -1,0 +1,145 @@
+"""config/celery.py with the Celery settings of config/settings/base.py:
+every task has time limits, and the sweep and the e-mail outbox have queues
+of their own."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from celery import Celery
+
+from config.celery import app
+from notifications import tasks as notification_tasks
+from reporting import tasks as reporting_tasks
+from tests.config.conftest import REPO, clean_env
+
+HEALTH_TASKS = ["reporting.health_sweep", "reporting.health_sweep_chunk"]
+EMAIL_TASKS = ["notifications.send", "notifications.send_due"]
+
+
+def project_tasks():
+    app.loader.import_default_modules()
+    return sorted(name for name in app.tasks if not name.startswith("celery."))
+
+
+def effective_limits(task):
+    """What the worker enforces: the task's own limit, else the app's default."""
+    soft = task.soft_time_limit if task.soft_time_limit is not None else app.conf.task_soft_time_limit
+    hard = task.time_limit if task.time_limit is not None else app.conf.task_time_limit
+    return soft, hard
+
+
+def test_every_task_has_a_soft_and_a_hard_time_limit():
+    names = project_tasks()
+    assert set(HEALTH_TASKS + EMAIL_TASKS) <= set(names)
+    for name in names:
+        soft, hard = effective_limits(app.tasks[name])
+        assert soft and hard, f"{name} has no time limit"
+        assert soft < hard, f"{name}: the soft limit must come first so the task can clean up"
+
+
+def test_the_sweep_has_room_for_a_fleet_wide_outage():
+    for name in HEALTH_TASKS:
+        soft, hard = effective_limits(app.tasks[name])
+        assert soft >= 120 and hard > soft
+
+
+def test_an_e_mail_task_is_killed_before_its_rows_lease_runs_out():
+    from notifications.services import LEASE
+
+    for name in EMAIL_TASKS:
+        _, hard = effective_limits(app.tasks[name])
+        assert hard < LEASE.total_seconds()
+
+
+def test_a_worker_without_queues_named_consumes_all_of_them():
+    assert {queue.name for queue in app.amqp.queues.values()} == {"celery", "health", "email"}
+
+
+@pytest.fixture
+def memory_broker(monkeypatch):
+    """The app publishing to kombu's in-memory transport, whatever CI's
+    broker is: the test reads the queues back from it."""
+    saved = app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager
+    monkeypatch.setenv("CELERY_BROKER_URL", "memory://")
+    app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager = "memory://", {}, False
+    app._after_fork()
+    yield
+    app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager = saved
+    app._after_fork()
+
+
+def queued(queue_name):
+    """Names of the tasks waiting in one queue of the broker (taken off it)."""
+    names = []
+    with app.connection_for_read() as conn:
+        simple = conn.SimpleQueue(queue_name)
+        while simple.qsize():
+            message = simple.get(block=False)
+            names.append(message.headers["task"])
+            message.ack()
+        simple.close()
+    return names
+
+
+def test_tasks_are_published_to_their_queues(memory_broker):
+    reporting_tasks.health_sweep.delay()
+    reporting_tasks.health_sweep_chunk.delay(1, 100)
+    notification_tasks.notifications_send.delay([1, 2])
+    notification_tasks.notifications_send_due.delay()
+    app.send_task("some.other_task")
+
+    assert queued("health") == HEALTH_TASKS
+    assert queued("email") == EMAIL_TASKS
+    # Anything else waits in the default queue, behind neither.
+    assert queued("celery") == ["some.other_task"]
+
+
+def test_a_real_worker_enforces_the_default_limits_from_the_environment(tmp_path):
+    """A prefork worker (as in production) with CELERY_TASK_SOFT_TIME_LIMIT=1
+    and CELERY_TASK_TIME_LIMIT=3: a task past its soft limit is told and
+    cleans up; one that ignores it is killed at the hard limit."""
+    var, markers = tmp_path / "var", tmp_path / "markers"
+    markers.mkdir()
+    env = clean_env(DJANGO_SETTINGS_MODULE="config.settings.test", VAR_DIR=str(var),
+                    CELERY_TASK_SOFT_TIME_LIMIT="1", CELERY_TASK_TIME_LIMIT="3")
+    log = tmp_path / "worker.log"
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", "--concurrency=1",
+             "--include=tests.config.sleepy_tasks", "--queues=celery", "--loglevel=INFO",
+             "--without-heartbeat", "--without-mingle", "--without-gossip"],
+            cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        # The worker's broker: the filesystem transport in its VAR_DIR (base.py).
+        producer = Celery("probe", broker="filesystem://", set_as_current=False)  # leave the project app current
+        folder = str(var / "celery-queue")
+        producer.conf.broker_transport_options = {
+            "data_folder_in": folder, "data_folder_out": folder, "control_folder": str(var / "celery-control"),
+            "processed_folder": str(var / "celery-processed"), "store_processed": False,
+        }
+        (var / "celery-queue").mkdir(parents=True, exist_ok=True)
+        producer.send_task("tests.sleep_past_limits", args=[str(markers), "polite", False], queue="celery")
+        producer.send_task("tests.sleep_past_limits", args=[str(markers), "stubborn", True], queue="celery")
+
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and "Hard time limit (3s) exceeded" not in log.read_text():
+            time.sleep(0.25)
+        text = log.read_text()
+        assert (markers / "polite.soft").exists(), text
+        assert (markers / "stubborn.soft").exists(), text
+        assert "Hard time limit (3s) exceeded for tests.sleep_past_limits" in text, text
+        assert not (markers / "stubborn.survived").exists()
+        assert re.search(r"Task tests\.sleep_past_limits\[[^]]+\] raised unexpected: SoftTimeLimitExceeded", text), text
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()

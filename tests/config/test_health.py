@@ -1,0 +1,128 @@
+"""GET /healthz (config/health.py): the database and the broker, for real."""
+
+import socket
+import threading
+import time
+
+import pytest
+from django.db.utils import ConnectionHandler
+
+from config import health
+from config.celery import app
+
+pytestmark = pytest.mark.django_db
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def broker_url(monkeypatch):
+    """Points the app at another broker for one test; forgets the cached
+    connections afterwards, as Celery does after a fork. (Celery reads
+    CELERY_BROKER_URL from the environment before its own setting.)"""
+    saved = app.conf.broker_url, app.conf.broker_transport_options
+
+    def use(url):
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
+        app.conf.broker_url, app.conf.broker_transport_options = url, {}
+        app._after_fork()
+
+    yield use
+    app.conf.broker_url, app.conf.broker_transport_options = saved
+    app._after_fork()
+
+
+@pytest.fixture
+def hanging_broker():
+    """A server that accepts TCP connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+@pytest.fixture
+def unreachable_database(settings, monkeypatch):
+    """The health check's database connection points where no database is:
+    a closed port on PostgreSQL, a file in a folder that does not exist on SQLite."""
+    config = {**settings.DATABASES["default"]}
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["NAME"] = "/nonexistent/folder/db.sqlite3"
+    else:
+        config["HOST"], config["PORT"] = "127.0.0.1", closed_port()
+        config["PASSWORD"] = "db-password-never-shown"
+    handler = ConnectionHandler({"default": config})
+    monkeypatch.setattr(health, "connection", handler["default"])
+    yield
+    handler["default"].close()
+
+
+def test_healthy_answers_200_with_each_check(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
+    body = response.json()
+    assert body["status"] == "ok"
+    assert {name: check["status"] for name, check in body["checks"].items()} == {"database": "ok", "broker": "ok"}
+
+
+def test_needs_no_login_and_no_csrf(client):
+    # An anonymous client, as a load balancer is; HEAD works too.
+    assert client.head("/healthz").status_code == 200
+    assert client.post("/healthz").status_code == 405
+
+
+def test_a_refused_broker_answers_503_without_its_address_or_password(client, broker_url):
+    port = closed_port()
+    broker_url(f"redis://:broker-secret@127.0.0.1:{port}/0")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["broker"]["status"] == "unavailable"
+    assert body["checks"]["database"]["status"] == "ok"
+    text = response.content.decode()
+    assert "broker-secret" not in text and str(port) not in text and "127.0.0.1" not in text
+
+
+def test_a_hanging_broker_fails_the_probe_within_seconds(client, broker_url, hanging_broker):
+    broker_url(f"redis://127.0.0.1:{hanging_broker}/0")
+    started = time.monotonic()
+    response = client.get("/healthz")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"]["status"] == "unavailable"
+    assert elapsed < health.BROKER_TIMEOUT * 2 + 1
+
+
+def test_an_unreachable_database_answers_503_without_its_password(client, unreachable_database):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["checks"]["database"]["status"] == "unavailable"
+    assert body["checks"]["broker"]["status"] == "ok"
+    assert "db-password-never-shown" not in response.content.decode()
+    assert "nonexistent" not in response.content.decode()
