@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "chargepoints",
     "reporting",
     "notifications",
+    "gateway",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +171,27 @@ HEALTH_CHECKS = {
     "bad_cell_signal": {"enabled": True, "dbm": -105, "window_minutes": 15, "min_readings": 3},
 }
 
+# --- OCPP gateway (gateway/, `manage.py ocpp_gateway`) ---------------------------
+OCPP = {
+    # Seconds between the heartbeats a charger is asked for (BootNotification).
+    "heartbeat_interval": int(os.environ.get("OCPP_HEARTBEAT_INTERVAL", "300")),
+    # No message for this many heartbeat intervals: the socket is closed and
+    # the charge point is disconnected.
+    "disconnect_after_intervals": float(os.environ.get("OCPP_DISCONNECT_AFTER_INTERVALS", "2")),
+    # A frame larger than this closes the connection (1009, message too big).
+    "max_frame_bytes": int(os.environ.get("OCPP_MAX_FRAME_BYTES", "65536")),
+    # Flood control per connection: messages per second, and the burst allowed.
+    "messages_per_second": float(os.environ.get("OCPP_MESSAGES_PER_SECOND", "10")),
+    "message_burst": int(os.environ.get("OCPP_MESSAGE_BURST", "50")),
+    # Failed handshakes from one address before each further one is delayed
+    # (doubling, at most auth_max_delay seconds), counted over auth_window seconds.
+    "auth_free_failures": int(os.environ.get("OCPP_AUTH_FREE_FAILURES", "5")),
+    "auth_max_delay": float(os.environ.get("OCPP_AUTH_MAX_DELAY", "10")),
+    "auth_window": float(os.environ.get("OCPP_AUTH_WINDOW", "300")),
+    # DataTransfer vendorId of the signal strength message (docs/ocpp.md).
+    "signal_vendor_id": os.environ.get("OCPP_SIGNAL_VENDOR_ID", "ChargePointReports"),
+}
+
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.rest.schema.AutoSchema",
@@ -248,4 +270,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Every OCPP frame in and out: DEBUG shows them, and at fleet scale they
+    # would drown everything else.
+    "loggers": {"gateway.messages": {"level": os.environ.get("OCPP_MESSAGE_LOG_LEVEL", "WARNING")},
+                "websockets": {"level": "WARNING"}},
 }
