@@ -5,6 +5,7 @@ a few transactions, and nobody waits for a timer when it is quiet."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import deque
 from concurrent.futures import Executor
@@ -48,7 +49,7 @@ class Batcher:
                 meters = [meter for item in batch for meter in item[1]]
                 try:
                     results = await loop.run_in_executor(
-                        self.executor, lambda: gateway_record(events=events, meters=meters)
+                        self.executor, functools.partial(gateway_record, events=events, meters=meters)
                     )
                 except Exception as error:  # the database is down: each CALL answers InternalError
                     logger.exception("Storing a batch of %d events failed", len(events))

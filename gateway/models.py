@@ -42,6 +42,14 @@ class ChargePointCredential(models.Model):
         return f"OCPP password of {self.charge_point_id}"
 
 
+class TeamGatewaySettingsQuerySet(models.QuerySet):
+    def for_user(self, actor) -> TeamGatewaySettingsQuerySet:
+        from accounts.permissions import visible_team_ids
+
+        team_ids = visible_team_ids(actor)
+        return self if team_ids is None else self.filter(team_id__in=team_ids)
+
+
 class TeamGatewaySettings(models.Model):
     """Per team: may its chargers connect, and should the gateway try a soft
     reset before the error check files a report."""
@@ -51,6 +59,8 @@ class TeamGatewaySettings(models.Model):
         "OCPP connections enabled", default=True,
         help_text="Off: the gateway refuses every charger this team operates.",
     )
+
+    objects = TeamGatewaySettingsQuerySet.as_manager()
 
     class Meta:
         verbose_name = "OCPP gateway settings"

@@ -34,8 +34,8 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from ocpp.messages import Call, CallError, MessageType, get_validator, unpack
 from ocpp.exceptions import OCPPError
+from ocpp.messages import Call, CallError, MessageType, get_validator, unpack
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import (

@@ -87,9 +87,15 @@ async def connected(gateway, ocpp_id: str, password: str, **kwargs):
         await websocket.close()
         with contextlib.suppress(BaseException):
             await task
-        deadline = time.monotonic() + 10
-        while gateway.ended[ocpp_id] <= ended and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+        await wait_ended(gateway, ocpp_id, ended + 1)
+
+
+async def wait_ended(gateway, ocpp_id: str, count: int) -> None:
+    """Until ``count`` sessions of the charger are over, what their close
+    means stored."""
+    deadline = time.monotonic() + 10
+    while gateway.ended[ocpp_id] < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
 
 
 def db(gateway, fn):
