@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from .models import ChargePoint, ChargePointState, Connectivity
@@ -148,8 +149,11 @@ class FleetSimulator:
                                           ended_at=ended.isoformat(), **failure))
             cp.episode_ends_at = now + timedelta(seconds=30)
             return events
-        # weak_signal: the weak readings come in through _routine meanwhile.
-        cp.episode_ends_at = now + timedelta(minutes=self.rng.uniform(4, 8))
+        # weak_signal: the weak readings come in through _routine meanwhile,
+        # for longer than the checks' window (settings.HEALTH_CHECKS): every
+        # reading in it must be weak before a report is filed.
+        window = max(settings.HEALTH_CHECKS[key]["window_minutes"] for key in ("bad_wifi", "bad_cell_signal"))
+        cp.episode_ends_at = now + timedelta(minutes=window + self.rng.uniform(2, 5))
         return []
 
     def _recover(self, cp: SimulatedChargePoint, now: datetime) -> list[dict]:
