@@ -20,6 +20,7 @@ Its error codes are those of the connector that decided an error (connector
 from __future__ import annotations
 
 from collections import defaultdict
+
 from .models import ChargePoint, ChargePointState, Connector
 
 S = ChargePointState

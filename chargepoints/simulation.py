@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -63,6 +64,9 @@ class FleetSimulator:
     episodes_per_minute: float = 0.5
     heartbeat_every: timedelta = timedelta(seconds=30)
     signal_every: timedelta = timedelta(seconds=30)
+    # Where events go: the telemetry service (default), or e.g. a link that
+    # sends them through the OCPP gateway (``simulate_fleet --ocpp``).
+    send: Callable[[list[dict]], list] | None = None
     sent: int = 0
     rejected: int = 0
     log: list[str] = field(default_factory=list)
@@ -99,7 +103,7 @@ class FleetSimulator:
                 events += self._start(cp, self.rng.choice(self._episodes_for(cp)), now)
             events += self._routine(cp, now)
         if events:
-            results = telemetry_record_batch(events=events)
+            results = self.send(events) if self.send else telemetry_record_batch(events=events)
             rejected = [r for r in results if r.status == "rejected"]
             self.rejected += len(rejected)
             if rejected:  # a bug in the simulator, not bad luck: say so

@@ -191,6 +191,8 @@ OCPP = {
     # DataTransfer vendorId of the signal strength message (docs/ocpp.md).
     "signal_vendor_id": os.environ.get("OCPP_SIGNAL_VENDOR_ID", "ChargePointReports"),
 }
+# What `simulate_fleet --ocpp URL` sends the demo fleet through.
+SIMULATOR_OCPP_LINK = "gateway.simulation.OcppFleetLink"
 
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
