@@ -280,6 +280,9 @@ class Gateway:
                 self.handler, host, port, subprotocols=[SUBPROTOCOL], process_request=self.process_request,
                 max_size=self.config.max_frame_bytes, ping_interval=None, close_timeout=5,
                 server_header="ocpp-gateway",
+                # A reconnect storm: thousands of handshakes at once must not
+                # overflow the listen queue (the kernel caps it at somaxconn).
+                backlog=4096,
             ) as server:
                 self.server = server
                 self.port = server.sockets[0].getsockname()[1]
