@@ -12,6 +12,7 @@ from concurrent.futures import Executor
 
 from chargepoints.services import TelemetryResult
 
+from .selectors import gateway_authenticate_many
 from .services import MeterUpdate, gateway_record
 
 logger = logging.getLogger("gateway")
@@ -63,3 +64,41 @@ class Batcher:
                     if not future.done():
                         future.set_result(results[offset:offset + len(item_events)])
                     offset += len(item_events)
+
+
+class AuthBatcher:
+    """Handshakes waiting for the database are checked together: a reconnect
+    storm of thousands of chargers is a few queries, not one each."""
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+        self.pending: deque[tuple[str, str, asyncio.Future]] = deque()
+        self.wakeup = asyncio.Event()
+
+    async def authenticate(self, ocpp_id: str, password: str):
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append((ocpp_id, password, future))
+        self.wakeup.set()
+        return await future
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            while self.pending:
+                batch = [self.pending.popleft() for _ in range(min(len(self.pending), 1000))]
+                attempts = [(ocpp_id, password) for ocpp_id, password, _ in batch]
+                try:
+                    answers = await loop.run_in_executor(
+                        self.executor, functools.partial(gateway_authenticate_many, attempts=attempts))
+                except Exception as error:
+                    logger.exception("Checking %d handshakes failed", len(batch))
+                    answers = [error] * len(batch)
+                for (_, _, future), answer in zip(batch, answers, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(answer, Exception):
+                        future.set_exception(answer)
+                    else:
+                        future.set_result(answer)

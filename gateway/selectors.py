@@ -24,12 +24,23 @@ def gateway_authenticate(*, ocpp_id: str, password: str) -> Authentication:
     """Whether a charger may connect as ``ocpp_id`` with this password: one
     query, and a constant-time comparison. A charge point without a password
     cannot connect; nor can one whose operator team switched connections off."""
-    row = (
-        ChargePoint.objects.filter(ocpp_id=ocpp_id)
-        .values("pk", "ocpp_credential__salt", "ocpp_credential__password_hash",
-                "operator__gateway_settings__connections_enabled")
-        .first()
-    )
+    return gateway_authenticate_many(attempts=[(ocpp_id, password)])[0]
+
+
+def gateway_authenticate_many(*, attempts: list[tuple[str, str]]) -> list[Authentication]:
+    """``gateway_authenticate`` for many handshakes at once (a reconnect
+    storm), in one query; the answers in the same order."""
+    rows = {
+        row["ocpp_id"]: row
+        for row in ChargePoint.objects.filter(ocpp_id__in={ocpp_id for ocpp_id, _ in attempts}).values(
+            "pk", "ocpp_id", "ocpp_credential__salt", "ocpp_credential__password_hash",
+            "operator__gateway_settings__connections_enabled",
+        )
+    }
+    return [_check(rows.get(ocpp_id), password) for ocpp_id, password in attempts]
+
+
+def _check(row: dict | None, password: str) -> Authentication:
     if row is None or not row["ocpp_credential__salt"]:
         return Authentication(None, UNKNOWN)
     expected = row["ocpp_credential__password_hash"]

@@ -37,7 +37,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from . import selectors, services
-from .batcher import Batcher
+from .batcher import AuthBatcher, Batcher
 from .protocol import CentralSystem
 
 logger = logging.getLogger("gateway")
@@ -187,6 +187,7 @@ class Gateway:
         # and one writer keeps the batches in order.
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="gateway-db")
         self.batcher: Batcher | None = None
+        self.auth: AuthBatcher | None = None
         self.failures: dict[str, list[float]] = defaultdict(list)
         self.refused = 0
         self.ended: Counter[str] = Counter()  # sessions over (disconnect stored), per ocpp_id
@@ -234,7 +235,7 @@ class Gateway:
         if username != ocpp_id or not password:
             return self._refuse(connection, address, HTTPStatus.UNAUTHORIZED,
                                 "HTTP Basic auth with the charge point id and its password is required.", ocpp_id)
-        auth = await self.db(selectors.gateway_authenticate, ocpp_id=ocpp_id, password=password)
+        auth = await self.auth.authenticate(ocpp_id, password)
         if auth.refusal == selectors.SWITCHED_OFF:
             return self._refuse(connection, address, HTTPStatus.FORBIDDEN,
                                 "This charge point's team has OCPP connections switched off.", ocpp_id)
@@ -274,7 +275,8 @@ class Gateway:
 
     async def serve(self, host: str, port: int, *, stop: asyncio.Future | None = None) -> None:
         self.batcher = Batcher(self.executor)
-        batcher_task = asyncio.create_task(self.batcher.run())
+        self.auth = AuthBatcher(self.executor)
+        tasks = [asyncio.create_task(self.batcher.run()), asyncio.create_task(self.auth.run())]
         try:
             async with serve(
                 self.handler, host, port, subprotocols=[SUBPROTOCOL], process_request=self.process_request,
@@ -296,7 +298,8 @@ class Gateway:
                     await asyncio.sleep(0.05)
                 await asyncio.sleep(0.1)
         finally:
-            batcher_task.cancel()
+            for task in tasks:
+                task.cancel()
             await self.db(connections.close_all)
             self.executor.shutdown(wait=True)
 
