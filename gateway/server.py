@@ -284,7 +284,7 @@ class Gateway:
                 server_header="ocpp-gateway",
                 # A reconnect storm: thousands of handshakes at once must not
                 # overflow the listen queue (the kernel caps it at somaxconn).
-                backlog=4096,
+                backlog=4096, open_timeout=60,
             ) as server:
                 self.server = server
                 self.port = server.sockets[0].getsockname()[1]
