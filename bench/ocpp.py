@@ -204,7 +204,9 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "OCPP_MESSAGES_PER_SECOND": "1000",
            "OCPP_MESSAGE_BURST": "1000", "LOG_LEVEL": "WARNING"}
-    gateway = subprocess.Popen([sys.executable, "manage.py", "ocpp_gateway", "--port", str(port)], cwd=ROOT, env=env)
+    profile = ["-m", "cProfile", "-o", os.environ["OCPP_BENCH_PROFILE"]] if os.environ.get("OCPP_BENCH_PROFILE") else []
+    gateway = subprocess.Popen([sys.executable, *profile, "manage.py", "ocpp_gateway", "--port", str(port)], cwd=ROOT,
+                               env=env)
     try:
         deadline = time.monotonic() + 60
         while True:
