@@ -31,12 +31,14 @@ setup: $(STAMP) .env
 	$(LOCAL) $(BIN)/python manage.py migrate --noinput
 	$(LOCAL) $(BIN)/python manage.py seed_demo
 
-# `make run SIMULATE=0` leaves out the fleet simulator (demo telemetry).
+# `make run SIMULATE=0` leaves out the fleet simulator (demo telemetry);
+# `make run SIMULATE=ocpp` sends it through the OCPP gateway as real chargers.
 SIMULATE ?= 1
-PROCESSES := web worker beat $(if $(filter 0 no false off,$(SIMULATE)),,simulator)
+SIMULATOR := $(if $(filter 0 no false off,$(SIMULATE)),,$(if $(filter ocpp,$(SIMULATE)),simulator-ocpp,simulator))
+PROCESSES := web worker beat gateway $(SIMULATOR)
 
 run: setup
-	@echo "Starting the back-office on http://127.0.0.1:$(PORT)/admin/ (Ctrl-C stops everything)"
+	@echo "Starting the back-office on http://127.0.0.1:$(PORT)/admin/ and the OCPP gateway on ws://127.0.0.1:$${OCPP_PORT:-9000}/ocpp/<id> (Ctrl-C stops everything)"
 	$(LOCAL) PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho start -f Procfile $(PROCESSES)
 
 test: $(STAMP)

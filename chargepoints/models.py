@@ -195,6 +195,10 @@ class StateChange(TelemetryEvent):
     error_code = models.CharField(max_length=50, blank=True)
     vendor_error_code = models.CharField(max_length=100, blank=True)
     occurred_at = models.DateTimeField()
+    # The connector the status was about (0: the whole charge point); none
+    # when the sender reported the charge point's state directly. ``state``
+    # is always the charge point's state that followed.
+    connector = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -283,3 +287,29 @@ class Charge(TelemetryEvent):
 
     def __str__(self) -> str:
         return f"Charge {self.started_at:%Y-%m-%d %H:%M} ({self.get_outcome_display()})"
+
+
+class Connector(models.Model):
+    """One connector of a charge point, as its OCPP StatusNotifications
+    report it. Connector 0 is the charge point as a whole. The charge point's
+    own state is derived from its connectors (``chargepoints.services.
+    connectors_state``); the rows are written only by the telemetry service."""
+
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="connectors")
+    number = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=20, choices=ChargePointState.choices)
+    ocpp_status = models.CharField("OCPP status", max_length=30, blank=True)
+    state_since = models.DateTimeField()
+    # When the latest applied status happened: a late one is history only.
+    reported_at = models.DateTimeField()
+    error_code = models.CharField(max_length=50, blank=True)
+    vendor_error_code = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["charge_point", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["charge_point", "number"], name="connector_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Connector {self.number}: {self.ocpp_status or self.get_state_display()}"

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from .connectors import connectors_apply
 from .models import (
     Charge,
     ChargeOutcome,
@@ -32,7 +33,8 @@ ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
 REJECTED = "rejected"
 
-EVENT_TYPES = ("state_change", "heartbeat", "signal", "charge")
+EVENT_TYPES = ("state_change", "heartbeat", "signal", "charge", "boot")
+MAX_CONNECTOR = 1000
 
 # OCPP 1.6 connector statuses and the live state each one means here.
 OCPP_STATUS_STATE: dict[str, str] = {
@@ -200,6 +202,12 @@ def _validate(event, *, now: datetime) -> dict:
         error_code = _text(event, "error_code", errors, max_length=50, required=False)
         clean["error_code"] = "" if error_code == "NoError" else error_code
         clean["vendor_error_code"] = _text(event, "vendor_error_code", errors, max_length=100, required=False)
+        clean["connector"] = None
+        if event.get("connector") is not None:
+            clean["connector"] = _integer(event, "connector", errors, low=0, high=MAX_CONNECTOR)
+    elif kind == "boot":
+        for name in BOOT_FIELDS:
+            clean[name] = _text(event, name, errors, max_length=100, required=False)
     elif kind == "signal":
         signal_kind = event.get("kind")
         if signal_kind not in SignalKind.values:
@@ -214,7 +222,10 @@ def _validate(event, *, now: datetime) -> dict:
 
 # --- Recording --------------------------------------------------------------------
 
-_MODELS = {"state_change": StateChange, "heartbeat": Heartbeat, "signal": SignalReading, "charge": Charge}
+# A boot is the charger saying hello: history-wise a heartbeat.
+_MODELS = {"state_change": StateChange, "heartbeat": Heartbeat, "signal": SignalReading, "charge": Charge,
+           "boot": Heartbeat}
+BOOT_FIELDS = ("vendor", "model", "serial_number", "firmware_version")
 UNKNOWN_CHARGE_POINT = "Unknown charge point."
 
 
@@ -241,7 +252,15 @@ def telemetry_record_batch(*, events: list[dict], actor=None) -> list[TelemetryR
       ChargePointErrorCode, e.g. ``GroundFailure``, ``WeakSignal``;
       ``NoError`` is stored as none) and ``vendor_error_code``. A CSMS
       reports a lost connection as ``state: disconnected``.
+    - ``state_change`` may also name the ``connector`` (0 for the charger as
+      a whole, 1, 2, ...): the status is then the connector's, and the
+      charge point's state follows from all its connectors as
+      ``chargepoints.connectors`` documents (the history row keeps the
+      connector's own state).
     - ``heartbeat``: nothing more.
+    - ``boot`` (the charger started, e.g. an OCPP BootNotification): optional
+      ``vendor``, ``model``, ``serial_number``, ``firmware_version``; the
+      given ones replace the charge point's. Otherwise a heartbeat.
     - ``signal``: ``kind`` (``wifi`` or ``cellular``) and ``dbm`` (a whole
       number from -150 to 0).
     - ``charge`` (sent when it ends): ``started_at``, ``ended_at`` (ISO 8601
@@ -323,8 +342,10 @@ def telemetry_record_batch(*, events: list[dict], actor=None) -> list[TelemetryR
             accepted[kind] = fresh
 
         # State changes first: a charge in this batch may have seen one.
+        connectors_apply(accepted.get("state_change", []))
         _store_state_changes(accepted.get("state_change", []), now=now)
-        _store_heartbeats(accepted.get("heartbeat", []), now=now)
+        _store_heartbeats(accepted.get("heartbeat", []) + accepted.get("boot", []), now=now)
+        _apply_boots(accepted.get("boot", []))
         _store_signals(accepted.get("signal", []), now=now)
         _store_charges(accepted.get("charge", []), now=now)
         _apply_live_state(accepted)
@@ -346,6 +367,7 @@ def _store_state_changes(items: list[dict], *, now: datetime) -> None:
                 error_code=c["error_code"],
                 vendor_error_code=c["vendor_error_code"],
                 occurred_at=c["occurred_at"],
+                connector=c.get("connector"),
                 received_at=now,
             )
             for c in items
@@ -465,7 +487,7 @@ def _apply_live_state(accepted: dict[str, list[dict]]) -> None:
     events. The rows are locked (in id order, so two batches cannot
     deadlock) and compared in Python: a late event loses to what is there."""
     by_cp: dict[int, list[dict]] = defaultdict(list)
-    for kind in ("state_change", "heartbeat", "signal"):
+    for kind in ("state_change", "heartbeat", "signal", "boot"):
         for c in accepted.get(kind, []):
             by_cp[c["charge_point_id"]].append(c)
     if not by_cp:
@@ -532,7 +554,9 @@ def _is_late(cp: ChargePoint, at: datetime) -> bool:
 def _apply_one(cp: ChargePoint, c: dict) -> None:
     at = c["occurred_at"]
     kind = c["type"]
-    if kind == "state_change":
+    if kind == "state_change" and c.get("connector") is not None:
+        _apply_connector_state(cp, c)
+    elif kind == "state_change":
         if _is_late(cp, at):
             return  # history only
         if c["state"] != cp.state:
@@ -541,7 +565,7 @@ def _apply_one(cp: ChargePoint, c: dict) -> None:
         cp.state_reported_at = at
         cp.error_code = c["error_code"]
         cp.vendor_error_code = c["vendor_error_code"]
-    elif kind == "heartbeat":
+    elif kind in ("heartbeat", "boot"):
         if cp.last_heartbeat_at is None or at > cp.last_heartbeat_at:
             cp.last_heartbeat_at = at
         # A heartbeat after the connection was lost means it is back; what
@@ -557,3 +581,40 @@ def _apply_one(cp: ChargePoint, c: dict) -> None:
         if latest is None or at > latest:
             setattr(cp, f"{prefix}_signal_dbm", c["dbm"])
             setattr(cp, f"{prefix}_signal_at", at)
+
+
+def _apply_connector_state(cp: ChargePoint, c: dict) -> None:
+    """A connector's status that was news for its connector (``cp_state`` set
+    by ``connectors_apply``) sets the charge point's state to what its
+    connectors add up to, even when another connector reported later: the
+    connectors, not the times, decide."""
+    if c.get("cp_state") is None:
+        return  # late for its connector: history only
+    at = c["occurred_at"]
+    if c["cp_state"] != cp.state:
+        cp.state = c["cp_state"]
+        cp.state_since = at
+    if cp.state_reported_at is None or at > cp.state_reported_at:
+        cp.state_reported_at = at
+    cp.error_code = c["cp_error_code"]
+    cp.vendor_error_code = c["cp_vendor_error_code"]
+
+
+def _apply_boots(items: list[dict]) -> None:
+    """The identity a charger gives when it boots (the latest boot per charge
+    point wins); a write only for charge points whose identity changed."""
+    latest: dict[int, dict] = {}
+    for c in sorted(items, key=lambda c: c["occurred_at"]):
+        latest[c["charge_point_id"]] = c
+    if not latest:
+        return
+    changed = []
+    for cp in ChargePoint.objects.filter(pk__in=latest).only("pk", *BOOT_FIELDS):
+        before = [getattr(cp, name) for name in BOOT_FIELDS]
+        for name in BOOT_FIELDS:
+            if latest[cp.pk][name]:
+                setattr(cp, name, latest[cp.pk][name])
+        if [getattr(cp, name) for name in BOOT_FIELDS] != before:
+            changed.append(cp)
+    if changed:
+        ChargePoint.objects.bulk_update(changed, list(BOOT_FIELDS), batch_size=500)

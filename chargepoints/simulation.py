@@ -21,9 +21,11 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from .models import ChargePoint, ChargePointState, Connectivity
@@ -62,6 +64,9 @@ class FleetSimulator:
     episodes_per_minute: float = 0.5
     heartbeat_every: timedelta = timedelta(seconds=30)
     signal_every: timedelta = timedelta(seconds=30)
+    # Where events go: the telemetry service (default), or e.g. a link that
+    # sends them through the OCPP gateway (``simulate_fleet --ocpp``).
+    send: Callable[[list[dict]], list] | None = None
     sent: int = 0
     rejected: int = 0
     log: list[str] = field(default_factory=list)
@@ -98,7 +103,7 @@ class FleetSimulator:
                 events += self._start(cp, self.rng.choice(self._episodes_for(cp)), now)
             events += self._routine(cp, now)
         if events:
-            results = telemetry_record_batch(events=events)
+            results = self.send(events) if self.send else telemetry_record_batch(events=events)
             rejected = [r for r in results if r.status == "rejected"]
             self.rejected += len(rejected)
             if rejected:  # a bug in the simulator, not bad luck: say so
@@ -148,8 +153,11 @@ class FleetSimulator:
                                           ended_at=ended.isoformat(), **failure))
             cp.episode_ends_at = now + timedelta(seconds=30)
             return events
-        # weak_signal: the weak readings come in through _routine meanwhile.
-        cp.episode_ends_at = now + timedelta(minutes=self.rng.uniform(4, 8))
+        # weak_signal: the weak readings come in through _routine meanwhile,
+        # for longer than the checks' window (settings.HEALTH_CHECKS): every
+        # reading in it must be weak before a report is filed.
+        window = max(settings.HEALTH_CHECKS[key]["window_minutes"] for key in ("bad_wifi", "bad_cell_signal"))
+        cp.episode_ends_at = now + timedelta(minutes=window + self.rng.uniform(2, 5))
         return []
 
     def _recover(self, cp: SimulatedChargePoint, now: datetime) -> list[dict]:

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "chargepoints",
     "reporting",
     "notifications",
+    "gateway",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +224,29 @@ HEALTH_CHECKS = {
     "bad_cell_signal": {"enabled": True, "dbm": -105, "window_minutes": 15, "min_readings": 3},
 }
 
+# --- OCPP gateway (gateway/, `manage.py ocpp_gateway`) ---------------------------
+OCPP = {
+    # Seconds between the heartbeats a charger is asked for (BootNotification).
+    "heartbeat_interval": env.int("OCPP_HEARTBEAT_INTERVAL", default=300),
+    # No message for this many heartbeat intervals: the socket is closed and
+    # the charge point is disconnected.
+    "disconnect_after_intervals": env.float("OCPP_DISCONNECT_AFTER_INTERVALS", default=2),
+    # A frame larger than this closes the connection (1009, message too big).
+    "max_frame_bytes": env.int("OCPP_MAX_FRAME_BYTES", default=65536),
+    # Flood control per connection: messages per second, and the burst allowed.
+    "messages_per_second": env.float("OCPP_MESSAGES_PER_SECOND", default=10),
+    "message_burst": env.int("OCPP_MESSAGE_BURST", default=50),
+    # Failed handshakes from one address before each further one is delayed
+    # (doubling, at most auth_max_delay seconds), counted over auth_window seconds.
+    "auth_free_failures": env.int("OCPP_AUTH_FREE_FAILURES", default=5),
+    "auth_max_delay": env.float("OCPP_AUTH_MAX_DELAY", default=10),
+    "auth_window": env.float("OCPP_AUTH_WINDOW", default=300),
+    # DataTransfer vendorId of the signal strength message (docs/ocpp.md).
+    "signal_vendor_id": env.str("OCPP_SIGNAL_VENDOR_ID", default="ChargePointReports"),
+}
+# What `simulate_fleet --ocpp URL` sends the demo fleet through.
+SIMULATOR_OCPP_LINK = "gateway.simulation.OcppFleetLink"
+
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.rest.schema.AutoSchema",
@@ -345,4 +369,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Every OCPP frame in and out: DEBUG shows them, and at fleet scale they
+    # would drown everything else.
+    "loggers": {"gateway.messages": {"level": env.str("OCPP_MESSAGE_LOG_LEVEL", default="WARNING")},
+                "websockets": {"level": "WARNING"}},
 }

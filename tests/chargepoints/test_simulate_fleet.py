@@ -59,3 +59,24 @@ def test_the_command_runs_a_few_ticks(capsys):
 def test_the_command_needs_demo_charge_points():
     with pytest.raises(CommandError, match="seed_demo"):
         call_command("simulate_fleet", ticks=1, interval=0.01)
+
+
+@pytest.mark.parametrize("window_minutes", [15, 3])
+def test_a_weak_signal_episode_outlasts_the_window_and_files_a_report(settings, window_minutes):
+    for key in ("bad_wifi", "bad_cell_signal"):
+        settings.HEALTH_CHECKS = {**settings.HEALTH_CHECKS,
+                                  key: {**settings.HEALTH_CHECKS[key], "window_minutes": window_minutes}}
+    ChargePointFactory(connectivity="wifi", state_since=timezone.now() - timedelta(days=1))
+    simulator = FleetSimulator.for_demo(seed=3)
+    simulator.episodes_per_minute = 0
+    start = timezone.now() - timedelta(minutes=window_minutes + 2)
+    simulator._start(simulator.charge_points[0], "weak_signal", start)
+
+    for second in range(0, (window_minutes + 2) * 60, 10):
+        now = start + timedelta(seconds=second)
+        simulator.tick(now=now)
+        if second % 60 == 0:
+            health_sweep(now=now)
+
+    assert list(Report.objects.filter(source=Source.SYSTEM).values_list("reason", "state")) == [
+        ("bad_wifi", ReportState.OPEN)]

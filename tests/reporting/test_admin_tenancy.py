@@ -59,6 +59,9 @@ def _owned_by():
         mapping[Notification] = lambda t: {"team": t}
     except ImportError:  # pragma: no cover
         pass
+    from gateway.models import TeamGatewaySettings
+
+    mapping[TeamGatewaySettings] = lambda t: {"team": t}
     return mapping
 
 
@@ -89,6 +92,9 @@ def build_team(marker: str):
                                       description=f"{marker} resolved")
     services.report_resolve(report=resolved, by=support, note=f"{marker} fixed")
     api_key_create(team=team, name=f"{marker} key", role=Role.VIEWER, by=members[Role.OWNER])
+    from gateway.models import TeamGatewaySettings
+
+    TeamGatewaySettings.objects.create(team=team)
     return {"team": team, "site": site, "cp": cp, "members": members,
             "reports": [report, conversation, resolved]}
 

@@ -1,7 +1,9 @@
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import import_string
 
 from chargepoints.simulation import FleetSimulator
 
@@ -21,18 +23,28 @@ class Command(BaseCommand):
         parser.add_argument("--episodes-per-minute", type=float, default=0.5,
                             help="Problems started per minute across the fleet, on average (default 0.5).")
         parser.add_argument("--seed", type=int, default=None, help="Random seed, for a repeatable run.")
+        parser.add_argument("--ocpp", metavar="URL", default="",
+                            help="Send through the OCPP gateway at this URL (e.g. ws://127.0.0.1:9000) as real "
+                            "OCPP 1.6J chargers; each demo charge point gets a new OCPP password.")
         parser.add_argument("--realtime", action="store_true",
                             help="Report every problem when it starts instead of a few minutes late; "
                             "reports then take over ten minutes to appear.")
 
-    def handle(self, *args, interval, ticks, limit, episodes_per_minute, seed, realtime, **options):
+    def handle(self, *args, interval, ticks, limit, episodes_per_minute, seed, realtime, ocpp, **options):
         if interval <= 0 or ticks < 0 or limit <= 0 or episodes_per_minute < 0:
             raise CommandError("--interval and --limit must be positive; --ticks and --episodes-per-minute not negative.")
         simulator = FleetSimulator.for_demo(limit=limit, seed=seed, realtime=realtime)
         simulator.episodes_per_minute = episodes_per_minute
         if not simulator.charge_points:
             raise CommandError("No demo charge points: run `python manage.py seed_demo` first.")
-        self.stdout.write(f"Simulating {len(simulator.charge_points)} charge points every {interval:g} s.")
+        link = None
+        if ocpp:
+            # The gateway sits above this app: reached through settings, not imported.
+            link = import_string(settings.SIMULATOR_OCPP_LINK)(
+                url=ocpp, ocpp_ids=[cp.ocpp_id for cp in simulator.charge_points])
+            simulator.send = link
+        via = f" through the OCPP gateway at {ocpp}" if ocpp else ""
+        self.stdout.write(f"Simulating {len(simulator.charge_points)} charge points every {interval:g} s{via}.")
         done = 0
         try:
             while not ticks or done < ticks:
@@ -45,4 +57,7 @@ class Command(BaseCommand):
                     time.sleep(interval)
         except KeyboardInterrupt:
             pass
+        finally:
+            if link is not None:
+                link.close()
         self.stdout.write(f"Sent {simulator.sent} events.")

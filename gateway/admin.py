@@ -1,0 +1,77 @@
+"""The gateway in both back-offices: the "Generate OCPP password" action on
+charge points (a higher app adds to a lower app's admin), and each team's
+gateway switch."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+
+from accounts.admin_refusals import ServiceRefusalAdminMixin
+from accounts.admin_sites import operator_site, support_site
+from accounts.admin_tenancy import ScopedAdminMixin
+from accounts.permissions import Capability
+from chargepoints.admin import ChargePointAdmin
+
+from .models import TeamGatewaySettings
+from .services import credential_generate, gateway_settings_delete, gateway_settings_save
+
+MAX_AT_ONCE = 100
+
+
+@admin.action(description="Generate OCPP password", permissions=["change"])
+def generate_ocpp_password(model_admin, request, queryset):
+    """New passwords for the selected charge points, shown on this page only:
+    only their hashes are kept."""
+    charge_points = list(queryset.select_related("owner", "operator").order_by("name")[: MAX_AT_ONCE + 1])
+    if len(charge_points) > MAX_AT_ONCE:
+        model_admin.message_user(request, f"Select at most {MAX_AT_ONCE} charge points at a time.", messages.ERROR)
+        return None
+    rows = []
+    for cp in charge_points:
+        try:
+            rows.append((cp, credential_generate(charge_point=cp, by=request.user)))
+        except PermissionDenied as denied:
+            model_admin.message_user(request, f"{cp.ocpp_id}: {denied}", messages.ERROR)
+    if not rows:
+        return None
+    request.current_app = model_admin.admin_site.name
+    response = TemplateResponse(request, "admin/gateway/ocpp_passwords.html", {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": "OCPP passwords",
+        "rows": rows,
+        "host": request.get_host().split(":")[0],
+    })
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+ChargePointAdmin.actions = [*(ChargePointAdmin.actions or ()), generate_ocpp_password]
+
+
+class TeamGatewaySettingsAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    support_actions = {"view", "add", "change", "delete"}
+    operator_capabilities = {"view": Capability.VIEW, "add": Capability.EDIT_ASSETS,
+                             "change": Capability.EDIT_ASSETS}
+    list_display = ["team", "connections_enabled"]
+    list_select_related = ["team"]
+    autocomplete_fields = ["team"]
+
+    def teams_of(self, obj):
+        return {obj.team_id}
+
+    def save_model(self, request, obj, form, change):
+        gateway_settings_save(settings=obj, by=request.user)
+
+    def delete_model(self, request, obj):
+        gateway_settings_delete(settings=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for settings in queryset:
+            gateway_settings_delete(settings=settings, by=request.user)
+
+
+for admin_site in (support_site, operator_site):
+    admin_site.register(TeamGatewaySettings, TeamGatewaySettingsAdmin)
