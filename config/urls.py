@@ -12,4 +12,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("anymail/", include("notifications.webhooks.urls")),
+    path("reports/", include("reporting.urls")),
+    # The public report page behind the charge points' QR stickers.
+    path("r/", include("drivers.urls")),
 ]

@@ -16,6 +16,14 @@ class NotificationKind(models.TextChoices):
     CREATED = "created", _("Report created")
     ASSIGNED = "assigned", _("Report assigned")
     RESOLVED = "resolved", _("Report resolved")
+    # To the driver who filed a user report (when they gave an e-mail).
+    DRIVER_CONFIRMATION = "driver_confirmation", _("Driver: report received")
+    DRIVER_RESOLVED = "driver_resolved", _("Driver: report resolved")
+
+
+# Kinds sent to a driver, not to a team's contact: at most one of each per
+# report and address, however often the report is filed again or resolved.
+DRIVER_KINDS = [NotificationKind.DRIVER_CONFIRMATION, NotificationKind.DRIVER_RESOLVED]
 
 
 class NotificationStatus(models.TextChoices):
@@ -79,8 +87,10 @@ class Notification(models.Model):
     team = models.ForeignKey(
         Team,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="notifications",
-        help_text=_("The team whose report settings named the recipient."),
+        help_text=_("The team whose report settings named the recipient; empty for a driver."),
     )
     contact = models.ForeignKey(
         ReportContact, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
@@ -122,6 +132,11 @@ class Notification(models.Model):
             # One e-mail per address per event, however the contacts overlap.
             models.UniqueConstraint(
                 fields=["event", "recipient_email"], name="notification_one_per_event_and_address"
+            ),
+            models.UniqueConstraint(
+                fields=["report", "kind", "recipient_email"],
+                condition=Q(kind__in=DRIVER_KINDS),
+                name="notification_driver_once_per_report",
             ),
         ]
         indexes = [

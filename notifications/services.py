@@ -204,12 +204,16 @@ def notifications_for_report_event(*, event: ReportEvent) -> list[Notification]:
             )
     # A contact in both teams is e-mailed once per event.
     unique = list({row.recipient_email: row for row in rows}.values())
+    # The drivers who filed a resolved user report hear about it too.
+    from .drivers import notifications_for_driver_resolution
+
+    to_drivers = notifications_for_driver_resolution(event=event, skip={row.recipient_email for row in unique})
     if not unique:
-        return []
+        return to_drivers
     created = Notification.objects.bulk_create(unique)
     ids = [row.pk for row in created]
     transaction.on_commit(lambda: _enqueue(ids))
-    return created
+    return created + to_drivers
 
 
 def _enqueue(ids: list[int]) -> None:
@@ -315,6 +319,8 @@ def _who(notification: Notification) -> str:
     """The recipient as the timeline shows it: name and team, no address.
     Both teams of a report read its timeline (and integrators through the
     API); a contact's e-mail address stays in the team-scoped outbox views."""
+    if notification.team is None:
+        return "the driver"
     return f"{notification.recipient_name or 'a contact'} ({notification.team.name})"
 
 
@@ -323,7 +329,9 @@ def _about(notification: Notification) -> str:
         NotificationKind.CREATED: "the new report",
         NotificationKind.ASSIGNED: "the assignment",
         NotificationKind.RESOLVED: "the resolution",
-    }[notification.kind]
+        NotificationKind.DRIVER_CONFIRMATION: "their report",
+        NotificationKind.DRIVER_RESOLVED: "the resolution",
+    }.get(notification.kind, "the report")
 
 
 @transaction.atomic

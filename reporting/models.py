@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -13,6 +15,7 @@ from accounts.permissions import visible_team_ids
 from chargepoints.models import ChargePoint
 
 from .catalogue import Party, Reason, Source
+from .storage import private_storage
 
 
 class ReportState(models.TextChoices):
@@ -81,6 +84,10 @@ class Report(ConcurrentTransitionMixin, models.Model):
     )
     resolution_note = models.TextField(blank=True)
 
+    # How many drivers filed this report: the same driver reporting the same
+    # reason again while it is open adds a ReportReporter row and bumps this.
+    reporter_count = models.PositiveIntegerField(_("reporters"), default=1)
+
     # Repeat detections of a system report bump these instead of filing another.
     occurrences = models.PositiveIntegerField(default=1)
     last_seen_at = models.DateTimeField(default=timezone.now)
@@ -142,6 +149,7 @@ class EventKind(models.TextChoices):
     RECURRED = "recurred", _("Detected again")
     CONDITION_CLEARED = "condition_cleared", _("Condition cleared")
     NOTIFIED = "notified", _("Notified")
+    REPORTED_AGAIN = "reported_again", _("Reported again")
 
 
 class ReportEvent(models.Model):
@@ -194,6 +202,70 @@ class ReportMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_name}: {self.body[:40]}"
+
+
+class ReportReporter(models.Model):
+    """One driver's filing of a user report: who (as far as they said), in
+    which language, and the hashes that recognise them again (their
+    browser's token) or let them see the report's status (their private
+    link). Only SHA-256 hashes of the two tokens are stored."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="reporters")
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    # Digits only, so "+45 12 34 56 78" and "+4512345678" are one driver.
+    phone_digits = models.CharField(max_length=40, blank=True, editable=False)
+    description = models.TextField(blank=True)
+    language = models.CharField(max_length=5, default="en")
+    browser_key = models.CharField(max_length=64, blank=True, editable=False)
+    status_key = models.CharField(max_length=64, unique=True, editable=False)
+    channel = models.CharField(
+        max_length=20, default="web", help_text=_("How the driver reached us: web page or app.")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["report", "email"], name="reporter_report_email_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'A driver'} on #{self.report_id}"
+
+
+def _attachment_path(instance, filename: str) -> str:
+    # The stored name says nothing about the driver's file name.
+    import uuid
+
+    extension = os.path.splitext(filename)[1].lower()[:10]
+    return f"reports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"
+
+
+class ReportAttachment(models.Model):
+    """A file that came with a report: a driver's photo (metadata stripped)
+    or an e-mail attachment. Kept in private storage, served only through
+    the download view that checks the viewer may see the report."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
+    reporter = models.ForeignKey(
+        ReportReporter, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    message = models.ForeignKey(
+        "ReportMessage", on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=_attachment_path, storage=private_storage, max_length=200)
+    filename = models.CharField(max_length=200, help_text=_("The name shown for downloading."))
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class ReportSettings(models.Model):

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "chargepoints",
     "reporting",
     "notifications",
+    "drivers",
 ]
 
 MIDDLEWARE = [
@@ -242,6 +243,27 @@ ANYMAIL = {
 ANYMAIL["REQUESTS_TIMEOUT"] = float(ANYMAIL.get("REQUESTS_TIMEOUT", 30))
 # The same bound for Django's own SMTP backend, which would otherwise wait forever.
 EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "30"))
+
+# --- Drivers: public report page, QR stickers, platform key, inbound e-mail ---
+# (drivers/, reporting/reporters.py, notifications/inbound.py)
+# Report attachments (drivers' photos, e-mail attachments) live here, outside
+# any public URL; only a view that checks the viewer serves them.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
+# The address printed in the QR stickers: <base>/r/<public code>/. A short
+# domain makes a smaller, easier-to-scan code.
+PUBLIC_REPORT_BASE_URL = os.environ.get("PUBLIC_REPORT_BASE_URL", SITE_URL).rstrip("/")
+DRIVER_REPORTS = {
+    # A request bigger than this is refused before its body is read.
+    "max_request_bytes": int(os.environ.get("DRIVER_REPORT_MAX_REQUEST_BYTES", 6 * 1024 * 1024)),
+    "max_photo_bytes": 5 * 1024 * 1024,
+    # Larger images are refused (a small file can decode to a huge image).
+    "max_photo_pixels": 40_000_000,
+    # Filings allowed per window (seconds): per client address, per charge point.
+    "rate_per_address": int(os.environ.get("DRIVER_REPORT_RATE_PER_ADDRESS", "10")),
+    "rate_per_charge_point": int(os.environ.get("DRIVER_REPORT_RATE_PER_CHARGE_POINT", "30")),
+    "rate_window_seconds": int(os.environ.get("DRIVER_REPORT_RATE_WINDOW_SECONDS", "3600")),
+}
+# --- end of the drivers block ---------------------------------------------------
 
 LOGGING = {
     "version": 1,

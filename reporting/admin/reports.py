@@ -17,7 +17,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from accounts.permissions import Capability, can_on_charge_point, is_support
@@ -83,12 +83,14 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     fieldsets = [
         (None, {"fields": ["description"]}),
-        ("Reported by", {"fields": ["reporter_display", "reporter_name", "reporter_email", "reporter_phone"]}),
+        ("Reported by", {"fields": ["reporter_display", "reporter_name", "reporter_email", "reporter_phone",
+                                    "reporter_count", "drivers_display", "attachments_display"]}),
         ("Resolution", {"fields": ["resolution_note", "resolved_at"]}),
         ("Bookkeeping", {"fields": ["occurrences", "last_seen_at", "condition_cleared_at", "created_at",
                                     "updated_at"]}),
     ]
     readonly_fields = ["description", "reporter_display", "reporter_name", "reporter_email", "reporter_phone",
+                       "reporter_count", "drivers_display", "attachments_display",
                        "resolution_note", "resolved_at", "occurrences", "last_seen_at", "condition_cleared_at",
                        "created_at", "updated_at"]
 
@@ -145,6 +147,24 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         if obj.reported_by_id:
             return obj.reported_by.actor_label
         return obj.reporter_name or {"system": "The health checks"}.get(obj.source, "—")
+
+    @admin.display(description="drivers' filings")
+    def drivers_display(self, obj):
+        rows = format_html_join(
+            "", "<li>{} — {}{}{}</li>",
+            ((r.created_at.strftime("%Y-%m-%d %H:%M"), r.name or "A driver", f" <{r.email}>" if r.email else "",
+              f", {r.phone}" if r.phone else "") for r in obj.reporters.all()),
+        )
+        return format_html("<ul>{}</ul>", rows) if rows else "—"
+
+    @admin.display(description="attachments")
+    def attachments_display(self, obj):
+        rows = format_html_join(
+            "", '<li><a href="{}" target="_blank" rel="noopener">{}</a> ({} KB, {})</li>',
+            ((reverse("reporting:attachment", args=[a.pk]), a.filename, max(1, a.size // 1024), a.content_type)
+             for a in obj.attachments.all()),
+        )
+        return format_html("<ul>{}</ul>", rows) if rows else "—"
 
     # --- search: one subquery finds the charge points (by name, serial, OCPP
     # id or site name), so the reports table is filtered on its own columns
