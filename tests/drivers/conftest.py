@@ -38,3 +38,13 @@ def make_image(fmt="JPEG", size=(64, 48), exif_gps=False, mode="RGB") -> bytes:
         kwargs["exif"] = exif
     image.save(out, format=fmt, **kwargs)
     return out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _back_to_english():
+    """A Danish request leaves Danish active in the test's thread (Django's
+    LocaleMiddleware does not undo it); later tests expect the default."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()

@@ -345,3 +345,35 @@ def test_events_on_the_timeline_never_show_the_drivers_email(danish_cp):
     file_report(Client(), danish_cp, email="mila@example.com")
     file_report(Client(), danish_cp, email="mila@example.com")
     assert not ReportEvent.objects.filter(note__contains="mila@").exists()
+
+
+# --- languages -----------------------------------------------------------------------------
+
+
+def test_page_speaks_danish_to_a_danish_browser(danish_cp):
+    html = Client(HTTP_ACCEPT_LANGUAGE="da-DK,da;q=0.9").get(url(danish_cp)).content.decode()
+    assert '<html lang="da">' in html
+    assert "Meld et problem" in html and "Ladestanderen virker ikke" in html
+    assert "Problem med afgiftsrefusion (kun i Danmark)" in html
+
+
+def test_language_switch_is_a_link_that_remembers_the_choice(danish_cp):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(url(danish_cp) + "?lang=da")
+    assert response.status_code == 302 and response["Location"] == url(danish_cp)
+    assert "Hvad er der galt?" in client.get(url(danish_cp)).content.decode()
+    client.get(url(danish_cp) + "?lang=en")
+    assert "What is wrong?" in client.get(url(danish_cp)).content.decode()
+
+
+def test_refusals_and_the_confirmation_email_are_in_the_drivers_language(danish_cp):
+    client = Client(HTTP_ACCEPT_LANGUAGE="da")
+    response = file_report(client, danish_cp, website="bot")
+    assert "Din fejlmelding kunne ikke sendes." in response.content.decode()
+    response = file_report(client, danish_cp, reason=Reason.OTHER, description="")
+    assert "Fortæl os, hvad der er galt." in response.content.decode()
+    file_report(client, danish_cp, email="mila@example.com")
+    mail = Notification.objects.get(kind=NotificationKind.DRIVER_CONFIRMATION)
+    assert mail.language == "da"
+    assert mail.subject.startswith("Vi har modtaget din fejlmelding #")
+    assert "Ladestanderen virker ikke" in mail.subject
