@@ -217,7 +217,7 @@ def test_photo_is_kept_privately_with_its_metadata_stripped(danish_cp, _private_
     assert attachment.content_type == "image/jpeg"
     assert "IMG_0001" not in attachment.file.name
     with pytest.raises(ValueError):
-        attachment.file.url  # no public URL
+        _ = attachment.file.url  # no public URL
 
 
 def test_png_photo_is_accepted(danish_cp):
