@@ -223,6 +223,10 @@ class ReportReporter(models.Model):
     channel = models.CharField(
         max_length=20, default="web", help_text=_("How the driver reached us: web page or app.")
     )
+    # The platform key (the drivers' app) that filed it on the driver's behalf.
+    api_key = models.ForeignKey(
+        "accounts.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

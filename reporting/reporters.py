@@ -26,7 +26,7 @@ from chargepoints.models import ChargePoint
 from .catalogue import Source
 from .errors import InvalidReport
 from .models import EventKind, Report, ReportAttachment, ReportEvent, ReportMessage, ReportReporter
-from .services import _event, report_create, report_validate_reason
+from .services import _event, actor_label, report_create, report_validate_reason
 
 
 def token_hash(raw: str) -> str:
@@ -107,18 +107,24 @@ def report_file_by_driver(
     ChargePoint.objects.select_for_update().filter(pk=charge_point.pk).first()
     report = report_open_for_driver(charge_point=charge_point, reason=reason, driver=driver)
     joined = report is not None
+    # A platform key files for drivers on any charge point; it holds no
+    # team role, so it files as the system and the timeline names it.
+    platform = by if getattr(by, "is_platform", False) else None
     if report is None:
         report = report_create(
             charge_point=charge_point,
             source=Source.USER,
             reason=reason,
             description=description,
-            by=by,
+            by=None if platform else by,
             reporter_name=driver.name,
             reporter_email=driver.email,
             reporter_phone=driver.phone,
         )
         event = report.events.get(kind=EventKind.CREATED)
+        if platform is not None:
+            event.actor_label = actor_label(platform)
+            event.save(update_fields=["actor_label"])
     else:
         Report.objects.filter(pk=report.pk).update(reporter_count=F("reporter_count") + 1)
         report.refresh_from_db(fields=["reporter_count"])
@@ -139,6 +145,7 @@ def report_file_by_driver(
         browser_key=token_hash(driver.browser_token) if driver.browser_token else "",
         status_key=token_hash(status_token),
         channel=driver.channel,
+        api_key=platform,
     )
     if photo is not None:
         report_attachment_add(report=report, upload=photo, reporter=reporter)

@@ -263,6 +263,7 @@ DRIVER_REPORTS = {
     "rate_per_charge_point": int(os.environ.get("DRIVER_REPORT_RATE_PER_CHARGE_POINT", "30")),
     "rate_window_seconds": int(os.environ.get("DRIVER_REPORT_RATE_WINDOW_SECONDS", "3600")),
 }
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["UserReasonEnum"] = "drivers.api.serializers.USER_REASON_CHOICES"
 # --- end of the drivers block ---------------------------------------------------
 
 LOGGING = {
