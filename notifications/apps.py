@@ -8,8 +8,10 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         # anymail reports delivery, bounces and complaints through a signal;
         # the receiver only hands the event to the service.
-        from anymail.signals import tracking
+        from anymail.signals import inbound, tracking
 
-        from .receivers import on_tracking_event
+        from .receivers import on_inbound_event, on_tracking_event
 
         tracking.connect(on_tracking_event, dispatch_uid="notifications.on_tracking_event")
+        # Inbound e-mail to the support address (Postmark's inbound webhook).
+        inbound.connect(on_inbound_event, dispatch_uid="notifications.on_inbound_event")

@@ -19,6 +19,8 @@ class NotificationKind(models.TextChoices):
     # To the driver who filed a user report (when they gave an e-mail).
     DRIVER_CONFIRMATION = "driver_confirmation", _("Driver: report received")
     DRIVER_RESOLVED = "driver_resolved", _("Driver: report resolved")
+    # Support's message in a conversation, e-mailed to the driver (threaded).
+    DRIVER_MESSAGE = "driver_message", _("Driver: support's reply")
 
 
 # Kinds sent to a driver, not to a team's contact: at most one of each per
@@ -101,6 +103,9 @@ class Notification(models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField()
+    # Extra e-mail headers (Message-ID, In-Reply-To, References, Reply-To,
+    # From) for a conversation's threaded e-mails; empty for the others.
+    headers = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(
         max_length=20, choices=NotificationStatus.choices, default=NotificationStatus.PENDING

@@ -99,6 +99,8 @@ def notification_audience(*, event: ReportEvent) -> list[_Audience]:
     """
     report = event.report
     cp = report.charge_point
+    if cp is None:  # a support conversation with no charge point yet: no team to tell
+        return []
     if event.kind == EventKind.CREATED:
         teams, needs_updates = [cp.operator], False
     elif event.kind == EventKind.ASSIGNED:
@@ -179,6 +181,11 @@ def notifications_for_report_event(*, event: ReportEvent) -> list[Notification]:
 
     Must run inside the transaction that wrote the event.
     """
+    if event.kind == EventKind.MESSAGE:
+        from .conversations import notification_for_conversation_message
+
+        row = notification_for_conversation_message(event=event)
+        return [row] if row is not None else []
     if event.kind not in NotificationKind.values:
         return []
     rows = []
@@ -252,12 +259,16 @@ def notification_claim(*, notification_id: int, now: datetime | None = None) -> 
 
 
 def _message(notification: Notification, connection) -> EmailMultiAlternatives:
+    headers = dict(notification.headers or {})
+    reply_to = headers.pop("Reply-To", None)
     message = EmailMultiAlternatives(
         subject=notification.subject,
         body=notification.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=headers.pop("From", None) or settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient],
         connection=connection,
+        reply_to=[reply_to] if reply_to else None,
+        headers=headers or None,
     )
     message.attach_alternative(notification.body_html, "text/html")
     # anymail passes these to the provider and gets them back in tracking
@@ -331,6 +342,7 @@ def _about(notification: Notification) -> str:
         NotificationKind.RESOLVED: "the resolution",
         NotificationKind.DRIVER_CONFIRMATION: "their report",
         NotificationKind.DRIVER_RESOLVED: "the resolution",
+        NotificationKind.DRIVER_MESSAGE: "support's reply",
     }.get(notification.kind, "the report")
 
 

@@ -54,7 +54,12 @@ class Report(ConcurrentTransitionMixin, models.Model):
     save from a stale copy fail instead of overwriting a newer state.
     """
 
-    charge_point = models.ForeignKey(ChargePoint, on_delete=models.PROTECT, related_name="reports")
+    # Empty only for a support report that came in by e-mail without naming
+    # a charge point: it waits in the "needs a charge point" list until
+    # support links one (reporting.conversations.report_link_charge_point).
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+    )
     source = models.CharField(max_length=20, choices=Source.choices)
     reason = models.CharField(max_length=40, choices=Reason.choices)
     description = models.TextField(blank=True)
@@ -83,6 +88,9 @@ class Report(ConcurrentTransitionMixin, models.Model):
         related_name="assigned_reports",
     )
     resolution_note = models.TextField(blank=True)
+    # The token in the reply address of a support conversation's e-mails
+    # (support+<token>@...): a driver's reply finds its report by it.
+    reply_token = models.CharField(max_length=40, null=True, blank=True, unique=True, editable=False)
 
     # How many drivers filed this report: the same driver reporting the same
     # reason again while it is open adds a ReportReporter row and bumps this.
@@ -116,10 +124,16 @@ class Report(ConcurrentTransitionMixin, models.Model):
                 condition=Q(source=Source.SYSTEM) & ~Q(state=ReportState.RESOLVED),
                 name="report_one_unresolved_system_report",
             ),
+            # Only a support conversation may lack a charge point.
+            models.CheckConstraint(
+                condition=Q(charge_point__isnull=False) | Q(source=Source.SUPPORT),
+                name="report_charge_point_unless_support",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.get_reason_display()} — {self.charge_point.name}"
+        where = self.charge_point.name if self.charge_point_id else "no charge point yet"
+        return f"#{self.pk} {self.get_reason_display()} — {where}"
 
     # Transitions. They only move the state and its bookkeeping fields; the
     # timeline and notifications are written by the services that call them.
@@ -150,6 +164,7 @@ class EventKind(models.TextChoices):
     CONDITION_CLEARED = "condition_cleared", _("Condition cleared")
     NOTIFIED = "notified", _("Notified")
     REPORTED_AGAIN = "reported_again", _("Reported again")
+    CHARGE_POINT_LINKED = "charge_point_linked", _("Charge point linked")
 
 
 class ReportEvent(models.Model):
@@ -196,9 +211,23 @@ class ReportMessage(models.Model):
     author_name = models.CharField(max_length=200)
     body = models.TextField()
     sent_at = models.DateTimeField(default=timezone.now)
+    channel = models.CharField(
+        max_length=20, default="admin", help_text=_("Where it was written: admin, api or email.")
+    )
+    # The e-mail's Message-ID (an inbound driver e-mail's, or the one we gave
+    # support's reply): replies name it in In-Reply-To/References.
+    email_message_id = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["sent_at", "id"]
+        constraints = [
+            # A provider retrying its webhook must not add the e-mail twice.
+            models.UniqueConstraint(
+                fields=["email_message_id"],
+                condition=~Q(email_message_id=""),
+                name="reportmessage_unique_email_message_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author_name}: {self.body[:40]}"

@@ -16,6 +16,8 @@ def report_assignable_people(*, report: Report, party: str) -> QuerySet[User]:
     cp = report.charge_point
     if party == Party.SUPPORT:
         return User.objects.filter(is_active=True, is_staff=True, groups__name=SUPPORT_GROUP).distinct()
+    if cp is None:  # no charge point yet: no owner or operator to name
+        return User.objects.none()
     team_id = cp.owner_id if party == Party.OWNER else cp.operator_id
     return User.objects.filter(
         is_active=True,

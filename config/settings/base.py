@@ -263,6 +263,16 @@ DRIVER_REPORTS = {
     "rate_per_charge_point": int(os.environ.get("DRIVER_REPORT_RATE_PER_CHARGE_POINT", "30")),
     "rate_window_seconds": int(os.environ.get("DRIVER_REPORT_RATE_WINDOW_SECONDS", "3600")),
 }
+# Support conversations by e-mail (Postmark's inbound webhook, through
+# anymail, at /anymail/postmark/inbound/, behind ANYMAIL_WEBHOOK_SECRET).
+# Replies go out from this address, with a per-report reply address
+# <local>+<token>@<domain> so the driver's answer finds its report.
+SUPPORT_EMAIL_ADDRESS = os.environ.get("SUPPORT_EMAIL_ADDRESS", "support@localhost")
+INBOUND_EMAIL = {
+    "max_attachment_bytes": int(os.environ.get("INBOUND_EMAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)),
+    "max_attachments": int(os.environ.get("INBOUND_EMAIL_MAX_ATTACHMENTS", "10")),
+    "attachment_types": ["image/jpeg", "image/png", "image/gif", "image/heic", "application/pdf", "text/plain"],
+}
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["UserReasonEnum"] = "drivers.api.serializers.USER_REASON_CHOICES"
 # --- end of the drivers block ---------------------------------------------------
 

@@ -6,8 +6,10 @@ anymail checks the shared secret (``ANYMAIL["WEBHOOK_SECRET"]``, HTTP basic
 auth "user:password") and answers 400 to a wrong one, but with no secret
 configured it only warns and accepts anyone. These routes fail closed
 instead: without a secret they answer 403, so a forgotten setting cannot let
-strangers mark e-mails bounced. Only tracking routes are mounted; this
-product receives no inbound mail.
+strangers mark e-mails bounced. Besides the tracking routes, one inbound
+route is mounted: Postmark's (``/anymail/postmark/inbound/``), which brings
+drivers' e-mails to the support address (notifications.inbound), behind the
+same secret.
 """
 
 from functools import wraps
@@ -18,6 +20,7 @@ from django.http import HttpResponseForbidden
 from django.urls import path
 
 app_name = "anymail"
+INBOUND_ROUTES = {"postmark_inbound_webhook"}
 
 
 def _require_webhook_secret(view):
@@ -25,7 +28,7 @@ def _require_webhook_secret(view):
     def guarded(request, *args, **kwargs):
         if not get_anymail_setting("webhook_secret", default=None):
             return HttpResponseForbidden(
-                "Delivery webhooks are disabled: set ANYMAIL_WEBHOOK_SECRET.", content_type="text/plain"
+                "E-mail webhooks are disabled: set ANYMAIL_WEBHOOK_SECRET.", content_type="text/plain"
             )
         return view(request, *args, **kwargs)
 
@@ -35,5 +38,5 @@ def _require_webhook_secret(view):
 urlpatterns = [
     path(str(pattern.pattern), _require_webhook_secret(pattern.callback), name=pattern.name)
     for pattern in anymail_urlpatterns
-    if pattern.name and pattern.name.endswith("_tracking_webhook")
+    if pattern.name and (pattern.name.endswith("_tracking_webhook") or pattern.name in INBOUND_ROUTES)
 ]

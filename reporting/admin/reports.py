@@ -34,11 +34,31 @@ from . import actions
 from .evidence import report_evidence
 from .filters import CreatedRangeFilter, SiteFilter, TeamFilter
 from .forms import CommentForm, MessageForm, ReportCreateForm
+from .linking import LinkChargePointForm, link_charge_point_view
 
 REASON_LABELS = {value: str(label) for value, label in Reason.choices}
 SOURCE_LABELS = {value: str(label) for value, label in Source.choices}
 PARTY_LABELS = {value: str(label) for value, label in Party.choices}
 STATE_LABELS = {value: str(label) for value, label in ReportState.choices}
+NO_CHARGE_POINT = "— needs a charge point —"
+
+
+class NeedsChargePointFilter(admin.SimpleListFilter):
+    """Support conversations that came in by e-mail without naming a charge
+    point, waiting for support to link one."""
+
+    title = "charge point"
+    parameter_name = "charge_point_linked"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Needs a charge point"), ("yes", "Linked")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(charge_point__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(charge_point__isnull=False)
+        return queryset
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -66,7 +86,8 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "charge_point_col", "site_col", "owner_col", "operator_col", "source_col",
                     "reason_col", "state_col", "assigned_col", "age", "occurrences"]
     list_display_links = ["id", "charge_point_col"]
-    list_filter = [StateFilter, "source", "reason", "assigned_party", TeamFilter, SiteFilter, CreatedRangeFilter]
+    list_filter = [StateFilter, "source", "reason", "assigned_party", NeedsChargePointFilter, TeamFilter, SiteFilter,
+                   CreatedRangeFilter]
     search_fields = ["description"]  # see get_search_results
     search_limit = 1000
     search_help_text = (
@@ -95,6 +116,8 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
                        "created_at", "updated_at"]
 
     def teams_of(self, obj):
+        if obj.charge_point_id is None:
+            return set()
         return {obj.charge_point.owner_id, obj.charge_point.operator_id}
 
     def get_queryset(self, request):
@@ -104,19 +127,21 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="charge point", ordering="charge_point__name")
     def charge_point_col(self, obj):
+        if obj.charge_point_id is None:
+            return NO_CHARGE_POINT
         return f"{obj.charge_point.name} ({obj.charge_point.ocpp_id})"
 
     @admin.display(description="site", ordering="charge_point__site__name")
     def site_col(self, obj):
-        return obj.charge_point.site.name
+        return obj.charge_point.site.name if obj.charge_point_id else "—"
 
     @admin.display(description="owner")
     def owner_col(self, obj):
-        return obj.charge_point.owner.name
+        return obj.charge_point.owner.name if obj.charge_point_id else "—"
 
     @admin.display(description="operator")
     def operator_col(self, obj):
-        return obj.charge_point.operator.name
+        return obj.charge_point.operator.name if obj.charge_point_id else "—"
 
     @admin.display(description="source", ordering="source")
     def source_col(self, obj):
@@ -284,6 +309,8 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
                  name="reporting_report_reopen"),
             path("<int:report_id>/comment/", view(self.comment_view), name="reporting_report_comment"),
             path("<int:report_id>/message/", view(self.message_view), name="reporting_report_message"),
+            path("<int:report_id>/link-charge-point/", view(lambda request, report_id: link_charge_point_view(
+                self, request, report_id)), name="reporting_report_link_charge_point"),
             *super().get_urls(),
         ]
 
@@ -366,8 +393,8 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         return {
             "report": report,
             "cp": cp,
-            "cp_url": reverse(f"{site}:chargepoints_chargepoint_change", args=[cp.pk]),
-            "site_url": reverse(f"{site}:chargepoints_site_change", args=[cp.site_id]),
+            "cp_url": reverse(f"{site}:chargepoints_chargepoint_change", args=[cp.pk]) if cp else "",
+            "site_url": reverse(f"{site}:chargepoints_site_change", args=[cp.site_id]) if cp else "",
             "reason_label": REASON_LABELS.get(report.reason),
             "source_label": SOURCE_LABELS.get(report.source),
             "state_label": STATE_LABELS.get(report.state),
@@ -385,6 +412,9 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
             "message_form": MessageForm(),
             "evidence": report_evidence(report=report),
             "assignee": report.assigned_to.actor_label if report.assigned_to_id else "",
+            "can_link": cp is None and self.on_support_site() and is_support(user),
+            "link_url": reverse(f"{site}:reporting_report_link_charge_point", args=[report.pk]),
+            "link_form": LinkChargePointForm(),
         }
 
 
