@@ -4,7 +4,7 @@ without naming one (the "needs a charge point" list)."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
@@ -46,3 +46,21 @@ def link_charge_point_view(model_admin, request, report_id):
     else:
         model_admin.message_user(request, f"Linked to {charge_point.name}.", messages.SUCCESS)
     return redirect(page)
+
+
+class NeedsChargePointFilter(admin.SimpleListFilter):
+    """Support conversations that came in by e-mail without naming a charge
+    point, waiting for support to link one."""
+
+    title = "charge point"
+    parameter_name = "charge_point_linked"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Needs a charge point"), ("yes", "Linked")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(charge_point__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(charge_point__isnull=False)
+        return queryset

@@ -17,7 +17,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from accounts.permissions import Capability, can_on_charge_point, is_support
@@ -31,34 +31,17 @@ from reporting.errors import ReportError
 from reporting.models import Report, ReportState
 
 from . import actions
+from .driver_fields import DriverFieldsMixin
 from .evidence import report_evidence
 from .filters import CreatedRangeFilter, SiteFilter, TeamFilter
 from .forms import CommentForm, MessageForm, ReportCreateForm
-from .linking import LinkChargePointForm, link_charge_point_view
+from .linking import LinkChargePointForm, NeedsChargePointFilter, link_charge_point_view
 
 REASON_LABELS = {value: str(label) for value, label in Reason.choices}
 SOURCE_LABELS = {value: str(label) for value, label in Source.choices}
 PARTY_LABELS = {value: str(label) for value, label in Party.choices}
 STATE_LABELS = {value: str(label) for value, label in ReportState.choices}
 NO_CHARGE_POINT = "— needs a charge point —"
-
-
-class NeedsChargePointFilter(admin.SimpleListFilter):
-    """Support conversations that came in by e-mail without naming a charge
-    point, waiting for support to link one."""
-
-    title = "charge point"
-    parameter_name = "charge_point_linked"
-
-    def lookups(self, request, model_admin):
-        return [("no", "Needs a charge point"), ("yes", "Linked")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(charge_point__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(charge_point__isnull=False)
-        return queryset
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -79,7 +62,7 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     support_actions = {"view", "add"}
     operator_capabilities = {"view": Capability.VIEW, "add": Capability.COMMENT}
 
@@ -172,24 +155,6 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         if obj.reported_by_id:
             return obj.reported_by.actor_label
         return obj.reporter_name or {"system": "The health checks"}.get(obj.source, "—")
-
-    @admin.display(description="drivers' filings")
-    def drivers_display(self, obj):
-        rows = format_html_join(
-            "", "<li>{} — {}{}{}</li>",
-            ((r.created_at.strftime("%Y-%m-%d %H:%M"), r.name or "A driver", f" <{r.email}>" if r.email else "",
-              f", {r.phone}" if r.phone else "") for r in obj.reporters.all()),
-        )
-        return format_html("<ul>{}</ul>", rows) if rows else "—"
-
-    @admin.display(description="attachments")
-    def attachments_display(self, obj):
-        rows = format_html_join(
-            "", '<li><a href="{}" target="_blank" rel="noopener">{}</a> ({} KB, {})</li>',
-            ((reverse("reporting:attachment", args=[a.pk]), a.filename, max(1, a.size // 1024), a.content_type)
-             for a in obj.attachments.all()),
-        )
-        return format_html("<ul>{}</ul>", rows) if rows else "—"
 
     # --- search: one subquery finds the charge points (by name, serial, OCPP
     # id or site name), so the reports table is filtered on its own columns

@@ -241,3 +241,15 @@ def test_linking_is_support_only_and_once(client, member_factory, support_user):
         report_link_charge_point(report=report, charge_point=ChargePointFactory(), by=support_user)
     report.refresh_from_db()
     assert report.charge_point == cp
+
+
+def test_support_reads_a_report_without_charge_point_through_the_api(client, support_user):
+    post(client, payload(text="nothing named"))
+    report = Report.objects.get()
+    client.force_login(support_user)
+    listed = client.get("/api/v1/reports/")
+    assert listed.status_code == 200
+    detail = client.get(f"/api/v1/reports/{report.pk}/")
+    assert detail.status_code == 200
+    assert detail.json()["charge_point"] is None
+    assert client.get("/admin/").status_code == 200  # the dashboard counts it too
