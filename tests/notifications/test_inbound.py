@@ -253,3 +253,13 @@ def test_support_reads_a_report_without_charge_point_through_the_api(client, sup
     assert detail.status_code == 200
     assert detail.json()["charge_point"] is None
     assert client.get("/admin/").status_code == 200  # the dashboard counts it too
+
+
+@pytest.mark.parametrize("source, reason", [("user", "broken"), ("support", "conversation")])
+def test_a_report_filed_by_hand_still_needs_a_charge_point(client, support_user, source, reason):
+    client.force_login(support_user)
+    response = client.post("/admin/reporting/report/add/", {"source": source, "reason": reason,
+                                                           "description": "no charge point"})
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+    assert not Report.objects.exists()
