@@ -263,3 +263,15 @@ def test_a_report_filed_by_hand_still_needs_a_charge_point(client, support_user,
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
     assert not Report.objects.exists()
+
+
+def test_a_conversation_without_charge_point_cannot_be_handed_to_a_team(client, support_user):
+    from reporting.errors import InvalidReport
+
+    post(client, payload(text="nothing named"))
+    report = Report.objects.get()
+    with pytest.raises(InvalidReport, match="link one before"):
+        reporting.report_assign(report=report, party=Party.OPERATOR, by=support_user)
+    reporting.report_assign(report=report, party=Party.SUPPORT, by=support_user)
+    report.refresh_from_db()
+    assert report.state == ReportState.ASSIGNED and report.assigned_party == Party.SUPPORT
