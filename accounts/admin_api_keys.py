@@ -20,7 +20,13 @@ from django.utils.html import format_html
 from accounts.admin_sites import operator_site, support_site
 from accounts.models import ApiKey, Role, Team
 from accounts.permissions import Capability, is_support, teams_with_capability
-from accounts.services import ApiKeyError, api_key_create, api_key_revoke, api_key_validate
+from accounts.services import (
+    ApiKeyError,
+    api_key_create,
+    api_key_create_platform,
+    api_key_revoke,
+    api_key_validate,
+)
 
 
 class ApiKeyCreateForm(forms.ModelForm):
@@ -193,11 +199,45 @@ class BaseApiKeyAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/accounts/apikey/revoke_confirmation.html", context)
 
 
+class PlatformKeyForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses the key, e.g. 'Driver app production'.")
+
+
 class SupportApiKeyAdmin(BaseApiKeyAdmin):
-    list_filter = ["team", *BaseApiKeyAdmin.list_filter]
+    list_filter = ["team", "is_platform", *BaseApiKeyAdmin.list_filter]
+    change_list_template = "admin/accounts/apikey/support_change_list.html"
 
     def manageable_team_ids(self, request):
         return None if is_support(request.user) else []
+
+    # --- platform keys (the drivers' app): support only ---
+
+    def get_urls(self):
+        platform = path(
+            "platform/add/", self.admin_site.admin_view(self.add_platform_view), name="accounts_apikey_add_platform"
+        )
+        return [platform, *super().get_urls()]
+
+    def add_platform_view(self, request):
+        if not is_support(request.user):
+            raise PermissionDenied
+        form = PlatformKeyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                key, raw_key = api_key_create_platform(name=form.cleaned_data["name"], by=request.user)
+            except ApiKeyError as error:
+                form.add_error("name", error.message)
+            else:
+                request._new_api_key = (key, raw_key)
+                return self.response_add(request, key)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Create a platform key",
+            "form": form,
+            "changelist_url": reverse(f"{self.admin_site.name}:accounts_apikey_changelist"),
+        }
+        return TemplateResponse(request, "admin/accounts/apikey/add_platform.html", context)
 
 
 class OperatorApiKeyAdmin(BaseApiKeyAdmin):

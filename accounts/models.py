@@ -155,8 +155,14 @@ class ApiKey(models.Model):
     ``request.user`` for a key request, hence ``is_authenticated``.
     """
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_keys")
+    # Empty only for a platform key (below). blank=False keeps the team
+    # required in the ordinary key forms.
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, related_name="api_keys")
     name = models.CharField(max_length=100, help_text=_("What uses the key, e.g. 'CSMS production'."))
+    # A platform key (the drivers' app) belongs to no team. Its only powers:
+    # file a user report on any charge point on behalf of a driver, and read
+    # back the reports it filed (drivers.api). Every other endpoint refuses it.
+    is_platform = models.BooleanField(_("platform key"), default=False, editable=False)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     hashed_key = models.CharField(max_length=64, editable=False)
@@ -183,6 +189,12 @@ class ApiKey(models.Model):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
         ordering = ["team__name", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_platform=True, team__isnull=True) | Q(is_platform=False, team__isnull=False),
+                name="apikey_team_unless_platform",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -192,6 +204,8 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
     def roles_by_team(self) -> dict[int, Role]:
+        if self.team_id is None:  # a platform key: no team, so no team's data
+            return {}
         role = self.effective_role
         return {} if role is None else {self.team_id: role}
 
@@ -220,6 +234,8 @@ class ApiKey(models.Model):
 
     @property
     def actor_label(self) -> str:
+        if self.is_platform:
+            return f"Platform key '{self.name}'"
         return f"API key '{self.name}'"
 
 

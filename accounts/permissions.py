@@ -91,6 +91,8 @@ def can_on_charge_point(actor: Actor | None, capability: Capability, *, charge_p
     """A member's role counts on a charge point its team owns or operates."""
     if actor is None or is_support(actor):
         return True
+    if charge_point is None:  # a support conversation not yet linked: support's alone
+        return False
     role = best_role(actor, [charge_point.owner_id, charge_point.operator_id])
     return role_allows(role, capability)
 

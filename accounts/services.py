@@ -40,7 +40,10 @@ def api_key_hash(raw_key: str) -> str:
 
 
 def api_key_may_manage(*, actor, team: Team) -> bool:
-    """Support manages every team's keys; a team's admins and owners theirs."""
+    """Support manages every team's keys; a team's admins and owners theirs.
+    Platform keys (no team) are support's alone."""
+    if team is None:
+        return is_support(actor)
     return actor is not None and can_on_team(actor, Capability.EDIT_ASSETS, team_id=team.pk)
 
 
@@ -85,6 +88,34 @@ def api_key_create(*, team: Team, name: str, role: str, by: User) -> tuple[ApiKe
                              changes={"name": {"before": None, "after": name},
                                       "role": {"before": None, "after": role}})
         except IntegrityError:  # prefix collision: 1 in 4 billion, draw again
+            continue
+        return key, raw_key
+    raise RuntimeError("Could not draw a unique API key prefix.")
+
+
+def api_key_create_platform(*, name: str, by: User) -> tuple[ApiKey, str]:
+    """Support creates a platform key (the drivers' app): bound to no team,
+    it may only file user reports for drivers and read back those reports
+    (see drivers.api). Returns the key and the raw key, shown once."""
+    if not is_support(by):
+        raise ApiKeyError("Only support may create platform keys.")
+    if not (name or "").strip():
+        raise ApiKeyError("Give the key a name that says what uses it.", field="name")
+    for _attempt in range(5):
+        prefix = secrets.token_hex(4)
+        raw_key = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
+        try:
+            with transaction.atomic():
+                key = ApiKey.objects.create(
+                    team=None,
+                    is_platform=True,
+                    name=name.strip(),
+                    role=Role.VIEWER,
+                    prefix=prefix,
+                    hashed_key=api_key_hash(raw_key),
+                    created_by=by if isinstance(by, User) else None,
+                )
+        except IntegrityError:
             continue
         return key, raw_key
     raise RuntimeError("Could not draw a unique API key prefix.")

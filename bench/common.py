@@ -119,6 +119,8 @@ def _insert_charge_points(count: int) -> None:
         "name": "'Bench CP ' || g",
         "serial_number": "'BSN' || g",
         "ocpp_id": "'BENCH-' || lpad(g::text, 8, '0')",
+        # 13 characters: never one of the 8-character random codes.
+        "public_code": "'BENCH' || lpad(g::text, 8, '0')",
         "vendor": "'Alfen'",
         "model": "'Eve'",
         "firmware_version": "'6.4.0'",

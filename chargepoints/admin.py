@@ -11,7 +11,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.db.models import OuterRef
-from django.urls import reverse
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from accounts.admin import TeamAdmin
 from accounts.admin_refusals import ServiceRefusalAdminMixin
@@ -30,6 +33,7 @@ from chargepoints.assets import (
     site_update,
 )
 from chargepoints.models import ChargePoint, Site
+from chargepoints.qr import public_report_url, qr_png, qr_png_data_uri
 from chargepoints.selectors import telemetry_recent
 from core.admin.annotations import related_count
 from core.admin.filters import ScopedRelatedFilter
@@ -93,12 +97,13 @@ class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdmin
     list_display = ["name", "ocpp_id", "serial_number", "site", "owner", "operator", "state", "state_since",
                     "last_heartbeat_at", "wifi_signal_dbm", "cellular_signal_dbm"]
     list_filter = ["state", "connectivity", TeamOwnsOrOperatesFilter, SiteOfChargePointFilter]
-    search_fields = ["name", "ocpp_id", "serial_number", "site__name", "vendor", "model"]
+    search_fields = ["name", "ocpp_id", "serial_number", "site__name", "vendor", "model", "=public_code"]
     list_select_related = ["site", "owner", "operator"]
     list_per_page = 50
     ordering = ["name"]
     change_form_template = "admin/chargepoints/chargepoint/change_form.html"
     autocomplete_fields = ["site", "owner", "operator"]
+    actions = ["print_qr_stickers"]
     fieldsets = [
         ("Identity", {"fields": ["name", "site", "owner", "operator", "serial_number", "ocpp_id", "vendor",
                                  "model", "firmware_version", "connectivity"]}),
@@ -149,7 +154,40 @@ class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdmin
         if cp is not None:
             extra["telemetry"] = telemetry_recent(charge_point_id=cp.pk)
             extra["cp"] = cp
+            extra["qr"] = {
+                "url": public_report_url(public_code=cp.public_code),
+                "code": cp.public_code,
+                "image": qr_png_data_uri(public_code=cp.public_code, scale=5),
+                "png_url": reverse(f"{self.admin_site.name}:chargepoints_chargepoint_qr", args=[cp.pk]),
+            }
         return super().change_view(request, object_id, form_url, extra)
+
+    # --- QR stickers: the public report page's address, for drivers ---
+
+    def get_urls(self):
+        qr = path("<int:object_id>/qr.png", self.admin_site.admin_view(self.qr_view),
+                  name="chargepoints_chargepoint_qr")
+        return [qr, *super().get_urls()]
+
+    def qr_view(self, request, object_id):
+        """The QR code as a PNG, for printing one sticker by hand."""
+        cp = get_object_or_404(self.get_queryset(request), pk=object_id)
+        response = HttpResponse(qr_png(public_code=cp.public_code, scale=10), content_type="image/png")
+        response["Content-Disposition"] = f'inline; filename="qr-{cp.public_code}.png"'
+        return response
+
+    @admin.action(description="Print QR stickers for the selected charge points")
+    def print_qr_stickers(self, request, queryset):
+        # The action's queryset is the changelist's, so it is already scoped
+        # to the charge points the user may see.
+        stickers = [
+            {"name": cp.name, "site": cp.site.name, "code": cp.public_code,
+             "url": public_report_url(public_code=cp.public_code),
+             "image": qr_png_data_uri(public_code=cp.public_code, scale=6)}
+            for cp in queryset.select_related("site").order_by("site__name", "name")[:500]
+        ]
+        return TemplateResponse(request, "admin/chargepoints/chargepoint/qr_stickers.html",
+                                {"stickers": stickers, "title": "QR stickers"})
 
 
 class SiteAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):

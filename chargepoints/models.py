@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import secrets
+
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -72,6 +74,23 @@ class Connectivity(models.TextChoices):
     ETHERNET = "ethernet", _("Ethernet")
 
 
+# Public codes: what a driver's QR sticker carries (``/r/<code>/``). Random,
+# so they say nothing about the fleet's size and cannot be walked; drawn
+# from an alphabet without look-alikes (0/O, 1/I/L, U) so a code read off a
+# sticker and typed by hand is unambiguous. 8 characters: 30**8, about 6.6e11.
+PUBLIC_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+PUBLIC_CODE_LENGTH = 8
+
+
+def generate_public_code() -> str:
+    return "".join(secrets.choice(PUBLIC_CODE_ALPHABET) for _ in range(PUBLIC_CODE_LENGTH))
+
+
+def normalize_public_code(code: str) -> str:
+    """A code as typed by hand: any case, stray spaces."""
+    return code.strip().upper()
+
+
 class ChargePointQuerySet(models.QuerySet):
     def for_user(self, actor) -> ChargePointQuerySet:
         """Charge points the actor's teams own or operate."""
@@ -96,6 +115,13 @@ class ChargePoint(models.Model):
         max_length=100,
         unique=True,
         help_text=_("The charge box identity the charger uses on its OCPP connection."),
+    )
+    public_code = models.CharField(
+        max_length=16,
+        unique=True,
+        default=generate_public_code,
+        editable=False,
+        help_text=_("The code on the charge point's QR sticker: drivers report at /r/<code>/."),
     )
     vendor = models.CharField(max_length=100, blank=True)
     model = models.CharField(max_length=100, blank=True)

@@ -13,6 +13,7 @@ from chargepoints.api.telemetry_views import (
 )
 from chargepoints.api.views import ChargePointViewSet, SiteViewSet
 from core.rest.errors import api_not_found
+from drivers.api.views import DriverReportViewSet
 from reporting.api.views import (
     ReportMessageViewSet,
     ReportSettingsView,
@@ -31,6 +32,8 @@ router.register("telemetry/state-changes", StateChangeViewSet, basename="statech
 router.register("telemetry/heartbeats", HeartbeatViewSet, basename="heartbeat")
 router.register("telemetry/signal-readings", SignalReadingViewSet, basename="signalreading")
 router.register("telemetry/charges", ChargeViewSet, basename="charge")
+# The drivers' app (a platform key): its only two powers.
+router.register("driver-reports", DriverReportViewSet, basename="driver-report")
 
 urlpatterns = [
     path("telemetry/", TelemetryIngestView.as_view(), name="telemetry-ingest"),

@@ -15,6 +15,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("anymail/", include("notifications.webhooks.urls")),
+    path("reports/", include("reporting.urls")),
+    # The public report page behind the charge points' QR stickers.
+    path("r/", include("drivers.urls")),
     # Anything else under /api/ (another version, a typo) is the API's JSON 404.
     re_path(r"^api/", api_not_found),
 ]

@@ -8,9 +8,9 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         # anymail reports delivery, bounces and complaints through a signal;
         # the receiver only hands the event to the service.
-        from anymail.signals import tracking
+        from anymail.signals import inbound, tracking
 
-        from .receivers import on_tracking_event
+        from .receivers import on_inbound_event, on_tracking_event
 
         tracking.connect(on_tracking_event, dispatch_uid="notifications.on_tracking_event")
 
@@ -18,3 +18,5 @@ class NotificationsConfig(AppConfig):
         # changes queue them by name, and eager mode (tests, a one-process
         # setup) runs only tasks the process knows.
         from . import tasks  # noqa: F401
+        # Inbound e-mail to the support address (Postmark's inbound webhook).
+        inbound.connect(on_inbound_event, dispatch_uid="notifications.on_inbound_event")

@@ -16,6 +16,16 @@ class NotificationKind(models.TextChoices):
     CREATED = "created", _("Report created")
     ASSIGNED = "assigned", _("Report assigned")
     RESOLVED = "resolved", _("Report resolved")
+    # To the driver who filed a user report (when they gave an e-mail).
+    DRIVER_CONFIRMATION = "driver_confirmation", _("Driver: report received")
+    DRIVER_RESOLVED = "driver_resolved", _("Driver: report resolved")
+    # Support's message in a conversation, e-mailed to the driver (threaded).
+    DRIVER_MESSAGE = "driver_message", _("Driver: support's reply")
+
+
+# Kinds sent to a driver, not to a team's contact: at most one of each per
+# report and address, however often the report is filed again or resolved.
+DRIVER_KINDS = [NotificationKind.DRIVER_CONFIRMATION, NotificationKind.DRIVER_RESOLVED]
 
 
 class NotificationStatus(models.TextChoices):
@@ -79,8 +89,10 @@ class Notification(models.Model):
     team = models.ForeignKey(
         Team,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="notifications",
-        help_text=_("The team whose report settings named the recipient."),
+        help_text=_("The team whose report settings named the recipient; empty for a driver."),
     )
     contact = models.ForeignKey(
         ReportContact, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
@@ -91,6 +103,9 @@ class Notification(models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField()
+    # Extra e-mail headers (Message-ID, In-Reply-To, References, Reply-To,
+    # From) for a conversation's threaded e-mails; empty for the others.
+    headers = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(
         max_length=20, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
@@ -122,6 +137,11 @@ class Notification(models.Model):
             # One e-mail per address per event, however the contacts overlap.
             models.UniqueConstraint(
                 fields=["event", "recipient_email"], name="notification_one_per_event_and_address"
+            ),
+            models.UniqueConstraint(
+                fields=["report", "kind", "recipient_email"],
+                condition=Q(kind__in=DRIVER_KINDS),
+                name="notification_driver_once_per_report",
             ),
         ]
         indexes = [

@@ -105,6 +105,8 @@ def notification_audience(*, event: ReportEvent, settings_by_team: dict | None =
     """
     report = event.report
     cp = report.charge_point
+    if cp is None:  # a support conversation with no charge point yet: no team to tell
+        return []
     if event.kind == EventKind.CREATED:
         teams, needs_updates = [cp.operator], False
     elif event.kind == EventKind.ASSIGNED:
@@ -185,15 +187,29 @@ def _render(*, kind: str, event: ReportEvent, team: Team) -> tuple[str, str, str
 
 
 def notifications_for_report_events(*, events: list[ReportEvent]) -> list[Notification]:
-    """Write the outbox rows that timeline events cause (see
-    ``notification_audience``), in one statement, and queue them for sending
-    when the surrounding transaction commits. The events' reports must come
-    with their charge point and teams (``Report.objects.with_context()``)."""
+    """Write the outbox rows that timeline events cause, and queue them for
+    sending when the surrounding transaction commits:
+
+    - to teams' contacts (see ``notification_audience``), in one statement;
+    - to the drivers who filed a resolved user report (``notifications/drivers.py``);
+    - support's replies in a conversation, to the driver (``notifications/conversations.py``).
+
+    The events' reports must come with their charge point and teams
+    (``Report.objects.with_context()``)."""
+    from .conversations import notification_for_conversation_message
+    from .drivers import notifications_for_driver_resolution
+
+    extra: list[Notification] = []
+    for event in events:
+        if event.kind == EventKind.MESSAGE:
+            row = notification_for_conversation_message(event=event)
+            if row is not None:
+                extra.append(row)
     events = [event for event in events if event.kind in NotificationKind.values]
     if not events:
-        return []
+        return extra
     team_ids = {
-        team_id for event in events
+        team_id for event in events if event.report.charge_point_id
         for team_id in (event.report.charge_point.operator_id, event.report.charge_point.owner_id)
     }
     settings_by_team = report_settings_by_team(team_ids=team_ids)
@@ -221,13 +237,16 @@ def notifications_for_report_events(*, events: list[ReportEvent]) -> list[Notifi
                     )
                 )
         # A contact in both teams is e-mailed once per event.
-        rows.extend({row.recipient_email: row for row in per_event}.values())
+        unique = {row.recipient_email: row for row in per_event}
+        rows.extend(unique.values())
+        # The drivers who filed a resolved user report hear about it too.
+        extra.extend(notifications_for_driver_resolution(event=event, skip=set(unique)))
     if not rows:
-        return []
+        return extra
     created = Notification.objects.bulk_create(rows)
     ids = [row.pk for row in created]
     transaction.on_commit(lambda: _enqueue(ids))
-    return created
+    return created + extra
 
 
 def _enqueue(ids: list[int]) -> None:
@@ -264,12 +283,16 @@ def notification_claim(*, notification_id: int, now: datetime | None = None) -> 
 
 
 def _message(notification: Notification, connection) -> EmailMultiAlternatives:
+    headers = dict(notification.headers or {})
+    reply_to = headers.pop("Reply-To", None)
     message = EmailMultiAlternatives(
         subject=notification.subject,
         body=notification.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=headers.pop("From", None) or settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient],
         connection=connection,
+        reply_to=[reply_to] if reply_to else None,
+        headers=headers or None,
     )
     message.attach_alternative(notification.body_html, "text/html")
     # anymail passes these to the provider and gets them back in tracking
@@ -331,6 +354,8 @@ def _who(notification: Notification) -> str:
     """The recipient as the timeline shows it: name and team, no address.
     Both teams of a report read its timeline (and integrators through the
     API); a contact's e-mail address stays in the team-scoped outbox views."""
+    if notification.team is None:
+        return "the driver"
     return f"{notification.recipient_name or 'a contact'} ({notification.team.name})"
 
 
@@ -339,7 +364,10 @@ def _about(notification: Notification) -> str:
         NotificationKind.CREATED: "the new report",
         NotificationKind.ASSIGNED: "the assignment",
         NotificationKind.RESOLVED: "the resolution",
-    }[notification.kind]
+        NotificationKind.DRIVER_CONFIRMATION: "their report",
+        NotificationKind.DRIVER_RESOLVED: "the resolution",
+        NotificationKind.DRIVER_MESSAGE: "support's reply",
+    }.get(notification.kind, "the report")
 
 
 @transaction.atomic

@@ -82,3 +82,27 @@ def first_party(*, source: str, charge_point) -> Party:
     if source == Source.USER and charge_point.operator_id == charge_point.owner_id:
         return Party.OWNER
     return Party.OPERATOR
+
+
+# The user reasons as drivers read them, in the product's own wording (the
+# public report page, the app and the e-mails to drivers show these).
+DRIVER_REASON_LABELS: dict[str, str] = {
+    Reason.NOT_WORKING: _("Charge point is not working"),
+    Reason.NOT_IN_LOCATION: _("Charge point is not in location"),
+    Reason.INACCESSIBLE: _("Charge point is unaccessible"),
+    Reason.BROKEN: _("Charge point is broken"),
+    Reason.CHARGE_INTERRUPTED: _("Charge interrupted"),
+    Reason.PARKING_BLOCKED: _("Car blocking the parking space"),
+    Reason.OTHER: _("Something else"),
+    Reason.TAX_REFUND: _("Tax refund issue (Only in Denmark)"),
+}
+
+
+def driver_reasons(*, country: str) -> list[tuple[str, str]]:
+    """The user reasons offered for a charge point in this country, in the
+    brief's order: a reason limited to some countries only where it applies."""
+    return [
+        (reason, label)
+        for reason, label in DRIVER_REASON_LABELS.items()
+        if country in REASON_COUNTRIES.get(reason, frozenset({country}))
+    ]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -13,6 +15,7 @@ from accounts.permissions import visible_team_ids
 from chargepoints.models import ChargePoint
 
 from .catalogue import Party, Reason, Source
+from .storage import private_storage
 
 
 class ReportState(models.TextChoices):
@@ -51,7 +54,12 @@ class Report(ConcurrentTransitionMixin, models.Model):
     save from a stale copy fail instead of overwriting a newer state.
     """
 
-    charge_point = models.ForeignKey(ChargePoint, on_delete=models.PROTECT, related_name="reports")
+    # Empty only for a support report that came in by e-mail without naming
+    # a charge point: it waits in the "needs a charge point" list until
+    # support links one (reporting.conversations.report_link_charge_point).
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+    )
     source = models.CharField(max_length=20, choices=Source.choices)
     reason = models.CharField(max_length=40, choices=Reason.choices)
     description = models.TextField(blank=True)
@@ -80,6 +88,13 @@ class Report(ConcurrentTransitionMixin, models.Model):
         related_name="assigned_reports",
     )
     resolution_note = models.TextField(blank=True)
+    # The token in the reply address of a support conversation's e-mails
+    # (support+<token>@...): a driver's reply finds its report by it.
+    reply_token = models.CharField(max_length=40, null=True, blank=True, unique=True, editable=False)
+
+    # How many drivers filed this report: the same driver reporting the same
+    # reason again while it is open adds a ReportReporter row and bumps this.
+    reporter_count = models.PositiveIntegerField(_("reporters"), default=1)
 
     # Repeat detections of a system report bump these instead of filing another.
     occurrences = models.PositiveIntegerField(default=1)
@@ -109,10 +124,16 @@ class Report(ConcurrentTransitionMixin, models.Model):
                 condition=Q(source=Source.SYSTEM) & ~Q(state=ReportState.RESOLVED),
                 name="report_one_unresolved_system_report",
             ),
+            # Only a support conversation may lack a charge point.
+            models.CheckConstraint(
+                condition=Q(charge_point__isnull=False) | Q(source=Source.SUPPORT),
+                name="report_charge_point_unless_support",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.get_reason_display()} — {self.charge_point.name}"
+        where = self.charge_point.name if self.charge_point_id else "no charge point yet"
+        return f"#{self.pk} {self.get_reason_display()} — {where}"
 
     # Transitions. They only move the state and its bookkeeping fields; the
     # timeline and notifications are written by the services that call them.
@@ -142,6 +163,8 @@ class EventKind(models.TextChoices):
     RECURRED = "recurred", _("Detected again")
     CONDITION_CLEARED = "condition_cleared", _("Condition cleared")
     NOTIFIED = "notified", _("Notified")
+    REPORTED_AGAIN = "reported_again", _("Reported again")
+    CHARGE_POINT_LINKED = "charge_point_linked", _("Charge point linked")
 
 
 class ReportEvent(models.Model):
@@ -197,12 +220,94 @@ class ReportMessage(models.Model):
     author_name = models.CharField(max_length=200)
     body = models.TextField()
     sent_at = models.DateTimeField(default=timezone.now)
+    channel = models.CharField(
+        max_length=20, default="admin", help_text=_("Where it was written: admin, api or email.")
+    )
+    # The e-mail's Message-ID (an inbound driver e-mail's, or the one we gave
+    # support's reply): replies name it in In-Reply-To/References.
+    email_message_id = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["sent_at", "id"]
+        constraints = [
+            # A provider retrying its webhook must not add the e-mail twice.
+            models.UniqueConstraint(
+                fields=["email_message_id"],
+                condition=~Q(email_message_id=""),
+                name="reportmessage_unique_email_message_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author_name}: {self.body[:40]}"
+
+
+class ReportReporter(models.Model):
+    """One driver's filing of a user report: who (as far as they said), in
+    which language, and the hashes that recognise them again (their
+    browser's token) or let them see the report's status (their private
+    link). Only SHA-256 hashes of the two tokens are stored."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="reporters")
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    # Digits only, so "+45 12 34 56 78" and "+4512345678" are one driver.
+    phone_digits = models.CharField(max_length=40, blank=True, editable=False)
+    description = models.TextField(blank=True)
+    language = models.CharField(max_length=5, default="en")
+    browser_key = models.CharField(max_length=64, blank=True, editable=False)
+    status_key = models.CharField(max_length=64, unique=True, editable=False)
+    channel = models.CharField(
+        max_length=20, default="web", help_text=_("How the driver reached us: web page or app.")
+    )
+    # The platform key (the drivers' app) that filed it on the driver's behalf.
+    api_key = models.ForeignKey(
+        "accounts.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["report", "email"], name="reporter_report_email_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'A driver'} on #{self.report_id}"
+
+
+def _attachment_path(instance, filename: str) -> str:
+    # The stored name says nothing about the driver's file name.
+    import uuid
+
+    extension = os.path.splitext(filename)[1].lower()[:10]
+    return f"reports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"
+
+
+class ReportAttachment(models.Model):
+    """A file that came with a report: a driver's photo (metadata stripped)
+    or an e-mail attachment. Kept in private storage, served only through
+    the download view that checks the viewer may see the report."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
+    reporter = models.ForeignKey(
+        ReportReporter, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    message = models.ForeignKey(
+        "ReportMessage", on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=_attachment_path, storage=private_storage, max_length=200)
+    filename = models.CharField(max_length=200, help_text=_("The name shown for downloading."))
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class ReportSettings(models.Model):

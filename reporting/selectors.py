@@ -24,6 +24,8 @@ def report_assignable_people(*, report: Report | None, party: str) -> QuerySet[U
             Q(groups__name=SUPPORT_GROUP) | Q(is_superuser=True), is_active=True, is_staff=True
         ).distinct()
     cp = report.charge_point
+    if cp is None:  # no charge point yet: no owner or operator to name
+        return User.objects.none()
     team_id = cp.owner_id if party == Party.OWNER else cp.operator_id
     return User.objects.filter(
         is_active=True,
@@ -61,6 +63,8 @@ def report_people_by_party(*, reports: list[Report], actor, include_support: boo
     parties_of_team: dict[int, set[str]] = {}
     for report in reports:
         cp = report.charge_point
+        if cp is None:  # a support conversation not linked yet: support only
+            continue
         parties_of_team.setdefault(cp.owner_id, set()).add(Party.OWNER.value)
         parties_of_team.setdefault(cp.operator_id, set()).add(Party.OPERATOR.value)
     team_ids = [team_id for team_id in parties_of_team if visible is None or team_id in visible]

@@ -225,6 +225,11 @@ def report_assign(
     _require(by, Capability.ASSIGN, report, "assign")
     if party not in Party.values:
         raise InvalidReport(f"Unknown party '{party}'.", field="party")
+    if report.charge_point_id is None and party != Party.SUPPORT:
+        raise InvalidReport(
+            "This conversation has no charge point yet: link one before handing it to an operator or owner.",
+            field="party",
+        )
     if person is not None:
         report_validate_person(report=report, party=party, person=person)
     _lock(report)

@@ -29,6 +29,16 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = api_key_authenticate(raw_key=raw_key)
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        if key.is_platform:
+            # A platform key's whole scope is the views that declare it
+            # (drivers.api); checked here, before any view code runs, so a
+            # new endpoint is closed to it unless it opts in.
+            view = (getattr(request, "parser_context", None) or {}).get("view")
+            if not getattr(view, "platform_key_allowed", False):
+                raise exceptions.PermissionDenied(
+                    "A platform key may only file driver reports and read the reports it filed "
+                    "(/api/v1/driver-reports/)."
+                )
         return key, key
 
     def authenticate_header(self, request) -> str:
@@ -46,6 +56,8 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": (
                 "An API key created by a team admin in /operator/ (or by support in /admin/), "
-                "sent as `Authorization: Bearer cpr_…`. `Authorization: Api-Key cpr_…` works too."
+                "sent as `Authorization: Bearer cpr_…`. `Authorization: Api-Key cpr_…` works too. "
+                "A platform key (the drivers' app, issued by support, bound to no team) may only "
+                "use the `driver-reports` endpoints; every other endpoint answers 403 to it."
             ),
         }

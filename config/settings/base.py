@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "reporting",
     "notifications",
     "gateway",
+    "drivers",
 ]
 
 MIDDLEWARE = [
@@ -350,6 +351,38 @@ ANYMAIL["REQUESTS_TIMEOUT"] = env.float("ANYMAIL_REQUESTS_TIMEOUT", default=30)
 # line for a log collector.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOG_FORMAT = env.str("LOG_FORMAT", default="text").lower()
+# --- Drivers: public report page, QR stickers, platform key, inbound e-mail ---
+# (drivers/, reporting/reporters.py, notifications/inbound.py)
+# Report attachments (drivers' photos, e-mail attachments) live here, outside
+# any public URL; only a view that checks the viewer serves them.
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
+# The address printed in the QR stickers: <base>/r/<public code>/. A short
+# domain makes a smaller, easier-to-scan code.
+PUBLIC_REPORT_BASE_URL = env.str("PUBLIC_REPORT_BASE_URL", default=SITE_URL).rstrip("/")
+DRIVER_REPORTS = {
+    # A request bigger than this is refused before its body is read.
+    "max_request_bytes": env.int("DRIVER_REPORT_MAX_REQUEST_BYTES", default=6 * 1024 * 1024),
+    "max_photo_bytes": 5 * 1024 * 1024,
+    # Larger images are refused (a small file can decode to a huge image).
+    "max_photo_pixels": 40_000_000,
+    # Filings allowed per window (seconds): per client address, per charge point.
+    "rate_per_address": env.int("DRIVER_REPORT_RATE_PER_ADDRESS", default=10),
+    "rate_per_charge_point": env.int("DRIVER_REPORT_RATE_PER_CHARGE_POINT", default=30),
+    "rate_window_seconds": env.int("DRIVER_REPORT_RATE_WINDOW_SECONDS", default=3600),
+}
+# Support conversations by e-mail (Postmark's inbound webhook, through
+# anymail, at /anymail/postmark/inbound/, behind ANYMAIL_WEBHOOK_SECRET).
+# Replies go out from this address, with a per-report reply address
+# <local>+<token>@<domain> so the driver's answer finds its report.
+SUPPORT_EMAIL_ADDRESS = env.str("SUPPORT_EMAIL_ADDRESS", default="support@localhost")
+INBOUND_EMAIL = {
+    "max_attachment_bytes": env.int("INBOUND_EMAIL_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024),
+    "max_attachments": env.int("INBOUND_EMAIL_MAX_ATTACHMENTS", default=10),
+    "attachment_types": ["image/jpeg", "image/png", "image/gif", "image/heic", "application/pdf", "text/plain"],
+}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["UserReasonEnum"] = "drivers.api.serializers.USER_REASON_CHOICES"
+# --- end of the drivers block ---------------------------------------------------
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

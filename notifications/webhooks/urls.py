@@ -14,6 +14,9 @@ configured it only warns and accepts anyone. This route fails closed
 instead: without a secret it answers 403, so a forgotten setting cannot let
 strangers mark e-mails bounced. A payload the provider's parser cannot read
 (with the right secret) is a 400, not a 500.
+Besides the tracking route, one inbound route is mounted: Postmark's
+(``/anymail/postmark/inbound/``), which brings drivers' e-mails to the
+support address (notifications.inbound), behind the same secret.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from core.rest.errors import error_body
 logger = logging.getLogger(__name__)
 
 app_name = "anymail"
+INBOUND_ROUTES = {"postmark_inbound_webhook"}
 
 # What a provider's parser raises on a payload of the wrong shape (a list
 # for an object, a number for a string, a missing key, bad JSON or JSON
@@ -94,4 +98,17 @@ def tracking_urlpatterns(provider: str) -> list:
     return [path(str(pattern.pattern), view, name=pattern.name)]
 
 
-urlpatterns = tracking_urlpatterns(settings.EMAIL_TRACKING_PROVIDER)
+# Drivers' e-mails to the support address (notifications/inbound.py).
+INBOUND_ROUTES = {"postmark_inbound_webhook"}
+
+
+def inbound_urlpatterns() -> list:
+    return [
+        path(str(pattern.pattern), _guarded(pattern.callback.view_class).as_view(**pattern.callback.view_initkwargs),
+             name=pattern.name)
+        for pattern in anymail_urlpatterns
+        if pattern.name in INBOUND_ROUTES
+    ]
+
+
+urlpatterns = tracking_urlpatterns(settings.EMAIL_TRACKING_PROVIDER) + inbound_urlpatterns()

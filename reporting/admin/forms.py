@@ -27,6 +27,9 @@ class ReportCreateForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The model allows none (an e-mail conversation before support links
+        # one); a report filed by hand always names its charge point.
+        self.fields["charge_point"].required = True
         self.fields["source"].choices = [(s, Source(s).label) for s in self.sources]
         if len(self.sources) == 1:
             self.fields["source"].initial = self.sources[0]

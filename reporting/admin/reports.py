@@ -32,13 +32,16 @@ from reporting.models import Report, ReportState
 from reporting.selectors import report_evidence
 
 from . import actions
+from .driver_fields import DriverFieldsMixin
 from .filters import CreatedRangeFilter, SiteFilter, TeamFilter
 from .forms import CommentForm, MessageForm, ReportCreateForm
+from .linking import LinkChargePointForm, NeedsChargePointFilter, link_charge_point_view
 
 REASON_LABELS = {value: str(label) for value, label in Reason.choices}
 SOURCE_LABELS = {value: str(label) for value, label in Source.choices}
 PARTY_LABELS = {value: str(label) for value, label in Party.choices}
 STATE_LABELS = {value: str(label) for value, label in ReportState.choices}
+NO_CHARGE_POINT = "— needs a charge point —"
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -59,14 +62,15 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     support_actions = {"view", "add"}
     operator_capabilities = {"view": Capability.VIEW, "add": Capability.COMMENT}
 
     list_display = ["id", "charge_point_col", "site_col", "owner_col", "operator_col", "source_col",
                     "reason_col", "state_col", "assigned_col", "age", "occurrences"]
     list_display_links = ["id", "charge_point_col"]
-    list_filter = [StateFilter, "source", "reason", "assigned_party", TeamFilter, SiteFilter, CreatedRangeFilter]
+    list_filter = [StateFilter, "source", "reason", "assigned_party", NeedsChargePointFilter, TeamFilter, SiteFilter,
+                   CreatedRangeFilter]
     search_fields = ["description"]  # see get_search_results
     search_limit = 1000
     search_help_text = (
@@ -83,16 +87,20 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     fieldsets = [
         (None, {"fields": ["description"]}),
-        ("Reported by", {"fields": ["reporter_display", "reporter_name", "reporter_email", "reporter_phone"]}),
+        ("Reported by", {"fields": ["reporter_display", "reporter_name", "reporter_email", "reporter_phone",
+                                    "reporter_count", "drivers_display", "attachments_display"]}),
         ("Resolution", {"fields": ["resolution_note", "resolved_at"]}),
         ("Bookkeeping", {"fields": ["occurrences", "last_seen_at", "condition_cleared_at", "created_at",
                                     "updated_at"]}),
     ]
     readonly_fields = ["description", "reporter_display", "reporter_name", "reporter_email", "reporter_phone",
+                       "reporter_count", "drivers_display", "attachments_display",
                        "resolution_note", "resolved_at", "occurrences", "last_seen_at", "condition_cleared_at",
                        "created_at", "updated_at"]
 
     def teams_of(self, obj):
+        if obj.charge_point_id is None:
+            return set()
         return {obj.charge_point.owner_id, obj.charge_point.operator_id}
 
     def get_queryset(self, request):
@@ -102,19 +110,21 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="charge point", ordering="charge_point__name")
     def charge_point_col(self, obj):
+        if obj.charge_point_id is None:
+            return NO_CHARGE_POINT
         return f"{obj.charge_point.name} ({obj.charge_point.ocpp_id})"
 
     @admin.display(description="site", ordering="charge_point__site__name")
     def site_col(self, obj):
-        return obj.charge_point.site.name
+        return obj.charge_point.site.name if obj.charge_point_id else "—"
 
     @admin.display(description="owner")
     def owner_col(self, obj):
-        return obj.charge_point.owner.name
+        return obj.charge_point.owner.name if obj.charge_point_id else "—"
 
     @admin.display(description="operator")
     def operator_col(self, obj):
-        return obj.charge_point.operator.name
+        return obj.charge_point.operator.name if obj.charge_point_id else "—"
 
     @admin.display(description="source", ordering="source")
     def source_col(self, obj):
@@ -268,6 +278,8 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
                  name="reporting_report_reopen"),
             path("<int:report_id>/comment/", view(self.comment_view), name="reporting_report_comment"),
             path("<int:report_id>/message/", view(self.message_view), name="reporting_report_message"),
+            path("<int:report_id>/link-charge-point/", view(lambda request, report_id: link_charge_point_view(
+                self, request, report_id)), name="reporting_report_link_charge_point"),
             *super().get_urls(),
         ]
 
@@ -360,8 +372,8 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         return {
             "report": report,
             "cp": cp,
-            "cp_url": reverse(f"{site}:chargepoints_chargepoint_change", args=[cp.pk]),
-            "site_url": reverse(f"{site}:chargepoints_site_change", args=[cp.site_id]),
+            "cp_url": reverse(f"{site}:chargepoints_chargepoint_change", args=[cp.pk]) if cp else "",
+            "site_url": reverse(f"{site}:chargepoints_site_change", args=[cp.site_id]) if cp else "",
             "reason_label": REASON_LABELS.get(report.reason),
             "source_label": SOURCE_LABELS.get(report.source),
             "state_label": STATE_LABELS.get(report.state),
@@ -379,6 +391,9 @@ class ReportAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
             "message_form": MessageForm(),
             "evidence": report_evidence(report=report),
             "assignee": person_label(report.assigned_to, for_support=for_support),
+            "can_link": cp is None and self.on_support_site() and is_support(user),
+            "link_url": reverse(f"{site}:reporting_report_link_charge_point", args=[report.pk]),
+            "link_form": LinkChargePointForm(),
         }
 
 

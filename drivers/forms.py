@@ -1,0 +1,72 @@
+"""The driver's report form. Field labels and messages are translated: the
+page speaks the driver's language."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from reporting.catalogue import Reason, driver_reasons
+
+PHONE = re.compile(r"^\+?[0-9 ()\-]{6,30}$")
+
+
+class DriverReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("What is wrong?"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose what is wrong."),
+                        "invalid_choice": _("Choose one of the problems listed.")},
+    )
+    description = forms.CharField(
+        label=_("Tell us more"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What happened, and where exactly? Required for “Something else”."),
+    )
+    photo = forms.FileField(
+        label=_("Photo (optional)"),
+        required=False,
+        help_text=_("JPEG or PNG, up to 5 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
+    name = forms.CharField(label=_("Your name (optional)"), required=False, max_length=200)
+    email = forms.EmailField(
+        label=_("Your e-mail (optional)"),
+        required=False,
+        help_text=_("We send you a confirmation and tell you when it is fixed."),
+        error_messages={"invalid": _("Enter a valid e-mail address.")},
+    )
+    phone = forms.CharField(label=_("Your phone (optional)"), required=False, max_length=40)
+    # The honeypot: hidden from people (and screen readers), filled by bots.
+    website = forms.CharField(required=False, label=_("Leave this empty"))
+
+    def __init__(self, *args, country: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = driver_reasons(country=country)
+        for name in ("name", "email", "phone"):
+            self.fields[name].widget.attrs["autocomplete"] = {"name": "name", "email": "email", "phone": "tel"}[name]
+        self.fields["phone"].widget.input_type = "tel"
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if phone and not PHONE.match(phone):
+            raise forms.ValidationError(_("Enter a phone number with digits only, e.g. +45 12 34 56 78."))
+        return phone
+
+    def clean_description(self):
+        return self.cleaned_data["description"].strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("reason") == Reason.OTHER and not cleaned.get("description"):
+            self.add_error("description", _("Tell us what is wrong."))
+        return cleaned
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "drivers"
+
+urlpatterns = [
+    path("s/<str:token>/", views.status_page, name="status"),
+    path("<str:code>/", views.report_page, name="report"),
+]
