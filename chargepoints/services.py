@@ -10,57 +10,32 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from .connectors import connectors_apply
+from .live_state import boots_apply, live_state_apply
 from .models import (
     Charge,
     ChargeOutcome,
     ChargePoint,
     ChargePointState,
     Heartbeat,
-    SignalKind,
     SignalReading,
     StateChange,
+)
+from .telemetry_validation import (
+    FAULT_STOP_REASONS,
+    InvalidEvent,
+    telemetry_validate,
 )
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
 REJECTED = "rejected"
-
-EVENT_TYPES = ("state_change", "heartbeat", "signal", "charge", "boot")
-MAX_CONNECTOR = 1000
-
-# OCPP 1.6 connector statuses and the live state each one means here.
-OCPP_STATUS_STATE: dict[str, str] = {
-    "Available": ChargePointState.AVAILABLE,
-    "Preparing": ChargePointState.BUSY,
-    "Charging": ChargePointState.BUSY,
-    "SuspendedEVSE": ChargePointState.BUSY,
-    "SuspendedEV": ChargePointState.BUSY,
-    "Finishing": ChargePointState.BUSY,
-    "Reserved": ChargePointState.BUSY,
-    "Unavailable": ChargePointState.PASSIVE,
-    "Faulted": ChargePointState.ERROR,
-}
-
-# OCPP 1.6 StopTransaction reasons that mean something went wrong, as opposed
-# to the driver or the back-office ending the charge (Local, Remote,
-# EVDisconnected, DeAuthorized, ...).
-FAULT_STOP_REASONS = frozenset({"EmergencyStop", "PowerLoss", "HardReset", "SoftReset", "Reboot"})
-
-# A charger's clock may run a little ahead; further than this is a bad clock,
-# and such an event would block every real one after it.
-MAX_CLOCK_SKEW = timedelta(minutes=5)
-# Older than any charger on the platform: a dead clock battery, not history.
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-MIN_DBM, MAX_DBM = -150, 0
-MAX_ENERGY_WH = 10_000_000  # 10 MWh: far beyond any single charge
 
 
 @dataclass
@@ -85,147 +60,11 @@ def charge_failure_reason(*, energy_wh: int, stop_reason: str, went_to_error: bo
     return ""
 
 
-# --- Validation -------------------------------------------------------------------
-
-
-class _Invalid(Exception):
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-
-
-def _text(event: dict, name: str, errors: dict, *, max_length: int, required: bool) -> str:
-    value = event.get(name)
-    if value is None or value == "":
-        if required:
-            errors[name] = "This field is required."
-        return ""
-    if not isinstance(value, str):
-        errors[name] = "Must be a string."
-        return ""
-    value = value.strip()
-    if required and not value:
-        errors[name] = "This field is required."
-    elif len(value) > max_length:
-        errors[name] = f"Must be at most {max_length} characters."
-    elif "\x00" in value:  # PostgreSQL refuses NUL in text
-        errors[name] = "Must not contain NUL characters."
-    return value
-
-
-def _time(event: dict, name: str, errors: dict, *, now: datetime) -> datetime | None:
-    value = event.get(name)
-    if value is None or value == "":
-        errors[name] = "This field is required."
-        return None
-    parsed = None
-    if isinstance(value, str):
-        try:
-            parsed = parse_datetime(value.strip())
-        except ValueError:
-            parsed = None
-    if parsed is None:
-        errors[name] = "Must be an ISO 8601 date-time, e.g. 2026-05-01T12:00:00Z."
-        return None
-    if timezone.is_naive(parsed):
-        errors[name] = "Must include a time zone (Z or an offset such as +02:00)."
-        return None
-    try:
-        parsed = parsed.astimezone(UTC)
-    except OverflowError:  # e.g. year 1 with a positive offset: before year 1 in UTC
-        errors[name] = "Is out of range."
-        return None
-    if parsed < EARLIEST:
-        errors[name] = f"Is too far in the past (before {EARLIEST:%Y-%m-%d})."
-        return None
-    if parsed > now + MAX_CLOCK_SKEW:
-        errors[name] = "Is in the future; check the charger's clock."
-        return None
-    return parsed
-
-
-def _integer(event: dict, name: str, errors: dict, *, low: int, high: int) -> int | None:
-    value = event.get(name)
-    if value is None:
-        errors[name] = "This field is required."
-        return None
-    # bool is an int in Python; true is not a signal strength.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        errors[name] = "Must be a number."
-        return None
-    if isinstance(value, float) and not value.is_integer():
-        errors[name] = "Must be a whole number."
-        return None
-    if not low <= value <= high:
-        errors[name] = f"Must be between {low} and {high}."
-        return None
-    return int(value)
-
-
-def _validate(event, *, now: datetime) -> dict:
-    """The event's clean values, or _Invalid with every problem found."""
-    if not isinstance(event, dict):
-        raise _Invalid({"event": "Must be an object."})
-    errors: dict[str, str] = {}
-    clean: dict = {
-        "event_id": _text(event, "event_id", errors, max_length=100, required=True),
-        "ocpp_id": _text(event, "ocpp_id", errors, max_length=100, required=True),
-    }
-    kind = event.get("type")
-    clean["type"] = kind
-    if kind not in EVENT_TYPES:
-        errors["type"] = f"Must be one of: {', '.join(EVENT_TYPES)}."
-        raise _Invalid(errors)
-
-    if kind == "charge":
-        clean["started_at"] = _time(event, "started_at", errors, now=now)
-        clean["ended_at"] = _time(event, "ended_at", errors, now=now)
-        if clean["started_at"] and clean["ended_at"] and clean["ended_at"] < clean["started_at"]:
-            errors["ended_at"] = "Must not be before started_at."
-        clean["occurred_at"] = clean["ended_at"]
-        clean["energy_wh"] = _integer(event, "energy_wh", errors, low=0, high=MAX_ENERGY_WH)
-        clean["stop_reason"] = _text(event, "stop_reason", errors, max_length=50, required=False)
-        clean["transaction_id"] = _text(event, "transaction_id", errors, max_length=100, required=False)
-    else:
-        clean["occurred_at"] = _time(event, "occurred_at", errors, now=now)
-
-    if kind == "state_change":
-        state = _text(event, "state", errors, max_length=20, required=False)
-        status = _text(event, "status", errors, max_length=30, required=False)
-        if state and state not in ChargePointState.values:
-            errors["state"] = f"Must be one of: {', '.join(ChargePointState.values)}."
-        if status and status not in OCPP_STATUS_STATE:
-            errors["status"] = f"Must be an OCPP 1.6 status: {', '.join(OCPP_STATUS_STATE)}."
-        if not state and not status and "state" not in errors and "status" not in errors:
-            errors["state"] = "Give the state, or the OCPP status it comes from."
-        clean["state"] = state or OCPP_STATUS_STATE.get(status, "")
-        clean["ocpp_status"] = status
-        error_code = _text(event, "error_code", errors, max_length=50, required=False)
-        clean["error_code"] = "" if error_code == "NoError" else error_code
-        clean["vendor_error_code"] = _text(event, "vendor_error_code", errors, max_length=100, required=False)
-        clean["connector"] = None
-        if event.get("connector") is not None:
-            clean["connector"] = _integer(event, "connector", errors, low=0, high=MAX_CONNECTOR)
-    elif kind == "boot":
-        for name in BOOT_FIELDS:
-            clean[name] = _text(event, name, errors, max_length=100, required=False)
-    elif kind == "signal":
-        signal_kind = event.get("kind")
-        if signal_kind not in SignalKind.values:
-            errors["kind"] = f"Must be one of: {', '.join(SignalKind.values)}."
-        clean["kind"] = signal_kind
-        clean["dbm"] = _integer(event, "dbm", errors, low=MIN_DBM, high=MAX_DBM)
-
-    if errors:
-        raise _Invalid(errors)
-    return clean
-
-
 # --- Recording --------------------------------------------------------------------
 
 # A boot is the charger saying hello: history-wise a heartbeat.
 _MODELS = {"state_change": StateChange, "heartbeat": Heartbeat, "signal": SignalReading, "charge": Charge,
            "boot": Heartbeat}
-BOOT_FIELDS = ("vendor", "model", "serial_number", "firmware_version")
 UNKNOWN_CHARGE_POINT = "Unknown charge point."
 
 
@@ -291,8 +130,8 @@ def telemetry_record_batch(*, events: list[dict], actor=None) -> list[TelemetryR
         event_id = event.get("event_id") if isinstance(event, dict) else None
         event_id = event_id if isinstance(event_id, str) and event_id else None
         try:
-            clean = _validate(event, now=now)
-        except _Invalid as invalid:
+            clean = telemetry_validate(event, now=now)
+        except InvalidEvent as invalid:
             results.append(TelemetryResult(event_id=event_id, status=REJECTED, errors=invalid.errors))
             continue
         results.append(TelemetryResult(event_id=clean["event_id"], status=ACCEPTED))
@@ -345,10 +184,10 @@ def telemetry_record_batch(*, events: list[dict], actor=None) -> list[TelemetryR
         connectors_apply(accepted.get("state_change", []))
         _store_state_changes(accepted.get("state_change", []), now=now)
         _store_heartbeats(accepted.get("heartbeat", []) + accepted.get("boot", []), now=now)
-        _apply_boots(accepted.get("boot", []))
+        boots_apply(accepted.get("boot", []))
         _store_signals(accepted.get("signal", []), now=now)
         _store_charges(accepted.get("charge", []), now=now)
-        _apply_live_state(accepted)
+        live_state_apply(accepted)
     return results
 
 
@@ -468,153 +307,3 @@ def _store_charges(items: list[dict], *, now: datetime) -> None:
     Charge.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-_LIVE_FIELDS = [
-    "state",
-    "state_since",
-    "state_reported_at",
-    "error_code",
-    "vendor_error_code",
-    "last_heartbeat_at",
-    "wifi_signal_dbm",
-    "wifi_signal_at",
-    "cellular_signal_dbm",
-    "cellular_signal_at",
-]
-
-
-def _apply_live_state(accepted: dict[str, list[dict]]) -> None:
-    """Move each touched charge point's live state forward to its newest
-    events. The rows are locked (in id order, so two batches cannot
-    deadlock) and compared in Python: a late event loses to what is there."""
-    by_cp: dict[int, list[dict]] = defaultdict(list)
-    for kind in ("state_change", "heartbeat", "signal", "boot"):
-        for c in accepted.get(kind, []):
-            by_cp[c["charge_point_id"]].append(c)
-    if not by_cp:
-        return
-    charge_points = list(
-        ChargePoint.objects.select_for_update().filter(pk__in=by_cp).order_by("pk").only("pk", *_LIVE_FIELDS)
-    )
-    changed = []
-    for cp in charge_points:
-        before = tuple(getattr(cp, name) for name in _LIVE_FIELDS)
-        for c in sorted(by_cp[cp.pk], key=lambda c: c["occurred_at"]):
-            _apply_one(cp, c)
-        if tuple(getattr(cp, name) for name in _LIVE_FIELDS) != before:
-            changed.append(cp)
-    if changed:
-        _update_live_fields(changed)
-
-
-# PostgreSQL array types of the live fields, for the one-statement update.
-_LIVE_TYPES = {
-    "state": "text",
-    "state_since": "timestamptz",
-    "state_reported_at": "timestamptz",
-    "error_code": "text",
-    "vendor_error_code": "text",
-    "last_heartbeat_at": "timestamptz",
-    "wifi_signal_dbm": "smallint",
-    "wifi_signal_at": "timestamptz",
-    "cellular_signal_dbm": "smallint",
-    "cellular_signal_at": "timestamptz",
-}
-
-
-def _update_live_fields(charge_points: list[ChargePoint]) -> None:
-    """Write the live fields of these (locked) charge points. On PostgreSQL
-    one UPDATE ... FROM unnest(arrays): Django's bulk_update builds a CASE
-    expression per row and field, which cost more than everything else in a
-    batch (docs/benchmarks.md, telemetry ingest)."""
-    if connection.vendor != "postgresql":
-        ChargePoint.objects.bulk_update(charge_points, _LIVE_FIELDS, batch_size=500)
-        return
-    assert set(_LIVE_TYPES) == set(_LIVE_FIELDS)
-    columns = [ChargePoint._meta.get_field(name).column for name in _LIVE_FIELDS]
-    arrays = [[cp.pk for cp in charge_points]]
-    arrays += [[getattr(cp, name) for cp in charge_points] for name in _LIVE_FIELDS]
-    casts = ", ".join(["%s::bigint[]", *(f"%s::{_LIVE_TYPES[name]}[]" for name in _LIVE_FIELDS)])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {ChargePoint._meta.db_table} AS cp SET "
-            + ", ".join(f"{column} = v.{column}" for column in columns)
-            + f" FROM unnest({casts}) AS v(id, {', '.join(columns)}) WHERE cp.id = v.id",
-            arrays,
-        )
-
-
-def _is_late(cp: ChargePoint, at: datetime) -> bool:
-    """Not newer than the latest state event applied. Before the first one,
-    the state is only what the charge point was registered with (state_since
-    is then its registration time), and a charger's status from a little
-    before that is still the best news there is."""
-    return cp.state_reported_at is not None and at <= cp.state_reported_at
-
-
-def _apply_one(cp: ChargePoint, c: dict) -> None:
-    at = c["occurred_at"]
-    kind = c["type"]
-    if kind == "state_change" and c.get("connector") is not None:
-        _apply_connector_state(cp, c)
-    elif kind == "state_change":
-        if _is_late(cp, at):
-            return  # history only
-        if c["state"] != cp.state:
-            cp.state = c["state"]
-            cp.state_since = at
-        cp.state_reported_at = at
-        cp.error_code = c["error_code"]
-        cp.vendor_error_code = c["vendor_error_code"]
-    elif kind in ("heartbeat", "boot"):
-        if cp.last_heartbeat_at is None or at > cp.last_heartbeat_at:
-            cp.last_heartbeat_at = at
-        # A heartbeat after the connection was lost means it is back; what
-        # state it is in, it will say in its next status.
-        if cp.state == ChargePointState.DISCONNECTED and not _is_late(cp, at):
-            cp.state = ChargePointState.UNKNOWN
-            cp.state_since = at
-            cp.state_reported_at = at
-            cp.error_code = cp.vendor_error_code = ""
-    elif kind == "signal":
-        prefix = "wifi" if c["kind"] == SignalKind.WIFI else "cellular"
-        latest = getattr(cp, f"{prefix}_signal_at")
-        if latest is None or at > latest:
-            setattr(cp, f"{prefix}_signal_dbm", c["dbm"])
-            setattr(cp, f"{prefix}_signal_at", at)
-
-
-def _apply_connector_state(cp: ChargePoint, c: dict) -> None:
-    """A connector's status that was news for its connector (``cp_state`` set
-    by ``connectors_apply``) sets the charge point's state to what its
-    connectors add up to, even when another connector reported later: the
-    connectors, not the times, decide."""
-    if c.get("cp_state") is None:
-        return  # late for its connector: history only
-    at = c["occurred_at"]
-    if c["cp_state"] != cp.state:
-        cp.state = c["cp_state"]
-        cp.state_since = at
-    if cp.state_reported_at is None or at > cp.state_reported_at:
-        cp.state_reported_at = at
-    cp.error_code = c["cp_error_code"]
-    cp.vendor_error_code = c["cp_vendor_error_code"]
-
-
-def _apply_boots(items: list[dict]) -> None:
-    """The identity a charger gives when it boots (the latest boot per charge
-    point wins); a write only for charge points whose identity changed."""
-    latest: dict[int, dict] = {}
-    for c in sorted(items, key=lambda c: c["occurred_at"]):
-        latest[c["charge_point_id"]] = c
-    if not latest:
-        return
-    changed = []
-    for cp in ChargePoint.objects.filter(pk__in=latest).only("pk", *BOOT_FIELDS):
-        before = [getattr(cp, name) for name in BOOT_FIELDS]
-        for name in BOOT_FIELDS:
-            if latest[cp.pk][name]:
-                setattr(cp, name, latest[cp.pk][name])
-        if [getattr(cp, name) for name in BOOT_FIELDS] != before:
-            changed.append(cp)
-    if changed:
-        ChargePoint.objects.bulk_update(changed, list(BOOT_FIELDS), batch_size=500)

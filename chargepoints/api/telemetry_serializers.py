@@ -16,7 +16,7 @@ from chargepoints.models import (
     SignalReading,
     StateChange,
 )
-from chargepoints.services import OCPP_STATUS_STATE
+from chargepoints.telemetry_validation import OCPP_STATUS_STATE
 from core.rest.fields import StrictCharField, StrictModelSerializer
 
 MAX_BATCH = 1000
