@@ -8,8 +8,8 @@ from django.db.migrations.executor import MigrationExecutor
 from chargepoints.models import PUBLIC_CODE_ALPHABET, PUBLIC_CODE_LENGTH
 from tests.factories import ChargePointFactory
 
-BEFORE = [("chargepoints", "0002_telemetry")]
-AFTER = [("chargepoints", "0003_charge_point_public_code")]
+BEFORE = [("chargepoints", "0004_connectors")]
+AFTER = [("chargepoints", "0005_charge_point_public_code")]
 
 
 @pytest.mark.django_db
