@@ -117,7 +117,8 @@ def test_a_real_worker_enforces_the_default_limits_from_the_environment(tmp_path
         )
     try:
         # The worker's broker: the filesystem transport in its VAR_DIR (base.py).
-        producer = Celery("probe", broker="filesystem://")
+        # Not the current app: shared tasks of later tests must keep resolving to config.celery.app.
+        producer = Celery("probe", broker="filesystem://", set_as_current=False)
         folder = str(var / "celery-queue")
         producer.conf.broker_transport_options = {
             "data_folder_in": folder, "data_folder_out": folder, "control_folder": str(var / "celery-control"),
