@@ -99,7 +99,7 @@ def test_tasks_are_published_to_their_queues(memory_broker):
     assert queued("celery") == ["some.other_task"]
 
 
-def test_a_real_worker_enforces_the_default_limits_from_the_environment(tmp_path):
+def test_a_real_worker_enforces_the_default_limits_from_the_environment(tmp_path, monkeypatch):
     """A prefork worker (as in production) with CELERY_TASK_SOFT_TIME_LIMIT=1
     and CELERY_TASK_TIME_LIMIT=3: a task past its soft limit is told and
     cleans up; one that ignores it is killed at the hard limit."""
@@ -117,7 +117,11 @@ def test_a_real_worker_enforces_the_default_limits_from_the_environment(tmp_path
         )
     try:
         # The worker's broker: the filesystem transport in its VAR_DIR (base.py).
-        producer = Celery("probe", broker="filesystem://", set_as_current=False)  # leave the project app current
+        # Celery prefers CELERY_BROKER_URL from the environment (CI's Redis
+        # pass) to the app's own setting.
+        monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+        # Not the current app: shared tasks of later tests must keep resolving to config.celery.app.
+        producer = Celery("probe", broker="filesystem://", set_as_current=False)
         folder = str(var / "celery-queue")
         producer.conf.broker_transport_options = {
             "data_folder_in": folder, "data_folder_out": folder, "control_folder": str(var / "celery-control"),

@@ -2,6 +2,7 @@
 the task a line was logged in, and JSON lines on request (LOG_FORMAT)."""
 
 import json
+import logging
 import re
 
 from celery import shared_task
@@ -51,18 +52,35 @@ def log_something():
     logging.getLogger("tests.tasks").warning("inside")
 
 
-def test_a_line_logged_in_a_task_names_the_task(caplog):
+class Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+def test_a_line_logged_in_a_task_names_the_task():
     from config.log_format import CeleryTaskFilter, JsonFormatter
 
-    previous = app.conf.task_always_eager
+    # A handler of its own on the task's logger: other tests (Celery's test
+    # worker) reconfigure the root logger's handlers and levels.
+    logger, handler = logging.getLogger("tests.tasks"), Records()
+    handler.addFilter(CeleryTaskFilter())
+    logger.addHandler(handler)
+    saved = logger.level, logger.disabled, app.conf.task_always_eager
+    logger.setLevel(logging.INFO)
+    logger.disabled = False
     app.conf.task_always_eager = True
-    caplog.handler.addFilter(CeleryTaskFilter())
     try:
         result = log_something.delay()
     finally:
-        app.conf.task_always_eager = previous
-    (record,) = [r for r in caplog.records if r.name == "tests.tasks"]
+        logger.removeHandler(handler)
+        logger.level, logger.disabled, app.conf.task_always_eager = saved
+    (record,) = handler.records
     assert record.task_name == "tests.log_something" and record.task_id == result.id
     assert record.task == f" [tests.log_something({result.id})]"
     line = json.loads(JsonFormatter().format(record))
     assert (line["task_name"], line["task_id"]) == ("tests.log_something", result.id)
+    assert line["message"] == "inside" and line["logger"] == "tests.tasks"
