@@ -27,6 +27,9 @@ def celery_worker():
     if not app.conf.broker_url.startswith(("redis://", "rediss://", "amqp://", "amqps://")):
         app.conf.broker_url, app.conf.broker_transport_options = "memory://", {}
     reset_producer_pool()
+    # Tasks other tests queued on a shared broker (on-commit e-mails, say)
+    # would be taken by this worker first.
+    app.control.purge()
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as worker:
             yield worker
