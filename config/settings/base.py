@@ -5,14 +5,10 @@ machines is read from the environment through one parser, django-environ
 from datetime import timedelta
 from pathlib import Path
 
-import environ
 from kombu import Queue
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
-env = environ.Env()
-
-VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+from .channels import *  # noqa: F403  (the OCPP gateway's and the drivers' channels)
+from .env import BASE_DIR, VAR_DIR, env
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -225,29 +221,6 @@ HEALTH_CHECKS = {
     "bad_cell_signal": {"enabled": True, "dbm": -105, "window_minutes": 15, "min_readings": 3},
 }
 
-# --- OCPP gateway (gateway/, `manage.py ocpp_gateway`) ---------------------------
-OCPP = {
-    # Seconds between the heartbeats a charger is asked for (BootNotification).
-    "heartbeat_interval": env.int("OCPP_HEARTBEAT_INTERVAL", default=300),
-    # No message for this many heartbeat intervals: the socket is closed and
-    # the charge point is disconnected.
-    "disconnect_after_intervals": env.float("OCPP_DISCONNECT_AFTER_INTERVALS", default=2),
-    # A frame larger than this closes the connection (1009, message too big).
-    "max_frame_bytes": env.int("OCPP_MAX_FRAME_BYTES", default=65536),
-    # Flood control per connection: messages per second, and the burst allowed.
-    "messages_per_second": env.float("OCPP_MESSAGES_PER_SECOND", default=10),
-    "message_burst": env.int("OCPP_MESSAGE_BURST", default=50),
-    # Failed handshakes from one address before each further one is delayed
-    # (doubling, at most auth_max_delay seconds), counted over auth_window seconds.
-    "auth_free_failures": env.int("OCPP_AUTH_FREE_FAILURES", default=5),
-    "auth_max_delay": env.float("OCPP_AUTH_MAX_DELAY", default=10),
-    "auth_window": env.float("OCPP_AUTH_WINDOW", default=300),
-    # DataTransfer vendorId of the signal strength message (docs/ocpp.md).
-    "signal_vendor_id": env.str("OCPP_SIGNAL_VENDOR_ID", default="ChargePointReports"),
-}
-# What `simulate_fleet --ocpp URL` sends the demo fleet through.
-SIMULATOR_OCPP_LINK = "gateway.simulation.OcppFleetLink"
-
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.rest.schema.AutoSchema",
@@ -345,44 +318,17 @@ EMAIL_TRACKING_PROVIDER = env.str(
 # Seconds before a provider's API call times out (the same bound as EMAIL_TIMEOUT).
 ANYMAIL["REQUESTS_TIMEOUT"] = env.float("ANYMAIL_REQUESTS_TIMEOUT", default=30)
 
+# The address printed in the QR stickers: <base>/r/<public code>/. A short
+# domain makes a smaller, easier-to-scan code.
+PUBLIC_REPORT_BASE_URL = env.str("PUBLIC_REPORT_BASE_URL", default=SITE_URL).rstrip("/")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["UserReasonEnum"] = "drivers.api.serializers.USER_REASON_CHOICES"
+
 # --- Logging ------------------------------------------------------------------
 # Every line carries its time, level and logger name (and, inside a Celery
 # task, the task's name and id). LOG_FORMAT=json writes one JSON object a
 # line for a log collector.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOG_FORMAT = env.str("LOG_FORMAT", default="text").lower()
-# --- Drivers: public report page, QR stickers, platform key, inbound e-mail ---
-# (drivers/, reporting/reporters.py, notifications/inbound.py)
-# Report attachments (drivers' photos, e-mail attachments) live here, outside
-# any public URL; only a view that checks the viewer serves them.
-PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
-# The address printed in the QR stickers: <base>/r/<public code>/. A short
-# domain makes a smaller, easier-to-scan code.
-PUBLIC_REPORT_BASE_URL = env.str("PUBLIC_REPORT_BASE_URL", default=SITE_URL).rstrip("/")
-DRIVER_REPORTS = {
-    # A request bigger than this is refused before its body is read.
-    "max_request_bytes": env.int("DRIVER_REPORT_MAX_REQUEST_BYTES", default=6 * 1024 * 1024),
-    "max_photo_bytes": 5 * 1024 * 1024,
-    # Larger images are refused (a small file can decode to a huge image).
-    "max_photo_pixels": 40_000_000,
-    # Filings allowed per window (seconds): per client address, per charge point.
-    "rate_per_address": env.int("DRIVER_REPORT_RATE_PER_ADDRESS", default=10),
-    "rate_per_charge_point": env.int("DRIVER_REPORT_RATE_PER_CHARGE_POINT", default=30),
-    "rate_window_seconds": env.int("DRIVER_REPORT_RATE_WINDOW_SECONDS", default=3600),
-}
-# Support conversations by e-mail (Postmark's inbound webhook, through
-# anymail, at /anymail/postmark/inbound/, behind ANYMAIL_WEBHOOK_SECRET).
-# Replies go out from this address, with a per-report reply address
-# <local>+<token>@<domain> so the driver's answer finds its report.
-SUPPORT_EMAIL_ADDRESS = env.str("SUPPORT_EMAIL_ADDRESS", default="support@localhost")
-INBOUND_EMAIL = {
-    "max_attachment_bytes": env.int("INBOUND_EMAIL_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024),
-    "max_attachments": env.int("INBOUND_EMAIL_MAX_ATTACHMENTS", default=10),
-    "attachment_types": ["image/jpeg", "image/png", "image/gif", "image/heic", "application/pdf", "text/plain"],
-}
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["UserReasonEnum"] = "drivers.api.serializers.USER_REASON_CHOICES"
-# --- end of the drivers block ---------------------------------------------------
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib import admin
+
 from accounts.models import Team
 from chargepoints.models import Site
 from core.admin.filters import DateRangeFilter, ScopedRelatedFilter
+from reporting.models import ReportState
 
 
 class TeamFilter(ScopedRelatedFilter):
@@ -31,3 +34,21 @@ class SiteFilter(ScopedRelatedFilter):
 
 
 CreatedRangeFilter = DateRangeFilter.on("created_at", "created")
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("unresolved", "Unresolved (open or assigned)"), *ReportState.choices]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "unresolved":
+            return queryset.unresolved()
+        if value in ReportState.values:
+            return queryset.filter(state=value)
+        if value is not None:
+            return queryset.none()
+        return queryset

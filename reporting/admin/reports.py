@@ -33,7 +33,7 @@ from reporting.selectors import report_evidence
 
 from . import actions
 from .driver_fields import DriverFieldsMixin
-from .filters import CreatedRangeFilter, SiteFilter, TeamFilter
+from .filters import CreatedRangeFilter, SiteFilter, StateFilter, TeamFilter
 from .forms import CommentForm, MessageForm, ReportCreateForm
 from .linking import LinkChargePointForm, NeedsChargePointFilter, link_charge_point_view
 
@@ -42,24 +42,6 @@ SOURCE_LABELS = {value: str(label) for value, label in Source.choices}
 PARTY_LABELS = {value: str(label) for value, label in Party.choices}
 STATE_LABELS = {value: str(label) for value, label in ReportState.choices}
 NO_CHARGE_POINT = "— needs a charge point —"
-
-
-class StateFilter(admin.SimpleListFilter):
-    title = "state"
-    parameter_name = "state"
-
-    def lookups(self, request, model_admin):
-        return [("unresolved", "Unresolved (open or assigned)"), *ReportState.choices]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value == "unresolved":
-            return queryset.unresolved()
-        if value in ReportState.values:
-            return queryset.filter(state=value)
-        if value is not None:
-            return queryset.none()
-        return queryset
 
 
 class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):

@@ -1,0 +1,56 @@
+"""Settings of the real channels in: the OCPP gateway (chargers), the
+drivers' public report page and support e-mail. Read into base.py."""
+
+from pathlib import Path
+
+from .env import VAR_DIR, env
+
+# --- OCPP gateway (gateway/, `manage.py ocpp_gateway`) ---------------------------
+OCPP = {
+    # Seconds between the heartbeats a charger is asked for (BootNotification).
+    "heartbeat_interval": env.int("OCPP_HEARTBEAT_INTERVAL", default=300),
+    # No message for this many heartbeat intervals: the socket is closed and
+    # the charge point is disconnected.
+    "disconnect_after_intervals": env.float("OCPP_DISCONNECT_AFTER_INTERVALS", default=2),
+    # A frame larger than this closes the connection (1009, message too big).
+    "max_frame_bytes": env.int("OCPP_MAX_FRAME_BYTES", default=65536),
+    # Flood control per connection: messages per second, and the burst allowed.
+    "messages_per_second": env.float("OCPP_MESSAGES_PER_SECOND", default=10),
+    "message_burst": env.int("OCPP_MESSAGE_BURST", default=50),
+    # Failed handshakes from one address before each further one is delayed
+    # (doubling, at most auth_max_delay seconds), counted over auth_window seconds.
+    "auth_free_failures": env.int("OCPP_AUTH_FREE_FAILURES", default=5),
+    "auth_max_delay": env.float("OCPP_AUTH_MAX_DELAY", default=10),
+    "auth_window": env.float("OCPP_AUTH_WINDOW", default=300),
+    # DataTransfer vendorId of the signal strength message (docs/ocpp.md).
+    "signal_vendor_id": env.str("OCPP_SIGNAL_VENDOR_ID", default="ChargePointReports"),
+}
+# What `simulate_fleet --ocpp URL` sends the demo fleet through.
+SIMULATOR_OCPP_LINK = "gateway.simulation.OcppFleetLink"
+
+# --- Drivers: public report page, QR stickers, platform key, inbound e-mail ---
+# (drivers/, reporting/reporters.py, notifications/inbound.py)
+# Report attachments (drivers' photos, e-mail attachments) live here, outside
+# any public URL; only a view that checks the viewer serves them.
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
+DRIVER_REPORTS = {
+    # A request bigger than this is refused before its body is read.
+    "max_request_bytes": env.int("DRIVER_REPORT_MAX_REQUEST_BYTES", default=6 * 1024 * 1024),
+    "max_photo_bytes": 5 * 1024 * 1024,
+    # Larger images are refused (a small file can decode to a huge image).
+    "max_photo_pixels": 40_000_000,
+    # Filings allowed per window (seconds): per client address, per charge point.
+    "rate_per_address": env.int("DRIVER_REPORT_RATE_PER_ADDRESS", default=10),
+    "rate_per_charge_point": env.int("DRIVER_REPORT_RATE_PER_CHARGE_POINT", default=30),
+    "rate_window_seconds": env.int("DRIVER_REPORT_RATE_WINDOW_SECONDS", default=3600),
+}
+# Support conversations by e-mail (Postmark's inbound webhook, through
+# anymail, at /anymail/postmark/inbound/, behind ANYMAIL_WEBHOOK_SECRET).
+# Replies go out from this address, with a per-report reply address
+# <local>+<token>@<domain> so the driver's answer finds its report.
+SUPPORT_EMAIL_ADDRESS = env.str("SUPPORT_EMAIL_ADDRESS", default="support@localhost")
+INBOUND_EMAIL = {
+    "max_attachment_bytes": env.int("INBOUND_EMAIL_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024),
+    "max_attachments": env.int("INBOUND_EMAIL_MAX_ATTACHMENTS", default=10),
+    "attachment_types": ["image/jpeg", "image/png", "image/gif", "image/heic", "application/pdf", "text/plain"],
+}
