@@ -265,6 +265,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "PartyEnum": "reporting.catalogue.Party",
+        "ReportReasonEnum": "reporting.catalogue.Reason",
         "ReportStateEnum": "reporting.models.ReportState",
         "ReportEventKindEnum": "reporting.models.EventKind",
         "ChargePointStateEnum": "chargepoints.models.ChargePointState",
