@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
+from notifications.events import notifications_process_events
 from notifications.models import Notification, NotificationKind
 from reporting import services
 from reporting.catalogue import Party, Reason, Source
@@ -185,8 +186,10 @@ def test_driver_with_an_email_gets_one_confirmation_and_one_resolution_message(d
     assert f"#{report.pk}" in confirmation.subject
     assert "/r/s/" in confirmation.body_text
     services.report_resolve(report=report, by=support_user)
+    notifications_process_events()  # what the task queued on commit does
     services.report_reopen(report=report, by=support_user)
     services.report_resolve(report=report, by=support_user)
+    notifications_process_events()
     resolved = Notification.objects.filter(kind=NotificationKind.DRIVER_RESOLVED)
     assert [n.recipient_email for n in resolved] == ["mila@example.com"]
 
@@ -194,6 +197,7 @@ def test_driver_with_an_email_gets_one_confirmation_and_one_resolution_message(d
 def test_driver_without_an_email_gets_nothing(danish_cp, support_user):
     file_report(Client(), danish_cp, phone="+4512345678")
     services.report_resolve(report=Report.objects.get(), by=support_user)
+    notifications_process_events()
     assert not Notification.objects.filter(team=None).exists()
 
 
