@@ -172,14 +172,14 @@ def seed_reports_sql(reports: int) -> None:
             )
             INSERT INTO reporting_report (
                 charge_point_id, source, reason, description, reporter_name, reporter_email,
-                reporter_phone, state, assigned_party, resolution_note, occurrences, last_seen_at,
-                created_at, updated_at, resolved_at
+                reporter_phone, state, assigned_party, resolution_note, reporter_count, occurrences,
+                last_seen_at, created_at, updated_at, resolved_at
             )
             SELECT cps.id, r.source, r.reason, 'Bench report ' || g, '', '', '',
                    (ARRAY['open','assigned','resolved','resolved'])[1 + g %% 4],
                    CASE WHEN r.source = 'support' THEN 'support'
                         ELSE (ARRAY['operator','owner'])[1 + g %% 2] END,
-                   '', 1, now() - (g %% 129600) * interval '1 minute',
+                   '', 1, 1, now() - (g %% 129600) * interval '1 minute',
                    now() - (g %% 129600) * interval '1 minute', now(),
                    CASE WHEN g %% 4 >= 2 THEN now() ELSE NULL END
             FROM generate_series(1, %s) g

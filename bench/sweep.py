@@ -63,9 +63,9 @@ FILE_SQL = f"""
 WITH offenders(charge_point_id, reason) AS ({OFFENDERS_SQL}),
 filed AS (
     INSERT INTO reporting_report (charge_point_id, source, reason, description, reporter_name,
-        reporter_email, reporter_phone, state, assigned_party, resolution_note, occurrences,
+        reporter_email, reporter_phone, state, assigned_party, resolution_note, reporter_count, occurrences,
         last_seen_at, created_at, updated_at)
-    SELECT charge_point_id, 'system', reason, 'Filed by raw SQL', '', '', '', 'open', 'operator', '', 1,
+    SELECT charge_point_id, 'system', reason, 'Filed by raw SQL', '', '', '', 'open', 'operator', '', 1, 1,
            %(now)s, %(now)s, %(now)s
     FROM offenders
     ON CONFLICT DO NOTHING
