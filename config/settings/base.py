@@ -320,7 +320,7 @@ EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
 EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
 # Seconds one SMTP conversation may take; Django's SMTP backend would
 # otherwise wait forever. The notification outbox's lease
-# (notifications.services.LEASE) must stay far longer than this.
+# (NOTIFICATIONS_LEASE_SECONDS) must cover one attempt (a system check says so).
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=_email.get("OPTIONS", {}).get("TIMEOUT", 30))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="reports@localhost")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
@@ -344,6 +344,18 @@ EMAIL_TRACKING_PROVIDER = env.str(
 )
 # Seconds before a provider's API call times out (the same bound as EMAIL_TIMEOUT).
 ANYMAIL["REQUESTS_TIMEOUT"] = env.float("ANYMAIL_REQUESTS_TIMEOUT", default=30)
+# The outbox (docs/delivery.md). A row being sent belongs to its worker for
+# NOTIFICATIONS_LEASE_SECONDS; a worker that dies mid-send loses its rows to
+# the first sweep after that, so with the sweep every minute they go out
+# again within lease + 60 s. The system check notifications.E001 refuses a
+# lease shorter than one attempt (twice the send timeout: connecting, then
+# waiting for the answer).
+NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=60)
+# How long one sweep keeps sending batch after batch (it runs every minute;
+# sweeps that overlap are harmless), and how early a retry may be taken so
+# that the sweep after its backoff, not the one after that, sends it.
+NOTIFICATIONS_SWEEP_SECONDS = env.float("NOTIFICATIONS_SWEEP_SECONDS", default=50)
+NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS = env.float("NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS", default=10)
 
 # --- Logging ------------------------------------------------------------------
 # Every line carries its time, level and logger name (and, inside a Celery
