@@ -37,7 +37,6 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.signals import AnymailTrackingEvent, EventType
-from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
@@ -47,6 +46,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from accounts.models import Team
+from core.tasks import publish
 from reporting.catalogue import Party
 from reporting.models import EventKind, ReportContact, ReportEvent, ReportSettings, ReportState
 
@@ -257,10 +257,7 @@ def _enqueue(ids: list[int]) -> None:
     """Hand committed rows to a worker. A broker that is down must not fail
     the request that changed the report: the rows are committed and the
     periodic sweep sends them once the worker runs again."""
-    try:
-        current_app.signature(SEND_TASK, args=(ids,)).apply_async()
-    except Exception:
-        logger.warning("Could not queue notifications %s; the sweep will send them.", ids, exc_info=True)
+    publish(SEND_TASK, ids)
 
 
 # --- 2. Sending ----------------------------------------------------------------

@@ -206,6 +206,10 @@ CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # say so explicitly: Celery 6 stops reading broker_connection_retry for it).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Connect and socket timeout (seconds) of a publish on commit (core.tasks.publish):
+# the work is already in an outbox its sweep catches up, so a request gives
+# up on a broker that refuses or hangs rather than wait for it.
+TASK_PUBLISH_TIMEOUT_SECONDS = env.float("TASK_PUBLISH_TIMEOUT_SECONDS", default=0.05)
 
 # --- Health checks ------------------------------------------------------------
 # Defaults for the system health checks (reporting/health/). Support staff
