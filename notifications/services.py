@@ -45,7 +45,8 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
-from accounts.models import Team
+from accounts.audit import audit_record
+from accounts.models import AuditAction, Team
 from core.tasks import publish
 from reporting.catalogue import Party
 from reporting.models import EventKind, ReportContact, ReportEvent, ReportSettings, ReportState
@@ -551,15 +552,30 @@ def notifications_send_due(
 
 
 @transaction.atomic
-def notification_retry(*, notification: Notification) -> bool:
-    """Support's retry of a failed row: it becomes pending and due now.
+def notification_retry(*, notification: Notification, by) -> bool:
+    """Support's "send again" of a failed row: it becomes pending and due
+    now, keeping its Message-ID, and the audit log says who asked.
     Returns False when the row was not failed (it may have been retried
     already from another tab)."""
     now = timezone.now()
+    row = Notification.objects.select_for_update().filter(pk=notification.pk).first()
+    if row is None or row.status != NotificationStatus.FAILED:
+        return False
     updated = Notification.objects.filter(pk=notification.pk, status=NotificationStatus.FAILED).update(
         status=NotificationStatus.PENDING, attempts=0, next_attempt_at=now, updated_at=now
     )
     if updated:
+        audit_record(
+            by=by,
+            action=AuditAction.UPDATE,
+            obj=row,
+            team=row.team_id,
+            changes={
+                "status": {"before": row.status, "after": NotificationStatus.PENDING.value},
+                "attempts": {"before": row.attempts, "after": 0},
+            },
+            note=f"Sent again after: {row.last_error}",
+        )
         ids = [notification.pk]
         transaction.on_commit(lambda: _enqueue(ids))
     return bool(updated)

@@ -381,11 +381,11 @@ def test_after_the_last_attempt_a_row_fails_and_support_can_retry_it(
 
     provider.up()
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.notification_retry(notification=row) is True
+        assert services.notification_retry(notification=row, by=None) is True
     row.refresh_from_db()
     assert row.status == NotificationStatus.SENT
     assert recipients() == [row.recipient_email]
-    assert services.notification_retry(notification=row) is False
+    assert services.notification_retry(notification=row, by=None) is False
 
 
 def test_a_refused_address_fails_at_once_and_shows_on_the_timeline(
