@@ -530,13 +530,14 @@ def notifications_send_due(
     budget = settings.NOTIFICATIONS_SWEEP_SECONDS if budget_seconds is None else budget_seconds
     fixed_now = now
     counts: dict[str, int] = {}
-    seen: set[int] = set()
+    # Each pass takes what is due now: a row just tried is not due again
+    # (sent, failed, or retried at least a minute later; the tolerance is
+    # shorter than the first backoff), so the loop ends when the backlog does.
     while time.monotonic() - started < budget:
         now = fixed_now or timezone.now()
         due_by = now + timedelta(seconds=settings.NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS)
         ids = list(
             Notification.objects.due(now=now, due_by=due_by)
-            .exclude(pk__in=seen)
             .order_by("next_attempt_at", "id")
             .values_list("pk", flat=True)[:batch]
         )
@@ -545,7 +546,6 @@ def notifications_send_due(
         for notification_id in ids:
             if time.monotonic() - started > budget:
                 break
-            seen.add(notification_id)
             status = notification_send(notification_id=notification_id, now=now, due_by=due_by) or "skipped"
             counts[status] = counts.get(status, 0) + 1
     return counts

@@ -246,3 +246,18 @@ def test_a_retry_due_by_the_next_sweep_is_sent_by_it(fleet, django_capture_on_co
 
     row.refresh_from_db()
     assert row.status == NotificationStatus.SENT
+
+
+def test_a_sweep_tolerance_as_long_as_the_first_backoff_is_refused_at_start_up(settings):
+    assert checks.check_sweep_tolerance_is_under_the_first_backoff() == []
+    settings.NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS = 60
+
+    assert [e.id for e in checks.check_sweep_tolerance_is_under_the_first_backoff()] == ["notifications.E003"]
+
+
+def test_a_sweep_tries_a_failing_row_once_per_run(fleet, django_capture_on_commit_callbacks, provider):
+    rows = pending_rows(fleet, django_capture_on_commit_callbacks)
+    provider.down()
+
+    assert services.notifications_send_due(now=later(1)) == {NotificationStatus.PENDING: len(rows)}
+    assert provider.calls == len(rows)
