@@ -45,14 +45,14 @@ def blackhole_port():
 @pytest.fixture
 def broker():
     conf = celery_app.conf
-    previous = conf.task_always_eager, conf.broker_url, conf.broker_write_url
+    previous = conf.task_always_eager, conf.broker_url
     conf.task_always_eager = False
 
     def point_at(port: int) -> None:
-        conf.broker_url, conf.broker_write_url = f"redis://127.0.0.1:{port}/0", None
+        conf.broker_url = f"redis://127.0.0.1:{port}/0"
 
     yield point_at
-    conf.task_always_eager, conf.broker_url, conf.broker_write_url = previous
+    conf.task_always_eager, conf.broker_url = previous
 
 
 def file_a_report() -> float:
