@@ -10,8 +10,8 @@ import sys
 import time
 
 import pytest
-from django.conf import settings
 from celery import Celery
+from django.conf import settings
 
 from config.celery import app
 from notifications import tasks as notification_tasks
