@@ -43,13 +43,18 @@ def blackhole_port():
 
 
 @pytest.fixture
-def broker():
+def broker(monkeypatch):
+    """Points the app at a faulty broker for one test. (Celery reads
+    CELERY_BROKER_URL from the environment before its own setting, so CI's
+    real broker must be replaced there too.)"""
     conf = celery_app.conf
     previous = conf.task_always_eager, conf.broker_url
     conf.task_always_eager = False
 
     def point_at(port: int) -> None:
-        conf.broker_url = f"redis://127.0.0.1:{port}/0"
+        url = f"redis://127.0.0.1:{port}/0"
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
+        conf.broker_url = url
 
     yield point_at
     conf.task_always_eager, conf.broker_url = previous
