@@ -1,4 +1,6 @@
-"""GET /healthz: can this process reach the database and the broker?
+"""GET /healthz: can this process reach the database and the broker? And
+how is the e-mail outbox doing (the oldest e-mail still waiting, e-mails
+failed in the last hour)?
 
 For load balancers and monitors: no login, JSON, 200 when every check
 passes and 503 otherwise. Each check is one round trip with a short
@@ -44,6 +46,19 @@ def check_broker() -> None:
 CHECKS = {"database": check_database, "broker": check_broker}
 
 
+def outbox() -> dict | None:
+    """The e-mail outbox's figures for a monitor to alert on (a stuck or
+    failing outbox); informative only: a backlog of e-mail is no reason for
+    a load balancer to take this process out of rotation."""
+    from notifications.selectors import outbox_health
+
+    try:
+        return outbox_health()
+    except Exception:
+        logger.exception("Outbox figures unavailable")
+        return None
+
+
 @never_cache
 @require_safe
 def healthz(request):
@@ -60,6 +75,6 @@ def healthz(request):
         results[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
     healthy = all(result["status"] == "ok" for result in results.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": results},
+        {"status": "ok" if healthy else "unavailable", "checks": results, "outbox": outbox()},
         status=200 if healthy else 503,
     )

@@ -6,23 +6,55 @@ from __future__ import annotations
 import logging
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+
+def publish(task_name: str, *args, **kwargs) -> bool:
+    """Hand a task to the broker now, or give up quickly; returns whether it
+    was queued. Only for work that is already committed and swept up
+    periodically (an outbox row): losing the message costs a minute.
+
+    The publish has its own connection with short connect and socket
+    timeouts and no retry loop, so a broker that refuses or hangs holds a
+    request for at most about TASK_PUBLISH_TIMEOUT_SECONDS per step. These
+    timeouts stay on this connection: the worker's own connection to the
+    broker, which waits patiently for tasks and acknowledgements, keeps its
+    settings (a short socket timeout there leaves a worker unable to ack)."""
+    app = current_app
+    signature = app.signature(task_name, args=args, kwargs=kwargs)
+    try:
+        if app.conf.task_always_eager:
+            signature.apply_async()
+            return True
+        timeout = settings.TASK_PUBLISH_TIMEOUT_SECONDS
+        transport_options = {
+            **(app.conf.broker_transport_options or {}),
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            "max_retries": 0,
+            "interval_start": 0,
+        }
+        with app.connection_for_write(connect_timeout=timeout, transport_options=transport_options) as connection:
+            signature.apply_async(connection=connection, retry=False)
+        return True
+    except Exception:
+        logger.warning("Could not queue %s; its periodic sweep will pick the work up.", task_name, exc_info=True)
+        return False
 
 
 def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
     """Queue ``task_name`` once the surrounding transaction commits.
 
     The work it stands for is already committed (an outbox row): a broker
-    that is down must not fail the request, and the periodic sweep of that
-    outbox picks the rows up once a worker runs again."""
+    that is down or hangs must neither fail nor hold the request (see
+    ``publish``), and the periodic sweep of that outbox picks the rows up
+    once a worker runs again."""
 
     def send() -> None:
-        try:
-            current_app.signature(task_name, args=args, kwargs=kwargs).apply_async()
-        except Exception:
-            logger.warning("Could not queue %s; its periodic sweep will pick the work up.", task_name, exc_info=True)
+        publish(task_name, *args, **kwargs)
 
     send.task_name = task_name  # what a test or a log can tell it by
     transaction.on_commit(send)

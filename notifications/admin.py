@@ -131,7 +131,7 @@ class NotificationAdmin(BaseNotificationAdmin):
             return TemplateResponse(
                 request, "admin/notifications/notification/retry_confirmation.html", context
             )
-        retried = sum(notification_retry(notification=n) for n in failed)
+        retried = sum(notification_retry(notification=n, by=request.user) for n in failed)
         self.message_user(
             request,
             f"{retried} e-mail(s) queued to be sent again."

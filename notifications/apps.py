@@ -17,6 +17,6 @@ class NotificationsConfig(AppConfig):
         # Register the tasks in every process, not only in workers: report
         # changes queue them by name, and eager mode (tests, a one-process
         # setup) runs only tasks the process knows.
-        from . import tasks  # noqa: F401
+        from . import checks, tasks  # noqa: F401
         # Inbound e-mail to the support address (Postmark's inbound webhook).
         inbound.connect(on_inbound_event, dispatch_uid="notifications.on_inbound_event")

@@ -63,12 +63,13 @@ class NotificationQuerySet(models.QuerySet):
         team_ids = visible_team_ids(actor)
         return self if team_ids is None else self.filter(team_id__in=team_ids)
 
-    def due(self, *, now=None) -> NotificationQuerySet:
-        """Rows a sender may claim now: pending and due, or claimed by a
-        worker whose lease ran out (it crashed or lost its task)."""
+    def due(self, *, now=None, due_by=None) -> NotificationQuerySet:
+        """Rows a sender may claim now: pending and due (by ``due_by``, now
+        unless the sweep says otherwise), or claimed by a worker whose lease
+        ran out (it crashed or lost its task)."""
         now = now or timezone.now()
         return self.filter(
-            Q(status=NotificationStatus.PENDING, next_attempt_at__lte=now)
+            Q(status=NotificationStatus.PENDING, next_attempt_at__lte=due_by or now)
             | Q(status=NotificationStatus.SENDING, claimed_until__lt=now)
         )
 
@@ -116,6 +117,10 @@ class Notification(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
+    # The e-mail's own Message-ID, made once before the first attempt and
+    # sent unchanged on every retry, so a receiver (and our inbound mail)
+    # recognises a repeat of an e-mail whose first copy did arrive.
+    email_message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, editable=False)
     esp_name = models.CharField(_("provider"), max_length=50, blank=True)
     message_id = models.CharField(_("provider message id"), max_length=255, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

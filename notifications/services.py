@@ -25,6 +25,7 @@ How a notification travels:
 from __future__ import annotations
 
 import logging
+import smtplib
 import time
 import uuid
 from dataclasses import dataclass
@@ -36,7 +37,6 @@ from anymail.exceptions import (
     AnymailUnsupportedFeature,
 )
 from anymail.signals import AnymailTrackingEvent, EventType
-from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
@@ -45,7 +45,9 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
-from accounts.models import Team
+from accounts.audit import audit_record
+from accounts.models import AuditAction, Team
+from core.tasks import publish
 from reporting.catalogue import Party
 from reporting.models import EventKind, ReportContact, ReportEvent, ReportSettings, ReportState
 
@@ -53,21 +55,24 @@ from .models import DeliveryStatus, Notification, NotificationKind, Notification
 
 logger = logging.getLogger(__name__)
 
-# A claimed row belongs to its worker for this long. It must be far longer
-# than one send can take (30 s by default: ANYMAIL["REQUESTS_TIMEOUT"] for
-# the providers' APIs, EMAIL_TIMEOUT for SMTP), so only a dead worker ever
-# loses its lease.
-LEASE = timedelta(minutes=10)
+# A claimed row belongs to its worker for settings.NOTIFICATIONS_LEASE_SECONDS
+# (notifications/checks.py refuses a lease shorter than one attempt can take),
+# so only a dead worker loses its lease, and its rows go out again at the
+# first sweep after the lease.
 # Retries: 1, 2, 4, ... minutes, at most an hour apart; after MAX_ATTEMPTS
 # (about ten hours of a provider being down) the row is failed and shows up
 # in support's outbox with a retry action.
 FIRST_BACKOFF = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=1)
 MAX_ATTEMPTS = 15
-# The sweep stops early so that two sweeps a minute apart rarely overlap
-# (they may; the claim makes that harmless).
-SWEEP_TIME_BUDGET_SECONDS = 45
+# The sweep claims SWEEP_BATCH rows at a time and takes batch after batch
+# until nothing is due or settings.NOTIFICATIONS_SWEEP_SECONDS are spent, so
+# a backlog drains as fast as the provider accepts. Two sweeps may overlap;
+# the claim makes that harmless.
 SWEEP_BATCH = 200
+# Header naming the outbox row, so a repeat is recognisable by a receiver
+# that ignores Message-ID, and by our own inbound mail.
+NOTIFICATION_ID_HEADER = "X-Report-Notification-Id"
 
 TIMELINE_LABEL = "E-mail"
 # Queued by name: the tasks module imports this one, not the other way round.
@@ -253,37 +258,61 @@ def _enqueue(ids: list[int]) -> None:
     """Hand committed rows to a worker. A broker that is down must not fail
     the request that changed the report: the rows are committed and the
     periodic sweep sends them once the worker runs again."""
-    try:
-        current_app.signature(SEND_TASK, args=(ids,)).apply_async()
-    except Exception:
-        logger.warning("Could not queue notifications %s; the sweep will send them.", ids, exc_info=True)
+    publish(SEND_TASK, ids)
 
 
 # --- 2. Sending ----------------------------------------------------------------
 
 
-def notification_claim(*, notification_id: int, now: datetime | None = None) -> uuid.UUID | None:
+def lease() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+
+
+def notification_claim(
+    *, notification_id: int, now: datetime | None = None, due_by: datetime | None = None
+) -> uuid.UUID | None:
     """Take a row for sending; ``None`` when it is not due or another worker
     got there first. The UPDATE is the lock: its WHERE clause only matches
-    a row nobody holds, and the database lets exactly one UPDATE match it."""
+    a row nobody holds, and the database lets exactly one UPDATE match it.
+
+    The first claim also gives the row its Message-ID, committed before the
+    first attempt: every retry, whoever makes it, sends the same one."""
     now = now or timezone.now()
     token = uuid.uuid4()
     claimed = (
-        Notification.objects.due(now=now)
+        Notification.objects.due(now=now, due_by=due_by)
         .filter(pk=notification_id)
         .update(
             status=NotificationStatus.SENDING,
             claim_token=token,
-            claimed_until=now + LEASE,
+            claimed_until=now + lease(),
             attempts=F("attempts") + 1,
             updated_at=now,
         )
     )
-    return token if claimed == 1 else None
+    if claimed != 1:
+        return None
+    row = Notification.objects.filter(pk=notification_id).values("email_message_id", "headers").first()
+    if row is not None and not row["email_message_id"]:
+        # A conversation's e-mail already has its Message-ID (it threads).
+        message_id = (row["headers"] or {}).get("Message-ID") or make_message_id(notification_id=notification_id)
+        Notification.objects.filter(pk=notification_id, email_message_id="").update(email_message_id=message_id)
+    return token
+
+
+def make_message_id(*, notification_id: int) -> str:
+    """An RFC 5322 Message-ID naming the row; the random part keeps it unique
+    across databases (a restored backup, a staging copy)."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "localhost"
+    return f"<notification-{notification_id}.{uuid.uuid4().hex}@{domain}>"
 
 
 def _message(notification: Notification, connection) -> EmailMultiAlternatives:
     headers = dict(notification.headers or {})
+    headers["Message-ID"] = notification.email_message_id or headers.get("Message-ID") or make_message_id(
+        notification_id=notification.pk
+    )
+    headers[NOTIFICATION_ID_HEADER] = str(notification.pk)
     reply_to = headers.pop("Reply-To", None)
     message = EmailMultiAlternatives(
         subject=notification.subject,
@@ -302,7 +331,9 @@ def _message(notification: Notification, connection) -> EmailMultiAlternatives:
     return message
 
 
-def notification_send(*, notification_id: int, now: datetime | None = None) -> str | None:
+def notification_send(
+    *, notification_id: int, now: datetime | None = None, due_by: datetime | None = None
+) -> str | None:
     """Send one row if it is due and nobody else holds it. Returns the row's
     new status, or ``None`` when there was nothing to do.
 
@@ -319,7 +350,7 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
     tasks, the sweep racing the task) sends exactly once.
     """
     now = now or timezone.now()
-    token = notification_claim(notification_id=notification_id, now=now)
+    token = notification_claim(notification_id=notification_id, now=now, due_by=due_by)
     if token is None:
         return None
     notification = Notification.objects.select_related("team").filter(pk=notification_id).first()
@@ -334,9 +365,13 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
     except PERMANENT_ERRORS as error:
         return _give_up(notification, token=token, error=error)
     except Exception as error:  # provider errors, timeouts, refused connections
+        if is_permanent_smtp_error(error):
+            return _give_up(notification, token=token, error=error)
         return _retry_later(notification, token=token, error=error, now=now)
     status = getattr(message, "anymail_status", None)
-    message_id = status.message_id if status is not None else None
+    # The provider's id when it gives one (its tracking events use it);
+    # otherwise (SMTP) the Message-ID we sent, which bounces quote.
+    message_id = (status.message_id if status is not None else None) or message.extra_headers["Message-ID"]
     esp_name = getattr(connection, "esp_name", "") or type(connection).__module__.rsplit(".", 1)[-1]
     return _mark_sent(notification, token=token, message_id=message_id, esp_name=esp_name)
 
@@ -386,7 +421,7 @@ def _mark_sent(notification: Notification, *, token: uuid.UUID, message_id, esp_
         updated_at=now,
     )
     if updated != 1:
-        # Only possible when this send outlived its lease (see LEASE).
+        # Only possible when this send outlived its lease (see lease()).
         logger.error("Notification %s was sent after its lease expired.", notification.pk)
         return NotificationStatus.SENT
     _timeline(
@@ -401,7 +436,30 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
 
 
+def is_permanent_smtp_error(error: Exception) -> bool:
+    """An SMTP server's 5xx about this e-mail (no such mailbox, message
+    refused): no retry can change the answer. A 4xx is temporary. Refusals
+    of our own login or sender address are 5xx too, but they are our
+    configuration, not this e-mail: those are retried, so the backlog goes
+    out once the setting is fixed."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(error, smtplib.SMTPAuthenticationError | smtplib.SMTPSenderRefused):
+        return False
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+
+
 def _describe(error: Exception) -> str:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        answers = "; ".join(
+            f"{address}: {code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
+            for address, (code, reply) in error.recipients.items()
+        )
+        return f"SMTPRecipientsRefused: {answers}"[:2000]
+    if isinstance(error, smtplib.SMTPResponseException):
+        reply = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
+        return f"{type(error).__name__}: {error.smtp_code} {reply}"[:2000]
     text = str(error).strip() or type(error).__name__
     return f"{type(error).__name__}: {text}"[:2000]
 
@@ -455,34 +513,69 @@ def notifications_send_many(*, notification_ids: list[int]) -> dict[str, int]:
     return counts
 
 
-def notifications_send_due(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> dict[str, int]:
+def notifications_send_due(
+    *, now: datetime | None = None, batch: int = SWEEP_BATCH, budget_seconds: float | None = None
+) -> dict[str, int]:
     """The periodic sweep: send every row that is due (lost tasks, retries
-    whose backoff is over, expired leases), oldest first, within a time budget.
-    Safe to run while another sweep or task runs: each row is claimed first."""
+    whose backoff is over, expired leases), oldest first, batch after batch
+    until nothing is due or the time budget is spent.
+    Safe to run while another sweep or task runs: each row is claimed first.
+
+    A retry falls due one backoff after the attempt that failed, which is a
+    moment after the sweep that made it started; the next sweep starts a
+    little less than a minute later. So that the next sweep, not the one
+    after, sends it, a sweep also takes rows due within
+    NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS from its start."""
     started = time.monotonic()
-    now = now or timezone.now()
-    ids = list(
-        Notification.objects.due(now=now).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:batch]
-    )
+    budget = settings.NOTIFICATIONS_SWEEP_SECONDS if budget_seconds is None else budget_seconds
+    fixed_now = now
     counts: dict[str, int] = {}
-    for notification_id in ids:
-        if time.monotonic() - started > SWEEP_TIME_BUDGET_SECONDS:
+    # Each pass takes what is due now: a row just tried is not due again
+    # (sent, failed, or retried at least a minute later; the tolerance is
+    # shorter than the first backoff), so the loop ends when the backlog does.
+    while time.monotonic() - started < budget:
+        now = fixed_now or timezone.now()
+        due_by = now + timedelta(seconds=settings.NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS)
+        ids = list(
+            Notification.objects.due(now=now, due_by=due_by)
+            .order_by("next_attempt_at", "id")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
             break
-        status = notification_send(notification_id=notification_id, now=now) or "skipped"
-        counts[status] = counts.get(status, 0) + 1
+        for notification_id in ids:
+            if time.monotonic() - started > budget:
+                break
+            status = notification_send(notification_id=notification_id, now=now, due_by=due_by) or "skipped"
+            counts[status] = counts.get(status, 0) + 1
     return counts
 
 
 @transaction.atomic
-def notification_retry(*, notification: Notification) -> bool:
-    """Support's retry of a failed row: it becomes pending and due now.
+def notification_retry(*, notification: Notification, by) -> bool:
+    """Support's "send again" of a failed row: it becomes pending and due
+    now, keeping its Message-ID, and the audit log says who asked.
     Returns False when the row was not failed (it may have been retried
     already from another tab)."""
     now = timezone.now()
+    row = Notification.objects.select_for_update().filter(pk=notification.pk).first()
+    if row is None or row.status != NotificationStatus.FAILED:
+        return False
     updated = Notification.objects.filter(pk=notification.pk, status=NotificationStatus.FAILED).update(
         status=NotificationStatus.PENDING, attempts=0, next_attempt_at=now, updated_at=now
     )
     if updated:
+        audit_record(
+            by=by,
+            action=AuditAction.UPDATE,
+            obj=row,
+            team=row.team_id,
+            changes={
+                "status": {"before": row.status, "after": NotificationStatus.PENDING.value},
+                "attempts": {"before": row.attempts, "after": 0},
+            },
+            note=f"Sent again after: {row.last_error}",
+        )
         ids = [notification.pk]
         transaction.on_commit(lambda: _enqueue(ids))
     return bool(updated)

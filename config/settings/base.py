@@ -202,6 +202,10 @@ CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # say so explicitly: Celery 6 stops reading broker_connection_retry for it).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Connect and socket timeout (seconds) of a publish on commit (core.tasks.publish):
+# the work is already in an outbox its sweep catches up, so a request gives
+# up on a broker that refuses or hangs rather than wait for it.
+TASK_PUBLISH_TIMEOUT_SECONDS = env.float("TASK_PUBLISH_TIMEOUT_SECONDS", default=0.05)
 
 # --- Health checks ------------------------------------------------------------
 # Defaults for the system health checks (reporting/health/). Support staff
@@ -294,7 +298,7 @@ EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
 EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
 # Seconds one SMTP conversation may take; Django's SMTP backend would
 # otherwise wait forever. The notification outbox's lease
-# (notifications.services.LEASE) must stay far longer than this.
+# (NOTIFICATIONS_LEASE_SECONDS) must cover one attempt (a system check says so).
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=_email.get("OPTIONS", {}).get("TIMEOUT", 30))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="reports@localhost")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
@@ -318,6 +322,18 @@ EMAIL_TRACKING_PROVIDER = env.str(
 )
 # Seconds before a provider's API call times out (the same bound as EMAIL_TIMEOUT).
 ANYMAIL["REQUESTS_TIMEOUT"] = env.float("ANYMAIL_REQUESTS_TIMEOUT", default=30)
+# The outbox (docs/delivery.md). A row being sent belongs to its worker for
+# NOTIFICATIONS_LEASE_SECONDS; a worker that dies mid-send loses its rows to
+# the first sweep after that, so with the sweep every minute they go out
+# again within lease + 60 s. The system check notifications.E001 refuses a
+# lease shorter than one attempt (twice the send timeout: connecting, then
+# waiting for the answer).
+NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=60)
+# How long one sweep keeps sending batch after batch (it runs every minute;
+# sweeps that overlap are harmless), and how early a retry may be taken so
+# that the sweep after its backoff, not the one after that, sends it.
+NOTIFICATIONS_SWEEP_SECONDS = env.float("NOTIFICATIONS_SWEEP_SECONDS", default=50)
+NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS = env.float("NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS", default=10)
 
 # The address printed in the QR stickers: <base>/r/<public code>/. A short
 # domain makes a smaller, easier-to-scan code.

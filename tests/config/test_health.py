@@ -126,3 +126,40 @@ def test_an_unreachable_database_answers_503_without_its_password(client, unreac
     assert body["checks"]["broker"]["status"] == "ok"
     assert "db-password-never-shown" not in response.content.decode()
     assert "nonexistent" not in response.content.decode()
+
+
+def test_the_outbox_figures_show_the_oldest_waiting_email_and_the_last_hours_failures(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications.models import Notification, NotificationStatus
+    from reporting.models import EventKind, ReportEvent
+    from tests.factories import ReportFactory
+
+    report = ReportFactory()
+    event = ReportEvent.objects.create(report=report, kind=EventKind.CREATED)
+
+    def NotificationFactory(**fields):
+        n = Notification.objects.count()
+        return Notification.objects.create(
+            report=report, event=event, kind="created", recipient_email=f"c{n}@example.com", language="en",
+            subject="s", body_text="t", body_html="h", **fields,
+        )
+
+    assert client.get("/healthz").json()["outbox"] == {"oldest_pending_seconds": None, "failed_last_hour": 0}
+
+    now = timezone.now()
+    NotificationFactory(status=NotificationStatus.PENDING, created_at=now - timedelta(minutes=7))
+    NotificationFactory(status=NotificationStatus.SENDING, created_at=now - timedelta(minutes=3))
+    NotificationFactory(status=NotificationStatus.SENT, created_at=now - timedelta(hours=5))
+    NotificationFactory(status=NotificationStatus.FAILED)
+    old_failure = NotificationFactory(status=NotificationStatus.FAILED)
+    Notification.objects.filter(pk=old_failure.pk).update(updated_at=now - timedelta(hours=2))
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    outbox = response.json()["outbox"]
+    assert 7 * 60 <= outbox["oldest_pending_seconds"] < 8 * 60
+    assert outbox["failed_last_hour"] == 1

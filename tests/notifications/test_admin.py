@@ -6,7 +6,7 @@ from django.core import mail
 from django.test import RequestFactory
 
 from accounts.admin_sites import support_site
-from accounts.models import Role
+from accounts.models import AuditLog, Role
 from notifications.admin import NotificationInline
 from notifications.models import Notification, NotificationStatus
 from reporting import services as reporting
@@ -81,6 +81,12 @@ def test_retrying_a_failed_email_asks_first_then_sends_it_once(
     failed.refresh_from_db()
     assert failed.status == NotificationStatus.SENT
     assert [m.to for m in mail.outbox] == [[failed.recipient]]
+    # Who asked, and after which error, is in the audit log; the e-mail kept its Message-ID.
+    [entry] = AuditLog.objects.filter(object_type="notifications.notification", object_id=str(failed.pk))
+    assert entry.actor == support_user
+    assert entry.changes["status"] == {"before": "failed", "after": "pending"}
+    assert entry.note.startswith("Sent again after: ")
+    assert mail.outbox[0].extra_headers["Message-ID"] == failed.email_message_id
 
 
 def test_operators_see_only_their_own_teams_notifications(client, fleet, member_factory, report):
