@@ -45,7 +45,7 @@ PROCESSES := web worker beat gateway $(SIMULATOR) $(DRIVERS) welcome
 
 run: setup
 	@echo "Starting the back-office on http://127.0.0.1:$(PORT)/admin/ and the OCPP gateway on ws://127.0.0.1:$${OCPP_PORT:-9000}/ocpp/<id> (Ctrl-C stops everything)"
-	$(LOCAL) PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho start -f Procfile $(PROCESSES)
+	$(LOCAL) PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) WEB_PORT=$(PORT) PYTHONUNBUFFERED=1 $(BIN)/honcho start -f Procfile $(PROCESSES)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

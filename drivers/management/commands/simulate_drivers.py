@@ -38,6 +38,7 @@ class Command(BaseCommand):
         try:
             drivers.wait_for_server(seconds=wait)
             self.stdout.write(f"Demo drivers at {url}: an action every {interval:g} s.")
+            self.stdout.flush()
             done = 0
             while not actions or done < actions:
                 try:
@@ -49,6 +50,7 @@ class Command(BaseCommand):
                 for line in drivers.log:
                     self.stdout.write(line)
                 drivers.log.clear()
+                self.stdout.flush()
                 done += 1
                 if not actions or done < actions:
                     time.sleep(interval)
