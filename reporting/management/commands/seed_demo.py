@@ -1,8 +1,8 @@
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
-
-from pathlib import Path
 
 from reporting.demo import DEMO_PASSWORD, demo_logins, demo_platform_key, seed_demo, seed_fleet
 
