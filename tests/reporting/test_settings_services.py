@@ -1,7 +1,7 @@
 """reporting/settings_services.py: report settings, one rule each, audited."""
 
 import pytest
-from accounts.errors import Invalid, NotAllowed
+from core.errors import Invalid, NotAllowed
 
 from accounts.models import AuditLog, Role, Team
 from reporting.models import ReportContact, ReportSettings
