@@ -178,14 +178,17 @@ class DemoDrivers:
         if not charge_points:
             raise DriverSimulationError("No demo charge points: run `python manage.py seed_demo` first.")
         action = step % 4
-        if action == 0:
-            self.report_on_page(self.rng.choice(charge_points))
-        elif action == 1:
-            self.report_in_app(self.rng.choice(charge_points))
-        elif action == 2:
-            self.write_to_support(self.rng.choice(charge_points))
-        else:
-            self.reply_to_support()
+        try:
+            if action == 0:
+                self.report_on_page(self.rng.choice(charge_points))
+            elif action == 1:
+                self.report_in_app(self.rng.choice(charge_points))
+            elif action == 2:
+                self.write_to_support(self.rng.choice(charge_points))
+            else:
+                self.reply_to_support()
+        except requests.RequestException as error:  # the web server restarting (runserver reloads)
+            raise DriverSimulationError(f"Could not reach {self.base_url}: {error}") from error
 
     def wait_for_server(self, *, seconds: float = 120) -> None:
         deadline = time.monotonic() + seconds

@@ -82,3 +82,13 @@ def test_the_tour_names_every_login_and_page(demo):
                      "installer@voltway.example", "/r/", "/qr.png", "/api/docs/", demo,
                      "/admin/notifications/notification/", "demo-reports-2026"]:
         assert expected in text
+
+
+def test_a_web_server_that_does_not_answer_is_a_simulation_error_not_a_crash(demo):
+    from tests.gateway.test_command import free_port
+
+    drivers = demo_drivers_from_settings(base_url=f"http://127.0.0.1:{free_port()}", platform_key=demo, seed=1)
+    drivers.timeout = 2
+
+    with pytest.raises(DriverSimulationError, match="Could not reach"):
+        drivers.act(0)

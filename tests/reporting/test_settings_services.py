@@ -1,9 +1,9 @@
 """reporting/settings_services.py: report settings, one rule each, audited."""
 
 import pytest
-from core.errors import Invalid, NotAllowed
 
 from accounts.models import AuditLog, Role, Team
+from core.errors import Invalid, NotAllowed
 from reporting.models import ReportContact, ReportSettings
 from reporting.settings_services import report_settings_update
 from tests.factories import TeamFactory
