@@ -31,15 +31,21 @@ setup: $(STAMP) .env
 	$(LOCAL) $(BIN)/python manage.py migrate --noinput
 	$(LOCAL) $(BIN)/python manage.py seed_demo
 
-# `make run SIMULATE=0` leaves out the fleet simulator (demo telemetry);
-# `make run SIMULATE=ocpp` sends it through the OCPP gateway as real chargers.
-SIMULATE ?= 1
-SIMULATOR := $(if $(filter 0 no false off,$(SIMULATE)),,$(if $(filter ocpp,$(SIMULATE)),simulator-ocpp,simulator))
-PROCESSES := web worker beat gateway $(SIMULATOR)
+# The fleet simulator (demo telemetry) sends through the OCPP gateway as real
+# chargers; `make run SIMULATE=direct` sends straight to the telemetry
+# service instead, `make run SIMULATE=0` leaves it out. DEMO_SPEED (default
+# 5, config/settings/local.py) says how many times faster than real life the
+# demo runs: every kind of system report within five minutes.
+SIMULATE ?= ocpp
+SIMULATOR := $(if $(filter 0 no false off,$(SIMULATE)),,$(if $(filter direct 1 yes true on,$(SIMULATE)),simulator,simulator-ocpp))
+# The demo drivers (simulate_drivers) go with the simulator; `welcome`
+# prints the addresses and logins once the web server answers.
+DRIVERS := $(if $(SIMULATOR),drivers,)
+PROCESSES := web worker beat gateway $(SIMULATOR) $(DRIVERS) welcome
 
 run: setup
 	@echo "Starting the back-office on http://127.0.0.1:$(PORT)/admin/ and the OCPP gateway on ws://127.0.0.1:$${OCPP_PORT:-9000}/ocpp/<id> (Ctrl-C stops everything)"
-	$(LOCAL) PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho start -f Procfile $(PROCESSES)
+	$(LOCAL) PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) WEB_PORT=$(PORT) PYTHONUNBUFFERED=1 $(BIN)/honcho start -f Procfile $(PROCESSES)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -14,6 +14,14 @@ demo shows reports within minutes, episodes start as a CSMS would report
 them late: a lost connection stamped with the last heartbeat before it, a
 fault noticed some minutes after it began, failed charges uploaded from the
 charger's offline log. ``realtime=True`` turns that off.
+
+``opening=True`` (the demo, ``simulate_fleet``) starts one episode of every
+kind on its first tick (a lost connection, a fault, failed charges, weak
+Wi-Fi and a weak cellular signal), so that every system reason appears
+within minutes of start; random episodes follow. Episodes last relative to
+the checks' thresholds (settings.HEALTH_CHECKS), which the development
+settings shorten by ``DEMO_SPEED``; ``speed`` shortens the simulator's own
+margins and intervals alike.
 """
 
 from __future__ import annotations
@@ -34,6 +42,9 @@ from .services import telemetry_record_batch
 logger = logging.getLogger(__name__)
 
 EPISODES = ("disconnect", "fault", "failed_charges", "weak_signal")
+# What the demo starts with: one problem of every kind (the last one on the second tick).
+OPENING = [("weak_signal", Connectivity.WIFI), ("weak_signal", Connectivity.CELLULAR), ("fault", None),
+           ("failed_charges", None), ("disconnect", None)]
 # Prefixes of the bulk fleets (seed_demo --charge-points, benchmarks): not demo charge points.
 BULK_PREFIXES = ("FLEET-", "BENCH-")
 
@@ -53,6 +64,7 @@ class SimulatedChargePoint:
     # A driver's session: Charging until then, a completed charge at the end.
     charging_since: datetime | None = None
     charging_until: datetime | None = None
+    passive: bool = False
 
 
 @dataclass
@@ -67,12 +79,21 @@ class FleetSimulator:
     # Where events go: the telemetry service (default), or e.g. a link that
     # sends them through the OCPP gateway (``simulate_fleet --ocpp``).
     send: Callable[[list[dict]], list] | None = None
+    # How many times faster than real life the demo runs (DEMO_SPEED).
+    speed: float = 1.0
+    # Start one episode of every kind on the first tick.
+    opening: bool = False
+    # Whether a lost connection may be reported late (the telemetry API
+    # takes its time; over OCPP the gateway notices when the socket closes).
+    late_disconnects: bool = True
+    _opened: bool = False
     sent: int = 0
     rejected: int = 0
     log: list[str] = field(default_factory=list)
 
     @classmethod
-    def for_demo(cls, *, limit: int = 100, seed: int | None = None, realtime: bool = False) -> FleetSimulator:
+    def for_demo(cls, *, limit: int = 100, seed: int | None = None, realtime: bool = False,
+                 speed: float = 1.0, opening: bool = False) -> FleetSimulator:
         """The demo charge points (not the bulk fleets), as they are now:
         one already disconnected or in error recovers within a few minutes."""
         rng = random.Random(seed)
@@ -85,15 +106,23 @@ class FleetSimulator:
             cp = SimulatedChargePoint(ocpp_id=ocpp_id, connectivity=connectivity)
             if state in (ChargePointState.DISCONNECTED, ChargePointState.ERROR):
                 cp.episode = "disconnect" if state == ChargePointState.DISCONNECTED else "fault"
-                cp.episode_ends_at = now + timedelta(seconds=rng.uniform(60, 240))
+                cp.episode_ends_at = now + timedelta(seconds=rng.uniform(60, 240) / speed)
+            cp.passive = state == ChargePointState.PASSIVE
             simulated.append(cp)
-        return cls(charge_points=simulated, rng=rng, realtime=realtime)
+        return cls(charge_points=simulated, rng=rng, realtime=realtime, speed=speed, opening=opening,
+                   heartbeat_every=timedelta(seconds=30 / speed), signal_every=timedelta(seconds=30 / speed))
 
     def tick(self, *, now: datetime | None = None, tick: timedelta = timedelta(seconds=10)) -> int:
         """Advance the fleet by one tick and send what happened; the number
         of events sent."""
         now = now or timezone.now()
         events: list[dict] = []
+        if self.opening:
+            # A lost connection on the second tick: over OCPP a charger must
+            # be connected (the first tick's heartbeat) before it can drop.
+            first = not self._opened
+            events += self._open(now, OPENING[:-1] if first else OPENING[-1:])
+            self._opened, self.opening = True, first
         healthy = [cp for cp in self.charge_points if cp.episode is None]
         start_chance = self.episodes_per_minute * tick.total_seconds() / 60 / max(len(healthy), 1)
         for cp in self.charge_points:
@@ -113,6 +142,29 @@ class FleetSimulator:
 
     # --- what a charge point does ---
 
+    def _open(self, now: datetime, wanted) -> list[dict]:
+        """One episode of every kind, each on its own healthy charge point
+        (weak Wi-Fi on a Wi-Fi one, weak cell on a cellular one)."""
+        free = [cp for cp in self.charge_points if cp.episode is None and not cp.passive]
+        events = []
+        for episode, connectivity in wanted:
+            cp = next((cp for cp in free if connectivity in (None, cp.connectivity)), None)
+            if cp is None:
+                logger.warning("Simulator: no charge point left to show %s%s", episode,
+                               f" ({connectivity})" if connectivity else "")
+                continue
+            free.remove(cp)
+            cp.charging_since = cp.charging_until = None
+            events += self._start(cp, episode, now)
+        return events
+
+    def _minutes(self, check: str, key: str = "minutes") -> float:
+        return float(settings.HEALTH_CHECKS[check][key])
+
+    def _margin(self, low: float, high: float) -> timedelta:
+        """A few minutes of real life, shortened by ``speed``."""
+        return timedelta(minutes=self.rng.uniform(low, high) / self.speed)
+
     def _episodes_for(self, cp: SimulatedChargePoint) -> list[str]:
         if cp.connectivity == Connectivity.ETHERNET:
             return [e for e in EPISODES if e != "weak_signal"]
@@ -125,39 +177,42 @@ class FleetSimulator:
     def _status(self, cp, at, status: str, **fields) -> dict:
         return self._event(cp, "state_change", at, status=status, **fields)
 
-    def _lead(self, minutes: float) -> timedelta:
-        return timedelta(0) if self.realtime else timedelta(minutes=minutes)
-
     def _start(self, cp: SimulatedChargePoint, episode: str, now: datetime) -> list[dict]:
         cp.episode = episode
         self.log.append(f"{now:%H:%M:%S} {cp.ocpp_id}: {episode.replace('_', ' ')}")
         if episode in ("disconnect", "fault"):
-            # Long enough to pass the 10-minute threshold: reported 8 minutes
-            # late it lasts 3-6 minutes more; in real time, 13-16 minutes.
-            cp.episode_ends_at = now + timedelta(minutes=self.rng.uniform(3, 6) + (10 if self.realtime else 0))
-            began = now - self._lead(8)
+            # Long enough to pass the check's threshold by a few minutes:
+            # reported late, most of the threshold has passed already.
+            threshold = timedelta(minutes=self._minutes("disconnected" if episode == "disconnect" else "in_error"))
+            late = not self.realtime and (episode == "fault" or self.late_disconnects)
+            lead = threshold * 0.8 if late else timedelta(0)
+            cp.episode_ends_at = now + threshold - lead + self._margin(3, 6)
+            began = now - lead
             if episode == "disconnect":
                 return [self._event(cp, "state_change", began, state=ChargePointState.DISCONNECTED)]
             return [self._status(cp, began, "Faulted", error_code=self.rng.choice(FAULT_CODES),
                                  vendor_error_code=f"E{self.rng.randint(100, 999)}")]
         if episode == "failed_charges":
-            # Uploaded from the charger's offline log, they ended most of an
-            # hour ago, so the report clears within minutes too.
+            # Uploaded from the charger's offline log: late, they ended most
+            # of the check's window ago, so the report clears within minutes too.
+            window = timedelta(minutes=self._minutes("failed_charges", "window_minutes"))
+            lead = timedelta(0) if self.realtime else window * 0.85
+            step = min(timedelta(seconds=20), window * 0.1 / 3)
             events = []
             for i in range(3):
-                ended = now - self._lead(52) - timedelta(seconds=20 * (3 - i))
-                started = ended - timedelta(minutes=self.rng.uniform(1, 4))
+                ended = now - lead - step * (3 - i)
+                started = ended - min(timedelta(minutes=self.rng.uniform(1, 4)), window * 0.05)
                 failure = self.rng.choice([{"energy_wh": 0, "stop_reason": "EVDisconnected"},
                                            {"energy_wh": self.rng.randint(50, 900), "stop_reason": "EmergencyStop"}])
                 events.append(self._event(cp, "charge", ended, started_at=started.isoformat(),
                                           ended_at=ended.isoformat(), **failure))
-            cp.episode_ends_at = now + timedelta(seconds=30)
+            cp.episode_ends_at = now + timedelta(seconds=30 / self.speed)
             return events
         # weak_signal: the weak readings come in through _routine meanwhile,
         # for longer than the checks' window (settings.HEALTH_CHECKS): every
         # reading in it must be weak before a report is filed.
-        window = max(settings.HEALTH_CHECKS[key]["window_minutes"] for key in ("bad_wifi", "bad_cell_signal"))
-        cp.episode_ends_at = now + timedelta(minutes=window + self.rng.uniform(2, 5))
+        window = max(self._minutes(key, "window_minutes") for key in ("bad_wifi", "bad_cell_signal"))
+        cp.episode_ends_at = now + timedelta(minutes=window) + self._margin(2, 5)
         return []
 
     def _recover(self, cp: SimulatedChargePoint, now: datetime) -> list[dict]:
@@ -189,6 +244,6 @@ class FleetSimulator:
             events.append(self._status(cp, now, "Available"))
             cp.charging_since = cp.charging_until = None
         elif cp.episode is None and cp.charging_since is None and self.rng.random() < 0.02:
-            cp.charging_since, cp.charging_until = now, now + timedelta(minutes=self.rng.uniform(3, 12))
+            cp.charging_since, cp.charging_until = now, now + self._margin(3, 12)
             events.append(self._status(cp, now, "Charging"))
         return events

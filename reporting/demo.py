@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import SUPPORT_GROUP, Membership, Role, Team, User
+from accounts.models import SUPPORT_GROUP, ApiKey, Membership, Role, Team, User
+from accounts.services import api_key_authenticate, api_key_create_platform, api_key_revoke
 from chargepoints.models import ChargePoint, ChargePointState, Connectivity, Site
 
 from . import services
@@ -20,6 +22,7 @@ from .catalogue import Party, Reason, Source
 from .models import Report, ReportContact, ReportSettings
 
 DEMO_PASSWORD = "demo-reports-2026"
+DEMO_PLATFORM_KEY_NAME = "Demo drivers' app"
 FLEET_PREFIX = "FLEET-"
 
 
@@ -164,6 +167,61 @@ def seed_demo() -> dict[str, int]:
     if not Report.objects.filter(charge_point__in=cps.values()).exists():
         created["reports"] = _seed_reports(cps, users)
     return created
+
+
+def demo_tour(*, base_url: str, platform_key: str = "") -> list[str]:
+    """What `make run` prints once the web server answers: where to look
+    first, and with which demo login."""
+    from django.urls import reverse
+
+    cp = ChargePoint.objects.filter(ocpp_id=CHARGE_POINTS[0][0]).first()
+    lines = [
+        "",
+        "=" * 78,
+        "The demo is running. Every kind of system report appears within five minutes (DEMO_SPEED),",
+        "drivers report on the public page and from the app, and write to support by e-mail.",
+        f"Every login's password: {DEMO_PASSWORD}",
+        f"  Support (every team):          {base_url}/admin/             support@example.com",
+        f"  Operator admin (Voltway):      {base_url}/operator/          admin@voltway.example",
+        f"  Operator viewer (Voltway):     {base_url}/operator/          viewer@voltway.example",
+        f"  Installer (Voltway):           {base_url}/operator/          installer@voltway.example",
+    ]
+    if cp is not None:
+        change = reverse("operator:chargepoints_chargepoint_change", args=[cp.pk])
+        lines += [
+            f"  Driver's page of {cp.ocpp_id}:    {base_url}{reverse('drivers:report', args=[cp.public_code])}",
+            f"  Its QR sticker:                {base_url}{reverse('operator:chargepoints_chargepoint_qr', args=[cp.pk])}"
+            f" (the sheet: select charge points in {base_url}{change.rsplit('/', 3)[0]}/, "
+            "action 'Print QR stickers')",
+        ]
+    lines += [
+        f"  API docs:                      {base_url}/api/docs/  (Authorize: the drivers' app key below)",
+        f"  Demo drivers' app key:         {platform_key or '(run seed_demo: var/demo-platform-key)'}",
+        f"  Inbox (every e-mail sent):     {base_url}/admin/notifications/notification/",
+        "=" * 78,
+        "",
+    ]
+    return lines
+
+
+def demo_platform_key(*, key_file: Path) -> str:
+    """The raw key of the demo drivers' app (a platform key, created by the
+    demo support login), kept only in ``key_file`` (untracked, under var/).
+    A new key, the old one revoked, when the file is missing or its key no
+    longer works."""
+    if key_file.exists():
+        raw_key = key_file.read_text().strip()
+        if raw_key and api_key_authenticate(raw_key=raw_key) is not None:
+            return raw_key
+    support = User.objects.get(email="support@example.com")
+    with transaction.atomic():
+        for old in ApiKey.objects.filter(is_platform=True, name=DEMO_PLATFORM_KEY_NAME, revoked_at__isnull=True):
+            api_key_revoke(api_key=old, by=support, note="Replaced: its raw key was no longer on this machine.")
+        _key, raw_key = api_key_create_platform(name=DEMO_PLATFORM_KEY_NAME, by=support)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(raw_key + "\n")
+    key_file.chmod(0o600)
+    return raw_key
 
 
 def _seed_reports(cps: dict[str, ChargePoint], users: dict[str, User]) -> int:

@@ -49,7 +49,7 @@ def test_twenty_minutes_of_simulation_files_and_resolves_system_reports():
 def test_the_command_runs_a_few_ticks(capsys):
     ChargePointFactory.create_batch(3)
 
-    call_command("simulate_fleet", ticks=2, interval=0.01, seed=1)
+    call_command("simulate_fleet", ticks=2, interval=0.01, seed=1, opening=False)
 
     out = capsys.readouterr().out
     assert "Simulating 3 charge points" in out
@@ -80,3 +80,59 @@ def test_a_weak_signal_episode_outlasts_the_window_and_files_a_report(settings, 
 
     assert list(Report.objects.filter(source=Source.SYSTEM).values_list("reason", "state")) == [
         ("bad_wifi", ReportState.OPEN)]
+
+
+def _demo_speed(settings, speed):
+    """What config/settings/local.py does with DEMO_SPEED."""
+    checks = settings.HEALTH_CHECKS
+    settings.HEALTH_CHECKS = {
+        **checks,
+        "disconnected": {**checks["disconnected"], "minutes": checks["disconnected"]["minutes"] / speed},
+        "in_error": {**checks["in_error"], "minutes": checks["in_error"]["minutes"] / speed},
+        "failed_charges": {**checks["failed_charges"],
+                           "window_minutes": checks["failed_charges"]["window_minutes"] / speed},
+        "bad_wifi": {**checks["bad_wifi"], "window_minutes": checks["bad_wifi"]["window_minutes"] / speed},
+        "bad_cell_signal": {**checks["bad_cell_signal"],
+                            "window_minutes": checks["bad_cell_signal"]["window_minutes"] / speed},
+    }
+
+
+@pytest.mark.parametrize("late_disconnects", [True, False], ids=["telemetry", "ocpp"])
+def test_the_opening_shows_every_system_reason_within_five_minutes_then_resolves_them(settings, late_disconnects):
+    _demo_speed(settings, 5)
+    site = SiteFactory()
+    for connectivity in ["wifi", "cellular", "ethernet", "ethernet", "ethernet"]:
+        ChargePointFactory(site=site, connectivity=connectivity, state_since=timezone.now() - timedelta(days=1))
+    simulator = FleetSimulator.for_demo(seed=11, speed=5, opening=True)
+    simulator.late_disconnects = late_disconnects
+    simulator.episodes_per_minute = 0
+    start = timezone.now() - timedelta(minutes=30)
+    seen_by_minute: dict[str, int] = {}
+
+    for second in range(0, 30 * 60, 2):
+        now = start + timedelta(seconds=second)
+        simulator.tick(now=now, tick=timedelta(seconds=2))
+        if second % 60 == 0:
+            health_sweep(now=now)
+            for reason in Report.objects.filter(source=Source.SYSTEM).values_list("reason", flat=True):
+                seen_by_minute.setdefault(reason, second // 60)
+
+    assert simulator.rejected == 0
+    assert set(seen_by_minute) == {"disconnected", "in_error", "failed_charges", "bad_wifi", "bad_cell_signal"}
+    assert max(seen_by_minute.values()) <= 5, seen_by_minute
+    system = Report.objects.filter(source=Source.SYSTEM)
+    assert set(system.values_list("state", flat=True)) == {ReportState.RESOLVED}
+
+
+def test_the_opening_needs_no_passive_charge_point_and_says_what_it_cannot_show(caplog):
+    ChargePointFactory(connectivity="ethernet", state="passive")
+    ChargePointFactory(connectivity="ethernet", state_since=timezone.now() - timedelta(days=1))
+    simulator = FleetSimulator.for_demo(seed=1, opening=True)
+    simulator.episodes_per_minute = 0
+
+    simulator.tick()
+    simulator.tick()
+
+    assert [cp.episode for cp in simulator.charge_points] == [None, "fault"]
+    assert "no charge point left to show weak_signal (wifi)" in caplog.text
+    assert "no charge point left to show disconnect" in caplog.text

@@ -275,3 +275,13 @@ def test_a_conversation_without_charge_point_cannot_be_handed_to_a_team(client, 
     reporting.report_assign(report=report, party=Party.SUPPORT, by=support_user)
     report.refresh_from_db()
     assert report.state == ReportState.ASSIGNED and report.assigned_party == Party.SUPPORT
+
+
+def test_the_provider_posts_without_a_csrf_token_like_a_real_webhook():
+    """Postmark sends no CSRF cookie: the route must not ask for one."""
+    from django.test import Client
+
+    response = post(Client(enforce_csrf_checks=True), payload())
+
+    assert response.status_code == 200
+    assert Report.objects.filter(source=Source.SUPPORT).count() == 1

@@ -223,3 +223,13 @@ def test_the_routes_follow_the_provider_setting():
     assert tracking_urlpatterns("") == []
     with pytest.raises(ImproperlyConfigured):
         tracking_urlpatterns("pigeon")
+
+
+def test_the_tracking_route_needs_no_csrf_token_like_a_real_webhook(sent):
+    from django.test import Client
+
+    response = post(Client(enforce_csrf_checks=True), delivery(sent))
+
+    assert response.status_code == 200
+    sent.refresh_from_db()
+    assert sent.delivery_status == DeliveryStatus.DELIVERED

@@ -12,12 +12,17 @@ class Command(BaseCommand):
     help = (
         "Play a CSMS for the demo charge points: heartbeats, signal readings and charges, and now and "
         "then a lost connection, a fault, failed charges or a weak signal, then recovery. With `make run` "
-        "the health checks file system reports for these and resolve them within minutes. Runs until "
-        "stopped (Ctrl-C) unless --ticks is given."
+        "the health checks file system reports for these and resolve them within minutes: it starts one "
+        "problem of every kind at once, then random ones. Runs until stopped (Ctrl-C) unless --ticks is given."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--interval", type=float, default=10.0, help="Seconds between ticks (default 10).")
+        parser.add_argument("--interval", type=float, default=None,
+                            help="Seconds between ticks (default 10 divided by --speed, at least 0.5).")
+        parser.add_argument("--speed", type=float, default=None,
+                            help="How many times faster than real life (default: the DEMO_SPEED setting, else 1).")
+        parser.add_argument("--no-opening", dest="opening", action="store_false",
+                            help="Do not start one problem of every kind on the first tick.")
         parser.add_argument("--ticks", type=int, default=0, help="Stop after this many ticks (default: never).")
         parser.add_argument("--limit", type=int, default=100, help="At most this many charge points (default 100).")
         parser.add_argument("--episodes-per-minute", type=float, default=0.5,
@@ -30,10 +35,15 @@ class Command(BaseCommand):
                             help="Report every problem when it starts instead of a few minutes late; "
                             "reports then take over ten minutes to appear.")
 
-    def handle(self, *args, interval, ticks, limit, episodes_per_minute, seed, realtime, ocpp, **options):
+    def handle(self, *args, interval, speed, opening, ticks, limit, episodes_per_minute, seed, realtime, ocpp,
+               **options):
+        speed = speed if speed is not None else float(getattr(settings, "DEMO_SPEED", 1))
+        if speed <= 0:
+            raise CommandError("--speed must be positive.")
+        interval = interval if interval is not None else max(10 / speed, 0.5)
         if interval <= 0 or ticks < 0 or limit <= 0 or episodes_per_minute < 0:
             raise CommandError("--interval and --limit must be positive; --ticks and --episodes-per-minute not negative.")
-        simulator = FleetSimulator.for_demo(limit=limit, seed=seed, realtime=realtime)
+        simulator = FleetSimulator.for_demo(limit=limit, seed=seed, realtime=realtime, speed=speed, opening=opening)
         simulator.episodes_per_minute = episodes_per_minute
         if not simulator.charge_points:
             raise CommandError("No demo charge points: run `python manage.py seed_demo` first.")
@@ -43,8 +53,10 @@ class Command(BaseCommand):
             link = import_string(settings.SIMULATOR_OCPP_LINK)(
                 url=ocpp, ocpp_ids=[cp.ocpp_id for cp in simulator.charge_points])
             simulator.send = link
+            simulator.late_disconnects = False
         via = f" through the OCPP gateway at {ocpp}" if ocpp else ""
-        self.stdout.write(f"Simulating {len(simulator.charge_points)} charge points every {interval:g} s{via}.")
+        self.stdout.write(f"Simulating {len(simulator.charge_points)} charge points every {interval:g} s{via}"
+                          f" at {speed:g} times real life.")
         done = 0
         try:
             while not ticks or done < ticks:
