@@ -10,9 +10,12 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from reporting.models import Report, ReportEvent
+from reporting.models import EventKind, Report, ReportEvent
 
-from .services import notifications_for_report_events
+from . import services
+from .audience import notification_audience, report_settings_by_team
+from .models import Notification, NotificationKind
+from .rendering import _render
 
 # Events per transaction: a burst of a thousand filed reports is a handful of
 # batches, each a few statements.
@@ -54,3 +57,66 @@ def notifications_process_events(*, batch: int = BATCH, max_batches: int = 20) -
         if len(ids) < batch:
             break
     return processed
+
+
+def notifications_for_report_events(*, events: list[ReportEvent]) -> list[Notification]:
+    """Write the outbox rows that timeline events cause, and queue them for
+    sending when the surrounding transaction commits:
+
+    - to teams' contacts (see ``notification_audience``), in one statement;
+    - to the drivers who filed a resolved user report (``notifications/drivers.py``);
+    - support's replies in a conversation, to the driver (``notifications/conversations.py``).
+
+    The events' reports must come with their charge point and teams
+    (``Report.objects.with_context()``)."""
+    from .conversations import notification_for_conversation_message
+    from .drivers import notifications_for_driver_resolution
+
+    extra: list[Notification] = []
+    for event in events:
+        if event.kind == EventKind.MESSAGE:
+            row = notification_for_conversation_message(event=event)
+            if row is not None:
+                extra.append(row)
+    events = [event for event in events if event.kind in NotificationKind.values]
+    if not events:
+        return extra
+    team_ids = {
+        team_id for event in events if event.report.charge_point_id
+        for team_id in (event.report.charge_point.operator_id, event.report.charge_point.owner_id)
+    }
+    settings_by_team = report_settings_by_team(team_ids=team_ids)
+    rows = []
+    for event in events:
+        per_event = []
+        for audience in notification_audience(event=event, settings_by_team=settings_by_team):
+            # The e-mail is the same for every contact of a team: render it once.
+            subject, body_text, body_html = _render(kind=event.kind, event=event, team=audience.team)
+            for contact in audience.contacts:
+                per_event.append(
+                    Notification(
+                        report_id=event.report_id,
+                        event=event,
+                        kind=event.kind,
+                        team=audience.team,
+                        contact=contact,
+                        recipient_name=contact.name,
+                        recipient_email=contact.email.lower(),
+                        language=audience.team.language,
+                        subject=subject,
+                        body_text=body_text,
+                        body_html=body_html,
+                        next_attempt_at=event.created_at,
+                    )
+                )
+        # A contact in both teams is e-mailed once per event.
+        unique = {row.recipient_email: row for row in per_event}
+        rows.extend(unique.values())
+        # The drivers who filed a resolved user report hear about it too.
+        extra.extend(notifications_for_driver_resolution(event=event, skip=set(unique)))
+    if not rows:
+        return extra
+    created = Notification.objects.bulk_create(rows)
+    ids = [row.pk for row in created]
+    transaction.on_commit(lambda: services.enqueue_send(ids))
+    return created + extra

@@ -2,7 +2,7 @@
 
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent
 
-from .services import notification_record_tracking
+from .tracking import notification_record_tracking
 
 
 def on_tracking_event(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:

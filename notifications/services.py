@@ -28,7 +28,6 @@ import logging
 import smtplib
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from anymail.exceptions import (
@@ -36,22 +35,18 @@ from anymail.exceptions import (
     AnymailRecipientsRefused,
     AnymailUnsupportedFeature,
 )
-from anymail.signals import AnymailTrackingEvent, EventType
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import AuditAction, Team
+from accounts.models import AuditAction
 from core.tasks import publish
-from reporting.catalogue import Party
-from reporting.models import EventKind, ReportContact, ReportEvent, ReportSettings, ReportState
 
-from .models import DeliveryStatus, Notification, NotificationKind, NotificationStatus
+from .models import Notification, NotificationStatus
+from .timeline import recipient_label, subject_label, timeline_row
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +69,6 @@ SWEEP_BATCH = 200
 # that ignores Message-ID, and by our own inbound mail.
 NOTIFICATION_ID_HEADER = "X-Report-Notification-Id"
 
-TIMELINE_LABEL = "E-mail"
 # Queued by name: the tasks module imports this one, not the other way round.
 SEND_TASK = "notifications.send"
 
@@ -82,179 +76,7 @@ SEND_TASK = "notifications.send"
 PERMANENT_ERRORS = (AnymailRecipientsRefused, AnymailInvalidAddress, AnymailUnsupportedFeature)
 
 
-# --- 1. Writing the outbox rows ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Audience:
-    team: Team
-    contacts: list[ReportContact]
-
-
-def notification_audience(*, event: ReportEvent, settings_by_team: dict | None = None) -> list[_Audience]:
-    """Who hears about a timeline event. The rule:
-
-    - **created**: the active contacts of the charge point's *operator* team,
-      always (that is what the contacts are for). The operator handles every
-      new report or hands it on, whichever party the report was routed to.
-    - **assigned** to a party: the contacts of that party's team, if the team
-      has e-mail updates on: the operator team for ``operator``, the owner
-      team for ``owner``. Assigning to support e-mails no team; support works
-      from its own queue.
-    - **resolved**: the operator team's contacts, and the owner team's too
-      when the report was with the owner, each if the team has e-mail updates on.
-
-    Other events (comments, messages, re-opening, recurrences) send nothing.
-    Contacts switched off (``is_active``) never get anything. A team listed
-    twice (the owner operates its own charge points) is e-mailed once.
-    """
-    report = event.report
-    cp = report.charge_point
-    if cp is None:  # a support conversation with no charge point yet: no team to tell
-        return []
-    if event.kind == EventKind.CREATED:
-        teams, needs_updates = [cp.operator], False
-    elif event.kind == EventKind.ASSIGNED:
-        needs_updates = True
-        teams = {Party.OPERATOR: [cp.operator], Party.OWNER: [cp.owner]}.get(event.to_party, [])
-    elif event.kind == EventKind.RESOLVED:
-        needs_updates = True
-        teams = [cp.operator] + ([cp.owner] if report.assigned_party == Party.OWNER else [])
-    else:
-        return []
-
-    unique_teams = list({team.pk: team for team in teams}.values())
-    if settings_by_team is None:
-        settings_by_team = report_settings_by_team(team_ids=[team.pk for team in unique_teams])
-    audience = []
-    for team in unique_teams:
-        team_settings = settings_by_team.get(team.pk)
-        if team_settings is None or (needs_updates and not team_settings.email_updates):
-            continue
-        contacts = [c for c in team_settings.contacts.all() if c.is_active]
-        if contacts:
-            audience.append(_Audience(team=team, contacts=contacts))
-    return audience
-
-
-def report_settings_by_team(*, team_ids) -> dict:
-    """Team id -> its report settings with the contacts, in two queries."""
-    return {
-        s.team_id: s for s in ReportSettings.objects.filter(team_id__in=team_ids).prefetch_related("contacts")
-    }
-
-
-def report_admin_url(*, report_id: int, site: str = "operator") -> str:
-    """Absolute link to the report's change page on an admin site ("operator"
-    for team members, "admin" for support)."""
-    try:
-        path = reverse(f"{site}:reporting_report_change", args=[report_id])
-    except NoReverseMatch:
-        # The report admin is registered by the reporting app; should it be
-        # missing (a partial URLconf), the address is still the admin's scheme.
-        path = f"/{site}/reporting/report/{report_id}/change/"
-    return f"{settings.SITE_URL}{path}"
-
-
-def _render(*, kind: str, event: ReportEvent, team: Team) -> tuple[str, str, str]:
-    """Subject, text body and HTML body, in the team's language."""
-    report = event.report
-    cp = report.charge_point
-    with translation.override(team.language):
-        context = {
-            "kind": kind,
-            "language": team.language,
-            "report": report,
-            "report_id": report.pk,
-            "cp_name": cp.name,
-            "site_name": cp.site.name,
-            "owner_name": cp.owner.name,
-            "operator_name": cp.operator.name,
-            "team_name": team.name,
-            "charge_point": cp,
-            "site": cp.site,
-            "owner": cp.owner,
-            "operator": cp.operator,
-            "team": team,
-            "reason": report.get_reason_display(),
-            "source": report.get_source_display(),
-            "state": ReportState(event.to_state or report.state).label,
-            "party": Party(report.assigned_party).label,
-            "person": report.assigned_to.actor_label if report.assigned_to else "",
-            "note": event.note if kind != NotificationKind.CREATED else "",
-            "url": report_admin_url(report_id=report.pk),
-        }
-        subject = " ".join(render_to_string("notifications/email/subject.txt", context).split())
-        context["subject"] = subject
-        body_text = render_to_string("notifications/email/body.txt", context)
-        body_html = render_to_string("notifications/email/body.html", context)
-    return subject[:300], body_text.strip() + "\n", body_html
-
-
-def notifications_for_report_events(*, events: list[ReportEvent]) -> list[Notification]:
-    """Write the outbox rows that timeline events cause, and queue them for
-    sending when the surrounding transaction commits:
-
-    - to teams' contacts (see ``notification_audience``), in one statement;
-    - to the drivers who filed a resolved user report (``notifications/drivers.py``);
-    - support's replies in a conversation, to the driver (``notifications/conversations.py``).
-
-    The events' reports must come with their charge point and teams
-    (``Report.objects.with_context()``)."""
-    from .conversations import notification_for_conversation_message
-    from .drivers import notifications_for_driver_resolution
-
-    extra: list[Notification] = []
-    for event in events:
-        if event.kind == EventKind.MESSAGE:
-            row = notification_for_conversation_message(event=event)
-            if row is not None:
-                extra.append(row)
-    events = [event for event in events if event.kind in NotificationKind.values]
-    if not events:
-        return extra
-    team_ids = {
-        team_id for event in events if event.report.charge_point_id
-        for team_id in (event.report.charge_point.operator_id, event.report.charge_point.owner_id)
-    }
-    settings_by_team = report_settings_by_team(team_ids=team_ids)
-    rows = []
-    for event in events:
-        per_event = []
-        for audience in notification_audience(event=event, settings_by_team=settings_by_team):
-            # The e-mail is the same for every contact of a team: render it once.
-            subject, body_text, body_html = _render(kind=event.kind, event=event, team=audience.team)
-            for contact in audience.contacts:
-                per_event.append(
-                    Notification(
-                        report_id=event.report_id,
-                        event=event,
-                        kind=event.kind,
-                        team=audience.team,
-                        contact=contact,
-                        recipient_name=contact.name,
-                        recipient_email=contact.email.lower(),
-                        language=audience.team.language,
-                        subject=subject,
-                        body_text=body_text,
-                        body_html=body_html,
-                        next_attempt_at=event.created_at,
-                    )
-                )
-        # A contact in both teams is e-mailed once per event.
-        unique = {row.recipient_email: row for row in per_event}
-        rows.extend(unique.values())
-        # The drivers who filed a resolved user report hear about it too.
-        extra.extend(notifications_for_driver_resolution(event=event, skip=set(unique)))
-    if not rows:
-        return extra
-    created = Notification.objects.bulk_create(rows)
-    ids = [row.pk for row in created]
-    transaction.on_commit(lambda: _enqueue(ids))
-    return created + extra
-
-
-def _enqueue(ids: list[int]) -> None:
+def enqueue_send(ids: list[int]) -> None:
     """Hand committed rows to a worker. A broker that is down must not fail
     the request that changed the report: the rows are committed and the
     periodic sweep sends them once the worker runs again."""
@@ -376,35 +198,6 @@ def notification_send(
     return _mark_sent(notification, token=token, message_id=message_id, esp_name=esp_name)
 
 
-def _timeline(notification: Notification, note: str) -> ReportEvent:
-    return ReportEvent.objects.create(
-        report_id=notification.report_id,
-        kind=EventKind.NOTIFIED,
-        actor_label=TIMELINE_LABEL,
-        note=note,
-    )
-
-
-def _who(notification: Notification) -> str:
-    """The recipient as the timeline shows it: name and team, no address.
-    Both teams of a report read its timeline (and integrators through the
-    API); a contact's e-mail address stays in the team-scoped outbox views."""
-    if notification.team is None:
-        return "the driver"
-    return f"{notification.recipient_name or 'a contact'} ({notification.team.name})"
-
-
-def _about(notification: Notification) -> str:
-    return {
-        NotificationKind.CREATED: "the new report",
-        NotificationKind.ASSIGNED: "the assignment",
-        NotificationKind.RESOLVED: "the resolution",
-        NotificationKind.DRIVER_CONFIRMATION: "their report",
-        NotificationKind.DRIVER_RESOLVED: "the resolution",
-        NotificationKind.DRIVER_MESSAGE: "support's reply",
-    }.get(notification.kind, "the report")
-
-
 @transaction.atomic
 def _mark_sent(notification: Notification, *, token: uuid.UUID, message_id, esp_name: str) -> str:
     now = timezone.now()
@@ -424,9 +217,9 @@ def _mark_sent(notification: Notification, *, token: uuid.UUID, message_id, esp_
         # Only possible when this send outlived its lease (see lease()).
         logger.error("Notification %s was sent after its lease expired.", notification.pk)
         return NotificationStatus.SENT
-    _timeline(
+    timeline_row(
         notification,
-        f"E-mailed {_who(notification)} about {_about(notification)}.",
+        f"E-mailed {recipient_label(notification)} about {subject_label(notification)}.",
     )
     return NotificationStatus.SENT
 
@@ -497,9 +290,9 @@ def _give_up(notification: Notification, *, token: uuid.UUID, error: Exception) 
     )
     if updated == 1:
         logger.error("Notification %s failed for good: %s", notification.pk, error)
-        _timeline(
+        timeline_row(
             notification,
-            f"Could not e-mail {_who(notification)} about {_about(notification)}: {_describe(error)}",
+            f"Could not e-mail {recipient_label(notification)} about {subject_label(notification)}: {_describe(error)}",
         )
     return NotificationStatus.FAILED
 
@@ -577,84 +370,7 @@ def notification_retry(*, notification: Notification, by) -> bool:
             note=f"Sent again after: {row.last_error}",
         )
         ids = [notification.pk]
-        transaction.on_commit(lambda: _enqueue(ids))
+        transaction.on_commit(lambda: enqueue_send(ids))
     return bool(updated)
 
 
-# --- 3. What the provider tells us afterwards --------------------------------
-
-DELIVERY_BY_EVENT_TYPE = {
-    EventType.DELIVERED: DeliveryStatus.DELIVERED,
-    EventType.BOUNCED: DeliveryStatus.BOUNCED,
-    EventType.REJECTED: DeliveryStatus.REJECTED,
-    EventType.FAILED: DeliveryStatus.REJECTED,
-    EventType.COMPLAINED: DeliveryStatus.COMPLAINED,
-}
-
-
-def _tracked_text(value) -> str:
-    """A tracking event's field as text: providers' payloads come from the
-    outside, so a list or an object where text belongs counts as missing,
-    and PostgreSQL refuses NUL characters."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return ""
-    return str(value).replace("\x00", "")
-
-
-def _find_tracked(*, event: AnymailTrackingEvent) -> Notification | None:
-    candidates = Notification.objects.exclude(message_id="")
-    message_id = _tracked_text(event.message_id)
-    recipient = _tracked_text(event.recipient).lower()
-    if message_id:
-        rows = candidates.filter(message_id=message_id)
-        if recipient:
-            rows = rows.filter(recipient_email=recipient)
-        found = rows.order_by("-sent_at").first()
-        if found is not None:
-            return found
-    metadata = event.metadata if isinstance(event.metadata, dict) else {}
-    notification_id = _tracked_text(metadata.get("notification_id"))
-    if notification_id.isdigit() and len(notification_id) < 19:
-        rows = Notification.objects.filter(pk=int(notification_id))
-        if recipient:
-            rows = rows.filter(recipient_email=recipient)
-        return rows.first()
-    return None
-
-
-@transaction.atomic
-def notification_record_tracking(*, event: AnymailTrackingEvent, esp_name: str = "") -> Notification | None:
-    """Record delivered / bounced / rejected / complained on the row the event
-    is about, and say so on the report's timeline. Other event types (opens,
-    clicks, queued) and events about e-mails we did not send are ignored.
-    News never replaces more important news (see ``DeliveryStatus.rank``),
-    so a late 'delivered' cannot hide a bounce."""
-    delivery = DELIVERY_BY_EVENT_TYPE.get(event.event_type)
-    if delivery is None:
-        return None
-    notification = _find_tracked(event=event)
-    if notification is None:
-        logger.info("Tracking event %s for unknown message %s ignored.", event.event_type, event.message_id)
-        return None
-    weaker = [d.value for d in DeliveryStatus if d.rank < delivery.rank]
-    detail = " — ".join(filter(None, [_tracked_text(event.description), _tracked_text(event.mta_response)]))
-    detail = (detail or _tracked_text(event.reject_reason))[:2000]
-    at = event.timestamp if isinstance(event.timestamp, datetime) else timezone.now()
-    updated = Notification.objects.filter(pk=notification.pk, delivery_status__in=weaker).update(
-        delivery_status=delivery, delivery_detail=detail, delivery_at=at, updated_at=timezone.now()
-    )
-    if not updated:
-        return notification
-    notification.refresh_from_db()
-    note = {
-        DeliveryStatus.DELIVERED: "was delivered",
-        DeliveryStatus.BOUNCED: "bounced",
-        DeliveryStatus.REJECTED: "was rejected by the provider",
-        DeliveryStatus.COMPLAINED: "was marked as spam by the recipient",
-    }[delivery]
-    _timeline(
-        notification,
-        f"The e-mail to {_who(notification)} about {_about(notification)} {note}"
-        + (f": {detail}" if detail and delivery != DeliveryStatus.DELIVERED else "."),
-    )
-    return notification

@@ -25,7 +25,7 @@ CONTACTS = 3
 def outbox_rows(monkeypatch) -> list[int]:
     """REPORTS reports with CONTACTS contacts each, their rows committed and
     pending (the on-commit task is held back so the workers below race)."""
-    monkeypatch.setattr(services, "_enqueue", lambda ids: None)
+    monkeypatch.setattr(services, "enqueue_send", lambda ids: None)
     team = TeamFactory()
     team_settings = ReportSettingsFactory(team=team)
     for n in range(CONTACTS):

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Team
-from notifications import events, services
+from notifications import events, rendering, services
 from notifications.models import Notification, NotificationKind, NotificationStatus
 from reporting import services as reporting
 from reporting.catalogue import Party, Reason, Source
@@ -417,7 +417,7 @@ def test_backoff_doubles_up_to_an_hour():
 def test_the_link_falls_back_to_the_operator_sites_address(settings):
     settings.ROOT_URLCONF = "notifications.webhooks.urls"  # a URLconf without the admin
 
-    assert services.report_admin_url(report_id=7) == "https://reports.example.com/operator/reporting/report/7/change/"
+    assert rendering.report_admin_url(report_id=7) == "https://reports.example.com/operator/reporting/report/7/change/"
 
 
 def test_a_misconfigured_email_backend_is_retried_not_stuck(fleet, django_capture_on_commit_callbacks, settings):

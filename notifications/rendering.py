@@ -1,0 +1,62 @@
+"""The e-mail a report event causes, in the team's language: subject, text
+and HTML, with a link to the report in the back-office."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+
+from accounts.models import Team
+from reporting.catalogue import Party
+from reporting.models import ReportEvent, ReportState
+
+from .models import NotificationKind
+
+
+def report_admin_url(*, report_id: int, site: str = "operator") -> str:
+    """Absolute link to the report's change page on an admin site ("operator"
+    for team members, "admin" for support)."""
+    try:
+        path = reverse(f"{site}:reporting_report_change", args=[report_id])
+    except NoReverseMatch:
+        # The report admin is registered by the reporting app; should it be
+        # missing (a partial URLconf), the address is still the admin's scheme.
+        path = f"/{site}/reporting/report/{report_id}/change/"
+    return f"{settings.SITE_URL}{path}"
+
+
+def _render(*, kind: str, event: ReportEvent, team: Team) -> tuple[str, str, str]:
+    """Subject, text body and HTML body, in the team's language."""
+    report = event.report
+    cp = report.charge_point
+    with translation.override(team.language):
+        context = {
+            "kind": kind,
+            "language": team.language,
+            "report": report,
+            "report_id": report.pk,
+            "cp_name": cp.name,
+            "site_name": cp.site.name,
+            "owner_name": cp.owner.name,
+            "operator_name": cp.operator.name,
+            "team_name": team.name,
+            "charge_point": cp,
+            "site": cp.site,
+            "owner": cp.owner,
+            "operator": cp.operator,
+            "team": team,
+            "reason": report.get_reason_display(),
+            "source": report.get_source_display(),
+            "state": ReportState(event.to_state or report.state).label,
+            "party": Party(report.assigned_party).label,
+            "person": report.assigned_to.actor_label if report.assigned_to else "",
+            "note": event.note if kind != NotificationKind.CREATED else "",
+            "url": report_admin_url(report_id=report.pk),
+        }
+        subject = " ".join(render_to_string("notifications/email/subject.txt", context).split())
+        context["subject"] = subject
+        body_text = render_to_string("notifications/email/body.txt", context)
+        body_html = render_to_string("notifications/email/body.html", context)
+    return subject[:300], body_text.strip() + "\n", body_html
