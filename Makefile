@@ -10,7 +10,7 @@ PORT ?= 8000
 # keeps pytest's own (pyproject.toml).
 LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local
 
-.PHONY: install run setup test lint migrate demo clean collectstatic
+.PHONY: install run setup test lint clean collectstatic
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
