@@ -70,27 +70,7 @@ def api_key_create(*, team: Team, name: str, role: str, by: User) -> tuple[ApiKe
     """Create a key and return it with the raw key, which is never stored:
     show it to the person once."""
     api_key_validate(team=team, name=name, role=role, by=by)
-    name = name.strip()
-    for _attempt in range(5):
-        prefix = secrets.token_hex(4)
-        raw_key = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
-        try:
-            with transaction.atomic():
-                key = ApiKey.objects.create(
-                    team=team,
-                    name=name,
-                    role=role,
-                    prefix=prefix,
-                    hashed_key=api_key_hash(raw_key),
-                    created_by=by if isinstance(by, User) else None,
-                )
-                audit_record(by=by, action=AuditAction.CREATE, obj=key, team=team,
-                             changes={"name": {"before": None, "after": name},
-                                      "role": {"before": None, "after": role}})
-        except IntegrityError:  # prefix collision: 1 in 4 billion, draw again
-            continue
-        return key, raw_key
-    raise RuntimeError("Could not draw a unique API key prefix.")
+    return _api_key_insert(team=team, name=name.strip(), role=role, by=by)
 
 
 def api_key_create_platform(*, name: str, by: User) -> tuple[ApiKey, str]:
@@ -101,21 +81,31 @@ def api_key_create_platform(*, name: str, by: User) -> tuple[ApiKey, str]:
         raise ApiKeyError("Only support may create platform keys.")
     if not (name or "").strip():
         raise ApiKeyError("Give the key a name that says what uses it.", field="name")
+    return _api_key_insert(team=None, name=name.strip(), role=Role.VIEWER, by=by, is_platform=True)
+
+
+def _api_key_insert(*, team: Team | None, name: str, role: str, by: User, is_platform: bool = False
+                    ) -> tuple[ApiKey, str]:
+    """Draw a key, store its hash and write the audit row."""
     for _attempt in range(5):
         prefix = secrets.token_hex(4)
         raw_key = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
         try:
             with transaction.atomic():
                 key = ApiKey.objects.create(
-                    team=None,
-                    is_platform=True,
-                    name=name.strip(),
-                    role=Role.VIEWER,
+                    team=team,
+                    is_platform=is_platform,
+                    name=name,
+                    role=role,
                     prefix=prefix,
                     hashed_key=api_key_hash(raw_key),
                     created_by=by if isinstance(by, User) else None,
                 )
-        except IntegrityError:
+                audit_record(by=by, action=AuditAction.CREATE, obj=key, team=team,
+                             changes={"name": {"before": None, "after": name},
+                                      "role": {"before": None, "after": role},
+                                      **({"platform": {"before": None, "after": True}} if is_platform else {})})
+        except IntegrityError:  # prefix collision: 1 in 4 billion, draw again
             continue
         return key, raw_key
     raise RuntimeError("Could not draw a unique API key prefix.")

@@ -40,3 +40,17 @@ def test_platform_key_needs_a_name(client, support_user):
     response = client.post(ADD, {"name": ""})
     assert response.status_code == 200 and "This field is required." in response.content.decode()
     assert not ApiKey.objects.exists()
+
+
+def test_creating_a_platform_key_is_audited_without_a_team():
+    from accounts.models import AuditAction, AuditLog
+    from accounts.services import api_key_create_platform
+    from tests.factories import SupportUserFactory
+
+    support = SupportUserFactory()
+    key, raw = api_key_create_platform(name="Drivers' app", by=support)
+
+    audit = AuditLog.objects.get(object_type="accounts.apikey", object_id=str(key.pk))
+    assert (audit.actor, audit.action, audit.team_id) == (support, AuditAction.CREATE, None)
+    assert audit.changes["platform"] == {"before": None, "after": True}
+    assert raw.split("_")[1] == key.prefix and raw not in str(audit.changes)
