@@ -19,15 +19,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-# The development install alone (CI runs it before its passes).
-install: $(STAMP)
+# The development install alone (CI runs it before its passes), with the
+# .env that points `python manage.py ...` in this checkout at the development
+# settings.
+install: $(STAMP) .env
 
 # .env makes `python manage.py ...` in this checkout use the development
 # settings (config/environment.py); production has no such file.
 .env:
 	echo "DJANGO_SETTINGS_MODULE=config.settings.local" > .env
 
-setup: $(STAMP) .env
+setup: install
 	$(LOCAL) $(BIN)/python manage.py migrate --noinput
 	$(LOCAL) $(BIN)/python manage.py seed_demo
 
@@ -47,7 +49,7 @@ run: setup
 	@echo "Starting the back-office on http://127.0.0.1:$(PORT)/admin/ and the OCPP gateway on ws://127.0.0.1:$${OCPP_PORT:-9000}/ocpp/<id> (Ctrl-C stops everything)"
 	$(LOCAL) PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) WEB_PORT=$(PORT) PYTHONUNBUFFERED=1 $(BIN)/honcho start -f Procfile $(PROCESSES)
 
-test: $(STAMP)
+test: $(STAMP) .env
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -5,7 +5,8 @@ manage.py, config/wsgi.py, config/asgi.py and config/celery.py all call
 The default is production, so a server started without
 DJANGO_SETTINGS_MODULE fails closed (production settings refuse to start
 without their variables) instead of running with debug pages and a demo key.
-A developer's checkout has a `.env` file (written by `make setup`) that says
+A developer's checkout has a `.env` file (written by `make install`, which
+`make run` and `make test` run first) that says
 DJANGO_SETTINGS_MODULE=config.settings.local; a variable set in the real
 environment always wins over the file. DJANGO_ENV_FILE names another file.
 """
