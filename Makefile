@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 PORT ?= 8000
 # `make run` and `make setup` use the development settings; `make test`
 # keeps pytest's own (pyproject.toml).
-LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local
+LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}
 
 .PHONY: install run setup test lint clean collectstatic
 
