@@ -368,6 +368,13 @@ def report_system_event(*, report: Report, kind: str, note: str = "", **fields) 
     return _event(report, kind=kind, by=None, note=note, **fields)
 
 
+def report_timeline_record(*, report: Report, kind: str, by: Actor | None, note: str = "") -> ReportEvent:
+    """A timeline row for a change another app made to the report (its
+    personal data erased, say), written exactly as the services here write
+    theirs. The caller holds the transaction."""
+    return _event(report, kind=kind, by=by, note=note)
+
+
 def report_system_events_bulk(*, report_ids: list[int], kind: str, note: str = "", **fields) -> int:
     """The bulk twin of ``_event`` for the health checks, which may file a
     thousand reports in one sweep: the timeline rows in one statement (by

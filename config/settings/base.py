@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "notifications",
     "gateway",
     "drivers",
+    "privacy",
 ]
 
 MIDDLEWARE = [

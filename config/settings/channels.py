@@ -54,3 +54,11 @@ INBOUND_EMAIL = {
     "max_attachments": env.int("INBOUND_EMAIL_MAX_ATTACHMENTS", default=10),
     "attachment_types": ["image/jpeg", "image/png", "image/gif", "image/heic", "application/pdf", "text/plain"],
 }
+
+# --- Personal data (privacy/, docs/privacy.md) ---
+# Days after a report is resolved before its drivers' contact details, words,
+# photos and the e-mails to them are erased by the daily retention task.
+PRIVACY_DRIVER_DATA_DAYS = env.int("PRIVACY_DRIVER_DATA_DAYS", default=90)
+# Days after a support report is resolved before its e-mail conversation
+# (bodies, attachments, senders' names) is erased.
+PRIVACY_SUPPORT_EMAIL_DAYS = env.int("PRIVACY_SUPPORT_EMAIL_DAYS", default=180)
