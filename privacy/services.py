@@ -211,6 +211,93 @@ def _erase_notifications(report: Report, *, driver_kinds) -> int:
     return count
 
 
+def privacy_erase_person(*, email: str = "", phone: str = "", by) -> list[Erasure]:
+    """A person's request to be forgotten: erase what is held about them
+    (``privacy.selectors.privacy_person_data``) and only them. Another
+    driver's filing of the same report stays; a support conversation with
+    them goes whole. One transaction: all of it or, on an error, none.
+    Audited, without the address."""
+    from accounts.audit import audit_record
+
+    from .selectors import privacy_person_data
+
+    person = privacy_person_data(email=email, phone=phone)
+    files: list[str] = []
+    erasures = []
+    now = timezone.now()
+    with transaction.atomic():
+        filings_by_report: dict[int, list[ReportReporter]] = {}
+        for filing in person.filings:
+            filings_by_report.setdefault(filing.report_id, []).append(filing)
+        for report in person.reports:
+            Report.objects.select_for_update().filter(pk=report.pk).first()
+            counts = _erase_person_on_report(report, person, filings_by_report.get(report.pk, []), files)
+            erasure = Erasure.objects.create(
+                report=report,
+                scope=ErasureScope.DRIVER_DATA,
+                reason=ErasureReason.REQUEST,
+                counts=counts,
+                erased_by_label=actor_label(by),
+                erased_at=now,
+            )
+            report_timeline_record(
+                report=report,
+                kind=EventKind.PERSONAL_DATA_ERASED,
+                by=by,
+                note=f"A driver's personal data erased at their request: {erasure.summary}.",
+            )
+            audit_record(
+                by=by,
+                action="erase_personal_data",
+                obj=erasure,
+                team=report.charge_point.owner_id if report.charge_point_id else None,
+                note=f"On request: {erasure.summary}.",
+            )
+            erasures.append(erasure)
+        transaction.on_commit(lambda: _delete_files(files))
+    return erasures
+
+
+def _erase_person_on_report(report, person, filings, files) -> dict[str, int]:
+    counts = {"contact details": 0, "photos": 0, "messages": 0, "attachments": 0, "e-mails": 0}
+    for filing in filings:
+        quoted = [text for text in (filing.description,) if text]
+        if quoted:
+            ReportEvent.objects.filter(report=report, kind=EventKind.REPORTED_AGAIN).filter(
+                note__contains=quoted[0]
+            ).update(note=ERASED_REPEAT_NOTE)
+        photos = ReportAttachment.objects.filter(reporter=filing)
+        files.extend(photos.values_list("file", flat=True))
+        counts["photos"] += photos.delete()[0]
+        counts["contact details"] += ReportReporter.objects.filter(pk=filing.pk).update(
+            name="", email="", phone="", phone_digits="", description="", browser_key=""
+        )
+    if person._is_reporter_of(report):
+        fields = {"reporter_name": "", "reporter_email": "", "reporter_phone": ""}
+        if report.source == Source.USER:
+            fields["description"] = ""
+        Report.objects.filter(pk=report.pk).update(**fields)
+        counts["contact details"] = max(counts["contact details"], 1)
+    if report.pk in person.conversation_report_ids:
+        conversation = _erase_conversation(report, files)
+        counts["messages"] = conversation["messages"]
+        counts["attachments"] = conversation["attachments"]
+    if person.email:
+        mine = Notification.objects.filter(report=report, recipient_email__iexact=person.email)
+        counts["e-mails"] = _anonymise_addresses(mine)
+    return counts
+
+
+def _anonymise_addresses(notifications) -> int:
+    count = 0
+    for notification_id in notifications.values_list("id", flat=True):
+        count += Notification.objects.filter(pk=notification_id).update(
+            recipient_name="", recipient_email=ERASED_ADDRESS.format(id=notification_id),
+            body_text="", body_html="", headers={}, delivery_detail="", last_error="",
+        )
+    return count
+
+
 def _delete_files(names: list[str]) -> None:
     storage = ReportAttachment._meta.get_field("file").storage
     for name in names:

@@ -105,8 +105,9 @@ def test_a_repeat_filing_quoted_on_the_timeline_is_erased_too():
     report = _driver_report(name="First", email="first@example.com", photo=False)
     report_file_by_driver(
         charge_point=report.charge_point, reason=report.reason, description="Still broken, Jonas here",
-        driver=Driver(name="Jonas", email="jonas@example.com"),
+        driver=Driver(name="Jonas", email="first@example.com"),
     )
+    assert Report.objects.get(pk=report.pk).reporter_count == 2
     _resolved_days_ago(report, 91, support)
 
     privacy_erase_expired()
