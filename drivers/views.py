@@ -167,3 +167,19 @@ def status_page(request, token: str):
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_GET
+def privacy_notice(request):
+    """What we keep about a driver, why, for how long, and how to ask for a
+    copy or erasure (GDPR articles 13 and 15-17), in the driver's language."""
+    switch = _language_switch(request)
+    if switch is not None:
+        return switch
+    context = {
+        "controller_name": settings.PRIVACY_CONTROLLER_NAME,
+        "controller_email": settings.PRIVACY_CONTROLLER_EMAIL,
+        "driver_days": settings.PRIVACY_DRIVER_DATA_DAYS,
+        "support_days": settings.PRIVACY_SUPPORT_EMAIL_DAYS,
+    }
+    return render(request, "drivers/privacy.html", context)

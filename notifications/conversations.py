@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.html import escape, linebreaks
 
 from core.tasks import enqueue_on_commit
@@ -62,7 +63,11 @@ def notification_for_conversation_message(*, event: ReportEvent) -> Notification
     if not subject.lower().startswith("re:"):
         subject = f"Re: {subject}"
     subject = f"{subject} [#{report.pk}]"
-    body_text = f"{message.body.strip()}\n\n-- \n{message.author_name}, support (report #{report.pk})\n"
+    privacy_url = settings.PUBLIC_REPORT_BASE_URL + reverse("privacy-notice")
+    body_text = (
+        f"{message.body.strip()}\n\n-- \n{message.author_name}, support (report #{report.pk})\n"
+        f"How we handle your data: {privacy_url}\n"
+    )
     row = Notification(
         report_id=report.pk,
         event=event,

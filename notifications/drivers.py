@@ -10,7 +10,9 @@ e-mails that driver once for each kind.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -19,9 +21,12 @@ from reporting.catalogue import DRIVER_REASON_LABELS, Source
 from reporting.models import EventKind, ReportEvent, ReportReporter
 
 from .models import Notification, NotificationKind
+from .unsubscribe import is_unsubscribed, unsubscribe_headers, unsubscribe_url
 
 
-def _render(*, kind: str, event: ReportEvent, language: str, name: str, status_url: str) -> tuple[str, str, str]:
+def _render(
+    *, kind: str, event: ReportEvent, language: str, name: str, status_url: str, email: str
+) -> tuple[str, str, str]:
     report = event.report
     cp = report.charge_point
     with translation.override(language):
@@ -34,6 +39,8 @@ def _render(*, kind: str, event: ReportEvent, language: str, name: str, status_u
             "cp_name": cp.name if cp else "",
             "site_name": cp.site.name if cp else "",
             "status_url": status_url,
+            "unsubscribe_url": unsubscribe_url(email=email),
+            "privacy_url": settings.PUBLIC_REPORT_BASE_URL + reverse("privacy-notice"),
         }
         subject = " ".join(render_to_string("notifications/email/driver_subject.txt", context).split())
         context["subject"] = subject
@@ -49,10 +56,10 @@ def notification_to_driver(
     driver already has (or had) this kind of e-mail about this report.
     Must run inside the transaction that wrote the event."""
     email = (email or "").strip().lower()
-    if not email:
+    if not email or is_unsubscribed(email):
         return None
     subject, body_text, body_html = _render(
-        kind=kind, event=event, language=language, name=name, status_url=status_url
+        kind=kind, event=event, language=language, name=name, status_url=status_url, email=email
     )
     row = Notification(
         report_id=event.report_id,
@@ -65,6 +72,7 @@ def notification_to_driver(
         subject=subject,
         body_text=body_text,
         body_html=body_html,
+        headers=unsubscribe_headers(email=email),
         next_attempt_at=event.created_at,
     )
     try:

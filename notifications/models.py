@@ -171,3 +171,17 @@ class Notification(models.Model):
     @property
     def recipient(self) -> str:
         return f"{self.recipient_name} <{self.recipient_email}>" if self.recipient_name else self.recipient_email
+
+
+class UnsubscribedAddress(models.Model):
+    """A driver who asked for no more status e-mails (notifications/unsubscribe.py):
+    the SHA-256 of the address, never the address."""
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("unsubscribed address")
+
+    def __str__(self) -> str:
+        return f"{self.email_hash[:12]}…"

@@ -62,3 +62,8 @@ PRIVACY_DRIVER_DATA_DAYS = env.int("PRIVACY_DRIVER_DATA_DAYS", default=90)
 # Days after a support report is resolved before its e-mail conversation
 # (bodies, attachments, senders' names) is erased.
 PRIVACY_SUPPORT_EMAIL_DAYS = env.int("PRIVACY_SUPPORT_EMAIL_DAYS", default=180)
+# Who is responsible for the drivers' data (the privacy notice, /privacy/):
+# the operator of this installation and where a driver writes to ask for a
+# copy of their data or its erasure.
+PRIVACY_CONTROLLER_NAME = env.str("PRIVACY_CONTROLLER_NAME", default="The charging network's operator")
+PRIVACY_CONTROLLER_EMAIL = env.str("PRIVACY_CONTROLLER_EMAIL", default=SUPPORT_EMAIL_ADDRESS)
