@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_sites import operator_site, support_site
-from accounts.models import ApiKey, Role, Team
+from accounts.models import ApiKey, ApiKeyScope, Role, Team
 from accounts.permissions import Capability, is_support, teams_with_capability
 from accounts.services import (
     ApiKeyError,
@@ -30,6 +30,13 @@ from accounts.services import (
 
 
 class ApiKeyCreateForm(forms.ModelForm):
+    driver_contact = forms.BooleanField(
+        label="May read drivers' contact details",
+        required=False,
+        help_text="Drivers' names, e-mail addresses and phone numbers on the team's open reports "
+        "(role installer or above). Leave off unless the system using the key calls drivers back.",
+    )
+
     class Meta:
         model = ApiKey
         fields = ["team", "name", "role"]
@@ -64,7 +71,7 @@ class BaseApiKeyAdmin(admin.ModelAdmin):
     list_filter = ["role", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "prefix", "team__name"]
     list_select_related = ["team", "created_by"]
-    readonly_fields = ["team", "name", "role", "prefix_display", "created_at", "created_by",
+    readonly_fields = ["team", "name", "role", "scopes_display", "prefix_display", "created_at", "created_by",
                        "last_used_at", "revoked_at", "revoked_by"]
     ordering = ["team__name", "name"]
 
@@ -118,6 +125,11 @@ class BaseApiKeyAdmin(admin.ModelAdmin):
         url = reverse(f"{self.admin_site.name}:accounts_apikey_revoke", args=[obj.pk])
         return format_html('<a href="{}">Revoke…</a>', url)
 
+    @admin.display(description="may also read")
+    def scopes_display(self, obj):
+        labels = dict(ApiKeyScope.choices)
+        return ", ".join(str(labels.get(scope, scope)) for scope in obj.scopes) or "—"
+
     # --- create: through the service, the raw key shown once ---
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -132,14 +144,17 @@ class BaseApiKeyAdmin(admin.ModelAdmin):
         return Form
 
     def get_fields(self, request, obj=None):
-        return ["team", "name", "role"] if obj is None else self.readonly_fields
+        return ["team", "name", "role", "driver_contact"] if obj is None else self.readonly_fields
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_fields
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        key, raw_key = api_key_create(team=data["team"], name=data["name"], role=data["role"], by=request.user)
+        scopes = [ApiKeyScope.DRIVER_CONTACT] if data.get("driver_contact") else []
+        key, raw_key = api_key_create(
+            team=data["team"], name=data["name"], role=data["role"], by=request.user, scopes=scopes
+        )
         obj.pk = key.pk
         request._new_api_key = (key, raw_key)
 

@@ -134,6 +134,12 @@ class Membership(models.Model):
         return f"{self.user.email} — {self.get_role_display()} of {self.team.name}"
 
 
+class ApiKeyScope(models.TextChoices):
+    """Rights a key holds only when it was given them, whatever its role."""
+
+    DRIVER_CONTACT = "driver_contact", _("Drivers' contact details")
+
+
 class ApiKeyQuerySet(models.QuerySet):
     def for_user(self, actor) -> ApiKeyQuerySet:
         """Keys of the teams the actor may see."""
@@ -164,6 +170,8 @@ class ApiKey(models.Model):
     # back the reports it filed (drivers.api). Every other endpoint refuses it.
     is_platform = models.BooleanField(_("platform key"), default=False, editable=False)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    # What the key may read beyond its role (ApiKeyScope), given when it is made.
+    scopes = models.JSONField(default=list, blank=True, editable=False)
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     hashed_key = models.CharField(max_length=64, editable=False)
     created_by = models.ForeignKey(
@@ -202,6 +210,9 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
 
     def roles_by_team(self) -> dict[int, Role]:
         if self.team_id is None:  # a platform key: no team, so no team's data

@@ -28,6 +28,9 @@ class Capability(StrEnum):
     EDIT_ASSETS = "edit_assets"  # charge points, sites, report settings, API keys
     MANAGE_MEMBERS = "manage_members"
     VIEW_AUDIT = "view_audit"  # the team's audit log
+    # Drivers' names, e-mail addresses and phone numbers on the team's open
+    # reports (reporting/contact_visibility.py has the whole rule).
+    VIEW_DRIVER_CONTACT = "view_driver_contact"
 
 
 # The least role that holds each capability.
@@ -39,6 +42,7 @@ MINIMUM_ROLE: dict[Capability, Role] = {
     Capability.EDIT_ASSETS: Role.ADMIN,
     Capability.MANAGE_MEMBERS: Role.OWNER,
     Capability.VIEW_AUDIT: Role.ADMIN,
+    Capability.VIEW_DRIVER_CONTACT: Role.INSTALLER,
 }
 
 

@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import SUPPORT_GROUP, ApiKey, AuditAction, Membership, Role, Team, User
+from accounts.models import SUPPORT_GROUP, ApiKey, ApiKeyScope, AuditAction, Membership, Role, Team, User
 from accounts.permissions import Capability, can_on_team, is_support
 from core.errors import Invalid
 
@@ -66,11 +66,17 @@ def api_key_validate(*, team: Team, name: str, role: str, by: User) -> None:
             )
 
 
-def api_key_create(*, team: Team, name: str, role: str, by: User) -> tuple[ApiKey, str]:
+def api_key_create(
+    *, team: Team, name: str, role: str, by: User, scopes: list[str] | tuple[str, ...] = ()
+) -> tuple[ApiKey, str]:
     """Create a key and return it with the raw key, which is never stored:
-    show it to the person once."""
+    show it to the person once. ``scopes``: ApiKeyScope values the key holds
+    beyond its role (drivers' contact details)."""
     api_key_validate(team=team, name=name, role=role, by=by)
-    return _api_key_insert(team=team, name=name.strip(), role=role, by=by)
+    unknown = sorted(set(scopes) - set(ApiKeyScope.values))
+    if unknown:
+        raise ApiKeyError(f"Unknown scope '{unknown[0]}'.", field="scopes")
+    return _api_key_insert(team=team, name=name.strip(), role=role, by=by, scopes=sorted(set(scopes)))
 
 
 def api_key_create_platform(*, name: str, by: User) -> tuple[ApiKey, str]:
@@ -84,8 +90,8 @@ def api_key_create_platform(*, name: str, by: User) -> tuple[ApiKey, str]:
     return _api_key_insert(team=None, name=name.strip(), role=Role.VIEWER, by=by, is_platform=True)
 
 
-def _api_key_insert(*, team: Team | None, name: str, role: str, by: User, is_platform: bool = False
-                    ) -> tuple[ApiKey, str]:
+def _api_key_insert(*, team: Team | None, name: str, role: str, by: User, is_platform: bool = False,
+                    scopes: list[str] | None = None) -> tuple[ApiKey, str]:
     """Draw a key, store its hash and write the audit row."""
     for _attempt in range(5):
         prefix = secrets.token_hex(4)
@@ -97,6 +103,7 @@ def _api_key_insert(*, team: Team | None, name: str, role: str, by: User, is_pla
                     is_platform=is_platform,
                     name=name,
                     role=role,
+                    scopes=scopes or [],
                     prefix=prefix,
                     hashed_key=api_key_hash(raw_key),
                     created_by=by if isinstance(by, User) else None,
@@ -104,6 +111,7 @@ def _api_key_insert(*, team: Team | None, name: str, role: str, by: User, is_pla
                 audit_record(by=by, action=AuditAction.CREATE, obj=key, team=team,
                              changes={"name": {"before": None, "after": name},
                                       "role": {"before": None, "after": role},
+                                      **({"scopes": {"before": None, "after": scopes}} if scopes else {}),
                                       **({"platform": {"before": None, "after": True}} if is_platform else {})})
         except IntegrityError:  # prefix collision: 1 in 4 billion, draw again
             continue

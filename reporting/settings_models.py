@@ -19,6 +19,15 @@ class ReportSettings(models.Model):
         default=True,
         help_text=_("Also e-mail the contacts when a report is assigned to them or resolved."),
     )
+    driver_contact_days = models.PositiveSmallIntegerField(
+        _("drivers' contact details visible for (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "How long after a report is filed your team sees the driver's name, e-mail and phone. "
+            "Empty: while the report is open. Never after it is resolved."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

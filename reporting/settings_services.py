@@ -40,8 +40,13 @@ def _contacts_snapshot(settings: ReportSettings) -> list[str]:
     )
 
 
+_KEEP = object()
+
+
 @transaction.atomic
-def report_settings_update(*, team: Team, email_updates: bool, contacts: list[dict], by) -> ReportSettings:
+def report_settings_update(
+    *, team: Team, email_updates: bool, contacts: list[dict], by, driver_contact_days=_KEEP
+) -> ReportSettings:
     """Replace a team's report settings and contacts (each a dict with name,
     email, phone, is_active). Contacts are matched by e-mail, so a contact
     kept in the list keeps its row. Needs the admin role in the team."""
@@ -49,9 +54,14 @@ def report_settings_update(*, team: Team, email_updates: bool, contacts: list[di
         raise NotAllowed("You need the admin role in this team to change its report settings.")
     report_contacts_validate(contacts=contacts)
     settings, _ = ReportSettings.objects.select_for_update().get_or_create(team=team)
-    before = {"email_updates": settings.email_updates, "contacts": _contacts_snapshot(settings)}
+    before = {"email_updates": settings.email_updates, "contacts": _contacts_snapshot(settings),
+              "driver_contact_days": settings.driver_contact_days}
     settings.email_updates = email_updates
-    settings.save(update_fields=["email_updates", "updated_at"])
+    if driver_contact_days is not _KEEP:
+        if driver_contact_days is not None and not (0 <= int(driver_contact_days) <= 3650):
+            raise Invalid("Give a number of days from 0 to 3650, or leave it empty.", field="driver_contact_days")
+        settings.driver_contact_days = driver_contact_days
+    settings.save(update_fields=["email_updates", "driver_contact_days", "updated_at"])
     by_email = {c["email"].strip().lower(): c for c in contacts}
     existing = {c.email.lower(): c for c in settings.contacts.all()}
     gone = [c.pk for email, c in existing.items() if email not in by_email]
@@ -64,7 +74,8 @@ def report_settings_update(*, team: Team, email_updates: bool, contacts: list[di
         contact.phone = data.get("phone") or ""
         contact.is_active = data.get("is_active", True)
         contact.save()
-    after = {"email_updates": email_updates, "contacts": _contacts_snapshot(settings)}
+    after = {"email_updates": email_updates, "contacts": _contacts_snapshot(settings),
+             "driver_contact_days": settings.driver_contact_days}
     diff = audit_diff(before, after)
     if diff:
         audit_record(by=by, action=AuditAction.UPDATE, obj=settings, team=team, changes=diff)

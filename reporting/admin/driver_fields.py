@@ -8,8 +8,14 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from reporting.contact_visibility import HIDDEN_NOTICE
+
 
 class DriverFieldsMixin:
+    @admin.display(description="reported by")
+    def reporter_hidden(self, obj):
+        return format_html("A driver <em>(contact details hidden)</em><div class=\"help\">{}</div>", HIDDEN_NOTICE)
+
     @admin.display(description="drivers' filings")
     def drivers_display(self, obj):
         rows = format_html_join(

@@ -28,7 +28,8 @@ from core.admin.pagination import BigTableAdminMixin
 from reporting import services
 from reporting.catalogue import Party, Reason, Source
 from reporting.errors import ReportError
-from reporting.models import Report, ReportState
+from reporting.contact_visibility import HIDDEN_REPEAT_NOTE, driver_contact_visible
+from reporting.models import EventKind, Report, ReportState
 from reporting.selectors import report_evidence
 
 from . import actions
@@ -194,10 +195,14 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [(None, {"fields": ReportCreateForm.Meta.fields})]
+        if not driver_contact_visible(actor=request.user, report=obj):
+            masked = ["reporter_hidden", "reporter_count", "attachments_display"]
+            return [(name, {"fields": masked}) if name == "Reported by" else (name, options)
+                    for name, options in self.fieldsets]
         return self.fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.readonly_fields
+        return [] if obj is None else [*self.readonly_fields, "reporter_hidden"]
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
@@ -341,7 +346,10 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
         # People are named by name only outside /admin/ (see person_label).
         for_support = self.on_support_site()
         events = list(report.events.select_related("to_person", "actor").order_by("created_at", "id"))
+        contact_visible = driver_contact_visible(actor=user, report=report)
         for event in events:
+            if not contact_visible and event.kind == EventKind.REPORTED_AGAIN:
+                event.note = HIDDEN_REPEAT_NOTE
             event.actor_display = event.actor_label
             if event.actor_id and event.actor_label.lower() == event.actor.email.lower():
                 event.actor_display = person_label(event.actor, for_support=for_support)
@@ -349,6 +357,8 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
         conversation = list(report.messages.select_related("author").order_by("sent_at", "id"))
         for message in conversation:
             message.author_display = message.author_name
+            if not contact_visible and message.sender == message.Sender.DRIVER:
+                message.author_display = "Driver"
             if message.author_id and message.author_name.lower() == message.author.email.lower():
                 message.author_display = person_label(message.author, for_support=for_support)
         return {

@@ -80,7 +80,7 @@ class ReportSettingsAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, admin.M
     search_fields = ["team__name", "contacts__email", "contacts__name"]
     list_select_related = ["team"]
     ordering = ["team__name"]
-    fields = ["team", "email_updates"]
+    fields = ["team", "email_updates", "driver_contact_days"]
     readonly_fields = ["team"]
     inlines = [ReportContactInline]
     change_form_template = "admin/reporting/reportsettings/change_form.html"
@@ -110,12 +110,12 @@ class ReportSettingsAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, admin.M
         contacts = [contact for formset in formsets for contact in _contacts(formset.forms)]
         report_settings_update(
             team=form.instance.team, email_updates=form.cleaned_data["email_updates"], contacts=contacts,
-            by=request.user,
+            by=request.user, driver_contact_days=form.cleaned_data.get("driver_contact_days"),
         )
 
     def construct_change_message(self, request, form, formsets, add=False):
         # The service replaced the contacts; the formsets saved nothing themselves.
-        return [{"changed": {"fields": ["e-mail updates", "contacts"]}}]
+        return [{"changed": {"fields": ["e-mail updates", "drivers' contact details", "contacts"]}}]
 
     def response_change(self, request, obj):
         response = super().response_change(request, obj)

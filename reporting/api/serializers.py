@@ -17,6 +17,7 @@ from core.rest.fields import (
     StrictPrimaryKeyRelatedField,
 )
 from reporting.catalogue import Party, Reason, Source
+from reporting.contact_visibility import driver_contact_visible
 from reporting.models import EventKind, Report, ReportContact, ReportEvent, ReportMessage, ReportSettings
 
 
@@ -106,8 +107,19 @@ class ReportSerializer(StrictModelSerializer):
     owner = _Ref(source="charge_point.owner", read_only=True)
     operator = _Ref(source="charge_point.operator", read_only=True)
     reason_label = ReasonLabelField(source="reason", read_only=True)
-    reporter = ReporterSerializer(source="*", read_only=True)
+    reporter = serializers.SerializerMethodField(
+        help_text="The driver's contact details; null unless the caller may see them: support, or a key "
+        "with the driver_contact scope and the installer role or above in the report's team, while the "
+        "report is open (docs/privacy.md)."
+    )
     assigned_to = PersonRefSerializer(read_only=True, allow_null=True)
+
+    @extend_schema_field(ReporterSerializer(allow_null=True))
+    def get_reporter(self, report) -> dict | None:
+        request = self.context.get("request")
+        if not driver_contact_visible(actor=getattr(request, "user", None), report=report):
+            return None
+        return ReporterSerializer(report).data
 
     class Meta:
         model = Report

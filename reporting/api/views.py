@@ -64,9 +64,9 @@ class ReportViewSet(
     serializer_class = ReportSerializer
     pagination_class = CursorPagination
     filterset_class = ReportFilter
-    search_fields = [
-        "description", "reporter_name", "reporter_email", "charge_point__name", "charge_point__ocpp_id",
-    ]
+    # Not the drivers' names or addresses: a caller who may not see them
+    # must not find reports by them either.
+    search_fields = ["description", "charge_point__name", "charge_point__ocpp_id"]
     ordering_fields = ["created_at", "updated_at", "id"]
     ordering = ("-created_at", "-id")
 

@@ -19,10 +19,10 @@ def make_key():
     """make_key(team, role="admin") -> (ApiKey, raw key)."""
     creator = None
 
-    def make(team, role=Role.ADMIN, name="CSMS production"):
+    def make(team, role=Role.ADMIN, name="CSMS production", scopes=()):
         nonlocal creator
         creator = creator or SupportUserFactory()
-        return api_key_create(team=team, name=name, role=role, by=creator)
+        return api_key_create(team=team, name=name, role=role, by=creator, scopes=scopes)
 
     return make
 
