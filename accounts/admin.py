@@ -26,6 +26,7 @@ from accounts.admin_tenancy import ScopedAdminMixin, TeamOwnedAdminMixin
 from accounts.models import Membership, Team, User
 from accounts.permissions import Capability, teams_with_capability
 from accounts.team_services import (
+    RATE_FIELDS,
     membership_add,
     membership_change_role,
     membership_check_new,
@@ -86,7 +87,8 @@ class TeamAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["country", "language"]
     search_fields = ["name"]
     ordering = ["name"]
-    fields = ["name", "country", "language"]
+    fields = ["name", "country", "language", "api_reads_per_minute", "api_writes_per_minute",
+              "api_telemetry_per_minute"]
 
     def teams_of(self, obj):
         return {obj.pk}
@@ -97,8 +99,11 @@ class TeamAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         return [ReadOnlyMembershipInline]
 
     def get_readonly_fields(self, request, obj=None):
-        # Owners may rename their team; the country decides which reasons apply: support sets it.
-        return [] if self.on_support_site() else ["country"]
+        # Owners may rename their team; the country decides which reasons apply
+        # and the API's rate limits protect everyone: support sets them.
+        if self.on_support_site():
+            return []
+        return ["country", "api_reads_per_minute", "api_writes_per_minute", "api_telemetry_per_minute"]
 
     def get_queryset(self, request):
         members = Membership.objects.filter(team=OuterRef("pk"))
@@ -111,6 +116,9 @@ class TeamAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         else:
             saved = team_create(name=data["name"], country=data["country"], language=data["language"],
                                 by=request.user)
+            limits = {f: data[f] for f in RATE_FIELDS if data.get(f) is not None}
+            if limits:
+                saved = team_update(team=saved, by=request.user, **limits)
         obj.pk = saved.pk
 
     def save_related(self, request, form, formsets, change):

@@ -9,13 +9,17 @@ or deleted: it is revoked, and the row stays as the record of who had access.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 
 from accounts.admin_sites import operator_site, support_site
 from accounts.models import ApiKey, ApiKeyScope, Role, Team
@@ -65,15 +69,41 @@ class ApiKeyCreateForm(forms.ModelForm):
         return cleaned
 
 
+class RateLimitedFilter(admin.SimpleListFilter):
+    title = "rate limit"
+    parameter_name = "limited"
+
+    def lookups(self, request, model_admin):
+        return [("day", "Hit it in the last day"), ("ever", "Hit it at least once")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "day":
+            return queryset.filter(last_throttled_at__gte=timezone.now() - timedelta(days=1))
+        if self.value() == "ever":
+            return queryset.filter(throttled_minutes__gt=0)
+        return queryset
+
+
 class BaseApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "team", "role", "prefix_display", "created_at", "created_by",
-                    "last_used_at", "status", "revoke_link"]
-    list_filter = ["role", ("revoked_at", admin.EmptyFieldListFilter)]
+                    "last_used_at", "rate_limited", "status", "revoke_link"]
+    list_filter = ["role", ("revoked_at", admin.EmptyFieldListFilter), RateLimitedFilter]
     search_fields = ["name", "prefix", "team__name"]
     list_select_related = ["team", "created_by"]
     readonly_fields = ["team", "name", "role", "scopes_display", "prefix_display", "created_at", "created_by",
-                       "last_used_at", "revoked_at", "revoked_by"]
+                       "last_used_at", "rate_limited", "revoked_at", "revoked_by"]
     ordering = ["team__name", "name"]
+
+    @admin.display(description="rate limit hit", ordering="-last_throttled_at")
+    def rate_limited(self, obj):
+        """A key that keeps hitting its limit stands out: the system using it
+        should slow down (RateLimit-Remaining) or ask support for more."""
+        if not obj.throttled_minutes:
+            return "—"
+        ago = timesince(obj.last_throttled_at, timezone.now(), depth=1)
+        recent = obj.last_throttled_at >= timezone.now() - timedelta(days=1)
+        return format_html('<span class="{}">{} min in all, last {} ago</span>',
+                           "rate-limited-recently" if recent else "", obj.throttled_minutes, ago)
 
     # --- who may do what (overridden per site) ---
 

@@ -102,6 +102,18 @@ class Team(models.Model):
         max_length=2, help_text=_("ISO 3166-1 alpha-2 country code, e.g. DK.")
     )
     language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    # The team's API keys' limits per minute and kind of call (support sets
+    # them; empty: the installation's default, API_RATE_* settings).
+    api_reads_per_minute = models.PositiveIntegerField(
+        _("API reads per minute"), null=True, blank=True, help_text=_("Per key. Empty: the default.")
+    )
+    api_writes_per_minute = models.PositiveIntegerField(
+        _("API writes per minute"), null=True, blank=True, help_text=_("Per key. Empty: the default.")
+    )
+    api_telemetry_per_minute = models.PositiveIntegerField(
+        _("API telemetry batches per minute"), null=True, blank=True,
+        help_text=_("Per key; a batch carries up to 1,000 events. Empty: the default."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TeamQuerySet.as_manager()
@@ -179,6 +191,10 @@ class ApiKey(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A key that keeps hitting its rate limit: the minutes in which it was
+    # refused (429) at least once, and the last time.
+    throttled_minutes = models.PositiveIntegerField(default=0, editable=False)
+    last_throttled_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False

@@ -16,8 +16,9 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -169,6 +170,18 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
         return None
     api_key_touch(api_key=key)
     return key
+
+
+def api_key_note_throttled(*, api_key: ApiKey, now=None) -> None:
+    """Record that the key was refused for its rate limit: once per key and
+    minute (the cache says whether this minute is recorded), so a flood of
+    refusals is one write a minute, not one per refusal."""
+    now = now or timezone.now()
+    if not cache.add(f"apikey:throttled:{api_key.pk}:{int(now.timestamp()) // 60}", 1, timeout=120):
+        return
+    ApiKey.objects.filter(pk=api_key.pk).update(
+        throttled_minutes=F("throttled_minutes") + 1, last_throttled_at=now
+    )
 
 
 def api_key_touch(*, api_key: ApiKey, now=None) -> None:

@@ -24,6 +24,7 @@ from core.errors import Conflict, Invalid, NotAllowed
 team_created = Signal()
 
 TEAM_FIELDS = ("name", "country", "language")
+RATE_FIELDS = ("api_reads_per_minute", "api_writes_per_minute", "api_telemetry_per_minute")
 USER_FIELDS = ("email", "first_name", "last_name", "phone", "is_active", "is_staff", "is_superuser")
 
 
@@ -57,20 +58,29 @@ def team_create(*, name: str, country: str, language: str = Team.Language.ENGLIS
 def team_update(*, team: Team, by, **changes) -> Team:
     """Rename a team or change its language (its owners, or support); the
     country decides which report reasons apply: support only."""
-    unknown = set(changes) - set(TEAM_FIELDS)
+    fields = TEAM_FIELDS + RATE_FIELDS
+    unknown = set(changes) - set(fields)
     if unknown:
         raise Invalid(f"Cannot change {', '.join(sorted(unknown))} of a team.")
+    for name in RATE_FIELDS:
+        value = changes.get(name)
+        if value is not None and not (1 <= int(value) <= 1_000_000):
+            raise Invalid("A rate limit is from 1 to 1,000,000 calls a minute, or empty for the default.",
+                          field=name)
     team = Team.objects.select_for_update().get(pk=team.pk)
-    before = audit_snapshot(team, TEAM_FIELDS)
+    before = audit_snapshot(team, fields)
     for name, value in changes.items():
         setattr(team, name, value)
-    diff = audit_diff(before, audit_snapshot(team, TEAM_FIELDS))
+    diff = audit_diff(before, audit_snapshot(team, fields))
     if not diff:
         return team
     if not can_on_team(by, Capability.MANAGE_MEMBERS, team_id=team.pk):
         raise NotAllowed(f"Only the owners of {team} or support may change it.")
     if "country" in diff and not is_support(by):
         raise NotAllowed("Only support may change a team's country.", field="country")
+    changed_rates = sorted(set(diff) & set(RATE_FIELDS))
+    if changed_rates and not is_support(by):
+        raise NotAllowed("Only support may change a team's API rate limits.", field=changed_rates[0])
     team.save(update_fields=list(diff))
     audit_record(by=by, action=AuditAction.UPDATE, obj=team, team=team, changes=diff)
     return team

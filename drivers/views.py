@@ -102,7 +102,7 @@ def _submit(request, charge_point):
     form = DriverReportForm(request.POST, request.FILES, country=charge_point.site.country)
     if form.is_bot:
         return _refusal(request, status=400, charge_point=charge_point, message=_("Your report could not be sent."))
-    if not filing_allowed(address=_client_address(request), charge_point_id=charge_point.pk):
+    if not filing_allowed(address=_client_address(request), charge_point_id=charge_point.pk, request=request):
         return _refusal(
             request, status=429, charge_point=charge_point,
             message=_("Too many reports were sent from here in a short time. Please try again later."),

@@ -11,7 +11,7 @@ from rest_framework import exceptions, mixins, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.throttles import ApiKeyRateThrottle, SessionUserRateThrottle, TelemetryRateThrottle
+from accounts.api.throttles import ApiKeyRateThrottle, SessionUserRateThrottle
 from accounts.models import Role
 from accounts.permissions import Capability, is_support, role_allows
 from chargepoints.models import Charge, ChargePoint, Heartbeat, SignalReading, StateChange
@@ -125,7 +125,8 @@ def _record(events: list[dict], sender) -> list[TelemetryResult]:
 
 
 class TelemetryIngestView(APIView):
-    throttle_classes = [ApiKeyRateThrottle, SessionUserRateThrottle, TelemetryRateThrottle]
+    throttle_classes = [ApiKeyRateThrottle, SessionUserRateThrottle]
+    rate_kind = "telemetry"  # counted against the key's telemetry limit
 
     @extend_schema(
         summary="Send a batch of telemetry events",

@@ -67,3 +67,7 @@ PRIVACY_SUPPORT_EMAIL_DAYS = env.int("PRIVACY_SUPPORT_EMAIL_DAYS", default=180)
 # copy of their data or its erasure.
 PRIVACY_CONTROLLER_NAME = env.str("PRIVACY_CONTROLLER_NAME", default="The charging network's operator")
 PRIVACY_CONTROLLER_EMAIL = env.str("PRIVACY_CONTROLLER_EMAIL", default=SUPPORT_EMAIL_ADDRESS)
+# Calls per minute per client address to the e-mail provider's webhooks
+# (tracking and inbound); a provider sends in bursts after an outage, so
+# the default is generous (core/ratelimit.py).
+EMAIL_WEBHOOK_RATE_PER_MINUTE = env.int("EMAIL_WEBHOOK_RATE_PER_MINUTE", default=600)

@@ -54,9 +54,30 @@ ERROR_EXAMPLES = {
 }
 
 
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": "Calls allowed in the current window for this key and kind of call (read, write, telemetry).",
+    "RateLimit-Remaining": "Calls left in the current window: slow down before it reaches 0.",
+    "RateLimit-Reset": "Seconds until the window ends and the count starts again.",
+    "RateLimit-Policy": "The limit and its window in seconds, e.g. `1200;w=60`.",
+}
+
+
 class AutoSchema(SpectacularAutoSchema):
     """Documents the error responses every operation can give, in the one
-    error shape, so clients (and schemathesis) know them."""
+    error shape, so clients (and schemathesis) know them, and the RateLimit
+    fields every answer carries (core/ratelimit.py)."""
+
+    def _get_response_headers_for_code(self, status_code, direction="response"):
+        headers = dict(super()._get_response_headers_for_code(status_code, direction))
+        if str(status_code) in ("401",):
+            return headers  # not counted: the caller is not known
+        for name, description in RATE_LIMIT_HEADERS.items():
+            headers.setdefault(name, {"schema": {"type": "string" if name == "RateLimit-Policy" else "integer"},
+                                      "description": description})
+        if str(status_code) == "429":
+            headers.setdefault("Retry-After", {"schema": {"type": "integer"},
+                                               "description": "Seconds to wait before calling again."})
+        return headers
 
     def _error_codes(self) -> list[int]:
         codes = [401, 403, 429]

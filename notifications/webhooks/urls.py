@@ -31,6 +31,7 @@ from django.http import JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+from core.ratelimit import rate_limit_hit, rate_limit_remember
 from core.rest.errors import error_body
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,15 @@ def _guarded(view_class):
         warn_if_no_basic_auth = False
 
         def dispatch(self, request, *args, **kwargs):
+            # Counted before the secret is checked, so guessing it is slow too.
+            decision = rate_limit_hit(
+                f"webhooks:{request.META.get('REMOTE_ADDR', '') or 'unknown'}",
+                limit=settings.EMAIL_WEBHOOK_RATE_PER_MINUTE, window=60,
+            )
+            rate_limit_remember(request, decision)
+            if not decision.allowed:
+                body = error_body(429, "throttled", f"Too many webhook calls; try again in {decision.reset} s.")
+                return JsonResponse(body, status=429)
             if not get_anymail_setting("webhook_secret", default=None):
                 body = error_body(403, "webhooks_disabled", "Delivery webhooks are disabled: set ANYMAIL_WEBHOOK_SECRET.")
                 return JsonResponse(body, status=403)

@@ -322,6 +322,7 @@ def test_rate_limit_per_address(danish_cp, dutch_cp, settings):
     response = file_report(client, danish_cp, reason=Reason.OTHER, description="x")
     assert response.status_code == 429
     assert "Too many reports" in response.content.decode()
+    assert int(response.headers["Retry-After"]) > 0 and response.headers["RateLimit-Remaining"] == "0"
     assert Report.objects.count() == 2
     other = Client(REMOTE_ADDR="10.9.9.9")
     assert file_report(other, danish_cp, reason=Reason.OTHER, description="x").status_code == 303

@@ -233,3 +233,16 @@ def test_the_tracking_route_needs_no_csrf_token_like_a_real_webhook(sent):
     assert response.status_code == 200
     sent.refresh_from_db()
     assert sent.delivery_status == DeliveryStatus.DELIVERED
+
+
+def test_a_flood_of_webhook_calls_from_one_address_is_slowed_down(client, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.EMAIL_WEBHOOK_RATE_PER_MINUTE = 2
+    assert post(client, {"RecordType": "Delivery"}, secret="wrong:guess").status_code != 429
+    assert post(client, {"RecordType": "Delivery"}, secret="wrong:guess").status_code != 429
+    refused = post(client, {"RecordType": "Delivery"}, secret="wrong:guess")
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled"
+    assert int(refused.headers["Retry-After"]) > 0
+    cache.clear()
