@@ -60,6 +60,10 @@ class WebhookEndpointSerializer(StrictModelSerializer):
         return fields
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("A new endpoint, with its secret", response_only=True, value={
+        **ENDPOINT_EXAMPLE, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw0KgLrN1ix+Q="})]
+)
 class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
     secret = serializers.CharField(read_only=True, help_text="The signing secret. Shown this once only.")
 
@@ -67,6 +71,10 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
         fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("A new secret", response_only=True, value={
+        "secret": "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "previous_secret_expires_at": "2026-02-02T08:00:00Z"})]
+)
 class SecretSerializer(serializers.Serializer):
     secret = serializers.CharField(read_only=True, help_text="The new signing secret. Shown this once only.")
     previous_secret_expires_at = serializers.DateTimeField(
@@ -80,6 +88,22 @@ class WebhookAttemptSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("A delivery that succeeded at the second attempt", response_only=True, value={
+        "id": 981, "endpoint": 4, "event": 5120, "event_type": "report.resolved",
+        "webhook_id": "msg_5b0c3f0e6f0b4f6c9d0a1e2f3a4b5c6d", "status": "succeeded", "attempts": 2,
+        "next_attempt_at": "2026-02-01T09:00:05Z", "last_status_code": 200, "last_error": "",
+        "delivered_at": "2026-02-01T09:00:06Z", "created_at": "2026-02-01T09:00:00Z",
+        "body": '{"type":"report.resolved","timestamp":"2026-02-01T09:00:00Z","data":{"report":{"id":77},'
+                '"event":{"id":5120}}}',
+        "attempt_log": [
+            {"attempted_at": "2026-02-01T09:00:06Z", "status_code": 200, "response_ms": 84,
+             "response_excerpt": "ok", "error": "", "succeeded": True},
+            {"attempted_at": "2026-02-01T09:00:00Z", "status_code": 503, "response_ms": 5012,
+             "response_excerpt": "Service Unavailable", "error": "", "succeeded": False},
+        ],
+    })]
+)
 class WebhookDeliverySerializer(serializers.ModelSerializer):
     attempt_log = WebhookAttemptSerializer(many=True, read_only=True)
 

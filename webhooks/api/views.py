@@ -6,7 +6,7 @@ secret appears only in the answers of create and rotate-secret."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -78,7 +78,15 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Send a test event", request=None, responses={202: WebhookDeliverySerializer}, tags=[TAG],
-        description="Queues a `webhook.test` delivery to the endpoint; follow it in the delivery log.",
+        description="Queues a `webhook.test` delivery to the endpoint; follow it in the delivery log. "
+        "409 when the endpoint is switched off.",
+        examples=[OpenApiExample("A queued test event", response_only=True, status_codes=["202"], value={
+            "id": 982, "endpoint": 4, "event": None, "event_type": "webhook.test",
+            "webhook_id": "msg_0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b", "status": "pending", "attempts": 0,
+            "next_attempt_at": "2026-02-01T09:10:00Z", "last_status_code": None, "last_error": "",
+            "delivered_at": None, "created_at": "2026-02-01T09:10:00Z",
+            "body": '{"type":"webhook.test","timestamp":"2026-02-01T09:10:00Z","data":{}}', "attempt_log": [],
+        })],
     )
     @action(detail=True, methods=["post"], url_path="test")
     def send_test(self, request, pk=None):
