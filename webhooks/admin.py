@@ -58,6 +58,14 @@ class DeliveryEndpointFilter(ScopedRelatedFilter):
     lookup = "endpoint_id"
 
 
+def _formfield(db_field, **kwargs):
+    # The admin rebuilds this form for a read-only page from the model's
+    # fields; the URL's form field then needs its scheme said here too.
+    if db_field.name == "url":
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
 class WebhookEndpointForm(forms.ModelForm):
     url = forms.URLField(label="URL", max_length=2000, assume_scheme="https")
     events = forms.MultipleChoiceField(choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple)
@@ -65,6 +73,7 @@ class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["team", "url", "description", "events", "is_active"]
+        formfield_callback = _formfield
         help_texts = {
             "url": "An https:// address on the public internet; private, loopback and link-local "
             "addresses are refused.",
