@@ -133,3 +133,10 @@ def test_delete_asks_first_and_goes_through_the_service(setup, endpoint):
     assert not WebhookEndpoint.objects.exists()
     from accounts.models import AuditLog
     assert AuditLog.objects.filter(object_type="webhooks.webhookendpoint", action="delete").exists()
+
+
+def test_empty_lists_say_what_to_do(setup):
+    client = logged_in(setup.owner_admin)
+    assert "No webhook endpoints yet" in client.get("/operator/webhooks/webhookendpoint/").content.decode()
+    assert "Nothing sent yet" in client.get("/operator/webhooks/webhookdelivery/").content.decode()
+    assert "No endpoint matches" in client.get("/operator/webhooks/webhookendpoint/", {"q": "nothing"}).content.decode()
