@@ -40,7 +40,7 @@ from accounts.audit import audit_record
 from accounts.models import AuditAction, Membership, Role, Team, User
 from accounts.permissions import Capability, can_on_team, person_label
 from core.errors import Conflict, Invalid, NotAllowed
-from core.tasks import enqueue_on_commit, publish
+from core.tasks import enqueue_on_commit
 from reporting.models import ReportEvent
 from reporting.settings_models import ReportContact
 
@@ -377,15 +377,16 @@ def delivery_send(*, delivery_id: int, token: uuid.UUID, now: datetime | None = 
 def _record(delivery: WebhookDelivery, endpoint: WebhookEndpoint, *, token: uuid.UUID,
             response: transport.Response, now: datetime) -> str:
     succeeded = response.status_code is not None and 200 <= response.status_code < 300
+    row = WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk).first()
+    if row is None:
+        return "lost"  # deleted with its endpoint meanwhile
     WebhookAttempt.objects.create(
-        delivery=delivery, attempted_at=now, url=endpoint.url, status_code=response.status_code,
+        delivery=row, attempted_at=now, url=endpoint.url, status_code=response.status_code,
         response_ms=response.response_ms, response_excerpt=response.excerpt, error=response.error,
         succeeded=succeeded,
     )
-    row = (WebhookDelivery.objects.select_for_update()
-           .filter(pk=delivery.pk, claim_token=token, status=DeliveryStatus.SENDING).first())
-    if row is None:
-        return "lost"
+    if row.claim_token != token or row.status != DeliveryStatus.SENDING:
+        return "lost"  # switched off, or another worker took over after our lease
     row.last_status_code = response.status_code
     row.last_error = response.error or ("" if succeeded else f"HTTP {response.status_code}")
     row.claim_token, row.claimed_until = None, None
@@ -461,10 +462,6 @@ def deliveries_send_due(*, now: datetime | None = None, budget_seconds: float | 
     if notices:
         outcomes["notices"] = notices
     return outcomes
-
-
-def enqueue_deliver(ids: list[int]) -> None:
-    publish(DELIVER_TASK, ids)
 
 
 # --- Telling the team ---------------------------------------------------------

@@ -11,7 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from accounts.roles import Role
-from tests.factories import ChargePointFactory, ReportContactFactory, ReportSettingsFactory, SiteFactory, TeamFactory
+from tests.factories import (
+    ChargePointFactory,
+    ReportContactFactory,
+    ReportSettingsFactory,
+    SiteFactory,
+    TeamFactory,
+)
 
 # Names the tests resolve without DNS: name -> addresses.
 FAKE_DNS = {

@@ -12,7 +12,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ..selectors import delivery_list, endpoint_list
-from ..services import endpoint_create, endpoint_delete, endpoint_rotate_secret, endpoint_send_test, endpoint_update
+from ..services import (
+    endpoint_create,
+    endpoint_delete,
+    endpoint_rotate_secret,
+    endpoint_send_test,
+    endpoint_update,
+)
 from .filters import WebhookDeliveryFilter, WebhookEndpointFilter
 from .serializers import (
     SecretSerializer,
