@@ -259,19 +259,24 @@ def deliveries_for_events(*, event_ids: list[int], kind: str) -> int:
     event_type = EVENT_TYPE_FOR_KIND.get(kind)
     if event_type is None or not event_ids:
         return 0
-    events = list(
-        ReportEvent.objects.filter(pk__in=event_ids, report__charge_point__isnull=False)
-        .select_related("report__charge_point", "actor")
-    )
-    team_ids = {t for e in events for t in (e.report.charge_point.owner_id, e.report.charge_point.operator_id) if t}
-    if not team_ids:
-        return 0
+    # First the endpoints (one small query, usually empty), then the rows
+    # only if some endpoint wants them.
+    rows_qs = ReportEvent.objects.filter(pk__in=event_ids).order_by()
     endpoints_by_team: dict[int, list[WebhookEndpoint]] = {}
-    for endpoint in WebhookEndpoint.objects.filter(is_active=True, team_id__in=team_ids).only("pk", "team_id", "events"):
+    for endpoint in WebhookEndpoint.objects.filter(
+        Q(team_id__in=rows_qs.values("report__charge_point__owner_id"))
+        | Q(team_id__in=rows_qs.values("report__charge_point__operator_id")),
+        is_active=True,
+    ).only("pk", "team_id", "events"):
         if event_type in endpoint.events:
             endpoints_by_team.setdefault(endpoint.team_id, []).append(endpoint)
     if not endpoints_by_team:
         return 0
+    teams = list(endpoints_by_team)
+    events = list(
+        rows_qs.filter(Q(report__charge_point__owner_id__in=teams) | Q(report__charge_point__operator_id__in=teams))
+        .select_related("report__charge_point", "actor")
+    )
     rows = []
     for event in events:
         cp = event.report.charge_point
