@@ -10,7 +10,7 @@ class WebhooksConfig(AppConfig):
         # same transaction (reporting.hooks; see docs/webhooks.md).
         from reporting.hooks import timeline_listeners
 
-        from . import tasks  # noqa: F401  (registered in every process, as notifications does)
+        from . import checks, tasks  # noqa: F401  (registered in every process, as notifications does)
         from .services import deliveries_for_events
 
         if deliveries_for_events not in timeline_listeners:

@@ -84,3 +84,21 @@ def test_a_name_that_resolves_to_loopback_at_send_time_is_refused_then(setup, fa
     attempt = WebhookAttempt.objects.get()
     assert "Refused" in attempt.error and "a loopback address" in attempt.error
     assert WebhookDelivery.objects.get().status == DeliveryStatus.PENDING
+
+
+def test_the_deploy_check_warns_when_private_addresses_are_allowed(settings):
+    from webhooks import checks
+
+    assert checks.check_private_addresses_are_refused() == []
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    [warning] = checks.check_private_addresses_are_refused()
+    assert warning.id == "webhooks.W001"
+
+
+def test_a_lease_shorter_than_one_attempt_is_refused_at_start_up(settings):
+    from webhooks import checks
+
+    assert checks.check_lease_covers_one_attempt() == []
+    settings.WEBHOOKS_LEASE_SECONDS = 30  # the defaults' attempt: 5 s + 15 s
+    [error] = checks.check_lease_covers_one_attempt()
+    assert error.id == "webhooks.E001" and "at least 40" in error.hint
