@@ -27,10 +27,12 @@ from accounts.permissions import Capability, teams_with_capability
 from core.admin.filters import ScopedRelatedFilter
 from core.errors import DomainError
 
-from .models import SUBSCRIBABLE_EVENTS, WebhookDelivery, WebhookEndpoint, WebhookEventType
+from .models import SUBSCRIBABLE_EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEventType
 from .services import (
+    delivery_retry,
     endpoint_create,
     endpoint_delete,
+    endpoint_may_manage,
     endpoint_rotate_secret,
     endpoint_send_test,
     endpoint_update,
@@ -284,6 +286,7 @@ class WebhookDeliveryAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     support_actions = {"view"}
     operator_capabilities = {"view": Capability.VIEW}
+    change_form_template = "admin/webhooks/webhookdelivery/change_form.html"
     list_display = ["created_at", "event_type", "endpoint", "team", "status", "attempts", "last_status_code",
                     "delivered_at"]
     list_filter = ["status", "event_type", DeliveryTeamFilter, DeliveryEndpointFilter]
@@ -296,6 +299,38 @@ class WebhookDeliveryAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def teams_of(self, obj) -> set[int]:
         return {obj.endpoint.team_id}
+
+    def get_urls(self):
+        retry = path("<int:delivery_id>/retry/", self.admin_site.admin_view(self.retry_view),
+                     name="webhooks_webhookdelivery_retry")
+        return [retry, *super().get_urls()]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.status == DeliveryStatus.FAILED and endpoint_may_manage(
+                actor=request.user, team_id=obj.endpoint.team_id):
+            context["retry_url"] = reverse(f"{self.admin_site.name}:webhooks_webhookdelivery_retry", args=[obj.pk])
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def retry_view(self, request, delivery_id: int):
+        delivery = get_object_or_404(self.get_queryset(request).select_related("endpoint"), pk=delivery_id)
+        if not endpoint_may_manage(actor=request.user, team_id=delivery.endpoint.team_id):
+            raise PermissionDenied
+        change_url = reverse(f"{self.admin_site.name}:webhooks_webhookdelivery_change", args=[delivery.pk])
+        if request.method != "POST":
+            context = {
+                **self.admin_site.each_context(request), "opts": self.opts, "title": "Send the delivery again?",
+                "question": f"Send {delivery.webhook_id} to {delivery.endpoint.url} again, with the same "
+                "webhook-id and body?",
+                "button": "Yes, send it again", "endpoint": delivery.endpoint, "change_url": change_url,
+            }
+            return TemplateResponse(request, "admin/webhooks/webhookendpoint/confirm.html", context)
+        try:
+            delivery_retry(delivery=delivery, by=request.user)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, f"{delivery.webhook_id} is queued again.")
+        return redirect(change_url)
 
     @admin.display(description="team", ordering="endpoint__team__name")
     def team(self, obj: WebhookDelivery) -> str:

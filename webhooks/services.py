@@ -206,6 +206,27 @@ def endpoint_send_test(*, endpoint: WebhookEndpoint, by) -> WebhookDelivery:
     return delivery
 
 
+@transaction.atomic
+def delivery_retry(*, delivery: WebhookDelivery, by) -> WebhookDelivery:
+    """Send a failed delivery again, with its own webhook-id and body (a
+    receiver that did get it can still drop it), and a fresh set of attempts."""
+    row = WebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery.pk)
+    _require_manager(by, row.endpoint.team_id, "send again the deliveries of")
+    if row.status != DeliveryStatus.FAILED:
+        raise Conflict("Only a failed delivery can be sent again; this one is "
+                       f"{row.get_status_display().lower()}.")
+    if not row.endpoint.is_active:
+        raise Conflict("The endpoint is switched off: switch it on before sending again.")
+    row.status, row.attempts, row.next_attempt_at = DeliveryStatus.PENDING, 0, timezone.now()
+    row.last_error = ""
+    row.save(update_fields=["status", "attempts", "next_attempt_at", "last_error"])
+    audit_record(by=by, action=AuditAction.UPDATE, obj=row.endpoint, team=row.endpoint.team_id,
+                 changes={"delivery": {"before": DeliveryStatus.FAILED, "after": DeliveryStatus.PENDING}},
+                 note=f"Delivery {row.webhook_id} sent again.")
+    enqueue_on_commit(DELIVER_TASK, [row.pk])
+    return row
+
+
 # --- From the timeline to deliveries ------------------------------------------
 
 

@@ -140,3 +140,22 @@ def test_empty_lists_say_what_to_do(setup):
     assert "No webhook endpoints yet" in client.get("/operator/webhooks/webhookendpoint/").content.decode()
     assert "Nothing sent yet" in client.get("/operator/webhooks/webhookdelivery/").content.decode()
     assert "No endpoint matches" in client.get("/operator/webhooks/webhookendpoint/", {"q": "nothing"}).content.decode()
+
+
+def test_a_failed_delivery_is_sent_again_after_confirmation(setup, endpoint, member_factory):
+    delivery = services.endpoint_send_test(endpoint=endpoint, by=None)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status="failed", attempts=40)
+    page = f"/operator/webhooks/webhookdelivery/{delivery.pk}/change/"
+    retry = f"/operator/webhooks/webhookdelivery/{delivery.pk}/retry/"
+
+    viewer = logged_in(member_factory(setup.owner, Role.VIEWER))
+    assert "Send again" not in viewer.get(page).content.decode()
+    assert viewer.post(retry).status_code == 403
+
+    client = logged_in(setup.owner_admin)
+    assert "Send again" in client.get(page).content.decode()
+    assert "Yes, send it again" in client.get(retry).content.decode()
+    assert WebhookDelivery.objects.get().status == "failed"
+    assert client.post(retry).status_code == 302
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("pending", 0)

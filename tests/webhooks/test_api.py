@@ -102,3 +102,13 @@ def test_unknown_event_types_are_refused(setup):
     response = client_as(setup.owner_admin).post("/api/v1/webhooks/endpoints/", {
         "team": setup.owner.pk, "url": URL, "events": ["report.deleted"]}, format="json")
     assert response.status_code == 400 and "events" in response.json()["fields"]
+
+
+def test_an_admin_sends_a_failed_delivery_again_through_the_api(setup, endpoint, member_factory):
+    delivery = services.endpoint_send_test(endpoint=endpoint, by=None)
+    url = f"/api/v1/webhooks/deliveries/{delivery.pk}/retry/"
+    assert client_as(setup.owner_admin).post(url).status_code == 409  # still pending
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status="failed")
+    assert client_as(member_factory(setup.owner, Role.VIEWER)).post(url).status_code == 403
+    response = client_as(setup.owner_admin).post(url)
+    assert response.status_code == 202 and response.json()["status"] == "pending"

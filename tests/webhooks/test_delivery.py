@@ -248,3 +248,28 @@ def test_a_party_change_is_sent_as_report_assigned(setup, receiver):
     reporting.report_assign(report=report, party=Party.OWNER, by=None)
     delivery = WebhookDelivery.objects.get()
     assert json.loads(delivery.body)["data"]["event"]["to_party"] == Party.OWNER
+
+
+def test_a_failed_delivery_is_sent_again_with_the_same_webhook_id(setup, receiver, settings):
+    settings.WEBHOOKS_MAX_ATTEMPTS = 1
+    receiver.answers = [500]
+    endpoint, secret = register(setup, receiver.url)
+    delivery = services.endpoint_send_test(endpoint=endpoint, by=setup.owner_admin)
+    assert services.deliveries_send_many(delivery_ids=[delivery.pk]) == {"failed": 1}
+
+    with pytest.raises(services.NotAllowed):
+        services.delivery_retry(delivery=delivery, by=_viewer(setup))
+    services.delivery_retry(delivery=delivery, by=setup.owner_admin)
+    assert services.deliveries_send_many(delivery_ids=[delivery.pk]) == {"succeeded": 1}
+    assert [r.headers["webhook-id"] for r in receiver.received] == [delivery.webhook_id] * 2
+    with pytest.raises(services.Conflict):
+        services.delivery_retry(delivery=delivery, by=setup.owner_admin)  # it succeeded
+
+
+def _viewer(setup):
+    from accounts.roles import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    user = UserFactory()
+    MembershipFactory(user=user, team=setup.owner, role=Role.VIEWER)
+    return user

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from ..selectors import delivery_list, endpoint_list
 from ..services import (
+    delivery_retry,
     endpoint_create,
     endpoint_delete,
     endpoint_rotate_secret,
@@ -114,3 +115,21 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
 
     def get_queryset(self):
         return delivery_list(actor=self.request.user).prefetch_related("attempt_log")
+
+    @extend_schema(
+        summary="Send a failed delivery again", request=None, responses={202: WebhookDeliverySerializer},
+        tags=[TAG],
+        description="Same webhook-id and body, a fresh set of attempts. Needs the admin role; 409 unless the "
+        "delivery failed and its endpoint is switched on.",
+        examples=[OpenApiExample("Queued again", response_only=True, status_codes=["202"], value={
+            "id": 981, "endpoint": 4, "event": 5120, "event_type": "report.resolved",
+            "webhook_id": "msg_5b0c3f0e6f0b4f6c9d0a1e2f3a4b5c6d", "status": "pending", "attempts": 0,
+            "next_attempt_at": "2026-02-02T10:00:00Z", "last_status_code": 503, "last_error": "",
+            "delivered_at": None, "created_at": "2026-02-01T09:00:00Z",
+            "body": '{"type":"report.resolved","timestamp":"2026-02-01T09:00:00Z","data":{}}', "attempt_log": [],
+        })],
+    )
+    @action(detail=True, methods=["post"], url_path="retry")
+    def retry(self, request, pk=None):
+        delivery = delivery_retry(delivery=self.get_object(), by=request.user)
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
