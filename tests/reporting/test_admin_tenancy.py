@@ -183,10 +183,10 @@ def test_operator_never_sees_or_changes_another_teams_data(client, world, me, ot
                     client.post(url(model, action, obj.pk), {"body": "hijacked", "sender": "support"})
             if model is ApiKey:
                 client.post(url(model, "revoke", obj.pk))
-            if model._meta.label == "webhooks.WebhookEndpoint":
-                for action in ("test", "rotate"):
-                    assert_hidden(client.get(url(model, action, obj.pk)), other, f"webhook {action}")
-                    assert client.post(url(model, action, obj.pk)).status_code == 404
+            webhook_actions = {"webhooks.WebhookEndpoint": ("test", "rotate"), "webhooks.WebhookDelivery": ("retry",)}
+            for action in webhook_actions.get(model._meta.label, ()):
+                assert_hidden(client.get(url(model, action, obj.pk)), other, f"webhook {action}")
+                assert client.post(url(model, action, obj.pk)).status_code == 404
 
         # Bulk actions with the other team's ids smuggled in.
         other_ids = list(model._default_manager.filter(**owned_by[model](other_team)).values_list("pk", flat=True))
