@@ -145,6 +145,7 @@ def endpoint_update(
         current.failing_since = None
         if is_active:
             current.disabled_at, current.disabled_reason = None, ""
+            current.disabled_notice_pending = False  # someone already knows
         else:
             current.disabled_at, current.disabled_reason = timezone.now(), f"Switched off by {by}."[:300]
     current.save()
