@@ -276,8 +276,9 @@ def deliveries_for_events(*, event_ids: list[int], kind: str) -> int:
     """The deliveries of new timeline rows, written in the caller's
     transaction (``reporting.hooks.timeline_listeners``): one per active
     endpoint of the report's owner and operator teams that subscribed to
-    the event. Two queries whatever the number of rows, none for a kind
-    that is never sent. Returns the rows written."""
+    the event. One query when no endpoint wants the rows, three when some
+    do, whatever their number; none for a kind that is never sent. Returns
+    the rows written."""
     event_type = EVENT_TYPE_FOR_KIND.get(kind)
     if event_type is None or not event_ids:
         return 0
@@ -463,12 +464,19 @@ def _switch_off(endpoint_id: int, *, reason: str, now: datetime) -> None:
 
 
 def deliveries_send_many(*, delivery_ids: list[int]) -> dict[str, int]:
-    """Send the rows a committed change wrote (the ``webhooks.deliver`` task)."""
+    """Send the rows a committed change wrote (the ``webhooks.deliver`` task),
+    a batch at a time for at most WEBHOOKS_SWEEP_SECONDS: what is left (a
+    thousand reports filed at once, a slow receiver) stays pending for the
+    sweep instead of holding leases the task may not live to use."""
     outcomes: dict[str, int] = {}
-    ids, token = deliveries_claim(ids=delivery_ids, limit=len(delivery_ids))
-    for delivery_id in ids:
-        outcome = delivery_send(delivery_id=delivery_id, token=token)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    started = time.monotonic()
+    for start in range(0, len(delivery_ids), SWEEP_BATCH):
+        if time.monotonic() - started >= settings.WEBHOOKS_SWEEP_SECONDS:
+            break
+        ids, token = deliveries_claim(ids=delivery_ids[start:start + SWEEP_BATCH])
+        for delivery_id in ids:
+            outcome = delivery_send(delivery_id=delivery_id, token=token)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 
 

@@ -273,3 +273,13 @@ def _viewer(setup):
     user = UserFactory()
     MembershipFactory(user=user, team=setup.owner, role=Role.VIEWER)
     return user
+
+
+def test_a_deliver_task_stops_at_its_budget_and_leaves_the_rest_to_the_sweep(setup, receiver, settings):
+    settings.WEBHOOKS_SWEEP_SECONDS = 0  # the budget is spent before the first batch
+    endpoint, _ = register(setup, receiver.url)
+    delivery = services.endpoint_send_test(endpoint=endpoint, by=None)
+    assert services.deliveries_send_many(delivery_ids=[delivery.pk]) == {}
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING and delivery.claim_token is None
+    assert services.deliveries_send_due(budget_seconds=5) == {"succeeded": 1}
