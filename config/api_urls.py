@@ -20,6 +20,7 @@ from reporting.api.views import (
     ReportTimelineViewSet,
     ReportViewSet,
 )
+from webhooks.api.views import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 router = DefaultRouter()
 router.include_format_suffixes = False
@@ -33,6 +34,8 @@ router.register("telemetry/heartbeats", HeartbeatViewSet, basename="heartbeat")
 router.register("telemetry/signal-readings", SignalReadingViewSet, basename="signalreading")
 router.register("telemetry/charges", ChargeViewSet, basename="charge")
 # The drivers' app (a platform key): its only two powers.
+router.register("webhooks/endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
+router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("driver-reports", DriverReportViewSet, basename="driver-report")
 
 urlpatterns = [

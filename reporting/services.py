@@ -30,6 +30,7 @@ from .errors import (
     ReportChanged,
     TransitionNotAllowed,
 )
+from .hooks import timeline_written
 from .models import (
     EventKind,
     Report,
@@ -60,6 +61,7 @@ def _event(report: Report, *, kind: str, by: Actor | None, **fields) -> ReportEv
     # The timeline row is the outbox: once it commits, the notifications
     # app decides who hears of it (see ``ReportEvent.processed_at``).
     enqueue_on_commit(EVENTS_TASK)
+    timeline_written(event_ids=[event.pk], kind=kind)
     return event
 
 
@@ -388,4 +390,5 @@ def report_system_events_bulk(*, report_ids: list[int], kind: str, note: str = "
         row.setdefault(name, "")
     event_ids = insert_events(report_ids, row)
     enqueue_on_commit(EVENTS_TASK)
+    timeline_written(event_ids=list(event_ids.values()), kind=kind)
     return len(event_ids)

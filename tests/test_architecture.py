@@ -1,6 +1,6 @@
 """The layers hold: no import cycle between modules, and no import against
-the order core <- accounts <- chargepoints <- reporting <- notifications
-(apps beside each other on one layer import neither way), with ``config``
+the order core <- accounts <- chargepoints <- reporting <- notifications /
+gateway / webhooks (apps beside each other on one layer import neither way), with ``config``
 the composition root that nothing imports.
 
 The imports are read with ``ast`` from every module of the project (outside
@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"accounts"},
     {"chargepoints"},
     {"reporting"},
-    {"notifications", "gateway"},
+    {"notifications", "gateway", "webhooks"},
     {"drivers", "privacy"},
 ]
 COMPOSITION_ROOT = "config"

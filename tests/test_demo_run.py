@@ -68,7 +68,7 @@ def test_the_demo_shows_every_channel_within_minutes(require_postgres, tmp_path)
     commands = {
         "web": [*manage, "runserver", "--noreload", f"127.0.0.1:{web}"],
         "worker": [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-                   "--queues=celery,health,email", "--loglevel=WARNING"],
+                   "--queues=celery,health,email,webhooks", "--loglevel=WARNING"],
         "beat": [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=WARNING",
                  "--schedule", str(tmp_path / "beat-schedule")],
         "gateway": [*manage, "ocpp_gateway", "--host", "127.0.0.1", "--port", str(ocpp)],

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "gateway",
     "drivers",
     "privacy",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -167,12 +168,15 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # every queue below (`make run`); production may run one worker per queue
 # (docs/operations.md).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = [Queue("celery"), Queue("health"), Queue("email")]
+CELERY_TASK_QUEUES = [Queue("celery"), Queue("health"), Queue("email"), Queue("webhooks")]
 CELERY_TASK_ROUTES = {
     "reporting.health_sweep": {"queue": "health"},
     "reporting.health_sweep_chunk": {"queue": "health"},
     "notifications.send": {"queue": "email"},
     "notifications.send_due": {"queue": "email"},
+    "webhooks.deliver": {"queue": "webhooks"},
+    "webhooks.sweep": {"queue": "webhooks"},
+    "webhooks.send_notices": {"queue": "webhooks"},
 }
 # Time limits (seconds) on every task: at the soft limit the task gets
 # SoftTimeLimitExceeded (its transaction rolls back), at the hard limit the
@@ -192,6 +196,8 @@ CELERY_TASK_ANNOTATIONS = {
          env.int("HEALTH_SWEEP_SOFT_TIME_LIMIT", default=240), env.int("HEALTH_SWEEP_TIME_LIMIT", default=300)),
         (("notifications.send", "notifications.send_due"),
          env.int("EMAIL_TASK_SOFT_TIME_LIMIT", default=240), env.int("EMAIL_TASK_TIME_LIMIT", default=300)),
+        (("webhooks.deliver", "webhooks.sweep", "webhooks.send_notices"),
+         env.int("WEBHOOKS_TASK_SOFT_TIME_LIMIT", default=120), env.int("WEBHOOKS_TASK_TIME_LIMIT", default=180)),
     ]
     for name in names
 }
@@ -333,6 +339,27 @@ NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=60)
 # that the sweep after its backoff, not the one after that, sends it.
 NOTIFICATIONS_SWEEP_SECONDS = env.float("NOTIFICATIONS_SWEEP_SECONDS", default=50)
 NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS = env.float("NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS", default=10)
+
+# Webhooks (docs/webhooks.md). Each attempt: connect within
+# WEBHOOKS_CONNECT_TIMEOUT_SECONDS, an answer within WEBHOOKS_READ_TIMEOUT_SECONDS;
+# a row being sent belongs to its worker for WEBHOOKS_LEASE_SECONDS (longer
+# than one attempt). Retries after 5 s, 10 s, 20 s ... at most an hour apart
+# (with jitter), for at most WEBHOOKS_MAX_ATTEMPTS; an endpoint whose every
+# attempt failed for WEBHOOKS_DISABLE_AFTER_SECONDS is switched off.
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=5)
+WEBHOOKS_READ_TIMEOUT_SECONDS = env.float("WEBHOOKS_READ_TIMEOUT_SECONDS", default=15)
+WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=60)
+WEBHOOKS_FIRST_RETRY_SECONDS = env.float("WEBHOOKS_FIRST_RETRY_SECONDS", default=5)
+WEBHOOKS_MAX_RETRY_SECONDS = env.float("WEBHOOKS_MAX_RETRY_SECONDS", default=3600)
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=40)
+WEBHOOKS_DISABLE_AFTER_SECONDS = env.int("WEBHOOKS_DISABLE_AFTER_SECONDS", default=24 * 3600)
+WEBHOOKS_SWEEP_SECONDS = env.float("WEBHOOKS_SWEEP_SECONDS", default=50)
+# After a rotation both the former and the new secret sign for this long.
+WEBHOOKS_SECRET_GRACE_SECONDS = env.int("WEBHOOKS_SECRET_GRACE_SECONDS", default=24 * 3600)
+# SSRF: never send to private, loopback, link-local, reserved or multicast
+# addresses, and only over https. Tests with a local receiver override both.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=True)
 
 # The address printed in the QR stickers: <base>/r/<public code>/. A short
 # domain makes a smaller, easier-to-scan code.

@@ -1,6 +1,6 @@
 """config/celery.py with the Celery settings of config/settings/base.py:
-every task has time limits, and the sweep and the e-mail outbox have queues
-of their own."""
+every task has time limits, and the sweep, the e-mail outbox and the
+webhooks have queues of their own."""
 
 import os
 import re
@@ -17,9 +17,11 @@ from config.celery import app
 from notifications import tasks as notification_tasks
 from reporting import tasks as reporting_tasks
 from tests.config.conftest import REPO, clean_env
+from webhooks import tasks as webhook_tasks
 
 HEALTH_TASKS = ["reporting.health_sweep", "reporting.health_sweep_chunk"]
 EMAIL_TASKS = ["notifications.send", "notifications.send_due"]
+WEBHOOK_TASKS = ["webhooks.deliver", "webhooks.sweep", "webhooks.send_notices"]
 
 
 def project_tasks():
@@ -36,7 +38,7 @@ def effective_limits(task):
 
 def test_every_task_has_a_soft_and_a_hard_time_limit():
     names = project_tasks()
-    assert set(HEALTH_TASKS + EMAIL_TASKS) <= set(names)
+    assert set(HEALTH_TASKS + EMAIL_TASKS + WEBHOOK_TASKS) <= set(names)
     for name in names:
         soft, hard = effective_limits(app.tasks[name])
         assert soft and hard, f"{name} has no time limit"
@@ -55,10 +57,15 @@ def test_a_sweep_ends_by_its_budget_before_its_task_is_stopped():
     for name in EMAIL_TASKS:
         soft, _ = effective_limits(app.tasks[name])
         assert settings.NOTIFICATIONS_SWEEP_SECONDS + settings.NOTIFICATIONS_LEASE_SECONDS < soft
+    # The same for the webhooks' sweep: its budget, then one attempt.
+    for name in WEBHOOK_TASKS:
+        soft, _ = effective_limits(app.tasks[name])
+        attempt = settings.WEBHOOKS_CONNECT_TIMEOUT_SECONDS + settings.WEBHOOKS_READ_TIMEOUT_SECONDS
+        assert settings.WEBHOOKS_SWEEP_SECONDS + attempt < soft
 
 
 def test_a_worker_without_queues_named_consumes_all_of_them():
-    assert {queue.name for queue in app.amqp.queues.values()} == {"celery", "health", "email"}
+    assert {queue.name for queue in app.amqp.queues.values()} == {"celery", "health", "email", "webhooks"}
 
 
 @pytest.fixture
@@ -92,10 +99,14 @@ def test_tasks_are_published_to_their_queues(memory_broker):
     reporting_tasks.health_sweep_chunk.delay(1, 100)
     notification_tasks.notifications_send.delay([1, 2])
     notification_tasks.notifications_send_due.delay()
+    webhook_tasks.webhooks_deliver.delay([1])
+    webhook_tasks.webhooks_sweep.delay()
+    webhook_tasks.webhooks_send_notices.delay()
     app.send_task("some.other_task")
 
     assert queued("health") == HEALTH_TASKS
     assert queued("email") == EMAIL_TASKS
+    assert queued("webhooks") == WEBHOOK_TASKS
     # Anything else waits in the default queue, behind neither.
     assert queued("celery") == ["some.other_task"]
 

@@ -62,6 +62,10 @@ def _owned_by():
     from gateway.models import TeamGatewaySettings
 
     mapping[TeamGatewaySettings] = lambda t: {"team": t}
+    from webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    mapping[WebhookEndpoint] = lambda t: {"team": t}
+    mapping[WebhookDelivery] = lambda t: {"endpoint__team": t}
     return mapping
 
 
@@ -95,6 +99,14 @@ def build_team(marker: str):
     from gateway.models import TeamGatewaySettings
 
     TeamGatewaySettings.objects.create(team=team)
+    from webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    # Written directly: the service would resolve the made-up host.
+    endpoint = WebhookEndpoint.objects.create(
+        team=team, url=f"https://{marker.lower()}.example.com/hook", description=f"{marker} hook",
+        events=["report.filed"], secret=f"whsec_{marker}")
+    WebhookDelivery.objects.create(endpoint=endpoint, event_type="webhook.test", webhook_id=f"msg_{marker}",
+                                   body=f'{{"data": "{marker}"}}')
     return {"team": team, "site": site, "cp": cp, "members": members,
             "reports": [report, conversation, resolved]}
 
@@ -171,6 +183,10 @@ def test_operator_never_sees_or_changes_another_teams_data(client, world, me, ot
                     client.post(url(model, action, obj.pk), {"body": "hijacked", "sender": "support"})
             if model is ApiKey:
                 client.post(url(model, "revoke", obj.pk))
+            webhook_actions = {"webhooks.WebhookEndpoint": ("test", "rotate"), "webhooks.WebhookDelivery": ("retry",)}
+            for action in webhook_actions.get(model._meta.label, ()):
+                assert_hidden(client.get(url(model, action, obj.pk)), other, f"webhook {action}")
+                assert client.post(url(model, action, obj.pk)).status_code == 404
 
         # Bulk actions with the other team's ids smuggled in.
         other_ids = list(model._default_manager.filter(**owned_by[model](other_team)).values_list("pk", flat=True))

@@ -1,0 +1,27 @@
+"""Hooks that a higher app fills in from its ``AppConfig.ready()``, so this
+app can hand work to it without importing it.
+
+``timeline_listeners``: called with ``event_ids`` (the new timeline rows)
+and their ``kind`` inside the transaction that writes them, by the two
+places that write a report's timeline (``reporting.services._event`` and
+``report_system_events_bulk``). A listener that writes its own rows there
+(the webhooks' deliveries) commits or rolls back with the report change:
+it sees every row exactly once, whichever order the transactions commit in.
+A listener must be quick and must not swallow errors it cannot handle: an
+exception rolls the report change back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+TimelineListener = Callable[..., None]
+
+timeline_listeners: list[TimelineListener] = []
+
+
+def timeline_written(*, event_ids: list[int], kind: str) -> None:
+    if not event_ids:
+        return
+    for listener in timeline_listeners:
+        listener(event_ids=event_ids, kind=kind)
