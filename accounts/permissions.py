@@ -28,6 +28,7 @@ class Capability(StrEnum):
     EDIT_ASSETS = "edit_assets"  # charge points, sites, report settings, API keys
     MANAGE_MEMBERS = "manage_members"
     VIEW_AUDIT = "view_audit"  # the team's audit log
+    REMOTE_COMMAND = "remote_command"  # reset, trigger, availability, unlock a connected charger
 
 
 # The least role that holds each capability.
@@ -39,6 +40,7 @@ MINIMUM_ROLE: dict[Capability, Role] = {
     Capability.EDIT_ASSETS: Role.ADMIN,
     Capability.MANAGE_MEMBERS: Role.OWNER,
     Capability.VIEW_AUDIT: Role.ADMIN,
+    Capability.REMOTE_COMMAND: Role.INSTALLER,
 }
 
 

@@ -358,6 +358,8 @@ def report_file_system_bulk(*, reason: str, offenders: list[dict], now) -> dict[
             report_ids=report_ids, kind=EventKind.CREATED, to_state=ReportState.OPEN, to_party=party,
             note=f"Filed by the health checks and routed to the {Party(party).label.lower()} automatically.",
         )
+    for hook in SYSTEM_REPORTS_FILED:
+        hook(reason=reason, created=created)
     return created
 
 
@@ -366,6 +368,19 @@ def report_system_event(*, report: Report, kind: str, note: str = "", **fields) 
     watch (created in bulk, detected again, condition cleared), exactly as a
     change through the other services. The caller holds the transaction."""
     return _event(report, kind=kind, by=None, note=note, **fields)
+
+
+def report_timeline_note(*, report: Report, by: Actor | None, kind: str, note: str) -> ReportEvent:
+    """A timeline row about something done to the report's charge point from
+    the report's page (a higher app's action, e.g. a remote command): by the
+    person or key that did it. The caller checked their right to do it."""
+    return _event(report, kind=kind, by=by, note=note)
+
+
+# Called with (reason=, created={charge point id: report id}) after the health
+# checks filed system reports, in the same transaction: a higher app adds to
+# the new reports' timelines (the gateway: what self-healing tried).
+SYSTEM_REPORTS_FILED: list = []
 
 
 def report_system_events_bulk(*, report_ids: list[int], kind: str, note: str = "", **fields) -> int:

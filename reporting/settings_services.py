@@ -41,17 +41,27 @@ def _contacts_snapshot(settings: ReportSettings) -> list[str]:
 
 
 @transaction.atomic
-def report_settings_update(*, team: Team, email_updates: bool, contacts: list[dict], by) -> ReportSettings:
+def report_settings_update(*, team: Team, email_updates: bool, contacts: list[dict], by,
+                           self_heal: bool | None = None, self_heal_minutes: int | None = None) -> ReportSettings:
     """Replace a team's report settings and contacts (each a dict with name,
     email, phone, is_active). Contacts are matched by e-mail, so a contact
-    kept in the list keeps its row. Needs the admin role in the team."""
+    kept in the list keeps its row. ``self_heal`` (a soft reset before the
+    "in error" check files) and its minutes: None keeps them. Needs the
+    admin role in the team."""
     if not can_on_team(by, Capability.EDIT_ASSETS, team_id=team.pk):
         raise NotAllowed("You need the admin role in this team to change its report settings.")
     report_contacts_validate(contacts=contacts)
     settings, _ = ReportSettings.objects.select_for_update().get_or_create(team=team)
-    before = {"email_updates": settings.email_updates, "contacts": _contacts_snapshot(settings)}
+    if self_heal_minutes is not None and not 1 <= self_heal_minutes <= 1440:
+        raise Invalid("Wait from 1 to 1440 minutes after the reset.", field="self_heal_minutes")
+    before = {"email_updates": settings.email_updates, "contacts": _contacts_snapshot(settings),
+              "self_heal": settings.self_heal, "self_heal_minutes": settings.self_heal_minutes}
     settings.email_updates = email_updates
-    settings.save(update_fields=["email_updates", "updated_at"])
+    if self_heal is not None:
+        settings.self_heal = self_heal
+    if self_heal_minutes is not None:
+        settings.self_heal_minutes = self_heal_minutes
+    settings.save(update_fields=["email_updates", "self_heal", "self_heal_minutes", "updated_at"])
     by_email = {c["email"].strip().lower(): c for c in contacts}
     existing = {c.email.lower(): c for c in settings.contacts.all()}
     gone = [c.pk for email, c in existing.items() if email not in by_email]
@@ -64,7 +74,8 @@ def report_settings_update(*, team: Team, email_updates: bool, contacts: list[di
         contact.phone = data.get("phone") or ""
         contact.is_active = data.get("is_active", True)
         contact.save()
-    after = {"email_updates": email_updates, "contacts": _contacts_snapshot(settings)}
+    after = {"email_updates": email_updates, "contacts": _contacts_snapshot(settings),
+             "self_heal": settings.self_heal, "self_heal_minutes": settings.self_heal_minutes}
     diff = audit_diff(before, after)
     if diff:
         audit_record(by=by, action=AuditAction.UPDATE, obj=settings, team=team, changes=diff)

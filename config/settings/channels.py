@@ -24,6 +24,15 @@ OCPP = {
     "auth_window": env.float("OCPP_AUTH_WINDOW", default=300),
     # DataTransfer vendorId of the signal strength message (docs/ocpp.md).
     "signal_vendor_id": env.str("OCPP_SIGNAL_VENDOR_ID", default="ChargePointReports"),
+    # Remote commands (Reset, TriggerMessage, ...; docs/ocpp.md): a command
+    # not answered within this many seconds is marked timed out.
+    "command_timeout": env.float("OCPP_COMMAND_TIMEOUT_SECONDS", default=30),
+    # How often a gateway process looks in the database for commands to send
+    # and renews its lease.
+    "command_poll_interval": env.float("OCPP_COMMAND_POLL_SECONDS", default=1),
+    # A gateway process whose lease was not renewed for this many seconds is
+    # gone: its connections are marked disconnected, its commands timed out.
+    "process_lease": env.float("OCPP_PROCESS_LEASE_SECONDS", default=60),
 }
 # What `simulate_fleet --ocpp URL` sends the demo fleet through.
 SIMULATOR_OCPP_LINK = "gateway.simulation.OcppFleetLink"

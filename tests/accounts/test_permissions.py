@@ -16,11 +16,11 @@ pytestmark = pytest.mark.django_db
     "role, allowed",
     [
         (Role.VIEWER, {Capability.VIEW}),
-        (Role.INSTALLER, {Capability.VIEW, Capability.COMMENT, Capability.RESOLVE}),
+        (Role.INSTALLER, {Capability.VIEW, Capability.COMMENT, Capability.RESOLVE, Capability.REMOTE_COMMAND}),
         (
             Role.ADMIN,
             {Capability.VIEW, Capability.COMMENT, Capability.RESOLVE, Capability.ASSIGN, Capability.EDIT_ASSETS,
-             Capability.VIEW_AUDIT},
+             Capability.VIEW_AUDIT, Capability.REMOTE_COMMAND},
         ),
         (Role.OWNER, set(Capability)),
     ],

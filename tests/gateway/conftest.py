@@ -25,6 +25,10 @@ def start_gateway():
     running = []
 
     def start(**overrides):
+        # The remote commands' poll writes from the gateway's thread, and
+        # SQLite's shared in-memory test database takes one writer at a
+        # time: tests that send no commands keep it quiet.
+        overrides.setdefault("command_poll_interval", 3600)
         gateway = Gateway(Config.from_settings(**overrides))
         loop = asyncio.new_event_loop()
         stop = loop.create_future()
