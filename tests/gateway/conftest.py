@@ -78,11 +78,12 @@ async def connected(gateway, ocpp_id: str, password: str, **kwargs):
     """A Charger connected to the gateway, its receive loop running. On the
     way out it waits until the gateway has stored what the close means."""
     ended = gateway.ended[ocpp_id]
+    charger_class = kwargs.pop("charger_class", Charger)
     websocket = await websockets.connect(
         f"ws://127.0.0.1:{gateway.port}/ocpp/{ocpp_id}", subprotocols=kwargs.pop("subprotocols", ["ocpp1.6"]),
         additional_headers={"Authorization": basic(ocpp_id, password)}, **kwargs,
     )
-    charger = Charger(ocpp_id, websocket, response_timeout=10)
+    charger = charger_class(ocpp_id, websocket, response_timeout=10)
     task = asyncio.create_task(charger.start())
     try:
         yield charger
