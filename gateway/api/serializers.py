@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from core.rest.fields import StrictModelSerializer
@@ -10,6 +11,16 @@ from ..commands import AVAILABILITY_TYPES, RESET_TYPES, TRIGGER_MESSAGES
 from ..models import CommandAction, RemoteCommand
 
 
+COMMAND_EXAMPLE = {
+    "id": 812, "charge_point": 17, "action": "Reset", "payload": {"type": "Soft"}, "summary": "Reset (soft)",
+    "status": "accepted", "answer": {"status": "Accepted"}, "answer_text": "Accepted", "origin": "person",
+    "requested_by_label": "Field app (API key)", "report": 2031, "requested_at": "2026-05-04T09:12:03Z",
+    "deadline_at": "2026-05-04T09:12:33Z", "sent_at": "2026-05-04T09:12:04Z", "answered_at": "2026-05-04T09:12:04Z",
+}
+
+
+@extend_schema_serializer(examples=[OpenApiExample("A reset the charger accepted", value=COMMAND_EXAMPLE,
+                                                   status_codes=["200", "202"], response_only=True)])
 class RemoteCommandSerializer(StrictModelSerializer):
     charge_point = serializers.IntegerField(source="charge_point_id", read_only=True)
     report = serializers.IntegerField(source="report_id", read_only=True, allow_null=True)
@@ -24,6 +35,11 @@ class RemoteCommandSerializer(StrictModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(examples=[
+    OpenApiExample("A soft reset from a report", value={"action": "Reset", "type": "Soft", "report": 2031},
+                   request_only=True),
+    OpenApiExample("Unlock connector 2", value={"action": "UnlockConnector", "connector": 2}, request_only=True),
+])
 class RemoteCommandCreateSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=CommandAction.values)
     type = serializers.ChoiceField(
