@@ -75,3 +75,8 @@ class TeamGatewaySettingsAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin
 
 for admin_site in (support_site, operator_site):
     admin_site.register(TeamGatewaySettings, TeamGatewaySettingsAdmin)
+
+
+from .admin_commands import register as register_remote_commands  # noqa: E402
+
+register_remote_commands()
