@@ -131,8 +131,34 @@ def command_send(*, charge_point: ChargePoint, action: str, by, type: str = "", 
     if report is not None:
         report_timeline_note(report=report, by=by, kind=EventKind.REMOTE_COMMAND,
                              note=f"Sent {command.summary} to the charger.")
+    token = connection.process.token
+    transaction.on_commit(lambda: command_nudge(token=token))
     logger.info("%s: %s queued by %s", charge_point.ocpp_id, command.summary, command.requested_by_label)
     return command
+
+
+def nudge_channel(token: str) -> str:
+    return f"ocpp-commands:{token}"
+
+
+_redis = None
+
+
+def command_nudge(*, token: str) -> None:
+    """With Redis configured: wake the gateway process now (pub/sub) rather
+    than at its next poll. Best effort: the poll picks the command up anyway."""
+    global _redis
+    url = _ocpp()["command_redis_url"]
+    if not url:
+        return
+    import redis
+
+    try:
+        if _redis is None or _redis[0] != url:
+            _redis = (url, redis.Redis.from_url(url, socket_timeout=0.2, socket_connect_timeout=0.2))
+        _redis[1].publish(nudge_channel(token), "1")
+    except redis.RedisError as error:
+        logger.warning("Remote commands: could not wake the gateway through Redis (%s); it polls", error)
 
 
 def command_finish(*, command_id: int, status: str, answer: dict | None) -> bool:

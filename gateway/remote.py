@@ -13,6 +13,7 @@ import secrets
 import socket
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
 from ocpp.exceptions import OCPPError
 from ocpp.v16 import call
@@ -53,6 +54,9 @@ class CommandHub:
         self.opened: dict[int, datetime] = {}
         self.closed: set[int] = set()
         self.tasks: set[asyncio.Task] = set()
+        self.token = secrets.token_hex(16)
+        self.wake = asyncio.Event()
+        self.listener: asyncio.Task | None = None
 
     # --- What the server tells it ------------------------------------------------
 
@@ -79,16 +83,50 @@ class CommandHub:
 
     async def register(self) -> None:
         self.process_id = await self.gateway.db(
-            commands.gateway_process_start, token=secrets.token_hex(16), hostname=socket.gethostname(),
+            commands.gateway_process_start, token=self.token, hostname=socket.gethostname(),
             pid=os.getpid())
 
     async def run(self) -> None:
+        self.listener = asyncio.create_task(self.listen())
+        try:
+            await self._loop()
+        finally:
+            self.listener.cancel()
+
+    async def _loop(self) -> None:
         while True:
-            await asyncio.sleep(self.gateway.config.command_poll_interval)
+            try:
+                await asyncio.wait_for(self.wake.wait(), self.gateway.config.command_poll_interval)
+            except (TimeoutError, asyncio.TimeoutError):
+                pass
+            self.wake.clear()
             try:
                 await self.poll()
             except Exception:
                 logger.exception("Remote commands: the poll failed; trying again")
+
+    async def listen(self) -> None:
+        """With Redis: a new command for this process wakes the loop at once."""
+        url = settings.OCPP["command_redis_url"]
+        if not url:
+            return
+        import redis.asyncio as redis
+
+        while True:
+            client = redis.Redis.from_url(url)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(commands.nudge_channel(self.token))
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            self.wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                logger.warning("Remote commands: Redis subscription lost (%s); polling meanwhile", error)
+                await asyncio.sleep(5)
+            finally:
+                await client.aclose()
 
     async def poll(self) -> None:
         if self.process_id is None:
@@ -132,7 +170,9 @@ class CommandHub:
         await self.gateway.db(commands.command_finish, command_id=command.id, status=status, answer=answer)
 
     async def stop(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
+        for task in [*self.tasks, self.listener]:
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*self.tasks, *([self.listener] if self.listener else []), return_exceptions=True)
         if self.process_id is not None:
             await self.gateway.db(commands.gateway_process_stop, process_id=self.process_id)

@@ -168,6 +168,7 @@ CELERY_TASK_QUEUES = [Queue("celery"), Queue("health"), Queue("email")]
 CELERY_TASK_ROUTES = {
     "reporting.health_sweep": {"queue": "health"},
     "reporting.health_sweep_chunk": {"queue": "health"},
+    "gateway.sweep": {"queue": "health"},
     "notifications.send": {"queue": "email"},
     "notifications.send_due": {"queue": "email"},
 }

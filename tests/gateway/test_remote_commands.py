@@ -326,3 +326,42 @@ def test_the_chargers_of_a_gateway_process_that_died_are_marked_disconnected(sta
     assert state == "disconnected"
     assert left == (0, 0)
     assert StateChange.objects.filter(charge_point=cp, state="disconnected").count() >= 1
+
+
+@pytest.fixture
+def redis_url(settings):
+    """The Redis of the PostgreSQL + Redis pass (CELERY_BROKER_URL); skipped
+    without one."""
+    import os
+
+    import redis
+
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if not url.startswith("redis://"):
+        pytest.skip("needs Redis: set CELERY_BROKER_URL=redis://... to run it")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"needs Redis at {url}: {error}")
+    settings.OCPP = {**settings.OCPP, "command_redis_url": url}
+    return url
+
+
+def test_with_redis_a_command_wakes_the_gateway_process_at_once(start_gateway, charger_cp, installer, redis_url):
+    cp, password = charger_cp
+    # A poll interval of an hour: only the Redis nudge can bring the command
+    # to the charger within the test.
+    gateway = start_gateway(command_poll_interval=3600)
+
+    async def scenario():
+        async with connected(gateway, cp.ocpp_id, password, charger_class=Answering) as charger:
+            await db(gateway, lambda: GatewayConnection.objects.create(
+                charge_point=cp, process_id=gateway.commands.process_id, connected_at=timezone.now()))
+            await asyncio.sleep(0.3)  # the subscription is up
+            command = await db(gateway, lambda: command_send(charge_point=cp, by=installer, action="Reset",
+                                                             type="Soft"))
+            return charger.asked, await finished(gateway, command.pk, timeout=5)
+
+    asked, command = asyncio.run(scenario())
+    assert asked == ["Reset Soft"]
+    assert command.status == "accepted"
