@@ -132,3 +132,19 @@ def test_a_next_address_elsewhere_is_not_followed(client, cp, online, support_us
     response = client.post(f"/admin/chargepoints/chargepoint/{cp.pk}/command/", {
         "action": "TriggerMessage", "message": "Heartbeat", "next": "https://evil.example/"})
     assert response["Location"] == page("admin", cp)
+
+
+def test_the_command_list_shows_each_team_its_own_commands_only(client, cp, online, member_factory, support_user):
+    other = ChargePointFactory()
+    now = timezone.now()
+    GatewayConnection.objects.create(charge_point=other, process=online.process, connected_at=now)
+    from gateway.commands import command_send
+
+    command_send(charge_point=cp, by=support_user, action="TriggerMessage", message="Heartbeat")
+    command_send(charge_point=other, by=support_user, action="TriggerMessage", message="BootNotification")
+    client.force_login(member_factory(cp.operator, Role.VIEWER))
+    html = client.get("/operator/gateway/remotecommand/?status=pending").content.decode()
+    assert "TriggerMessage Heartbeat" in html and "TriggerMessage BootNotification" not in html
+    client.force_login(support_user)
+    html = client.get("/admin/gateway/remotecommand/?q=" + other.ocpp_id).content.decode()
+    assert "TriggerMessage BootNotification" in html and "TriggerMessage Heartbeat" not in html
