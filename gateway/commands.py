@@ -201,26 +201,27 @@ def gateway_process_start(*, token: str, hostname: str, pid: int) -> int:
                                          seen_at=now).pk
 
 
-def gateway_poll(*, process_id: int, opened: dict[int, datetime], closed: set[int]) -> list[Claimed]:
+def gateway_poll(*, process_id: int, opened: dict[int, datetime], closed: set[int]) -> list[Claimed] | None:
     """One round of a gateway process: renew its lease, record the
     connections opened (charge point id -> when) and closed since the last
-    round, and claim its pending commands. One transaction."""
+    round, and claim its pending commands. One transaction. None when the
+    process's row is gone (the sweep took it for dead after a long stall):
+    it registers again and announces all its connections."""
     now = timezone.now()
     with transaction.atomic():
-        GatewayProcess.objects.filter(pk=process_id).update(seen_at=now)
+        if not GatewayProcess.objects.filter(pk=process_id).update(seen_at=now):
+            return None
         if closed:
             # Only its own rows: the charger may already be on another process.
             GatewayConnection.objects.filter(process_id=process_id, charge_point_id__in=closed).delete()
         if opened:
-            existing = set(GatewayConnection.objects.filter(charge_point_id__in=opened)
-                           .values_list("charge_point_id", flat=True))
-            for cp_id in existing:
-                GatewayConnection.objects.filter(charge_point_id=cp_id).update(process_id=process_id,
-                                                                                connected_at=opened[cp_id])
-            live = set(ChargePoint.objects.filter(pk__in=set(opened) - existing).values_list("pk", flat=True))
+            # One statement however many chargers (re)connected; a row
+            # another process held is taken over.
+            live = ChargePoint.objects.filter(pk__in=opened).values_list("pk", flat=True)
             GatewayConnection.objects.bulk_create(
                 [GatewayConnection(charge_point_id=cp_id, process_id=process_id, connected_at=opened[cp_id])
-                 for cp_id in live], ignore_conflicts=True)
+                 for cp_id in live],
+                update_conflicts=True, unique_fields=["charge_point"], update_fields=["process", "connected_at"])
         pending = list(RemoteCommand.objects.filter(process_id=process_id, status=CommandStatus.PENDING)
                        .values("pk", "charge_point_id", "action", "payload", "deadline_at"))
         claimed = []

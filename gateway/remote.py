@@ -141,6 +141,14 @@ class CommandHub:
             self.opened = {**opened, **self.opened}
             self.closed = (closed - set(self.opened)) | self.closed
             raise
+        if claimed is None:
+            logger.warning("Remote commands: this gateway process was taken for dead; registering again")
+            self.process_id = None
+            now = timezone.now()
+            self.opened = {**{cp_id: now for cp_id in self.by_charge_point}, **self.opened}
+            self.closed -= set(self.opened)
+            self.wake.set()
+            return
         for command in claimed:
             task = asyncio.create_task(self.send(command))
             self.tasks.add(task)

@@ -309,23 +309,40 @@ def test_the_chargers_of_a_gateway_process_that_died_are_marked_disconnected(sta
                 connector_id=1, error_code=ChargePointErrorCode.no_error, status=ChargePointStatus.available,
                 timestamp=timezone.now().isoformat()))
             await is_connected(gateway, cp)
+            first_process = gateway.commands.process_id
             alive = await db(gateway, lambda: dead_processes_sweep(now=timezone.now()))
             # The same process seen from a sweep after its lease ran out (as
-            # if it had crashed and stopped renewing it).
+            # if it had crashed, or stalled, and stopped renewing it).
             later = timezone.now() + timedelta(seconds=settings.OCPP["process_lease"] + 1)
             dead = await db(gateway, lambda: dead_processes_sweep(now=later))
-            again = await db(gateway, lambda: dead_processes_sweep(now=later))
             state = await db(gateway, lambda: ChargePoint.objects.get(pk=cp.pk).state)
-            left = await db(gateway, lambda: (GatewayProcess.objects.count(), GatewayConnection.objects.count()))
-            return alive, dead, again, state, left
+            # It was only stalled: its next poll registers it again and
+            # announces the chargers it still holds.
+            back = await eventually(gateway, lambda: GatewayConnection.objects.filter(
+                charge_point=cp).exclude(process_id=first_process).exists())
+            return alive, dead, state, back
 
-    alive, dead, again, state, left = asyncio.run(scenario())
+    alive, dead, state, back = asyncio.run(scenario())
     assert alive == (0, 0)
     assert dead == (1, 1)
-    assert again == (0, 0)
     assert state == "disconnected"
-    assert left == (0, 0)
+    assert back
     assert StateChange.objects.filter(charge_point=cp, state="disconnected").count() >= 1
+
+
+def test_the_dead_process_sweep_is_done_once(charger_cp, settings):
+    cp, _password = charger_cp
+    long_ago = timezone.now() - timedelta(seconds=settings.OCPP["process_lease"] + 10)
+    process = GatewayProcess.objects.create(token="crashed", started_at=long_ago, seen_at=long_ago)
+    GatewayConnection.objects.create(charge_point=cp, process=process, connected_at=long_ago)
+    ChargePoint.objects.filter(pk=cp.pk).update(state="available")
+
+    assert gateway_sweep().disconnected == 1
+    assert gateway_sweep().disconnected == 0
+    cp.refresh_from_db()
+    assert cp.state == "disconnected"
+    assert (GatewayProcess.objects.count(), GatewayConnection.objects.count()) == (0, 0)
+    assert StateChange.objects.filter(charge_point=cp, state="disconnected").count() == 1
 
 
 @pytest.fixture

@@ -59,9 +59,10 @@ def _owned_by():
         mapping[Notification] = lambda t: {"team": t}
     except ImportError:  # pragma: no cover
         pass
-    from gateway.models import TeamGatewaySettings
+    from gateway.models import RemoteCommand, TeamGatewaySettings
 
     mapping[TeamGatewaySettings] = lambda t: {"team": t}
+    mapping[RemoteCommand] = lambda t: {"charge_point__owner": t}
     return mapping
 
 
@@ -92,9 +93,16 @@ def build_team(marker: str):
                                       description=f"{marker} resolved")
     services.report_resolve(report=resolved, by=support, note=f"{marker} fixed")
     api_key_create(team=team, name=f"{marker} key", role=Role.VIEWER, by=members[Role.OWNER])
-    from gateway.models import TeamGatewaySettings
+    from django.utils import timezone
+
+    from gateway.commands import command_send
+    from gateway.models import GatewayConnection, GatewayProcess, TeamGatewaySettings
 
     TeamGatewaySettings.objects.create(team=team)
+    now = timezone.now()
+    process = GatewayProcess.objects.create(token=f"{marker}-process", started_at=now, seen_at=now)
+    GatewayConnection.objects.create(charge_point=cp, process=process, connected_at=now)
+    command_send(charge_point=cp, by=members[Role.INSTALLER], action="TriggerMessage", message="Heartbeat")
     return {"team": team, "site": site, "cp": cp, "members": members,
             "reports": [report, conversation, resolved]}
 
