@@ -137,8 +137,8 @@ class CommandHub:
             claimed = await self.gateway.db(commands.gateway_poll, process_id=self.process_id, opened=opened,
                                             closed=closed)
         except Exception:
-            # Written next time (a newer open or close of the same charger wins).
-            self.opened = {**opened, **self.opened}
+            # Written next time; a newer open or close of the same charger wins.
+            self.opened = {**{k: v for k, v in opened.items() if k not in self.closed}, **self.opened}
             self.closed = (closed - set(self.opened)) | self.closed
             raise
         if claimed is None:
