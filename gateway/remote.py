@@ -97,7 +97,7 @@ class CommandHub:
         while True:
             try:
                 await asyncio.wait_for(self.wake.wait(), self.gateway.config.command_poll_interval)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 pass
             self.wake.clear()
             try:
@@ -167,7 +167,7 @@ class CommandHub:
                 result = await asyncio.wait_for(
                     central.call(ocpp_call(command.action, command.payload), suppress=False), remaining)
                 status, answer = _status(result.status), {"status": result.status}
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 status, answer = CommandStatus.TIMED_OUT, None
             except OCPPError as error:
                 answer = {"error_code": error.code, "description": str(error.description)[:200]}

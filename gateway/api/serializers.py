@@ -10,7 +10,6 @@ from core.rest.fields import StrictModelSerializer
 from ..commands import AVAILABILITY_TYPES, RESET_TYPES, TRIGGER_MESSAGES
 from ..models import CommandAction, RemoteCommand
 
-
 COMMAND_EXAMPLE = {
     "id": 812, "charge_point": 17, "action": "Reset", "payload": {"type": "Soft"}, "summary": "Reset (soft)",
     "status": "accepted", "answer": {"status": "Accepted"}, "answer_text": "Accepted", "origin": "person",
