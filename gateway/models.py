@@ -51,8 +51,8 @@ class TeamGatewaySettingsQuerySet(models.QuerySet):
 
 
 class TeamGatewaySettings(models.Model):
-    """Per team: may its chargers connect, and should the gateway try a soft
-    reset before the error check files a report."""
+    """Per team: may its chargers connect. (Self-healing, a soft reset before
+    the error check files, is on the team's report settings.)"""
 
     team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="gateway_settings")
     connections_enabled = models.BooleanField(
