@@ -31,6 +31,7 @@ class Capability(StrEnum):
     # Drivers' names, e-mail addresses and phone numbers on the team's open
     # reports (reporting/contact_visibility.py has the whole rule).
     VIEW_DRIVER_CONTACT = "view_driver_contact"
+    REMOTE_COMMAND = "remote_command"  # reset, trigger, availability, unlock a connected charger
 
 
 # The least role that holds each capability.
@@ -43,6 +44,7 @@ MINIMUM_ROLE: dict[Capability, Role] = {
     Capability.MANAGE_MEMBERS: Role.OWNER,
     Capability.VIEW_AUDIT: Role.ADMIN,
     Capability.VIEW_DRIVER_CONTACT: Role.INSTALLER,
+    Capability.REMOTE_COMMAND: Role.INSTALLER,
 }
 
 

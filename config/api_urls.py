@@ -14,6 +14,7 @@ from chargepoints.api.telemetry_views import (
 from chargepoints.api.views import ChargePointViewSet, SiteViewSet
 from core.rest.errors import api_not_found
 from drivers.api.views import DriverReportViewSet
+from gateway.api.views import RemoteCommandViewSet
 from reporting.api.views import (
     ReportMessageViewSet,
     ReportSettingsView,
@@ -49,6 +50,16 @@ urlpatterns = [
         "reports/<int:report_id>/messages/",
         ReportMessageViewSet.as_view({"get": "list", "post": "create"}),
         name="report-messages",
+    ),
+    path(
+        "charge-points/<int:charge_point_id>/commands/",
+        RemoteCommandViewSet.as_view({"get": "list", "post": "create"}),
+        name="charge-point-commands",
+    ),
+    path(
+        "charge-points/<int:charge_point_id>/commands/<int:pk>/",
+        RemoteCommandViewSet.as_view({"get": "retrieve"}),
+        name="charge-point-command",
     ),
     path("teams/<int:team_id>/report-settings/", ReportSettingsView.as_view(), name="team-report-settings"),
     *router.urls,

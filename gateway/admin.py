@@ -14,7 +14,7 @@ from accounts.admin_tenancy import ScopedAdminMixin
 from accounts.permissions import Capability
 from chargepoints.admin import ChargePointAdmin
 
-from .models import TeamGatewaySettings
+from .models import RemoteCommand, TeamGatewaySettings
 from .services import credential_generate, gateway_settings_delete, gateway_settings_save
 
 MAX_AT_ONCE = 100
@@ -73,5 +73,42 @@ class TeamGatewaySettingsAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin
             gateway_settings_delete(settings=settings, by=request.user)
 
 
+class RemoteCommandAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Every remote command the user's teams may see, newest first: read
+    only (commands are sent from the charge point and report pages)."""
+
+    list_display = ["requested_at", "charge_point", "summary", "status", "answer_text", "requested_by_label",
+                    "origin", "report_link"]
+    list_filter = ["status", "action", "origin"]
+    search_fields = ["charge_point__name", "charge_point__ocpp_id", "requested_by_label"]
+    list_select_related = ["charge_point"]
+    list_per_page = 50
+    date_hierarchy = "requested_at"
+    fields = ["charge_point", "action", "payload", "status", "answer", "origin", "requested_by_label", "report",
+              "requested_at", "sent_at", "answered_at", "deadline_at"]
+    readonly_fields = fields
+
+    def teams_of(self, obj):
+        return {obj.charge_point.owner_id, obj.charge_point.operator_id}
+
+    @admin.display(description="command")
+    def summary(self, obj):
+        return obj.summary
+
+    @admin.display(description="answer")
+    def answer_text(self, obj):
+        return obj.answer_text
+
+    @admin.display(description="report", ordering="report_id")
+    def report_link(self, obj):
+        return f"#{obj.report_id}" if obj.report_id else ""
+
+
 for admin_site in (support_site, operator_site):
     admin_site.register(TeamGatewaySettings, TeamGatewaySettingsAdmin)
+    admin_site.register(RemoteCommand, RemoteCommandAdmin)
+
+
+from .admin_commands import register as register_remote_commands  # noqa: E402
+
+register_remote_commands()

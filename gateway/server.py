@@ -39,6 +39,7 @@ from websockets.exceptions import ConnectionClosed
 from . import selectors, services
 from .batcher import AuthBatcher, Batcher
 from .protocol import CentralSystem
+from .remote import CommandHub
 
 logger = logging.getLogger("gateway")
 
@@ -58,6 +59,7 @@ class Config:
     auth_free_failures: int
     auth_max_delay: float
     auth_window: float
+    command_poll_interval: float
 
     @classmethod
     def from_settings(cls, **overrides) -> Config:
@@ -122,6 +124,7 @@ class Session:
     throttled: bool = False
     replaced: bool = False
     close_reason: str = ""
+    central: CentralSystem | None = None  # remote commands are sent through it (gateway.remote)
 
     def event(self, event_type: str, at, **values) -> dict:
         return {"event_id": services.event_id(), "type": event_type, "ocpp_id": self.ocpp_id,
@@ -167,7 +170,9 @@ class Session:
 
     async def run(self) -> None:
         central = CentralSystem(self.ocpp_id, ThrottledConnection(self.websocket, self), session=self,
-                                logger=logging.getLogger("gateway.messages"))
+                                logger=logging.getLogger("gateway.messages"),
+                                response_timeout=settings.OCPP["command_timeout"])
+        self.central = central
         watchdog = asyncio.create_task(self.watch())
         try:
             await central.start()
@@ -193,6 +198,7 @@ class Gateway:
         self.ended: Counter[str] = Counter()  # sessions over (disconnect stored), per ocpp_id
         self.server = None
         self.started = asyncio.Event()
+        self.commands = CommandHub(self)
 
     async def db(self, fn, **kwargs):
         return await asyncio.get_running_loop().run_in_executor(self.executor, lambda: fn(**kwargs))
@@ -253,6 +259,7 @@ class Gateway:
                           Throttle(self.config.messages_per_second, self.config.message_burst))
         old = self.sessions.get(session.ocpp_id)
         self.sessions[session.ocpp_id] = session
+        self.commands.connected(session)
         if old is not None:
             old.replaced = True
             logger.warning("%s: a new connection from %s replaces the one from %s", session.ocpp_id,
@@ -264,6 +271,7 @@ class Gateway:
         finally:
             if self.sessions.get(session.ocpp_id) is session:
                 del self.sessions[session.ocpp_id]
+            self.commands.disconnected(session)
             if not session.replaced:
                 logger.info("%s: disconnected (%s)", session.ocpp_id, session.close_reason or "socket closed")
                 try:
@@ -276,7 +284,9 @@ class Gateway:
     async def serve(self, host: str, port: int, *, stop: asyncio.Future | None = None) -> None:
         self.batcher = Batcher(self.executor)
         self.auth = AuthBatcher(self.executor)
-        tasks = [asyncio.create_task(self.batcher.run()), asyncio.create_task(self.auth.run())]
+        await self.commands.start()
+        tasks = [asyncio.create_task(self.batcher.run()), asyncio.create_task(self.auth.run()),
+                 asyncio.create_task(self.commands.run())]
         try:
             async with serve(
                 self.handler, host, port, subprotocols=[SUBPROTOCOL], process_request=self.process_request,
@@ -297,6 +307,7 @@ class Gateway:
                 while self.batcher.pending:
                     await asyncio.sleep(0.05)
                 await asyncio.sleep(0.1)
+                await self.commands.stop()
         finally:
             for task in tasks:
                 task.cancel()

@@ -31,7 +31,7 @@ from reporting.models import (
     ReportState,
     Source,
 )
-from reporting.services import actor_label, report_timeline_record
+from reporting.services import actor_label, report_timeline_note
 
 from .models import Erasure, ErasureReason, ErasureScope
 
@@ -140,7 +140,7 @@ def privacy_erase_report(
             report=report, scope=scope, reason=reason, counts=counts, erased_by_label=label, erased_at=now
         )
         why = ErasureReason(reason).label.lower()
-        report_timeline_record(
+        report_timeline_note(
             report=report,
             kind=EventKind.PERSONAL_DATA_ERASED,
             by=by,
@@ -240,7 +240,7 @@ def privacy_erase_person(*, email: str = "", phone: str = "", by) -> list[Erasur
                 erased_by_label=actor_label(by),
                 erased_at=now,
             )
-            report_timeline_record(
+            report_timeline_note(
                 report=report,
                 kind=EventKind.PERSONAL_DATA_ERASED,
                 by=by,

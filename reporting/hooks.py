@@ -9,6 +9,11 @@ places that write a report's timeline (``reporting.services._event`` and
 it sees every row exactly once, whichever order the transactions commit in.
 A listener must be quick and must not swallow errors it cannot handle: an
 exception rolls the report change back.
+
+``system_reports_filed``: called with ``reason=`` and ``created=`` (charge
+point id -> report id) after the health checks filed system reports, in the
+same transaction: a higher app adds to the new reports' timelines (the
+gateway: what self-healing tried).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Callable
 TimelineListener = Callable[..., None]
 
 timeline_listeners: list[TimelineListener] = []
+system_reports_filed: list[Callable[..., None]] = []
 
 
 def timeline_written(*, event_ids: list[int], kind: str) -> None:

@@ -164,6 +164,7 @@ class EventKind(models.TextChoices):
     REPORTED_AGAIN = "reported_again", _("Reported again")
     CHARGE_POINT_LINKED = "charge_point_linked", _("Charge point linked")
     PERSONAL_DATA_ERASED = "personal_data_erased", _("Personal data erased")
+    REMOTE_COMMAND = "remote_command", _("Remote command")
 
 
 class ReportEvent(models.Model):

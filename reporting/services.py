@@ -30,6 +30,7 @@ from .errors import (
     ReportChanged,
     TransitionNotAllowed,
 )
+from . import hooks
 from .hooks import timeline_written
 from .models import (
     EventKind,
@@ -360,6 +361,8 @@ def report_file_system_bulk(*, reason: str, offenders: list[dict], now) -> dict[
             report_ids=report_ids, kind=EventKind.CREATED, to_state=ReportState.OPEN, to_party=party,
             note=f"Filed by the health checks and routed to the {Party(party).label.lower()} automatically.",
         )
+    for hook in hooks.system_reports_filed:
+        hook(reason=reason, created=created)
     return created
 
 
@@ -370,10 +373,10 @@ def report_system_event(*, report: Report, kind: str, note: str = "", **fields) 
     return _event(report, kind=kind, by=None, note=note, **fields)
 
 
-def report_timeline_record(*, report: Report, kind: str, by: Actor | None, note: str = "") -> ReportEvent:
-    """A timeline row for a change another app made to the report (its
-    personal data erased, say), written exactly as the services here write
-    theirs. The caller holds the transaction."""
+def report_timeline_note(*, report: Report, by: Actor | None, kind: str, note: str) -> ReportEvent:
+    """A timeline row about something done to the report's charge point from
+    the report's page (a higher app's action, e.g. a remote command): by the
+    person or key that did it. The caller checked their right to do it."""
     return _event(report, kind=kind, by=by, note=note)
 
 

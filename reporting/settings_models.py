@@ -28,6 +28,16 @@ class ReportSettings(models.Model):
             "Empty: while the report is open. Never after it is resolved."
         ),
     )
+    self_heal = models.BooleanField(
+        _("try a soft reset before filing"),
+        default=False,
+        help_text=_("When one of the team's connected chargers goes into error, the OCPP gateway sends it one "
+                    "soft reset, and the \"in error\" check waits the minutes below on top before it files a "
+                    "report. The report's timeline says what was tried."),
+    )
+    self_heal_minutes = models.PositiveIntegerField(
+        _("minutes to wait after the reset"), default=5, validators=[MinValueValidator(1), MaxValueValidator(1440)],
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

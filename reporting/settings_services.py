@@ -45,23 +45,34 @@ _KEEP = object()
 
 @transaction.atomic
 def report_settings_update(
-    *, team: Team, email_updates: bool, contacts: list[dict], by, driver_contact_days=_KEEP
+    *, team: Team, email_updates: bool, contacts: list[dict], by, driver_contact_days=_KEEP,
+    self_heal: bool | None = None, self_heal_minutes: int | None = None,
 ) -> ReportSettings:
     """Replace a team's report settings and contacts (each a dict with name,
     email, phone, is_active). Contacts are matched by e-mail, so a contact
-    kept in the list keeps its row. Needs the admin role in the team."""
+    kept in the list keeps its row. ``self_heal`` (a soft reset before the
+    "in error" check files) and its minutes: None keeps them. Needs the
+    admin role in the team."""
     if not can_on_team(by, Capability.EDIT_ASSETS, team_id=team.pk):
         raise NotAllowed("You need the admin role in this team to change its report settings.")
     report_contacts_validate(contacts=contacts)
     settings, _ = ReportSettings.objects.select_for_update().get_or_create(team=team)
+    if self_heal_minutes is not None and not 1 <= self_heal_minutes <= 1440:
+        raise Invalid("Wait from 1 to 1440 minutes after the reset.", field="self_heal_minutes")
+    if driver_contact_days not in (_KEEP, None) and not (0 <= int(driver_contact_days) <= 3650):
+        raise Invalid("Give a number of days from 0 to 3650, or leave it empty.", field="driver_contact_days")
     before = {"email_updates": settings.email_updates, "contacts": _contacts_snapshot(settings),
-              "driver_contact_days": settings.driver_contact_days}
+              "driver_contact_days": settings.driver_contact_days,
+              "self_heal": settings.self_heal, "self_heal_minutes": settings.self_heal_minutes}
     settings.email_updates = email_updates
     if driver_contact_days is not _KEEP:
-        if driver_contact_days is not None and not (0 <= int(driver_contact_days) <= 3650):
-            raise Invalid("Give a number of days from 0 to 3650, or leave it empty.", field="driver_contact_days")
         settings.driver_contact_days = driver_contact_days
-    settings.save(update_fields=["email_updates", "driver_contact_days", "updated_at"])
+    if self_heal is not None:
+        settings.self_heal = self_heal
+    if self_heal_minutes is not None:
+        settings.self_heal_minutes = self_heal_minutes
+    settings.save(update_fields=["email_updates", "driver_contact_days", "self_heal", "self_heal_minutes",
+                                 "updated_at"])
     by_email = {c["email"].strip().lower(): c for c in contacts}
     existing = {c.email.lower(): c for c in settings.contacts.all()}
     gone = [c.pk for email, c in existing.items() if email not in by_email]
@@ -75,7 +86,8 @@ def report_settings_update(
         contact.is_active = data.get("is_active", True)
         contact.save()
     after = {"email_updates": email_updates, "contacts": _contacts_snapshot(settings),
-             "driver_contact_days": settings.driver_contact_days}
+             "driver_contact_days": settings.driver_contact_days,
+             "self_heal": settings.self_heal, "self_heal_minutes": settings.self_heal_minutes}
     diff = audit_diff(before, after)
     if diff:
         audit_record(by=by, action=AuditAction.UPDATE, obj=settings, team=team, changes=diff)

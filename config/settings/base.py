@@ -172,6 +172,7 @@ CELERY_TASK_QUEUES = [Queue("celery"), Queue("health"), Queue("email"), Queue("w
 CELERY_TASK_ROUTES = {
     "reporting.health_sweep": {"queue": "health"},
     "reporting.health_sweep_chunk": {"queue": "health"},
+    "gateway.sweep": {"queue": "health"},
     "notifications.send": {"queue": "email"},
     "notifications.send_due": {"queue": "email"},
     "webhooks.deliver": {"queue": "webhooks"},

@@ -6,6 +6,8 @@ from pathlib import Path
 from .env import VAR_DIR, env
 
 # --- OCPP gateway (gateway/, `manage.py ocpp_gateway`) ---------------------------
+_BROKER = env.str("CELERY_BROKER_URL", default="")
+_REDIS_BROKER = _BROKER if _BROKER.startswith(("redis://", "rediss://")) else ""
 OCPP = {
     # Seconds between the heartbeats a charger is asked for (BootNotification).
     "heartbeat_interval": env.int("OCPP_HEARTBEAT_INTERVAL", default=300),
@@ -24,6 +26,19 @@ OCPP = {
     "auth_window": env.float("OCPP_AUTH_WINDOW", default=300),
     # DataTransfer vendorId of the signal strength message (docs/ocpp.md).
     "signal_vendor_id": env.str("OCPP_SIGNAL_VENDOR_ID", default="ChargePointReports"),
+    # Remote commands (Reset, TriggerMessage, ...; docs/ocpp.md): a command
+    # not answered within this many seconds is marked timed out.
+    "command_timeout": env.float("OCPP_COMMAND_TIMEOUT_SECONDS", default=30),
+    # How often a gateway process looks in the database for commands to send
+    # and renews its lease.
+    "command_poll_interval": env.float("OCPP_COMMAND_POLL_SECONDS", default=1),
+    # A gateway process whose lease was not renewed for this many seconds is
+    # gone: its connections are marked disconnected, its commands timed out.
+    "process_lease": env.float("OCPP_PROCESS_LEASE_SECONDS", default=60),
+    # With Redis, a new command also wakes the gateway process that holds the
+    # charger at once (pub/sub) instead of at its next poll. Empty: poll only.
+    # Defaults to the Celery broker when that is Redis.
+    "command_redis_url": env.str("OCPP_COMMAND_REDIS_URL", default=_REDIS_BROKER),
 }
 # What `simulate_fleet --ocpp URL` sends the demo fleet through.
 SIMULATOR_OCPP_LINK = "gateway.simulation.OcppFleetLink"

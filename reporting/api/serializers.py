@@ -341,4 +341,4 @@ class ReportSettingsSerializer(StrictModelSerializer):
 
     class Meta:
         model = ReportSettings
-        fields = ["team", "email_updates", "contacts"]
+        fields = ["team", "email_updates", "self_heal", "self_heal_minutes", "contacts"]

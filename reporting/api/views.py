@@ -225,7 +225,8 @@ class ReportSettingsView(APIView):
     def _data(self, team: Team) -> dict:
         settings = ReportSettings.objects.filter(team=team).prefetch_related("contacts").first()
         if settings is None:  # never saved: the defaults
-            return {"team": team.pk, "email_updates": True, "contacts": []}
+            return {"team": team.pk, "email_updates": True, "self_heal": False, "self_heal_minutes": 5,
+                    "contacts": []}
         return ReportSettingsSerializer(settings).data
 
     @extend_schema(
@@ -251,5 +252,7 @@ class ReportSettingsView(APIView):
             email_updates=serializer.validated_data.get("email_updates", True),
             contacts=[dict(c) for c in serializer.validated_data["contacts"]],
             by=request.user,
+            self_heal=serializer.validated_data.get("self_heal"),
+            self_heal_minutes=serializer.validated_data.get("self_heal_minutes"),
         )
         return Response(self._data(team))

@@ -64,6 +64,14 @@ class Thresholds:
     window_minutes: int | None = None
     dbm: int | None = None
     min_readings: int | None = None
+    # In error only, from the team's report settings (opt-in): a soft reset
+    # first (sent by the OCPP gateway), then this many more minutes before filing.
+    self_heal: bool = False
+    self_heal_minutes: int | None = None
+
+    @property
+    def wait_minutes(self) -> int:
+        return (self.minutes or 0) + ((self.self_heal_minutes or 0) if self.self_heal else 0)
 
 
 @dataclass(frozen=True)
@@ -90,8 +98,10 @@ def disconnected(t: Thresholds, now: datetime, ids: IdRange = ALL) -> QuerySet[C
 
 
 def in_error(t: Thresholds, now: datetime, ids: IdRange = ALL) -> QuerySet[ChargePoint]:
-    """In error for more than ``minutes`` (index cp_state_since_idx)."""
-    return ChargePoint.objects.filter(ids.q(), state=ChargePointState.ERROR, state_since__lt=now - _minutes(t.minutes))
+    """In error for more than ``minutes`` (plus the self-healing wait when
+    the team opted in; index cp_state_since_idx)."""
+    return ChargePoint.objects.filter(ids.q(), state=ChargePointState.ERROR,
+                                      state_since__lt=now - _minutes(t.wait_minutes))
 
 
 def _state_left(state: str):
@@ -194,7 +204,7 @@ _CHECKS = [
         detect=in_error,
         cleared=_state_left(ChargePointState.ERROR),
         describe=lambda row, t: (
-            f"In error since {_since(row)}: more than {t.minutes} minutes. "
+            f"In error since {_since(row)}: more than {t.wait_minutes} minutes. "
             f"Error code: {row['error_code'] or 'none'}; vendor error code: {row['vendor_error_code'] or 'none'}."
         ),
         cleared_note=lambda t: "The charge point is out of error.",

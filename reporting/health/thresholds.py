@@ -8,13 +8,14 @@ is one or two queries per check, each over the charge points in trouble.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 
-from reporting.models import HealthCheckSettings
+from reporting.catalogue import Reason
+from reporting.models import HealthCheckSettings, ReportSettings
 
 from .checks import CHECKS, Thresholds
 
@@ -45,12 +46,20 @@ class HealthConfig:
     defaults: dict[str, Thresholds]
     overrides: dict[int, HealthCheckSettings]
     auto_resolve: bool
+    # Teams that opted into self-healing (report settings): team id -> the
+    # extra minutes the in-error check waits after the soft reset.
+    self_heal: dict[int, int] = field(default_factory=dict)
 
     def groups(self, reason: str) -> list[Group]:
         default = self.defaults[reason]
         by_thresholds: dict[Thresholds, list[int]] = {}
-        for team_id, team_settings in self.overrides.items():
-            mine = _override(default, reason, team_settings)
+        healing = self.self_heal if reason == Reason.IN_ERROR else {}
+        for team_id in sorted(set(self.overrides) | set(healing)):
+            mine = default
+            if team_id in self.overrides:
+                mine = _override(mine, reason, self.overrides[team_id])
+            if team_id in healing:
+                mine = replace(mine, self_heal=True, self_heal_minutes=healing[team_id])
             if mine != default:
                 by_thresholds.setdefault(mine, []).append(team_id)
         overridden = tuple(sorted(t for teams in by_thresholds.values() for t in teams))
@@ -93,4 +102,5 @@ def health_config_load() -> HealthConfig:
         defaults=default_thresholds(),
         overrides={s.team_id: s for s in HealthCheckSettings.objects.all()},
         auto_resolve=settings.HEALTH_CHECKS["auto_resolve"],
+        self_heal=dict(ReportSettings.objects.filter(self_heal=True).values_list("team_id", "self_heal_minutes")),
     )

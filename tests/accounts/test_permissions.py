@@ -16,11 +16,12 @@ pytestmark = pytest.mark.django_db
     "role, allowed",
     [
         (Role.VIEWER, {Capability.VIEW}),
-        (Role.INSTALLER, {Capability.VIEW, Capability.COMMENT, Capability.RESOLVE, Capability.VIEW_DRIVER_CONTACT}),
+        (Role.INSTALLER, {Capability.VIEW, Capability.COMMENT, Capability.RESOLVE, Capability.VIEW_DRIVER_CONTACT,
+                          Capability.REMOTE_COMMAND}),
         (
             Role.ADMIN,
             {Capability.VIEW, Capability.COMMENT, Capability.RESOLVE, Capability.ASSIGN, Capability.EDIT_ASSETS,
-             Capability.VIEW_AUDIT, Capability.VIEW_DRIVER_CONTACT},
+             Capability.VIEW_AUDIT, Capability.VIEW_DRIVER_CONTACT, Capability.REMOTE_COMMAND},
         ),
         (Role.OWNER, set(Capability)),
     ],

@@ -14,7 +14,8 @@ def url(team):
 
 def test_a_new_team_has_the_default_settings_and_reading_them_writes_nothing(world):
     before = ReportSettings.objects.get(team=world.ours).updated_at
-    assert world.client.get(url(world.ours)).json() == {"team": world.ours.pk, "email_updates": True, "contacts": []}
+    assert world.client.get(url(world.ours)).json() == {"team": world.ours.pk, "email_updates": True, "self_heal": False,
+                                                     "self_heal_minutes": 5, "contacts": []}
     assert ReportSettings.objects.get(team=world.ours).updated_at == before
 
 
@@ -72,3 +73,12 @@ def test_a_duplicate_contact_e_mail_is_400_on_contacts(world):
     assert response.json()["fields"] == {
         "contacts": ["lars@example.com is listed twice; each contact needs its own e-mail address."]}
     assert not ReportContact.objects.exists()
+
+
+def test_an_admin_key_opts_the_team_into_self_healing(world):
+    response = world.client.put(url(world.ours), {"email_updates": True, "self_heal": True, "self_heal_minutes": 7,
+                                                  "contacts": []}, format="json")
+    assert response.status_code == 200, response.json()
+    assert (response.json()["self_heal"], response.json()["self_heal_minutes"]) == (True, 7)
+    saved = ReportSettings.objects.get(team=world.ours)
+    assert (saved.self_heal, saved.self_heal_minutes) == (True, 7)

@@ -25,6 +25,10 @@ def start_gateway():
     running = []
 
     def start(**overrides):
+        # The remote commands' poll writes from the gateway's thread, and
+        # SQLite's shared in-memory test database takes one writer at a
+        # time: tests that send no commands keep it quiet.
+        overrides.setdefault("command_poll_interval", 3600)
         gateway = Gateway(Config.from_settings(**overrides))
         loop = asyncio.new_event_loop()
         stop = loop.create_future()
@@ -74,11 +78,12 @@ async def connected(gateway, ocpp_id: str, password: str, **kwargs):
     """A Charger connected to the gateway, its receive loop running. On the
     way out it waits until the gateway has stored what the close means."""
     ended = gateway.ended[ocpp_id]
+    charger_class = kwargs.pop("charger_class", Charger)
     websocket = await websockets.connect(
         f"ws://127.0.0.1:{gateway.port}/ocpp/{ocpp_id}", subprotocols=kwargs.pop("subprotocols", ["ocpp1.6"]),
         additional_headers={"Authorization": basic(ocpp_id, password)}, **kwargs,
     )
-    charger = Charger(ocpp_id, websocket, response_timeout=10)
+    charger = charger_class(ocpp_id, websocket, response_timeout=10)
     task = asyncio.create_task(charger.start())
     try:
         yield charger

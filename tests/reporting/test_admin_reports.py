@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Role
+from accounts.models import AuditLog, Role
 from reporting import services
 from reporting.catalogue import Party, Reason, Source
 from reporting.models import EventKind, Report, ReportContact, ReportSettings, ReportState
@@ -252,7 +252,7 @@ def test_settings_update_button_saves_contacts_through_the_service(client, membe
     settings = ReportSettings.objects.get(team=team)
     url = f"/operator/reporting/reportsettings/{settings.pk}/change/"
     data = {
-        "email_updates": "", "contacts-TOTAL_FORMS": "1", "contacts-INITIAL_FORMS": "0",
+        "email_updates": "", "self_heal_minutes": "5", "contacts-TOTAL_FORMS": "1", "contacts-INITIAL_FORMS": "0",
         "contacts-MIN_NUM_FORMS": "0", "contacts-MAX_NUM_FORMS": "1000",
         "contacts-0-name": "Ines", "contacts-0-email": "ines@example.com", "contacts-0-phone": "",
         "contacts-0-is_active": "on", "_save": "Update",
@@ -261,6 +261,24 @@ def test_settings_update_button_saves_contacts_through_the_service(client, membe
     settings.refresh_from_db()
     assert settings.email_updates is False
     assert list(settings.contacts.values_list("email", flat=True)) == ["ines@example.com"]
+
+
+def test_a_team_admin_opts_into_self_healing_on_the_settings_screen(client, member_factory):
+    team = TeamFactory()
+    client.force_login(member_factory(team, Role.ADMIN))
+    settings = ReportSettings.objects.get(team=team)
+    url = f"/operator/reporting/reportsettings/{settings.pk}/change/"
+    assert "try a soft reset before filing" in client.get(url).content.decode().lower()
+    data = {
+        "email_updates": "on", "self_heal": "on", "self_heal_minutes": "8", "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0", "contacts-MIN_NUM_FORMS": "0", "contacts-MAX_NUM_FORMS": "1000",
+        "_save": "Update",
+    }
+    assert client.post(url, data).status_code == 302
+    settings.refresh_from_db()
+    assert (settings.self_heal, settings.self_heal_minutes) == (True, 8)
+    audit = AuditLog.objects.filter(object_type="reporting.reportsettings", object_id=str(settings.pk)).latest("pk")
+    assert audit.changes["self_heal"] == {"before": False, "after": True}
 
 
 def test_settings_are_read_only_for_an_installer(client, member_factory):

@@ -59,13 +59,14 @@ def _owned_by():
         mapping[Notification] = lambda t: {"team": t}
     except ImportError:  # pragma: no cover
         pass
-    from gateway.models import TeamGatewaySettings
+    from gateway.models import RemoteCommand, TeamGatewaySettings
 
     mapping[TeamGatewaySettings] = lambda t: {"team": t}
     from webhooks.models import WebhookDelivery, WebhookEndpoint
 
     mapping[WebhookEndpoint] = lambda t: {"team": t}
     mapping[WebhookDelivery] = lambda t: {"endpoint__team": t}
+    mapping[RemoteCommand] = lambda t: {"charge_point__owner": t}
     return mapping
 
 
@@ -96,7 +97,10 @@ def build_team(marker: str):
                                       description=f"{marker} resolved")
     services.report_resolve(report=resolved, by=support, note=f"{marker} fixed")
     api_key_create(team=team, name=f"{marker} key", role=Role.VIEWER, by=members[Role.OWNER])
-    from gateway.models import TeamGatewaySettings
+    from django.utils import timezone
+
+    from gateway.commands import command_send
+    from gateway.models import GatewayConnection, GatewayProcess, TeamGatewaySettings
 
     TeamGatewaySettings.objects.create(team=team)
     from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -107,6 +111,10 @@ def build_team(marker: str):
         events=["report.filed"], secret=f"whsec_{marker}")
     WebhookDelivery.objects.create(endpoint=endpoint, event_type="webhook.test", webhook_id=f"msg_{marker}",
                                    body=f'{{"data": "{marker}"}}')
+    now = timezone.now()
+    process = GatewayProcess.objects.create(token=f"{marker}-process", started_at=now, seen_at=now)
+    GatewayConnection.objects.create(charge_point=cp, process=process, connected_at=now)
+    command_send(charge_point=cp, by=members[Role.INSTALLER], action="TriggerMessage", message="Heartbeat")
     return {"team": team, "site": site, "cp": cp, "members": members,
             "reports": [report, conversation, resolved]}
 
