@@ -100,6 +100,11 @@ class Report(ConcurrentTransitionMixin, models.Model):
     # Set when a system report's condition cleared but a person has it, so the
     # timeline says so once; cleared again when the problem comes back.
     condition_cleared_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A system report whose condition kept coming and going (more than
+    # HEALTH_CHECKS["flapping"]["flips"] changes within its window): it stays
+    # open while the condition clears, counts episodes in ``occurrences``
+    # and resolves only after the hold-down time of stability.
+    flapping = models.BooleanField(default=False, editable=False)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -201,6 +206,27 @@ class ReportEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor_label}"
+
+
+class HealthFlip(models.Model):
+    """One change of a charge point between healthy and unhealthy for one
+    health check, as the sweep saw it (filed or came back: unhealthy;
+    resolved or cleared: healthy). The sweep counts these to recognise
+    flapping and deletes them once older than the flapping window."""
+
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=40, choices=Reason.choices)
+    healthy = models.BooleanField()
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["charge_point", "reason", "at"], name="healthflip_cp_reason_at_idx"),
+            models.Index(fields=["at"], name="healthflip_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {'healthy' if self.healthy else 'unhealthy'} at {self.at}"
 
 
 class ReportMessage(models.Model):
@@ -311,3 +337,4 @@ class ReportAttachment(models.Model):
 # The per-team settings live in their own module; imported here so Django
 # registers them with the app and ``reporting.models`` names every model.
 from .settings_models import HealthCheckSettings, ReportContact, ReportSettings  # noqa: E402, F401
+from .maintenance_models import MaintenanceWindow, SilencedDetection  # noqa: E402, F401

@@ -218,6 +218,15 @@ HEALTH_CHECKS = {
     # A sweep over more charge points than this is split into chunk tasks
     # (by charge point id range) so that several workers share it.
     "sweep_chunk_size": env.int("HEALTH_SWEEP_CHUNK_SIZE", default=100_000),
+    # A charge point that changes between healthy and unhealthy more than
+    # ``flips`` times within ``window_minutes`` (for one check) keeps one
+    # report open, marked flapping; it resolves once the condition has been
+    # gone for ``hold_down_minutes``.
+    "flapping": {
+        "flips": env.int("HEALTH_FLAPPING_FLIPS", default=4),
+        "window_minutes": env.int("HEALTH_FLAPPING_WINDOW_MINUTES", default=60),
+        "hold_down_minutes": env.int("HEALTH_FLAPPING_HOLD_DOWN_MINUTES", default=30),
+    },
     "disconnected": {"enabled": True, "minutes": 10},
     "in_error": {"enabled": True, "minutes": 10},
     "failed_charges": {"enabled": True, "count": 3, "window_minutes": 60},

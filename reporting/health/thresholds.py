@@ -18,7 +18,7 @@ from reporting.models import HealthCheckSettings
 
 from .checks import CHECKS, Thresholds
 
-__all__ = ["Group", "HealthConfig", "Thresholds", "default_thresholds", "health_config_load"]
+__all__ = ["Flapping", "Group", "HealthConfig", "Thresholds", "default_thresholds", "health_config_load"]
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,22 @@ class Group:
 
 
 @dataclass(frozen=True)
+class Flapping:
+    """More than ``flips`` changes between healthy and unhealthy within
+    ``window_minutes`` is flapping; a flapping report resolves after
+    ``hold_down_minutes`` without the condition (settings.HEALTH_CHECKS["flapping"])."""
+
+    flips: int = 4
+    window_minutes: int = 60
+    hold_down_minutes: int = 30
+
+
+@dataclass(frozen=True)
 class HealthConfig:
     defaults: dict[str, Thresholds]
     overrides: dict[int, HealthCheckSettings]
     auto_resolve: bool
+    flapping: Flapping = Flapping()
 
     def groups(self, reason: str) -> list[Group]:
         default = self.defaults[reason]
@@ -93,4 +105,5 @@ def health_config_load() -> HealthConfig:
         defaults=default_thresholds(),
         overrides={s.team_id: s for s in HealthCheckSettings.objects.all()},
         auto_resolve=settings.HEALTH_CHECKS["auto_resolve"],
+        flapping=Flapping(**settings.HEALTH_CHECKS.get("flapping", {})),
     )
