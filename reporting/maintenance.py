@@ -34,6 +34,13 @@ MAX_DURATION_MINUTES = 7 * 24 * 60
 # --- Writes --------------------------------------------------------------------------
 
 
+def _snapshot(window: MaintenanceWindow) -> dict:
+    snapshot = audit_snapshot(window, FIELDS)
+    if window.local_start is not None:
+        snapshot["local_start"] = window.local_start.isoformat()
+    return snapshot
+
+
 def _require(by, team_id: int) -> None:
     if not can_on_team(by, Capability.EDIT_ASSETS, team_id=team_id):
         raise NotAllowed("You need the admin role in this team to manage its maintenance windows.")
@@ -113,7 +120,7 @@ def maintenance_window_create(*, by, team: Team | int, reason: str, starts_at: d
     with transaction.atomic():
         window.save()
         audit_record(by=by, action=AuditAction.CREATE, obj=window, team=team_id,
-                     changes=audit_diff({}, audit_snapshot(window, FIELDS)))
+                     changes=audit_diff({}, _snapshot(window)))
     return window
 
 
@@ -125,12 +132,12 @@ def maintenance_window_update(*, window: MaintenanceWindow, by, **changes) -> Ma
     with transaction.atomic():
         current = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
         _require(by, current.team_id)
-        before = audit_snapshot(current, FIELDS)
+        before = _snapshot(current)
         for name, value in changes.items():
             setattr(current, name, value.strip() if name == "reason" and isinstance(value, str) else value)
         maintenance_window_validate(current)
         current.save()
-        diff = audit_diff(before, audit_snapshot(current, FIELDS))
+        diff = audit_diff(before, _snapshot(current))
         if diff:
             audit_record(by=by, action=AuditAction.UPDATE, obj=current, team=current.team_id, changes=diff)
     for field in MaintenanceWindow._meta.concrete_fields:
@@ -142,7 +149,7 @@ def maintenance_window_delete(*, window: MaintenanceWindow, by) -> None:
     _require(by, window.team_id)
     with transaction.atomic():
         audit_record(by=by, action=AuditAction.DELETE, obj=window, team=window.team_id,
-                     changes=audit_diff(audit_snapshot(window, FIELDS), {}))
+                     changes=audit_diff(_snapshot(window), {}))
         window.delete()
 
 
