@@ -136,7 +136,10 @@ class MaintenanceWindowAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.M
             obj.pk = created.pk
 
     def save_related(self, request, form, formsets, change):
-        pass  # nothing to save: the inline is read-only
+        # Nothing to save: the window has no many-to-many fields and its
+        # inline is read-only. The change message reads these.
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request, obj):
         maintenance_window_delete(window=obj, by=request.user)
