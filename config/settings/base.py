@@ -222,6 +222,14 @@ HEALTH_CHECKS = {
     # ``flips`` times within ``window_minutes`` (for one check) keeps one
     # report open, marked flapping; it resolves once the condition has been
     # gone for ``hold_down_minutes``.
+    # A site outage: at least ``percent`` % of a site's charge points, and at
+    # least ``min_charge_points``, disconnected (as the disconnected check
+    # defines it) is one "site offline" report, not one per charge point.
+    "site_outage": {
+        "enabled": env.bool("HEALTH_SITE_OUTAGE_ENABLED", default=True),
+        "percent": env.int("HEALTH_SITE_OUTAGE_PERCENT", default=80),
+        "min_charge_points": env.int("HEALTH_SITE_OUTAGE_MIN_CHARGE_POINTS", default=2),
+    },
     "flapping": {
         "flips": env.int("HEALTH_FLAPPING_FLIPS", default=4),
         "window_minutes": env.int("HEALTH_FLAPPING_WINDOW_MINUTES", default=60),

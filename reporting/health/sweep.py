@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.db import OperationalError, connection, transaction
@@ -36,7 +36,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from chargepoints.models import ChargePoint
-from reporting.catalogue import Source
+from reporting.catalogue import Reason, Source
 from reporting.maintenance import NO_WINDOWS, ActiveWindows, maintenance_record_silenced, maintenance_windows_active
 from reporting.models import EventKind, HealthFlip, Report, ReportState
 from reporting.services import (
@@ -46,6 +46,7 @@ from reporting.services import (
     report_system_events_bulk,
 )
 
+from .sites import site_outages_clear, site_outages_detect, sites_inhibited
 from .checks import CHECKS, DETAIL_FIELDS, Check, IdRange
 from .thresholds import Flapping, Group, HealthConfig, health_config_load
 
@@ -80,6 +81,7 @@ class SweepResult:
 class _Context:
     windows: ActiveWindows = NO_WINDOWS
     flapping: Flapping = Flapping()
+    inhibited_sites: frozenset[int] = frozenset()  # open "site offline" reports
 
 
 def health_sweep_chunks(*, chunk_size: int) -> list[tuple[int | None, int | None]]:
@@ -107,7 +109,10 @@ def health_sweep(
     plan = [(check, group) for reason, check in CHECKS.items() for group in config.groups(reason)]
     context = _Context(windows=maintenance_windows_active(now), flapping=config.flapping)
     _forget_old_flips(now, config.flapping)
-    result = _retry_on_deadlock(lambda: _detect_all(plan, now, first_id, last_id, context))
+    # A site that came back first: its charge points still down file their own.
+    site_resolved = site_outages_clear(config, now, first_id, last_id)
+    result = _retry_on_deadlock(lambda: _detect_all(plan, now, first_id, last_id, context, config))
+    result.resolved[Reason.SITE_OFFLINE] += site_resolved
     for check, group in plan:
         # Open reports are looked after even when the check was switched
         # off since: they still close when the problem is gone.
@@ -115,13 +120,17 @@ def health_sweep(
     return result
 
 
-def _detect_all(plan, now: datetime, first_id, last_id, context: _Context) -> SweepResult:
+def _detect_all(plan, now: datetime, first_id, last_id, context: _Context, config: HealthConfig) -> SweepResult:
     """Every check's detections in one transaction: one commit per sweep
     (or chunk), and every sweep takes its locks in the same order (check,
     then charge point id), so two sweeps at once wait for each other rather
     than deadlock."""
     result = SweepResult()
     with transaction.atomic():
+        filed, seen = site_outages_detect(config, now, first_id, last_id, context.windows)
+        result.filed[Reason.SITE_OFFLINE] += filed
+        result.seen_again[Reason.SITE_OFFLINE] += seen
+        context = replace(context, inhibited_sites=frozenset(sites_inhibited(first_id, last_id)))
         for check, group in plan:
             if group.thresholds.enabled:
                 _detect(check, group, now, first_id, last_id, result, context)
@@ -167,6 +176,9 @@ def _file(check: Check, group: Group, rows: list[dict], now: datetime, result: S
     cp_ids = sorted(by_cp)
     bumped = _bump(reason, cp_ids, now)
     missing = [cp_id for cp_id in cp_ids if cp_id not in bumped]
+    if reason == Reason.DISCONNECTED and context.inhibited_sites:
+        # The site's outage report covers them (reporting/health/sites.py).
+        missing = [cp_id for cp_id in missing if by_cp[cp_id]["site_id"] not in context.inhibited_sites]
     if context.windows and missing:
         # In a maintenance window: what would have been filed, not a report.
         hits = [(window_id, cp_id) for cp_id in missing

@@ -18,7 +18,7 @@ from reporting.models import HealthCheckSettings
 
 from .checks import CHECKS, Thresholds
 
-__all__ = ["Flapping", "Group", "HealthConfig", "Thresholds", "default_thresholds", "health_config_load"]
+__all__ = ["SiteOutage", "Flapping", "Group", "HealthConfig", "Thresholds", "default_thresholds", "health_config_load"]
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,22 @@ class Flapping:
 
 
 @dataclass(frozen=True)
+class SiteOutage:
+    """At least ``percent`` % of a site's charge points and at least
+    ``min_charge_points`` disconnected (settings.HEALTH_CHECKS["site_outage"])."""
+
+    enabled: bool = True
+    percent: int = 80
+    min_charge_points: int = 2
+
+
+@dataclass(frozen=True)
 class HealthConfig:
     defaults: dict[str, Thresholds]
     overrides: dict[int, HealthCheckSettings]
     auto_resolve: bool
     flapping: Flapping = Flapping()
+    site_outage: SiteOutage = SiteOutage()
 
     def groups(self, reason: str) -> list[Group]:
         default = self.defaults[reason]
@@ -106,4 +117,5 @@ def health_config_load() -> HealthConfig:
         overrides={s.team_id: s for s in HealthCheckSettings.objects.all()},
         auto_resolve=settings.HEALTH_CHECKS["auto_resolve"],
         flapping=Flapping(**settings.HEALTH_CHECKS.get("flapping", {})),
+        site_outage=SiteOutage(**settings.HEALTH_CHECKS.get("site_outage", {})),
     )
