@@ -158,6 +158,21 @@ class Report(ConcurrentTransitionMixin, models.Model):
             where = "no charge point yet"
         return f"#{self.pk} {self.get_reason_display()} — {where}"
 
+    @property
+    def report_site(self):
+        """The site the report is about: its charge point's, or the site of a site report."""
+        if self.charge_point_id:
+            return self.charge_point.site
+        return self.site if self.site_id else None
+
+    def site_operator_teams(self) -> list:
+        """A site report's operators: the teams operating its charge points."""
+        from accounts.models import Team
+
+        if not self.site_id:
+            return []
+        return list(Team.objects.filter(operated_charge_points__site_id=self.site_id).distinct().order_by("pk"))
+
     # Transitions. They only move the state and its bookkeeping fields; the
     # timeline and notifications are written by the services that call them.
 

@@ -63,12 +63,16 @@ def _event(report: Report, *, kind: str, by: Actor | None, **fields) -> ReportEv
     return event
 
 
-def _require(by: Actor | None, capability: Capability, report: Report, action: str) -> None:
+def report_allows(actor: Actor | None, capability: Capability, report: Report) -> bool:
+    """Whether the actor holds the capability on this report: by its charge
+    point, or for a report about a site, by the site."""
     if report.charge_point_id is None and report.site_id is not None:
-        allowed = report_site_allows(by, capability, site_id=report.site_id)
-    else:
-        allowed = can_on_charge_point(by, capability, charge_point=report.charge_point)
-    if not allowed:
+        return report_site_allows(actor, capability, site_id=report.site_id)
+    return can_on_charge_point(actor, capability, charge_point=report.charge_point)
+
+
+def _require(by: Actor | None, capability: Capability, report: Report, action: str) -> None:
+    if not report_allows(by, capability, report):
         raise NotPermitted(action=action)
 
 
@@ -77,10 +81,15 @@ def report_site_allows(actor: Actor | None, capability: Capability, *, site_id: 
     and in every team owning or operating a charge point there."""
     if actor is None or is_support(actor):
         return True
+    return role_allows(best_role(actor, list(report_site_team_ids(site_id=site_id))), capability)
+
+
+def report_site_team_ids(*, site_id: int) -> set[int]:
+    """The site's team and every team owning or operating a charge point there."""
     team_ids = set(Site.objects.filter(pk=site_id).values_list("team_id", flat=True))
     for owner_id, operator_id in ChargePoint.objects.filter(site_id=site_id).values_list("owner_id", "operator_id"):
         team_ids.update((owner_id, operator_id))
-    return role_allows(best_role(actor, list(team_ids)), capability)
+    return team_ids
 
 
 def report_require_speaker(*, by: Actor | None, source: str = "", sender: str = "", action: str) -> None:
@@ -240,7 +249,7 @@ def report_assign(
     _require(by, Capability.ASSIGN, report, "assign")
     if party not in Party.values:
         raise InvalidReport(f"Unknown party '{party}'.", field="party")
-    if report.charge_point_id is None and party != Party.SUPPORT:
+    if report.charge_point_id is None and report.site_id is None and party != Party.SUPPORT:
         raise InvalidReport(
             "This conversation has no charge point yet: link one before handing it to an operator or owner.",
             field="party",

@@ -102,7 +102,8 @@ REPORT_EXAMPLE = {
 @extend_schema_serializer(examples=[OpenApiExample("A report", value=REPORT_EXAMPLE, response_only=True)])
 class ReportSerializer(StrictModelSerializer):
     charge_point = ChargePointRefSerializer(read_only=True)
-    site = _Ref(source="charge_point.site", read_only=True)
+    site = _Ref(source="report_site", read_only=True,
+                help_text="The charge point's site, or the site a site report (site offline) is about.")
     owner = _Ref(source="charge_point.owner", read_only=True)
     operator = _Ref(source="charge_point.operator", read_only=True)
     reason_label = ReasonLabelField(source="reason", read_only=True)
