@@ -20,10 +20,10 @@ from django_fsm import can_proceed
 from accounts.models import User
 from accounts.permissions import Capability, is_support, person_label
 from reporting import services
-from reporting.services import report_allows
 from reporting.catalogue import Party
 from reporting.errors import NotPermitted, OpenReportExists, ReportError, TransitionNotAllowed
 from reporting.models import Report
+from reporting.services import report_allows
 
 from .forms import AssignForm, ReopenForm, ResolveForm, person_choices
 

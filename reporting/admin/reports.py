@@ -26,11 +26,11 @@ from accounts.permissions import Capability, is_support, person_label
 from chargepoints.models import ChargePoint, Site
 from core.admin.pagination import BigTableAdminMixin
 from reporting import services
-from reporting.services import report_allows, report_site_team_ids
 from reporting.catalogue import Party, Reason, Source
 from reporting.errors import ReportError
 from reporting.models import Report, ReportState
 from reporting.selectors import report_evidence
+from reporting.services import report_allows, report_site_team_ids
 
 from . import actions
 from .driver_fields import DriverFieldsMixin

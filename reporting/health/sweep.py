@@ -37,7 +37,12 @@ from django.utils import timezone
 
 from chargepoints.models import ChargePoint
 from reporting.catalogue import Reason, Source
-from reporting.maintenance import NO_WINDOWS, ActiveWindows, maintenance_record_silenced, maintenance_windows_active
+from reporting.maintenance import (
+    NO_WINDOWS,
+    ActiveWindows,
+    maintenance_record_silenced,
+    maintenance_windows_active,
+)
 from reporting.models import EventKind, HealthFlip, Report, ReportState
 from reporting.services import (
     report_file_system_bulk,
@@ -46,8 +51,8 @@ from reporting.services import (
     report_system_events_bulk,
 )
 
-from .sites import site_outages_clear, site_outages_detect, sites_inhibited
 from .checks import CHECKS, DETAIL_FIELDS, Check, IdRange
+from .sites import site_outages_clear, site_outages_detect, sites_inhibited
 from .thresholds import Flapping, Group, HealthConfig, health_config_load
 
 logger = logging.getLogger(__name__)

@@ -128,3 +128,28 @@ def test_the_sites_team_sees_and_resolves_the_site_report_other_teams_do_not(mem
     services.report_resolve(report=report, by=installer, note="Power is back")
     report.refresh_from_db()
     assert report.state == ReportState.RESOLVED
+
+
+def test_the_site_report_reads_sensibly_in_the_admin_and_the_api(client, member_factory):
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_key_create
+    from tests.factories import SupportUserFactory
+
+    site, cps = site_with(down=2, up=0)
+    health_sweep(now=NOW)
+    report = site_reports().get()
+    admin = member_factory(site.team, Role.ADMIN)
+    client.force_login(admin)
+
+    listing = client.get("/operator/reporting/report/").content.decode()
+    assert "the whole site" in listing and site.name in listing
+    page = client.get(f"/operator/reporting/report/{report.pk}/change/").content.decode()
+    assert 'id="about-site"' in page and site.name in page and "Resolve…" in page
+
+    _key, raw = api_key_create(team=site.team, name="CSMS", role=Role.VIEWER, by=SupportUserFactory())
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    body = api.get(f"/api/v1/reports/{report.pk}/").json()
+    assert (body["charge_point"], body["site"]["id"], body["reason"], body["reason_label"]) == (
+        None, site.pk, "site_offline", "Site offline")
