@@ -9,8 +9,8 @@ next detection.
 Set-based: one grouped query over the charge points of the sites that have
 a disconnected charge point (found through the state index), one for the
 open site reports; the reports are filed and bumped in one statement each.
-A site belongs to the chunk holding its lowest charge point id, so a sweep
-split by id range looks at each site once.
+A split sweep looks at a site in the chunk holding its lowest disconnected
+charge point id, and at the open site reports in its first chunk.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q
 
-from chargepoints.models import ChargePoint, ChargePointState
+from chargepoints.models import ChargePoint, ChargePointState, Site
 from reporting.catalogue import Reason, Source
 from reporting.maintenance import ActiveWindows
 from reporting.models import EventKind, Report, ReportState
@@ -46,22 +46,46 @@ def _down(config: HealthConfig, now: datetime) -> Q:
     return Q(state=ChargePointState.DISCONNECTED, state_since__lt=now - timedelta(minutes=minutes))
 
 
-def _in_outage(config: HealthConfig, sites_query, now: datetime, ids: IdRange) -> dict[int, SiteStats]:
-    """Site id -> its counts, for the sites among ``sites_query`` (a query of
-    site ids) in an outage whose lowest charge point id is in ``ids``."""
+def _in_outage(config: HealthConfig, now: datetime, ids: IdRange, site_ids: list[int] | None = None
+               ) -> dict[int, SiteStats]:
+    """Site id -> its counts, for the sites in an outage (among ``site_ids``
+    when given) whose lowest disconnected charge point id is in ``ids``.
+
+    Two statements, both proportional to the trouble: the disconnected
+    charge points per site (the state index), then each candidate site's
+    size counted only up to the most an outage of that many could allow (a
+    correlated ``LIMIT``), never every charge point of a large site."""
     outage = config.site_outage
-    rows = (
-        ChargePoint.objects.filter(site_id__in=sites_query)
-        .order_by()
-        .values("site_id")
-        .annotate(down=Count("id", filter=_down(config, now)), total=Count("id"), first=Min("id"),
-                  team_id=Min("site__team_id"))
-        .filter(down__gte=max(outage.min_charge_points, 1))
-        .filter(down__gte=F("total") * outage.percent / 100.0)
-        .filter(ids.q("first"))
-        .values_list("site_id", "down", "total", "team_id")
-    )
-    return {site_id: SiteStats(site_id, down, total, team_id) for site_id, down, total, team_id in rows}
+    percent = max(outage.percent, 1)
+    down = ChargePoint.objects.filter(_down(config, now))
+    if site_ids is not None:
+        down = down.filter(site_id__in=site_ids)
+    candidates = {
+        site_id: (n, first) for site_id, n, first in (
+            down.order_by().values("site_id").annotate(n=Count("id"), first=Min("id"))
+            .filter(n__gte=max(outage.min_charge_points, 1)).filter(ids.q("first"))
+            .values_list("site_id", "n", "first")
+        )
+    }
+    if not candidates:
+        return {}
+    # More charge points than this and no candidate can be in an outage.
+    cap = max(n for n, _first in candidates.values()) * 100 // percent + 1
+    cp_table, site_table = ChargePoint._meta.db_table, Site._meta.db_table
+    match = f"s.id IN ({', '.join(['%s'] * len(candidates))})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.id, s.team_id, (SELECT count(*) FROM (SELECT 1 FROM {cp_table} c WHERE c.site_id = s.id "
+            f"LIMIT %s) AS capped) FROM {site_table} s WHERE {match}",
+            [cap, *candidates],
+        )
+        rows = cursor.fetchall()
+    result = {}
+    for site_id, team_id, total in rows:
+        n = candidates[site_id][0]
+        if n * 100 >= percent * total:
+            result[site_id] = SiteStats(site_id, n, total, team_id)
+    return result
 
 
 def _open_site_reports():
@@ -79,16 +103,12 @@ def site_outages_clear(config: HealthConfig, now: datetime, first_id, last_id) -
     """Resolve (or annotate, when a person has it or auto-resolve is off) the
     open site reports whose site is no longer in an outage. Returns how many
     were resolved."""
-    ids = IdRange(first_id, last_id)
-    open_reports = list(_open_site_reports().values_list("pk", "site_id", "assigned_to_id", "condition_cleared_at"))
-    if not open_reports:
+    if first_id is not None and ChargePoint.objects.filter(pk__lt=first_id).exists():
+        return 0  # the first chunk of a split sweep looks after the open site reports
+    mine = list(_open_site_reports().values_list("pk", "site_id", "assigned_to_id", "condition_cleared_at"))
+    if not mine:
         return 0
-    site_ids = [site_id for _pk, site_id, _a, _c in open_reports]
-    # Only the sites of this chunk: those whose lowest charge point id is in it.
-    firsts = dict(ChargePoint.objects.filter(site_id__in=site_ids).order_by().values("site_id")
-                  .annotate(first=Min("id")).values_list("site_id", "first"))
-    mine = [row for row in open_reports if _in_range(firsts.get(row[1]), ids)]
-    still = _in_outage(config, [row[1] for row in mine], now, IdRange()) if config.site_outage.enabled else {}
+    still = _in_outage(config, now, IdRange(), [row[1] for row in mine]) if config.site_outage.enabled else {}
     note = "Fewer of the site's charge points are disconnected than a site outage needs."
     resolved = 0
     for report_id, site_id, assigned_to_id, cleared_at in mine:
@@ -111,12 +131,6 @@ def site_outages_clear(config: HealthConfig, now: datetime, first_id, last_id) -
     return resolved
 
 
-def _in_range(first: int | None, ids: IdRange) -> bool:
-    if first is None:
-        return ids.first is None
-    return (ids.first is None or first >= ids.first) and (ids.last is None or first <= ids.last)
-
-
 def site_outages_detect(config: HealthConfig, now: datetime, first_id, last_id, windows: ActiveWindows
                         ) -> tuple[int, int]:
     """File a "site offline" report for each site in an outage without one;
@@ -124,8 +138,7 @@ def site_outages_detect(config: HealthConfig, now: datetime, first_id, last_id, 
     transaction. Returns (filed, seen again)."""
     if not config.site_outage.enabled:
         return 0, 0
-    troubled = ChargePoint.objects.filter(_down(config, now)).order_by().values("site_id")
-    outages = _in_outage(config, troubled, now, IdRange(first_id, last_id))
+    outages = _in_outage(config, now, IdRange(first_id, last_id))
     if not outages:
         return 0, 0
     bumped = set(
