@@ -111,7 +111,7 @@ class Report(ConcurrentTransitionMixin, models.Model):
     # HEALTH_CHECKS["flapping"]["flips"] changes within its window): it stays
     # open while the condition clears, counts episodes in ``occurrences``
     # and resolves only after the hold-down time of stability.
-    flapping = models.BooleanField(default=False, editable=False)
+    flapping = models.BooleanField(default=False, db_default=False, editable=False)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
