@@ -233,8 +233,10 @@ def _open_twin(report: Report) -> int | None:
     and reason (at most one may be unresolved), or None."""
     if report.source != Source.SYSTEM:
         return None
+    same_place = ({"charge_point_id": report.charge_point_id} if report.charge_point_id
+                  else {"site_id": report.site_id, "charge_point__isnull": True})
     return (
-        Report.objects.filter(source=Source.SYSTEM, charge_point_id=report.charge_point_id, reason=report.reason)
+        Report.objects.filter(source=Source.SYSTEM, reason=report.reason, **same_place)
         .exclude(state=ReportState.RESOLVED).exclude(pk=report.pk)
         .values_list("pk", flat=True).first()
     )

@@ -153,3 +153,15 @@ def test_the_site_report_reads_sensibly_in_the_admin_and_the_api(client, member_
     body = api.get(f"/api/v1/reports/{report.pk}/").json()
     assert (body["charge_point"], body["site"]["id"], body["reason"], body["reason_label"]) == (
         None, site.pk, "site_offline", "Site offline")
+
+
+def test_reopening_a_site_report_while_another_is_open_is_a_conflict(support_user):
+    site, cps = site_with(down=2, up=0)
+    health_sweep(now=NOW)
+    first = site_reports().get()
+    services.report_resolve(report=first, by=support_user)
+    health_sweep(now=NOW + timedelta(minutes=1))  # still down: a new site report
+
+    with pytest.raises(services.OpenReportExists):
+        services.report_reopen(report=first, by=support_user)
+    assert site_reports().filter(state=ReportState.OPEN).count() == 1
