@@ -32,7 +32,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from chargepoints.models import ChargePoint
@@ -275,9 +274,19 @@ def _forget_old_flips(now: datetime, flapping: Flapping) -> None:
 
 def _record_flips(reason: str, cp_ids, *, healthy: bool, now: datetime) -> None:
     cp_ids = list(cp_ids)
-    if cp_ids:
+    if not cp_ids:
+        return
+    if connection.vendor != "postgresql":
         HealthFlip.objects.bulk_create(
             [HealthFlip(charge_point_id=cp_id, reason=reason, healthy=healthy, at=now) for cp_id in cp_ids]
+        )
+        return
+    # One array parameter: a thousand rows cost less to send than to write.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {HealthFlip._meta.db_table} (charge_point_id, reason, healthy, at) "
+            "SELECT cp, %s, %s, %s FROM unnest(%s::bigint[]) AS cp",
+            [reason, healthy, _db_time(now), cp_ids],
         )
 
 
@@ -287,14 +296,14 @@ def _flip_counts(reason: str, cp_ids: list[int], now: datetime, flapping: Flappi
     window, for those with any: one grouped query over the flip index."""
     if not cp_ids:
         return {}
-    rows = (
-        HealthFlip.objects.filter(reason=reason, charge_point_id__in=cp_ids,
-                                  at__gte=now - timedelta(minutes=flapping.window_minutes))
-        .order_by().values("charge_point_id")
-        .annotate(flips=Count("id"), episodes=Count("id", filter=Q(healthy=False)))
-        .values_list("charge_point_id", "flips", "episodes")
-    )
-    return {cp_id: (flips, episodes) for cp_id, flips, episodes in rows}
+    match, ids = _ids_match("charge_point_id", cp_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT charge_point_id, count(*), sum(CASE WHEN healthy THEN 0 ELSE 1 END) "
+            f"FROM {HealthFlip._meta.db_table} WHERE reason = %s AND at >= %s AND {match} GROUP BY charge_point_id",
+            [reason, _db_time(now - timedelta(minutes=flapping.window_minutes)), *ids],
+        )
+        return {cp_id: (flips, episodes) for cp_id, flips, episodes in cursor.fetchall()}
 
 
 def _mark_flapping(report_ids: list[int], episodes: dict[int, int], flapping: Flapping) -> None:
