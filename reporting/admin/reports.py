@@ -74,12 +74,13 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
         ("Reported by", {"fields": ["reporter_display", "reporter_name", "reporter_email", "reporter_phone",
                                     "reporter_count", "drivers_display", "attachments_display"]}),
         ("Resolution", {"fields": ["resolution_note", "resolved_at"]}),
-        ("Bookkeeping", {"fields": ["occurrences", "last_seen_at", "condition_cleared_at", "created_at",
+        ("Bookkeeping", {"fields": ["occurrences", "flapping", "last_seen_at", "condition_cleared_at", "created_at",
                                     "updated_at"]}),
     ]
     readonly_fields = ["description", "reporter_display", "reporter_name", "reporter_email", "reporter_phone",
                        "reporter_count", "drivers_display", "attachments_display",
-                       "resolution_note", "resolved_at", "occurrences", "last_seen_at", "condition_cleared_at",
+                       "resolution_note", "resolved_at", "occurrences", "flapping", "last_seen_at",
+                       "condition_cleared_at",
                        "created_at", "updated_at"]
 
     def teams_of(self, obj):

@@ -92,6 +92,7 @@ REPORT_EXAMPLE = {
     "assigned_to": {"id": 55, "name": "Lars Jensen", "email": "lars@nordic-charge.example"},
     "resolution_note": "",
     "occurrences": 1,
+    "flapping": False,
     "last_seen_at": "2026-02-01T08:00:00Z",
     "created_at": "2026-02-01T08:00:00Z",
     "updated_at": "2026-02-01T09:12:00Z",
@@ -115,7 +116,7 @@ class ReportSerializer(StrictModelSerializer):
         fields = [
             "id", "charge_point", "site", "owner", "operator", "source", "reason", "reason_label",
             "description", "reporter", "state", "assigned_party", "assigned_to", "resolution_note",
-            "occurrences", "last_seen_at", "created_at", "updated_at", "resolved_at",
+            "occurrences", "flapping", "last_seen_at", "created_at", "updated_at", "resolved_at",
         ]
         read_only_fields = fields
 

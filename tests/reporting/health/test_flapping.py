@@ -131,3 +131,22 @@ def test_changes_older_than_the_window_do_not_count(flapping):
 
     assert not reports(clock.cp)[-1].flapping
     assert HealthFlip.objects.count() == 1
+
+
+def test_the_report_page_and_the_api_say_it_is_flapping(flapping, client, support_user):
+    from rest_framework.test import APIClient
+
+    flapping(flips=2)
+    clock = Clock(ChargePointFactory())
+    clock.down()
+    clock.up()
+    clock.down()
+    report = reports(clock.cp)[-1]
+    client.force_login(support_user)
+
+    page = client.get(f"/admin/reporting/report/{report.pk}/change/").content.decode()
+    assert 'id="flapping"' in page and "2 episodes" in page
+
+    api = APIClient()
+    api.force_authenticate(support_user)
+    assert api.get(f"/api/v1/reports/{report.pk}/").json()["flapping"] is True
