@@ -1,7 +1,6 @@
 """reporting/maintenance.py: the rules of maintenance windows."""
 
-from datetime import datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -61,12 +60,12 @@ def test_a_change_is_validated_and_audited_with_its_diff(team):
 
 def test_a_weekly_window_runs_past_midnight_in_its_time_zone(team):
     window = maintenance_window_create(
-        by=None, team=team, reason="Nightly", starts_at=datetime(2026, 1, 1, tzinfo=dt_timezone.utc),
+        by=None, team=team, reason="Nightly", starts_at=datetime(2026, 1, 1, tzinfo=UTC),
         weekdays="6", local_start=time(23, 0), duration_minutes=120, time_zone="Europe/Copenhagen")
     # Sunday 2026-03-01 23:30 in Copenhagen is 22:30 UTC; Monday 00:30 is 23:30 UTC.
-    assert maintenance_window_is_active(window, datetime(2026, 3, 1, 22, 30, tzinfo=dt_timezone.utc))
-    assert maintenance_window_is_active(window, datetime(2026, 3, 1, 23, 30, tzinfo=dt_timezone.utc))
-    assert not maintenance_window_is_active(window, datetime(2026, 3, 2, 0, 0, tzinfo=dt_timezone.utc))
-    assert not maintenance_window_is_active(window, datetime(2026, 3, 1, 21, 59, tzinfo=dt_timezone.utc))
-    active = maintenance_windows_active(datetime(2026, 3, 1, 22, 30, tzinfo=dt_timezone.utc))
+    assert maintenance_window_is_active(window, datetime(2026, 3, 1, 22, 30, tzinfo=UTC))
+    assert maintenance_window_is_active(window, datetime(2026, 3, 1, 23, 30, tzinfo=UTC))
+    assert not maintenance_window_is_active(window, datetime(2026, 3, 2, 0, 0, tzinfo=UTC))
+    assert not maintenance_window_is_active(window, datetime(2026, 3, 1, 21, 59, tzinfo=UTC))
+    active = maintenance_windows_active(datetime(2026, 3, 1, 22, 30, tzinfo=UTC))
     assert active.by_team == {team.pk: window.pk}
