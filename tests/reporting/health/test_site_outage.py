@@ -153,6 +153,10 @@ def test_the_site_report_reads_sensibly_in_the_admin_and_the_api(client, member_
     body = api.get(f"/api/v1/reports/{report.pk}/").json()
     assert (body["charge_point"], body["site"]["id"], body["reason"], body["reason_label"]) == (
         None, site.pk, "site_offline", "Site offline")
+    for query in (f"site={site.pk}", f"team={site.team_id}"):
+        assert [r["id"] for r in api.get(f"/api/v1/reports/?{query}").json()["results"]] == [report.pk]
+    filtered = client.get(f"/operator/reporting/report/?site={site.pk}").content.decode()
+    assert f"/operator/reporting/report/{report.pk}/change/" in filtered
 
 
 def test_reopening_a_site_report_while_another_is_open_is_a_conflict(support_user):
