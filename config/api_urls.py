@@ -15,6 +15,7 @@ from chargepoints.api.views import ChargePointViewSet, SiteViewSet
 from core.rest.errors import api_not_found
 from drivers.api.views import DriverReportViewSet
 from gateway.api.views import RemoteCommandViewSet
+from reporting.api.maintenance import MaintenanceWindowViewSet
 from reporting.api.views import (
     ReportMessageViewSet,
     ReportSettingsView,
@@ -30,6 +31,7 @@ router.register("audit", AuditLogViewSet, basename="auditlog")
 router.register("sites", SiteViewSet, basename="site")
 router.register("charge-points", ChargePointViewSet, basename="chargepoint")
 router.register("reports", ReportViewSet, basename="report")
+router.register("maintenance-windows", MaintenanceWindowViewSet, basename="maintenance-window")
 router.register("telemetry/state-changes", StateChangeViewSet, basename="statechange")
 router.register("telemetry/heartbeats", HeartbeatViewSet, basename="heartbeat")
 router.register("telemetry/signal-readings", SignalReadingViewSet, basename="signalreading")

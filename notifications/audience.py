@@ -35,22 +35,27 @@ def notification_audience(*, event: ReportEvent, settings_by_team: dict | None =
     """
     report = event.report
     cp = report.charge_point
-    if cp is None:  # a support conversation with no charge point yet: no team to tell
+    if cp is not None:
+        owner, operators = cp.owner, [cp.operator]
+    elif report.site_id is not None:  # a report about a whole site (site offline)
+        owner, operators = report.site.team, report.site_operator_teams()
+    else:  # a support conversation with no charge point yet: no team to tell
         return []
     if event.kind == EventKind.CREATED:
-        teams, needs_updates = [cp.operator], False
+        teams, needs_updates = operators, False
     elif event.kind == EventKind.ASSIGNED:
         needs_updates = True
-        teams = {Party.OPERATOR: [cp.operator], Party.OWNER: [cp.owner]}.get(event.to_party, [])
+        teams = {Party.OPERATOR: operators, Party.OWNER: [owner]}.get(event.to_party, [])
     elif event.kind == EventKind.RESOLVED:
         needs_updates = True
-        teams = [cp.operator] + ([cp.owner] if report.assigned_party == Party.OWNER else [])
+        teams = operators + ([owner] if report.assigned_party == Party.OWNER else [])
     else:
         return []
 
     unique_teams = list({team.pk: team for team in teams}.values())
-    if settings_by_team is None:
-        settings_by_team = report_settings_by_team(team_ids=[team.pk for team in unique_teams])
+    missing = [team.pk for team in unique_teams if settings_by_team is None or team.pk not in settings_by_team]
+    if missing:  # a site report's teams are not among those the caller loaded
+        settings_by_team = {**(settings_by_team or {}), **report_settings_by_team(team_ids=missing)}
     audience = []
     for team in unique_teams:
         team_settings = settings_by_team.get(team.pk)

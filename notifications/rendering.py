@@ -31,21 +31,25 @@ def _render(*, kind: str, event: ReportEvent, team: Team) -> tuple[str, str, str
     """Subject, text body and HTML body, in the team's language."""
     report = event.report
     cp = report.charge_point
+    if cp is not None:
+        site, owner, operators = cp.site, cp.owner, [cp.operator]
+    else:  # a report about a whole site (site offline)
+        site, owner, operators = report.site, report.site.team, report.site_operator_teams()
     with translation.override(team.language):
         context = {
             "kind": kind,
             "language": team.language,
             "report": report,
             "report_id": report.pk,
-            "cp_name": cp.name,
-            "site_name": cp.site.name,
-            "owner_name": cp.owner.name,
-            "operator_name": cp.operator.name,
+            "cp_name": cp.name if cp is not None else site.name,
+            "site_name": site.name,
+            "owner_name": owner.name,
+            "operator_name": ", ".join(operator.name for operator in operators),
             "team_name": team.name,
             "charge_point": cp,
-            "site": cp.site,
-            "owner": cp.owner,
-            "operator": cp.operator,
+            "site": site,
+            "owner": owner,
+            "operator": operators[0] if operators else None,
             "team": team,
             "reason": report.get_reason_display(),
             "source": report.get_source_display(),

@@ -73,3 +73,28 @@ def insert_events(report_ids: list[int], row: dict) -> dict[int, int]:
              list(report_ids)],
         )
         return dict(cursor.fetchall())
+
+
+def insert_site_reports(*, reason: str, rows: list[tuple[int, str, str]], now: datetime) -> dict[int, int]:
+    """Insert system reports about sites, one per (site id, description,
+    party), except where one is already unresolved (``ON CONFLICT DO
+    NOTHING`` against ``report_one_unresolved_site_report``). Site id -> new
+    report id. Sites in an outage are few: one VALUES list on every backend."""
+    if not rows:
+        return {}
+    varying = ("site_id", "description", "assigned_party")
+    template = Report(source=Source.SYSTEM, reason=reason, created_at=now, last_seen_at=now, updated_at=now)
+    constant = [
+        f for f in Report._meta.concrete_fields
+        if not f.primary_key and f.attname not in varying and not (f.null and getattr(template, f.attname) is None)
+    ]
+    columns = ", ".join([*varying, *(f.column for f in constant)])
+    constant_values = [f.get_db_prep_save(getattr(template, f.attname), connection) for f in constant]
+    row_sql = f"({_placeholders(varying + tuple(constant))})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Report._meta.db_table} ({columns}) VALUES {', '.join([row_sql] * len(rows))} "
+            "ON CONFLICT DO NOTHING RETURNING site_id, id",
+            [value for row in sorted(rows) for value in (*row, *constant_values)],
+        )
+        return dict(cursor.fetchall())

@@ -20,6 +20,9 @@ class Reason(models.TextChoices):
     FAILED_CHARGES = "failed_charges", _("Failed charges")
     BAD_WIFI = "bad_wifi", _("Bad Wi-Fi signal")
     BAD_CELL_SIGNAL = "bad_cell_signal", _("Bad cellular signal")
+    # system, about a whole site: ours, not in the brief's list (health
+    # checks' site outage; docs/health-checks.md)
+    SITE_OFFLINE = "site_offline", _("Site offline")
     # user: filed by drivers
     NOT_WORKING = "not_working", _("Not working")
     NOT_IN_LOCATION = "not_in_location", _("Not in location")
@@ -49,6 +52,11 @@ SYSTEM_REASONS: tuple[Reason, ...] = (
     Reason.BAD_WIFI,
     Reason.BAD_CELL_SIGNAL,
 )
+
+# Reasons of system reports about a site rather than one charge point (the
+# site-outage step of the sweep files them; routed like a disconnect). Ours:
+# the brief's reason list is the tuple above.
+SITE_REASONS: tuple[Reason, ...] = (Reason.SITE_OFFLINE,)
 
 REASONS_BY_SOURCE: dict[str, frozenset[str]] = {
     Source.SYSTEM: frozenset(SYSTEM_REASONS),

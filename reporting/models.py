@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.permissions import visible_team_ids
-from chargepoints.models import ChargePoint
+from chargepoints.models import ChargePoint, Site
 
-from .catalogue import Party, Reason, Source
+from .catalogue import SITE_REASONS, Party, Reason, Source
 from .storage import private_storage
 
 
@@ -28,8 +28,12 @@ class ReportQuerySet(models.QuerySet):
         team_ids = visible_team_ids(actor)
         if team_ids is None:
             return self
+        # A site report: the site's team and the teams with charge points there.
+        sites = ChargePoint.objects.filter(Q(owner_id__in=team_ids) | Q(operator_id__in=team_ids)).values("site_id")
         return self.filter(
             Q(charge_point__owner_id__in=team_ids) | Q(charge_point__operator_id__in=team_ids)
+            | (Q(charge_point__isnull=True, site__isnull=False)
+               & (Q(site__team_id__in=team_ids) | Q(site_id__in=sites)))
         )
 
     def unresolved(self) -> ReportQuerySet:
@@ -38,7 +42,7 @@ class ReportQuerySet(models.QuerySet):
     def with_context(self) -> ReportQuerySet:
         """Everything a list row shows, in one query."""
         return self.select_related(
-            "charge_point__site", "charge_point__owner", "charge_point__operator", "assigned_to"
+            "charge_point__site", "charge_point__owner", "charge_point__operator", "assigned_to", "site"
         )
 
 
@@ -58,6 +62,9 @@ class Report(ConcurrentTransitionMixin, models.Model):
     charge_point = models.ForeignKey(
         ChargePoint, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
     )
+    # Set only on a report about a whole site (a site outage, ``SITE_REASONS``),
+    # which has no charge point.
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
     source = models.CharField(max_length=20, choices=Source.choices)
     reason = models.CharField(max_length=40, choices=Reason.choices)
     description = models.TextField(blank=True)
@@ -100,6 +107,11 @@ class Report(ConcurrentTransitionMixin, models.Model):
     # Set when a system report's condition cleared but a person has it, so the
     # timeline says so once; cleared again when the problem comes back.
     condition_cleared_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A system report whose condition kept coming and going (more than
+    # HEALTH_CHECKS["flapping"]["flips"] changes within its window): it stays
+    # open while the condition clears, counts episodes in ``occurrences``
+    # and resolves only after the hold-down time of stability.
+    flapping = models.BooleanField(default=False, db_default=False, editable=False)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -122,16 +134,44 @@ class Report(ConcurrentTransitionMixin, models.Model):
                 condition=Q(source=Source.SYSTEM) & ~Q(state=ReportState.RESOLVED),
                 name="report_one_unresolved_system_report",
             ),
-            # Only a support conversation may lack a charge point.
+            # At most one unresolved system report per site and reason (site outages).
+            models.UniqueConstraint(
+                fields=["site", "reason"],
+                condition=Q(source=Source.SYSTEM, site__isnull=False) & ~Q(state=ReportState.RESOLVED),
+                name="report_one_unresolved_site_report",
+            ),
+            # Only a support conversation may lack a charge point, and a
+            # system report about a site, which names its site instead.
             models.CheckConstraint(
-                condition=Q(charge_point__isnull=False) | Q(source=Source.SUPPORT),
+                condition=Q(charge_point__isnull=False) | Q(source=Source.SUPPORT)
+                | Q(source=Source.SYSTEM, reason__in=SITE_REASONS, site__isnull=False),
                 name="report_charge_point_unless_support",
             ),
         ]
 
     def __str__(self) -> str:
-        where = self.charge_point.name if self.charge_point_id else "no charge point yet"
+        if self.charge_point_id:
+            where = self.charge_point.name
+        elif self.site_id:
+            where = f"site {self.site.name}"
+        else:
+            where = "no charge point yet"
         return f"#{self.pk} {self.get_reason_display()} — {where}"
+
+    @property
+    def report_site(self):
+        """The site the report is about: its charge point's, or the site of a site report."""
+        if self.charge_point_id:
+            return self.charge_point.site
+        return self.site if self.site_id else None
+
+    def site_operator_teams(self) -> list:
+        """A site report's operators: the teams operating its charge points."""
+        from accounts.models import Team
+
+        if not self.site_id:
+            return []
+        return list(Team.objects.filter(operated_charge_points__site_id=self.site_id).distinct().order_by("pk"))
 
     # Transitions. They only move the state and its bookkeeping fields; the
     # timeline and notifications are written by the services that call them.
@@ -203,6 +243,27 @@ class ReportEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.actor_label}"
+
+
+class HealthFlip(models.Model):
+    """One change of a charge point between healthy and unhealthy for one
+    health check, as the sweep saw it (filed or came back: unhealthy;
+    resolved or cleared: healthy). The sweep counts these to recognise
+    flapping and deletes them once older than the flapping window."""
+
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=40, choices=Reason.choices)
+    healthy = models.BooleanField()
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["charge_point", "reason", "at"], name="healthflip_cp_reason_at_idx"),
+            models.Index(fields=["at"], name="healthflip_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {'healthy' if self.healthy else 'unhealthy'} at {self.at}"
 
 
 class ReportMessage(models.Model):
@@ -312,4 +373,5 @@ class ReportAttachment(models.Model):
 
 # The per-team settings live in their own module; imported here so Django
 # registers them with the app and ``reporting.models`` names every model.
+from .maintenance_models import MaintenanceWindow, SilencedDetection  # noqa: E402, F401
 from .settings_models import HealthCheckSettings, ReportContact, ReportSettings  # noqa: E402, F401

@@ -16,11 +16,11 @@ from django_fsm import ConcurrentTransition
 from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
 
 from accounts.models import User
-from accounts.permissions import Actor, Capability, can_on_charge_point, is_support
-from chargepoints.models import ChargePoint
+from accounts.permissions import Actor, Capability, best_role, can_on_charge_point, is_support, role_allows
+from chargepoints.models import ChargePoint, Site
 from core.tasks import enqueue_on_commit
 
-from .bulk_sql import insert_events, insert_system_reports
+from .bulk_sql import insert_events, insert_site_reports, insert_system_reports
 from .catalogue import REASON_COUNTRIES, REASONS_BY_SOURCE, Party, Reason, Source, first_party
 from .errors import (
     InvalidReport,
@@ -66,9 +66,33 @@ def _event(report: Report, *, kind: str, by: Actor | None, **fields) -> ReportEv
     return event
 
 
+def report_allows(actor: Actor | None, capability: Capability, report: Report) -> bool:
+    """Whether the actor holds the capability on this report: by its charge
+    point, or for a report about a site, by the site."""
+    if report.charge_point_id is None and report.site_id is not None:
+        return report_site_allows(actor, capability, site_id=report.site_id)
+    return can_on_charge_point(actor, capability, charge_point=report.charge_point)
+
+
 def _require(by: Actor | None, capability: Capability, report: Report, action: str) -> None:
-    if not can_on_charge_point(by, capability, charge_point=report.charge_point):
+    if not report_allows(by, capability, report):
         raise NotPermitted(action=action)
+
+
+def report_site_allows(actor: Actor | None, capability: Capability, *, site_id: int) -> bool:
+    """On a report about a site, a member's role counts in the site's team
+    and in every team owning or operating a charge point there."""
+    if actor is None or is_support(actor):
+        return True
+    return role_allows(best_role(actor, list(report_site_team_ids(site_id=site_id))), capability)
+
+
+def report_site_team_ids(*, site_id: int) -> set[int]:
+    """The site's team and every team owning or operating a charge point there."""
+    team_ids = set(Site.objects.filter(pk=site_id).values_list("team_id", flat=True))
+    for owner_id, operator_id in ChargePoint.objects.filter(site_id=site_id).values_list("owner_id", "operator_id"):
+        team_ids.update((owner_id, operator_id))
+    return team_ids
 
 
 def report_require_speaker(*, by: Actor | None, source: str = "", sender: str = "", action: str) -> None:
@@ -212,8 +236,10 @@ def _open_twin(report: Report) -> int | None:
     and reason (at most one may be unresolved), or None."""
     if report.source != Source.SYSTEM:
         return None
+    same_place = ({"charge_point_id": report.charge_point_id} if report.charge_point_id
+                  else {"site_id": report.site_id, "charge_point__isnull": True})
     return (
-        Report.objects.filter(source=Source.SYSTEM, charge_point_id=report.charge_point_id, reason=report.reason)
+        Report.objects.filter(source=Source.SYSTEM, reason=report.reason, **same_place)
         .exclude(state=ReportState.RESOLVED).exclude(pk=report.pk)
         .values_list("pk", flat=True).first()
     )
@@ -228,7 +254,7 @@ def report_assign(
     _require(by, Capability.ASSIGN, report, "assign")
     if party not in Party.values:
         raise InvalidReport(f"Unknown party '{party}'.", field="party")
-    if report.charge_point_id is None and party != Party.SUPPORT:
+    if report.charge_point_id is None and report.site_id is None and party != Party.SUPPORT:
         raise InvalidReport(
             "This conversation has no charge point yet: link one before handing it to an operator or owner.",
             field="party",
@@ -363,6 +389,20 @@ def report_file_system_bulk(*, reason: str, offenders: list[dict], now) -> dict[
         )
     for hook in hooks.system_reports_filed:
         hook(reason=reason, created=created)
+    return created
+
+
+def report_file_site_reports(*, reason: str, sites: list[tuple[int, str]], now) -> dict[int, int]:
+    """File system reports about whole sites (the sweep's site outages),
+    except where one is already unresolved. ``sites``: (site id,
+    description). Routed like a disconnect: to the operator. The caller
+    holds the transaction. Returns site id -> new report id."""
+    party = Party.OPERATOR
+    created = insert_site_reports(reason=reason, rows=[(site_id, text, party) for site_id, text in sites], now=now)
+    report_system_events_bulk(
+        report_ids=list(created.values()), kind=EventKind.CREATED, to_state=ReportState.OPEN, to_party=party,
+        note=f"Filed by the health checks and routed to the {Party(party).label.lower()} automatically.",
+    )
     return created
 
 

@@ -228,6 +228,23 @@ HEALTH_CHECKS = {
     # A sweep over more charge points than this is split into chunk tasks
     # (by charge point id range) so that several workers share it.
     "sweep_chunk_size": env.int("HEALTH_SWEEP_CHUNK_SIZE", default=100_000),
+    # A charge point that changes between healthy and unhealthy more than
+    # ``flips`` times within ``window_minutes`` (for one check) keeps one
+    # report open, marked flapping; it resolves once the condition has been
+    # gone for ``hold_down_minutes``.
+    # A site outage: at least ``percent`` % of a site's charge points, and at
+    # least ``min_charge_points``, disconnected (as the disconnected check
+    # defines it) is one "site offline" report, not one per charge point.
+    "site_outage": {
+        "enabled": env.bool("HEALTH_SITE_OUTAGE_ENABLED", default=True),
+        "percent": env.int("HEALTH_SITE_OUTAGE_PERCENT", default=80),
+        "min_charge_points": env.int("HEALTH_SITE_OUTAGE_MIN_CHARGE_POINTS", default=2),
+    },
+    "flapping": {
+        "flips": env.int("HEALTH_FLAPPING_FLIPS", default=4),
+        "window_minutes": env.int("HEALTH_FLAPPING_WINDOW_MINUTES", default=60),
+        "hold_down_minutes": env.int("HEALTH_FLAPPING_HOLD_DOWN_MINUTES", default=30),
+    },
     "disconnected": {"enabled": True, "minutes": 10},
     "in_error": {"enabled": True, "minutes": 10},
     "failed_charges": {"enabled": True, "count": 3, "window_minutes": 60},

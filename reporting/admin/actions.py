@@ -18,11 +18,12 @@ from django.utils.html import format_html, format_html_join
 from django_fsm import can_proceed
 
 from accounts.models import User
-from accounts.permissions import Capability, can_on_charge_point, is_support, person_label
+from accounts.permissions import Capability, is_support, person_label
 from reporting import services
 from reporting.catalogue import Party
 from reporting.errors import NotPermitted, OpenReportExists, ReportError, TransitionNotAllowed
 from reporting.models import Report
+from reporting.services import report_allows
 
 from .forms import AssignForm, ReopenForm, ResolveForm, person_choices
 
@@ -49,7 +50,7 @@ TRANSITIONS = {
 def refusal(report: Report, name: str, user) -> str | None:
     """Why ``name`` cannot be done to the report by the user, or None."""
     transition = TRANSITIONS[name]
-    if not can_on_charge_point(user, transition.capability, charge_point=report.charge_point):
+    if not report_allows(user, transition.capability, report):
         return NotPermitted(action=name).message
     if not can_proceed(getattr(report, name)):
         return TransitionNotAllowed(action=name, state=report.state).message

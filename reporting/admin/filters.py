@@ -16,14 +16,14 @@ class TeamFilter(ScopedRelatedFilter):
     title = "team"
     parameter_name = "team"
     related_model = Team
-    lookup = "charge_point__owner_id|charge_point__operator_id"
+    lookup = "charge_point__owner_id|charge_point__operator_id|site__team_id"
 
 
 class SiteFilter(ScopedRelatedFilter):
     title = "site"
     parameter_name = "site"
     related_model = Site
-    lookup = "charge_point__site_id"
+    lookup = "charge_point__site_id|site_id"
 
     def lookups(self, request, model_admin):
         team_id = request.GET.get("team", "")

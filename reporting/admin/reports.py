@@ -22,7 +22,7 @@ from django.utils.timesince import timesince
 
 from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import ScopedAdminMixin
-from accounts.permissions import Capability, can_on_charge_point, is_support, person_label
+from accounts.permissions import Capability, is_support, person_label
 from chargepoints.models import ChargePoint, Site
 from core.admin.pagination import BigTableAdminMixin
 from reporting import services
@@ -31,6 +31,7 @@ from reporting.errors import ReportError
 from reporting.contact_visibility import HIDDEN_REPEAT_NOTE, driver_contact_visible
 from reporting.models import EventKind, Report, ReportState
 from reporting.selectors import report_evidence
+from reporting.services import report_allows, report_site_team_ids
 
 from . import actions
 from .driver_fields import DriverFieldsMixin
@@ -60,7 +61,8 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
         "Charge point name, serial or OCPP id, site name, description, or #id; "
         "shows the newest 1,000 matches of each."
     )
-    list_select_related = ["charge_point__site", "charge_point__owner", "charge_point__operator", "assigned_to"]
+    list_select_related = ["charge_point__site", "charge_point__owner", "charge_point__operator", "assigned_to",
+                           "site"]
     list_per_page = 50
     ordering = ["-created_at", "-id"]
     actions = ["assign_reports", "resolve_reports", "reopen_reports"]
@@ -73,15 +75,18 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
         ("Reported by", {"fields": ["reporter_display", "reporter_name", "reporter_email", "reporter_phone",
                                     "reporter_count", "drivers_display", "attachments_display"]}),
         ("Resolution", {"fields": ["resolution_note", "resolved_at"]}),
-        ("Bookkeeping", {"fields": ["occurrences", "last_seen_at", "condition_cleared_at", "created_at",
+        ("Bookkeeping", {"fields": ["occurrences", "flapping", "last_seen_at", "condition_cleared_at", "created_at",
                                     "updated_at"]}),
     ]
     readonly_fields = ["description", "reporter_display", "reporter_name", "reporter_email", "reporter_phone",
                        "reporter_count", "drivers_display", "attachments_display",
-                       "resolution_note", "resolved_at", "occurrences", "last_seen_at", "condition_cleared_at",
+                       "resolution_note", "resolved_at", "occurrences", "flapping", "last_seen_at",
+                       "condition_cleared_at",
                        "created_at", "updated_at"]
 
     def teams_of(self, obj):
+        if obj.charge_point_id is None and obj.site_id is not None:
+            return report_site_team_ids(site_id=obj.site_id)
         if obj.charge_point_id is None:
             return set()
         return {obj.charge_point.owner_id, obj.charge_point.operator_id}
@@ -94,12 +99,13 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
     @admin.display(description="charge point", ordering="charge_point__name")
     def charge_point_col(self, obj):
         if obj.charge_point_id is None:
-            return NO_CHARGE_POINT
+            return "— (the whole site)" if obj.site_id else NO_CHARGE_POINT
         return f"{obj.charge_point.name} ({obj.charge_point.ocpp_id})"
 
     @admin.display(description="site", ordering="charge_point__site__name")
     def site_col(self, obj):
-        return obj.charge_point.site.name if obj.charge_point_id else "—"
+        site = obj.report_site
+        return site.name if site is not None else "—"
 
     @admin.display(description="owner")
     def owner_col(self, obj):
@@ -228,7 +234,7 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
         if self.on_support_site():
             return is_support(request.user)
         if obj is not None:
-            return can_on_charge_point(request.user, capability, charge_point=obj.charge_point)
+            return report_allows(request.user, capability, obj)
         return bool(self.capable_team_ids(request, capability))
 
     def has_assign_permission(self, request, obj=None):
@@ -365,7 +371,9 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
             "report": report,
             "cp": cp,
             "cp_url": reverse(f"{site}:chargepoints_chargepoint_change", args=[cp.pk]) if cp else "",
-            "site_url": reverse(f"{site}:chargepoints_site_change", args=[cp.site_id]) if cp else "",
+            "site_url": reverse(f"{site}:chargepoints_site_change", args=[cp.site_id if cp else report.site_id])
+            if cp or report.site_id else "",
+            "about_site": report.site if cp is None and report.site_id else None,
             "reason_label": REASON_LABELS.get(report.reason),
             "source_label": SOURCE_LABELS.get(report.source),
             "state_label": STATE_LABELS.get(report.state),
@@ -373,7 +381,7 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
             "age": timesince(report.created_at, timezone.now(), depth=2),
             "buttons": buttons,
             "events": events,
-            "can_comment": can_on_charge_point(user, Capability.COMMENT, charge_point=cp),
+            "can_comment": report_allows(user, Capability.COMMENT, report),
             "comment_url": reverse(f"{site}:reporting_report_comment", args=[report.pk]),
             "comment_form": CommentForm(),
             "is_conversation": report.source == Source.SUPPORT,
@@ -383,7 +391,7 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
             "message_form": MessageForm(),
             "evidence": report_evidence(report=report),
             "assignee": person_label(report.assigned_to, for_support=for_support),
-            "can_link": cp is None and self.on_support_site() and is_support(user),
+            "can_link": cp is None and report.source == Source.SUPPORT and self.on_support_site() and is_support(user),
             "link_url": reverse(f"{site}:reporting_report_link_charge_point", args=[report.pk]),
             "link_form": LinkChargePointForm(),
         }

@@ -23,7 +23,8 @@ class ReportFilter(django_filters.FilterSet):
         help_text="Team id: reports on charge points it owns or operates.",
     )
     site = django_filters.ModelChoiceFilter(
-        field_name="charge_point__site", queryset=visible_sites, help_text="Site id."
+        queryset=visible_sites, method="filter_site",
+        help_text="Site id: reports on its charge points and about the site itself (site offline).",
     )
     charge_point = django_filters.ModelChoiceFilter(queryset=visible_charge_points, help_text="Charge point id.")
     created = DateTimeRangeFilter(field_name="created_at")
@@ -34,7 +35,11 @@ class ReportFilter(django_filters.FilterSet):
         fields = ["state", "source", "reason", "party", "team", "site", "charge_point"]
 
     def filter_team(self, queryset, name, value):
-        return queryset.filter(Q(charge_point__owner=value) | Q(charge_point__operator=value))
+        return queryset.filter(Q(charge_point__owner=value) | Q(charge_point__operator=value)
+                               | Q(charge_point__isnull=True, site__team=value))
+
+    def filter_site(self, queryset, name, value):
+        return queryset.filter(Q(charge_point__site=value) | Q(charge_point__isnull=True, site=value))
 
 
 class ReportEventFilter(django_filters.FilterSet):

@@ -93,6 +93,7 @@ REPORT_EXAMPLE = {
     "assigned_to": {"id": 55, "name": "Lars Jensen", "email": "lars@nordic-charge.example"},
     "resolution_note": "",
     "occurrences": 1,
+    "flapping": False,
     "last_seen_at": "2026-02-01T08:00:00Z",
     "created_at": "2026-02-01T08:00:00Z",
     "updated_at": "2026-02-01T09:12:00Z",
@@ -103,7 +104,8 @@ REPORT_EXAMPLE = {
 @extend_schema_serializer(examples=[OpenApiExample("A report", value=REPORT_EXAMPLE, response_only=True)])
 class ReportSerializer(StrictModelSerializer):
     charge_point = ChargePointRefSerializer(read_only=True)
-    site = _Ref(source="charge_point.site", read_only=True)
+    site = _Ref(source="report_site", read_only=True,
+                help_text="The charge point's site, or the site a site report (site offline) is about.")
     owner = _Ref(source="charge_point.owner", read_only=True)
     operator = _Ref(source="charge_point.operator", read_only=True)
     reason_label = ReasonLabelField(source="reason", read_only=True)
@@ -126,7 +128,7 @@ class ReportSerializer(StrictModelSerializer):
         fields = [
             "id", "charge_point", "site", "owner", "operator", "source", "reason", "reason_label",
             "description", "reporter", "state", "assigned_party", "assigned_to", "resolution_note",
-            "occurrences", "last_seen_at", "created_at", "updated_at", "resolved_at",
+            "occurrences", "flapping", "last_seen_at", "created_at", "updated_at", "resolved_at",
         ]
         read_only_fields = fields
 

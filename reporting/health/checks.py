@@ -28,7 +28,7 @@ from reporting.catalogue import SYSTEM_REASONS, Reason
 from reporting.models import Report
 
 # What the sweep reads of each offender, for the report's description.
-DETAIL_FIELDS = ("pk", "operator_id", "owner_id", "state_since", "error_code", "vendor_error_code",
+DETAIL_FIELDS = ("pk", "operator_id", "owner_id", "site_id", "state_since", "error_code", "vendor_error_code",
                  "wifi_signal_dbm", "cellular_signal_dbm")
 
 

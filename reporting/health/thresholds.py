@@ -19,7 +19,7 @@ from reporting.models import HealthCheckSettings, ReportSettings
 
 from .checks import CHECKS, Thresholds
 
-__all__ = ["Group", "HealthConfig", "Thresholds", "default_thresholds", "health_config_load"]
+__all__ = ["SiteOutage", "Flapping", "Group", "HealthConfig", "Thresholds", "default_thresholds", "health_config_load"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,27 @@ class Group:
 
 
 @dataclass(frozen=True)
+class Flapping:
+    """More than ``flips`` changes between healthy and unhealthy within
+    ``window_minutes`` is flapping; a flapping report resolves after
+    ``hold_down_minutes`` without the condition (settings.HEALTH_CHECKS["flapping"])."""
+
+    flips: int = 4
+    window_minutes: int = 60
+    hold_down_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class SiteOutage:
+    """At least ``percent`` % of a site's charge points and at least
+    ``min_charge_points`` disconnected (settings.HEALTH_CHECKS["site_outage"])."""
+
+    enabled: bool = True
+    percent: int = 80
+    min_charge_points: int = 2
+
+
+@dataclass(frozen=True)
 class HealthConfig:
     defaults: dict[str, Thresholds]
     overrides: dict[int, HealthCheckSettings]
@@ -49,6 +70,8 @@ class HealthConfig:
     # Teams that opted into self-healing (report settings): team id -> the
     # extra minutes the in-error check waits after the soft reset.
     self_heal: dict[int, int] = field(default_factory=dict)
+    flapping: Flapping = Flapping()
+    site_outage: SiteOutage = SiteOutage()
 
     def groups(self, reason: str) -> list[Group]:
         default = self.defaults[reason]
@@ -103,4 +126,6 @@ def health_config_load() -> HealthConfig:
         overrides={s.team_id: s for s in HealthCheckSettings.objects.all()},
         auto_resolve=settings.HEALTH_CHECKS["auto_resolve"],
         self_heal=dict(ReportSettings.objects.filter(self_heal=True).values_list("team_id", "self_heal_minutes")),
+        flapping=Flapping(**settings.HEALTH_CHECKS.get("flapping", {})),
+        site_outage=SiteOutage(**settings.HEALTH_CHECKS.get("site_outage", {})),
     )

@@ -24,7 +24,8 @@ from accounts.services import api_key_create
 from chargepoints.models import ChargePoint, Site
 from reporting import services
 from reporting.catalogue import Reason, Source
-from reporting.models import Report, ReportContact, ReportSettings
+from reporting.maintenance import maintenance_window_create
+from reporting.models import MaintenanceWindow, Report, ReportContact, ReportSettings
 from reporting.settings_services import report_settings_update
 from tests.factories import (
     ChargePointFactory,
@@ -48,6 +49,7 @@ OWNED_BY = {
     ReportContact: lambda t: {"settings__team": t},
     ApiKey: lambda t: {"team": t},
     AuditLog: lambda t: {"team": t},
+    MaintenanceWindow: lambda t: {"team": t},
 }
 
 
@@ -115,6 +117,8 @@ def build_team(marker: str):
     process = GatewayProcess.objects.create(token=f"{marker}-process", started_at=now, seen_at=now)
     GatewayConnection.objects.create(charge_point=cp, process=process, connected_at=now)
     command_send(charge_point=cp, by=members[Role.INSTALLER], action="TriggerMessage", message="Heartbeat")
+    maintenance_window_create(by=None, team=team, site=site, reason=f"{marker} maintenance",
+                              starts_at=timezone.now(), ends_at=timezone.now() + timezone.timedelta(hours=1))
     return {"team": team, "site": site, "cp": cp, "members": members,
             "reports": [report, conversation, resolved]}
 
