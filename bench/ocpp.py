@@ -435,12 +435,23 @@ def main() -> None:
         print(f"baseline: raw SQL insert of the same state change rows, {options.baseline_batch} per statement and "
               f"transaction: {raw:.0f} rows/s (median of {options.runs})")
 
+        def gateway_backends() -> list[int]:
+            """The PostgreSQL server processes of the gateway's connections
+            (their CPU time is read from /proc: the server runs here too)."""
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                               "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+                return [pid for (pid,) in cursor.fetchall() if Path(f"/proc/{pid}/stat").exists()]
+
         def load(rate_per_charger, label):
             runs = []
             for _ in range(options.runs):
+                backends = gateway_backends()
                 before, gw_cpu, load_avg = StateChange.objects.count(), cpu_seconds(gateway.pid), os.getloadavg()[0]
+                pg_cpu = sum(cpu_seconds(pid) for pid in backends)
                 parts = phase("load", busy_per_worker, options.seconds, rate_per_charger)
                 gw_cpu = cpu_seconds(gateway.pid) - gw_cpu
+                pg_cpu = sum(cpu_seconds(pid) for pid in backends) - pg_cpu
                 stored = StateChange.objects.count() - before
                 latencies = [x for part in parts for x in part[0]]
                 errors = [e for part in parts for e in part[2]]
@@ -449,24 +460,29 @@ def main() -> None:
                 runs.append({"answered": len(latencies), "stored": stored, "rate": stored / options.seconds,
                              "p50": percentile(latencies, 50) * 1000, "p95": percentile(latencies, 95) * 1000,
                              "client_cpu": sum(part[1] for part in parts) / options.seconds * 100,
-                             "gateway_cpu": gw_cpu / options.seconds * 100, "load": load_avg})
+                             "gateway_cpu": gw_cpu / options.seconds * 100, "load": load_avg,
+                             "pg_cpu": pg_cpu / options.seconds * 100,
+                             "cpu_per_message": (gw_cpu + pg_cpu) / max(1, stored) * 1e6})
                 r = runs[-1]
                 print(f"  {label}: {r['answered']} answered, {r['stored']} stored in {options.seconds:.0f} s: "
                       f"{r['rate']:.0f}/s; p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms; gateway CPU "
-                      f"{r['gateway_cpu']:.0f} %, clients' CPU {r['client_cpu']:.0f} % (of one core); "
+                      f"{r['gateway_cpu']:.0f} %, its PostgreSQL backend {r['pg_cpu']:.0f} %, clients' CPU "
+                      f"{r['client_cpu']:.0f} % (of one core; gateway + backend {r['cpu_per_message']:.0f} us "
+                      "per message); "
                       f"load average {r['load']:.1f}")
             return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
         m = load(None, "throughput")
         print(f"throughput: {busy} chargers sending StatusNotifications as fast as answered: {m['rate']:.0f} "
               f"stored/s (median of {options.runs}; {m['rate'] / raw:.2f} of the raw SQL rate), p50 "
-              f"{m['p50']:.1f} ms, p95 {m['p95']:.1f} ms; gateway CPU {m['gateway_cpu']:.0f} %, clients' CPU "
-              f"{m['client_cpu']:.0f} %")
+              f"{m['p50']:.1f} ms, p95 {m['p95']:.1f} ms; gateway CPU {m['gateway_cpu']:.0f} %, its PostgreSQL "
+              f"backend {m['pg_cpu']:.0f} %, clients' CPU {m['client_cpu']:.0f} %; gateway + backend "
+              f"{m['cpu_per_message']:.0f} us of CPU per message")
         for total in (options.paced_rate, m["rate"] / 2):
             p = load(total / busy, f"paced at {total:.0f}/s")
             print(f"paced at {total:.0f}/s: {p['rate']:.0f} stored/s, p50 {p['p50']:.1f} ms, p95 {p['p95']:.1f} ms "
-                  f"(median of {options.runs}); gateway CPU {p['gateway_cpu']:.0f} %, clients' CPU "
-                  f"{p['client_cpu']:.0f} %")
+                  f"(median of {options.runs}); gateway CPU {p['gateway_cpu']:.0f} %, its PostgreSQL backend "
+                  f"{p['pg_cpu']:.0f} %, clients' CPU {p['client_cpu']:.0f} %")
 
         if options.no_storm:
             phase("stop")
