@@ -49,7 +49,7 @@ def connectors_state(connectors: dict[int, tuple[str, str, str]]) -> tuple[str, 
     return S.UNKNOWN, "", ""
 
 
-def connectors_apply(items: list[dict], *, locked: bool = False) -> None:
+def connectors_apply(items: list[dict], *, locked: bool = False, loaded: dict[int, list] | None = None) -> None:
     """Move the connectors of these clean ``state_change`` events (those with
     a ``connector``) forward and note on each event the charge point state
     that followed it (``cp_state``...), or nothing when the event is older
@@ -57,7 +57,8 @@ def connectors_apply(items: list[dict], *, locked: bool = False) -> None:
 
     The charge points are locked first, in id order, as the live-state update
     that follows locks them: two batches for one charger wait for each other
-    (``locked``: the caller has locked them already)."""
+    (``locked``: the caller has locked them already; ``loaded``: and read
+    their connectors, ``{charge point id: [ConnectorRow]}``)."""
     items = [c for c in items if c.get("connector") is not None]
     if not items:
         return
@@ -66,7 +67,11 @@ def connectors_apply(items: list[dict], *, locked: bool = False) -> None:
         list(ChargePoint.objects.select_for_update().filter(pk__in=cp_ids).order_by("pk").values_list("pk"))
     postgresql = connection.vendor == "postgresql"
     rows: dict[int, dict] = defaultdict(dict)
-    for row in _load(cp_ids) if postgresql else Connector.objects.filter(charge_point_id__in=cp_ids):
+    if loaded is not None:
+        found = [row for cp_id in cp_ids for row in loaded.get(cp_id, ())]
+    else:
+        found = _load(cp_ids) if postgresql else Connector.objects.filter(charge_point_id__in=cp_ids)
+    for row in found:
         rows[row.charge_point_id][row.number] = row
     new_row = ConnectorRow if postgresql else Connector
     by_cp: dict[int, list[dict]] = defaultdict(list)
@@ -125,6 +130,26 @@ def _load(cp_ids: list[int]) -> list[ConnectorRow]:
         )
         names = ["charge_point_id", "number", *_FIELDS]
         return [ConnectorRow(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+# A charge point's connectors as one JSON array (append the WHERE): read
+# with the charge point's row by live_state.live_state_lock.
+CONNECTORS_JSON = (
+    f"SELECT json_agg(json_build_array(c.number, {', '.join('c.' + name for name in _FIELDS)})) "
+    f"FROM {Connector._meta.db_table} AS c"
+)
+
+
+def connectors_from_json(cp_id: int, rows: list | None) -> list[ConnectorRow]:
+    if isinstance(rows, str):
+        rows = json.loads(rows)
+    connectors = []
+    for number, state, ocpp_status, state_since, reported_at, error_code, vendor_error_code in rows or ():
+        connectors.append(ConnectorRow(
+            charge_point_id=cp_id, number=number, state=state, ocpp_status=ocpp_status,
+            state_since=datetime.fromisoformat(state_since), reported_at=datetime.fromisoformat(reported_at),
+            error_code=error_code, vendor_error_code=vendor_error_code))
+    return connectors
 
 
 def _save(rows: list, *, created: list) -> None:

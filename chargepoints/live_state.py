@@ -12,6 +12,7 @@ from django.db import connection
 
 from accounts.permissions import visible_team_ids
 
+from .connectors import CONNECTORS_JSON, connectors_from_json
 from .models import (
     ChargePoint,
     ChargePointState,
@@ -37,10 +38,11 @@ class LiveRow:
     """A charge point's id and live fields, as read (and locked) by
     ``live_state_lock``: what ``live_state_apply`` compares and writes."""
 
-    __slots__ = ("pk", *_LIVE_FIELDS)
+    __slots__ = ("pk", "connectors", *_LIVE_FIELDS)
 
-    def __init__(self, pk: int, *values) -> None:
+    def __init__(self, pk: int, connectors, *values) -> None:
         self.pk = pk
+        self.connectors = connectors_from_json(pk, connectors)
         for name, value in zip(_LIVE_FIELDS, values, strict=True):
             setattr(self, name, value)
 
@@ -49,8 +51,8 @@ def live_state_lock(*, ocpp_ids: set[str], actor=None) -> dict[str, LiveRow]:
     """PostgreSQL: the charge points with these OCPP ids that the actor may
     send for, locked in id order (as ``connectors_apply`` and
     ``live_state_apply`` lock them: two batches for one charger wait for each
-    other), with their live fields; one statement, the ids as one JSON
-    document."""
+    other), with their live fields and connectors; one statement, the ids
+    as one JSON document."""
     columns = [ChargePoint._meta.get_field(name).column for name in _LIVE_FIELDS]
     visible, params = "", []
     if visible_team_ids(actor) is not None:
@@ -58,7 +60,8 @@ def live_state_lock(*, ocpp_ids: set[str], actor=None) -> dict[str, LiveRow]:
         visible = f" AND cp.id IN ({subquery})"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT cp.ocpp_id, cp.id, {', '.join('cp.' + c for c in columns)} "
+            f"SELECT cp.ocpp_id, cp.id, ({CONNECTORS_JSON} WHERE c.charge_point_id = cp.id), "
+            f"{', '.join('cp.' + c for c in columns)} "
             f"FROM {ChargePoint._meta.db_table} AS cp "
             "WHERE cp.ocpp_id = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))"
             f"{visible} ORDER BY cp.id FOR UPDATE OF cp",

@@ -205,7 +205,8 @@ def _record_postgresql(valid: list[tuple[int, dict]], results: list[TelemetryRes
     if "charge" in by_type:
         accepted["charge"] = _not_known("charge", by_type["charge"], results)
 
-    connectors_apply(accepted.get("state_change", []), locked=True)
+    connectors_apply(accepted.get("state_change", []), locked=True,
+                     loaded={row.pk: row.connectors for row in live.values()})
     _fail_interrupted_charges(accepted.get("state_change", []))
     boots_apply(accepted.get("boot", []))
     _store_charges(accepted.get("charge", []), now=now)
