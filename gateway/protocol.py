@@ -26,7 +26,9 @@ stored. A handler that fails (say the database is down) answers
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import inspect
 import json
 import logging
 import re
@@ -35,10 +37,10 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, MessageType, get_validator, unpack
 from ocpp.routing import on
-from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import (
     Action,
@@ -151,15 +153,25 @@ class CentralSystem(ChargePoint):
         payload's keys in snake case to the handler, its answer's in camel
         case back. A handler that raises answers InternalError (or its
         OCPPError's code)."""
-        handler = self.route_map[msg.action]["_on_action"]
+        handlers = self.route_map[msg.action]
+        handler = handlers["_on_action"]
+        kwargs = _snake_case(msg.payload)
         try:
-            response = await handler(**_snake_case(msg.payload))
+            if _wants_unique_id(handler):
+                response = await handler(**kwargs, call_unique_id=msg.unique_id)
+            else:
+                response = await handler(**kwargs)
         except Exception as error:
             self.logger.exception("Error while handling request '%s'", msg)
             await self._send(msg.create_call_error(error).to_json())
             return
         payload = _camel_case(remove_nones(serialize_as_dict(response)))
         await self._send(msg.create_call_result(payload).to_json())
+        after = handlers.get("_after_action")
+        if after is not None:  # an @after hook, as the package runs it: not awaited
+            result = after(**kwargs, call_unique_id=msg.unique_id) if _wants_unique_id(after) else after(**kwargs)
+            if inspect.isawaitable(result):
+                asyncio.ensure_future(result)
 
     # --- Handlers -------------------------------------------------------------------
 
@@ -373,6 +385,17 @@ def _accepts(action: str, payload) -> bool:
     except KeyError:
         check = _QUICK[action] = _compile(get_validator(MessageType.Call, action, "1.6").schema) or False
     return bool(check) and check(payload)
+
+
+def _wants_unique_id(handler) -> bool:
+    """Whether the handler takes ``call_unique_id`` (read once per function,
+    not per bound method: those are per connection)."""
+    return _takes_unique_id(getattr(handler, "__func__", handler))
+
+
+@functools.lru_cache(maxsize=256)
+def _takes_unique_id(function) -> bool:
+    return "call_unique_id" in inspect.signature(function).parameters
 
 
 # --- Key case, as the ocpp package converts it, remembered per key ---------------------
