@@ -1,30 +1,36 @@
 """Benchmark of the OCPP gateway on PostgreSQL.
 
-    .venv/bin/python bench/ocpp.py [--chargers 10000] [--workers 4] [--seconds 20]
+    .venv/bin/python bench/ocpp.py [--chargers 10000] [--workers 2] [--busy 1000] [--runs 3] [--seconds 10]
 
 Seeds ``--chargers`` charge points with OCPP passwords (once; later runs
 reuse them), starts ``manage.py ocpp_gateway`` as a subprocess, and drives it
 from ``--workers`` client processes, each holding its share of the
-connections (raw websocket clients: the ocpp package's client validates every
-message in a thread pool, and the clients must not be the bottleneck).
+connections. The clients speak websocket frames themselves with pre-built
+CALLs (the websockets library's client cost as much CPU per message as the
+gateway): the load generator must not be what limits the figure, and its CPU
+is printed.
 
 Phases, in one run:
 
 1. connect: every charger connects (Basic auth), boots and reports a status,
    all at once; then the connections are held idle and the gateway's memory
    (VmRSS) is read;
-2. throughput: 1,000 of the chargers send StatusNotifications (alternating
-   Available/Preparing, so each one moves the live state) as fast as the
-   answers come, one call outstanding per charger: messages per second
-   stored (a CALLRESULT is only sent once the message is stored) and
-   p50/p95 CALL->CALLRESULT;
-3. latency at half that rate: the same chargers paced to half the measured
-   throughput: p50/p95;
-4. reconnect storm: every charger drops its socket and comes back at once
-   (connect, BootNotification, StatusNotification): seconds until all are
-   back and booted.
+2. baseline: the same number of state change rows inserted by plain SQL
+   (one INSERT ... SELECT FROM jsonb_to_recordset per 500 rows, each in its
+   own transaction): the rate a gateway could at best store at;
+3. throughput, ``--runs`` times: ``--busy`` chargers send StatusNotifications
+   (alternating Available/Preparing, so each one moves the live state) as
+   fast as the answers come, one call outstanding per charger: messages per
+   second stored (a CALLRESULT is only sent once the message is stored),
+   p50/p95 CALL->CALLRESULT, the CPU of the gateway, of its PostgreSQL
+   server process and of the clients;
+4. latency at a paced rate, ``--runs`` times each: ``--paced-rate`` (1,500
+   messages per second) and half the measured throughput;
+5. reconnect storm (unless ``--no-storm``): every charger drops its socket
+   and comes back at once (connect, BootNotification, StatusNotification):
+   seconds until all are back and booted.
 
-It prints the figures; docs/benchmarks.md records them.
+Medians of the runs are printed; docs/benchmarks.md records them.
 """
 
 from __future__ import annotations
@@ -79,6 +85,204 @@ def seed(chargers: int) -> None:
 
 
 # --- Client processes ---------------------------------------------------------------
+#
+# Each charger is an asyncio.Protocol speaking websocket frames itself: the
+# upgrade request and every CALL are pre-built bytes (masked with a zero key,
+# which RFC 6455 allows the server to accept), and an answer is found by its
+# frame header alone. The websockets library's client cost about as much CPU
+# per message as the gateway did, so the clients, not the gateway, set the
+# figure on a 2-core machine.
+
+
+def _frame(payload: bytes) -> bytes:
+    """A masked client text frame (mask key 0: the payload goes as is)."""
+    n = len(payload)
+    if n < 126:
+        header = bytes([0x81, 0x80 | n])
+    else:
+        header = bytes([0x81, 0x80 | 126]) + n.to_bytes(2, "big")
+    return header + b"\0\0\0\0" + payload
+
+
+CLOSE_FRAME = bytes([0x88, 0x82, 0, 0, 0, 0]) + (1000).to_bytes(2, "big")
+STATUS = ('"StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"%s"}]' )
+STATUS_FRAMES = {value: (STATUS % value).encode() for value in ("Available", "Preparing")}
+BOOT = b'"BootNotification",{"chargePointVendor":"Bench","chargePointModel":"B1"}]'
+
+
+class Charger(asyncio.Protocol):
+    """One charger's socket (an asyncio protocol): send a CALL, get told
+    when its answer (any CALLRESULT frame) arrives."""
+
+    def __init__(self, worker, ocpp_id: str, port: int) -> None:
+        self.worker, self.ocpp_id = worker, ocpp_id
+        token = base64.b64encode(f"{ocpp_id}:{PASSWORD.format(ocpp_id)}".encode()).decode()
+        self.request = (f"GET /ocpp/{ocpp_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n"
+                        f"Authorization: Basic {token}\r\n\r\n").encode()
+        self.buffer = bytearray()
+        self.open = False
+        self.waiter: asyncio.Future | None = None
+        self.on_answer = None  # callback(answer bytes) in the load phases
+        self.transport = None
+        self.sent_at = 0.0
+        self.flip = False
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.write(self.request)
+
+    def connection_lost(self, exc) -> None:
+        self.open = False
+        if self.waiter and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError(f"{self.ocpp_id}: connection lost"))
+
+    def eof_received(self):
+        return False
+
+    def pause_writing(self) -> None:
+        pass
+
+    def resume_writing(self) -> None:
+        pass
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        if not self.open:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(buffer[:end])
+            del buffer[:end + 4]
+            if not head.startswith(b"HTTP/1.1 101"):
+                self.waiter.set_exception(ConnectionError(head.split(b"\r\n")[0].decode()))
+                self.transport.close()
+                return
+            self.open = True
+            self.waiter.set_result(None)
+        while len(buffer) >= 2:
+            n, offset = buffer[1] & 0x7F, 2
+            if n == 126:
+                if len(buffer) < 4:
+                    return
+                n, offset = int.from_bytes(buffer[2:4], "big"), 4
+            elif n == 127:
+                if len(buffer) < 10:
+                    return
+                n, offset = int.from_bytes(buffer[2:10], "big"), 10
+            if len(buffer) < offset + n:
+                return
+            opcode = buffer[0] & 0x0F
+            payload = bytes(buffer[offset:offset + n])
+            del buffer[:offset + n]
+            if opcode == 1:
+                self.answer(payload)
+
+    def answer(self, payload: bytes) -> None:
+        if not payload.startswith(b"[3,"):
+            self.worker.errors.append(payload[:200])
+        if self.on_answer is not None:
+            self.on_answer(self, payload)
+        elif self.waiter and not self.waiter.done():
+            self.waiter.set_result(payload)
+
+    def send_call(self, action: bytes) -> None:
+        self.worker.counter += 1
+        self.sent_at = time.perf_counter()
+        self.transport.write(_frame(b'[2,"%d",' % self.worker.counter + action))
+
+    async def call(self, action: bytes) -> bytes:
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.send_call(action)
+        return await self.waiter
+
+    def send_status(self) -> None:
+        self.flip = not self.flip
+        self.send_call(STATUS_FRAMES["Preparing" if self.flip else "Available"])
+
+
+class Worker:
+    def __init__(self, port: int, ids: list[str]) -> None:
+        self.port, self.ids = port, ids
+        self.chargers: dict[str, Charger] = {}
+        self.counter = 0
+        self.retries = 0
+        self.errors: list[bytes] = []
+
+    async def come_online(self, ocpp_id: str, sem: asyncio.Semaphore) -> None:
+        loop = asyncio.get_running_loop()
+        async with sem:
+            for attempt in range(20):
+                charger = Charger(self, ocpp_id, self.port)
+                charger.waiter = loop.create_future()
+                try:
+                    await loop.create_connection(lambda charger=charger: charger, "127.0.0.1", self.port)
+                    await asyncio.wait_for(charger.waiter, 60)
+                    break
+                except (TimeoutError, OSError, ConnectionError):
+                    self.retries += 1  # a real charger retries too
+                    if charger.transport is not None:
+                        charger.transport.close()
+                    await asyncio.sleep(0.2 * (attempt + 1))
+            else:
+                raise RuntimeError(f"{ocpp_id} could not connect")
+            self.chargers[ocpp_id] = charger
+            await charger.call(BOOT)
+            await charger.call(STATUS_FRAMES["Available"])
+
+    async def load(self, count: int, seconds: float, rate_per_charger: float | None) -> list[float]:
+        """``count`` chargers send StatusNotifications for ``seconds``: as fast
+        as answered (one call outstanding each), or paced to a rate each."""
+        loop = asyncio.get_running_loop()
+        latencies: list[float] = []
+        done = loop.create_future()
+        busy = [self.chargers[i] for i in self.ids[:count]]
+        deadline = time.perf_counter() + seconds
+        outstanding = [0]
+
+        def answered(charger: Charger, payload: bytes) -> None:
+            now = time.perf_counter()
+            latencies.append(now - charger.sent_at)
+            outstanding[0] -= 1
+            if now >= deadline:
+                if outstanding[0] == 0 and not done.done():
+                    done.set_result(None)
+                return
+            if rate_per_charger is None:
+                outstanding[0] += 1
+                charger.send_status()
+
+        def tick(charger: Charger, at: float) -> None:
+            if at >= deadline:
+                return
+            outstanding[0] += 1
+            charger.send_status()
+            loop.call_at(loop.time() + (at + 1 / rate_per_charger - time.perf_counter()), tick, charger,
+                         at + 1 / rate_per_charger)
+
+        for charger in busy:
+            charger.on_answer = answered
+            if rate_per_charger is None:
+                outstanding[0] += 1
+                charger.send_status()
+            else:
+                start = time.perf_counter() + random.random() / rate_per_charger
+                loop.call_at(loop.time() + (start - time.perf_counter()), tick, charger, start)
+        await asyncio.sleep(seconds)
+        if outstanding[0]:
+            await asyncio.wait_for(done, 60)
+        for charger in busy:
+            charger.on_answer = None
+        return latencies
+
+    def drop(self) -> None:
+        for charger in self.chargers.values():
+            if charger.transport is not None and not charger.transport.is_closing():
+                charger.transport.write(CLOSE_FRAME)
+                charger.transport.close()
+        self.chargers.clear()
 
 
 def worker(pipe, port: int, ids: list[str]) -> None:
@@ -86,81 +290,33 @@ def worker(pipe, port: int, ids: list[str]) -> None:
     asyncio.run(_worker(pipe, port, ids))
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 async def _worker(pipe, port: int, ids: list[str]) -> None:
-    import websockets
-
     loop = asyncio.get_running_loop()
-    sockets: dict[str, object] = {}
-    counter = iter(range(10**12))
-    retries = [0]
-    sem = asyncio.Semaphore(200)
-
-    async def call(ws, action, payload) -> float:
-        started = time.perf_counter()
-        await ws.send(json.dumps([2, str(next(counter)), action, payload]))
-        reply = json.loads(await ws.recv())
-        if reply[0] != 3:
-            raise RuntimeError(f"{action}: {reply}")
-        return time.perf_counter() - started
-
-    def status(value: str) -> dict:
-        return {"connectorId": 1, "errorCode": "NoError", "status": value}
-
-    async def come_online(ocpp_id: str) -> None:
-        async with sem:
-            token = base64.b64encode(f"{ocpp_id}:{PASSWORD.format(ocpp_id)}".encode()).decode()
-            for attempt in range(20):
-                try:
-                    ws = await websockets.connect(
-                        f"ws://127.0.0.1:{port}/ocpp/{ocpp_id}", subprotocols=["ocpp1.6"],
-                        additional_headers={"Authorization": f"Basic {token}"}, open_timeout=60,
-                        ping_interval=None, max_queue=4, compression=None)
-                    break
-                except (TimeoutError, OSError, websockets.exceptions.InvalidMessage):
-                    retries[0] += 1  # a real charger retries too
-                    await asyncio.sleep(0.2 * (attempt + 1))
-            else:
-                raise RuntimeError(f"{ocpp_id} could not connect")
-            sockets[ocpp_id] = ws
-            await call(ws, "BootNotification", {"chargePointVendor": "Bench", "chargePointModel": "B1"})
-            await call(ws, "StatusNotification", status("Available"))
-
-    async def load(ids_now: list[str], seconds: float, rate_per_charger: float | None):
-        latencies: list[float] = []
-        deadline = time.perf_counter() + seconds
-
-        async def one(ocpp_id: str):
-            ws = sockets[ocpp_id]
-            flip = False
-            next_at = time.perf_counter() + (random.random() / rate_per_charger if rate_per_charger else 0)
-            while True:
-                if rate_per_charger:
-                    await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-                    next_at += 1 / rate_per_charger
-                if time.perf_counter() >= deadline:
-                    return
-                flip = not flip
-                latencies.append(await call(ws, "StatusNotification", status("Preparing" if flip else "Available")))
-
-        await asyncio.gather(*(one(i) for i in ids_now))
-        return latencies
-
+    me = Worker(port, ids)
     while True:
         command, *args = await loop.run_in_executor(None, pipe.recv)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         if command == "connect":
-            retries[0] = 0
-            await asyncio.gather(*(come_online(i) for i in ids))
-            pipe.send(retries[0])
+            me.retries = 0
+            sem = asyncio.Semaphore(200)
+            await asyncio.gather(*(me.come_online(i, sem) for i in ids))
+            pipe.send(me.retries)
         elif command == "load":
             count, seconds, rate = args
-            pipe.send(await load(ids[:count], seconds, rate))
+            latencies = await me.load(count, seconds, rate)
+            pipe.send((latencies, _cpu() - cpu, me.errors[:3]))
         elif command == "drop":
-            await asyncio.gather(*(ws.close() for ws in sockets.values()))
-            sockets.clear()
+            me.drop()
+            await asyncio.sleep(0.5)
             pipe.send(time.perf_counter() - started)
         elif command == "stop":
-            await asyncio.gather(*(ws.close() for ws in sockets.values()))
+            me.drop()
+            await asyncio.sleep(0.5)
             pipe.send(None)
             return
 
@@ -181,6 +337,40 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def raw_sql_rate(ocpp_ids: list[str], *, batch: int, runs: int) -> float:
+    """Rows per second of the lower bound: the same state change rows (one
+    per charger, its id and a fresh event id) inserted by one INSERT ...
+    SELECT per ``batch`` rows, each in its own transaction, through the
+    same Django connection. The rows are deleted afterwards."""
+    from django.db import connection, transaction
+
+    from chargepoints.models import ChargePoint, StateChange
+
+    cp_ids = list(ChargePoint.objects.filter(ocpp_id__in=ocpp_ids).values_list("pk", flat=True))
+    table = StateChange._meta.db_table
+    rates = []
+    for run in range(runs):
+        rows = [{"cp": cp, "event_id": f"raw-{run}-{n}", "at": "2026-01-01T00:00:00+00:00"}
+                for n, cp in enumerate(cp_ids * 5)]
+        started = time.perf_counter()
+        for offset in range(0, len(rows), batch):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} (charge_point_id, event_id, state, ocpp_status, error_code, "
+                    "vendor_error_code, occurred_at, connector, received_at) "
+                    "SELECT r.cp, r.event_id, 'available', 'Available', '', '', r.at, 1, now() "
+                    "FROM jsonb_to_recordset(%s::jsonb) AS r(cp bigint, event_id text, at timestamptz)",
+                    [json.dumps(rows[offset:offset + batch])])
+        rates.append(len(rows) / (time.perf_counter() - started))
+        StateChange.objects.filter(event_id__startswith="raw-").delete()
+    return statistics.median(rates)
+
+
 def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100)[p - 1] if len(values) > 1 else values[0]
 
@@ -188,9 +378,13 @@ def percentile(values: list[float], p: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chargers", type=int, default=10000)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--busy", type=int, default=1000, help="Chargers that send in the load phases.")
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=10, help="Length of each load run.")
+    parser.add_argument("--runs", type=int, default=3, help="Runs of each load phase (the median is printed).")
+    parser.add_argument("--paced-rate", type=float, default=1500, help="Messages per second of the paced phase.")
+    parser.add_argument("--baseline-batch", type=int, default=500, help="Rows per statement of the SQL baseline.")
+    parser.add_argument("--no-storm", action="store_true", help="Skip the reconnect storm.")
     options = parser.parse_args()
     resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
 
@@ -242,19 +436,63 @@ def main() -> None:
               f"({(rss_idle - rss_start) * 1024 / options.chargers:.1f} KB per connection); {retried} handshakes retried")
 
         busy_per_worker = max(1, options.busy // options.workers)
-        before = StateChange.objects.count()
-        latencies = [x for part in phase("load", busy_per_worker, options.seconds, None) for x in part]
-        stored = StateChange.objects.count() - before
-        rate = len(latencies) / options.seconds
-        print(f"throughput: {len(latencies)} StatusNotifications answered in {options.seconds:.0f} s by "
-              f"{busy_per_worker * options.workers} chargers: {rate:.0f}/s; {stored} state changes stored; "
-              f"p50 {percentile(latencies, 50) * 1000:.1f} ms, p95 {percentile(latencies, 95) * 1000:.1f} ms")
+        busy = busy_per_worker * options.workers
+        raw = raw_sql_rate(ids[:busy], batch=options.baseline_batch, runs=options.runs)
+        print(f"baseline: raw SQL insert of the same state change rows, {options.baseline_batch} per statement and "
+              f"transaction: {raw:.0f} rows/s (median of {options.runs})")
 
-        half = rate / 2 / (busy_per_worker * options.workers)
-        latencies = [x for part in phase("load", busy_per_worker, options.seconds, half) for x in part]
-        print(f"half rate: {len(latencies) / options.seconds:.0f}/s: p50 {percentile(latencies, 50) * 1000:.1f} ms, "
-              f"p95 {percentile(latencies, 95) * 1000:.1f} ms")
+        def gateway_backends() -> list[int]:
+            """The PostgreSQL server processes of the gateway's connections
+            (their CPU time is read from /proc: the server runs here too)."""
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                               "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+                return [pid for (pid,) in cursor.fetchall() if Path(f"/proc/{pid}/stat").exists()]
 
+        def load(rate_per_charger, label):
+            runs = []
+            for _ in range(options.runs):
+                backends = gateway_backends()
+                before, gw_cpu, load_avg = StateChange.objects.count(), cpu_seconds(gateway.pid), os.getloadavg()[0]
+                pg_cpu = sum(cpu_seconds(pid) for pid in backends)
+                parts = phase("load", busy_per_worker, options.seconds, rate_per_charger)
+                gw_cpu = cpu_seconds(gateway.pid) - gw_cpu
+                pg_cpu = sum(cpu_seconds(pid) for pid in backends) - pg_cpu
+                stored = StateChange.objects.count() - before
+                latencies = [x for part in parts for x in part[0]]
+                errors = [e for part in parts for e in part[2]]
+                if errors:
+                    raise SystemExit(f"The gateway answered with errors: {errors}")
+                runs.append({"answered": len(latencies), "stored": stored, "rate": stored / options.seconds,
+                             "p50": percentile(latencies, 50) * 1000, "p95": percentile(latencies, 95) * 1000,
+                             "client_cpu": sum(part[1] for part in parts) / options.seconds * 100,
+                             "gateway_cpu": gw_cpu / options.seconds * 100, "load": load_avg,
+                             "pg_cpu": pg_cpu / options.seconds * 100,
+                             "cpu_per_message": (gw_cpu + pg_cpu) / max(1, stored) * 1e6})
+                r = runs[-1]
+                print(f"  {label}: {r['answered']} answered, {r['stored']} stored in {options.seconds:.0f} s: "
+                      f"{r['rate']:.0f}/s; p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms; gateway CPU "
+                      f"{r['gateway_cpu']:.0f} %, its PostgreSQL backend {r['pg_cpu']:.0f} %, clients' CPU "
+                      f"{r['client_cpu']:.0f} % (of one core; gateway + backend {r['cpu_per_message']:.0f} us "
+                      "per message); "
+                      f"load average {r['load']:.1f}")
+            return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+        m = load(None, "throughput")
+        print(f"throughput: {busy} chargers sending StatusNotifications as fast as answered: {m['rate']:.0f} "
+              f"stored/s (median of {options.runs}; {m['rate'] / raw:.2f} of the raw SQL rate), p50 "
+              f"{m['p50']:.1f} ms, p95 {m['p95']:.1f} ms; gateway CPU {m['gateway_cpu']:.0f} %, its PostgreSQL "
+              f"backend {m['pg_cpu']:.0f} %, clients' CPU {m['client_cpu']:.0f} %; gateway + backend "
+              f"{m['cpu_per_message']:.0f} us of CPU per message")
+        for total in (options.paced_rate, m["rate"] / 2):
+            p = load(total / busy, f"paced at {total:.0f}/s")
+            print(f"paced at {total:.0f}/s: {p['rate']:.0f} stored/s, p50 {p['p50']:.1f} ms, p95 {p['p95']:.1f} ms "
+                  f"(median of {options.runs}); gateway CPU {p['gateway_cpu']:.0f} %, its PostgreSQL backend "
+                  f"{p['pg_cpu']:.0f} %, clients' CPU {p['client_cpu']:.0f} %")
+
+        if options.no_storm:
+            phase("stop")
+            return
         phase("drop")
         time.sleep(5)  # the gateway stores the disconnects
         started = time.perf_counter()
@@ -268,7 +506,13 @@ def main() -> None:
             proc.join(10)
     finally:
         gateway.terminate()
-        gateway.wait(30)
+        try:
+            # Closing thousands of sockets and storing their disconnects takes
+            # a while on a loaded machine.
+            gateway.wait(180)
+        except subprocess.TimeoutExpired:
+            gateway.kill()
+            gateway.wait()
         connection.close()
 
 

@@ -19,7 +19,9 @@ Its error codes are those of the connector that decided an error (connector
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from datetime import datetime
 
 from django.db import connection
 
@@ -47,22 +49,31 @@ def connectors_state(connectors: dict[int, tuple[str, str, str]]) -> tuple[str, 
     return S.UNKNOWN, "", ""
 
 
-def connectors_apply(items: list[dict]) -> None:
+def connectors_apply(items: list[dict], *, locked: bool = False, loaded: dict[int, list] | None = None) -> None:
     """Move the connectors of these clean ``state_change`` events (those with
     a ``connector``) forward and note on each event the charge point state
     that followed it (``cp_state``...), or nothing when the event is older
     than its connector's latest status (history only).
 
     The charge points are locked first, in id order, as the live-state update
-    that follows locks them: two batches for one charger wait for each other."""
+    that follows locks them: two batches for one charger wait for each other
+    (``locked``: the caller has locked them already; ``loaded``: and read
+    their connectors, ``{charge point id: [ConnectorRow]}``)."""
     items = [c for c in items if c.get("connector") is not None]
     if not items:
         return
     cp_ids = sorted({c["charge_point_id"] for c in items})
-    list(ChargePoint.objects.select_for_update().filter(pk__in=cp_ids).order_by("pk").values_list("pk"))
-    rows: dict[int, dict[int, Connector]] = defaultdict(dict)
-    for row in Connector.objects.filter(charge_point_id__in=cp_ids):
+    if not locked:
+        list(ChargePoint.objects.select_for_update().filter(pk__in=cp_ids).order_by("pk").values_list("pk"))
+    postgresql = connection.vendor == "postgresql"
+    rows: dict[int, dict] = defaultdict(dict)
+    if loaded is not None:
+        found = [row for cp_id in cp_ids for row in loaded.get(cp_id, ())]
+    else:
+        found = _load(cp_ids) if postgresql else Connector.objects.filter(charge_point_id__in=cp_ids)
+    for row in found:
         rows[row.charge_point_id][row.number] = row
+    new_row = ConnectorRow if postgresql else Connector
     by_cp: dict[int, list[dict]] = defaultdict(list)
     for c in items:
         by_cp[c["charge_point_id"]].append(c)
@@ -76,7 +87,7 @@ def connectors_apply(items: list[dict]) -> None:
             if row is not None and at <= row.reported_at:
                 continue  # late: history only
             if row is None:
-                row = Connector(charge_point_id=cp_id, number=c["connector"], state=c["state"], state_since=at,
+                row = new_row(charge_point_id=cp_id, number=c["connector"], state=c["state"], state_since=at,
                                 reported_at=at)
                 rows[cp_id][c["connector"]] = created[key] = row
             elif row.state != c["state"]:
@@ -97,10 +108,55 @@ _FIELDS = ["state", "ocpp_status", "state_since", "reported_at", "error_code", "
 _TYPES = ["text", "text", "timestamptz", "timestamptz", "text", "text"]
 
 
-def _save(rows: list[Connector], *, created: list[Connector]) -> None:
-    """On PostgreSQL one INSERT ... ON CONFLICT DO UPDATE from arrays: Django's
-    bulk_update builds a CASE per row and field, which cost most of a batch
-    of 200 statuses (docs/benchmarks.md, OCPP gateway)."""
+class ConnectorRow:
+    """A connector as PostgreSQL's path reads and writes it (no model
+    instance per row)."""
+
+    __slots__ = ("charge_point_id", "number", *_FIELDS)
+
+    def __init__(self, *, charge_point_id: int, number: int, state: str, state_since, reported_at,
+                 ocpp_status: str = "", error_code: str = "", vendor_error_code: str = "") -> None:
+        self.charge_point_id, self.number, self.state = charge_point_id, number, state
+        self.state_since, self.reported_at, self.ocpp_status = state_since, reported_at, ocpp_status
+        self.error_code, self.vendor_error_code = error_code, vendor_error_code
+
+
+def _load(cp_ids: list[int]) -> list[ConnectorRow]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT charge_point_id, number, {', '.join(_FIELDS)} FROM {Connector._meta.db_table} "
+            "WHERE charge_point_id = ANY(%s::bigint[])",
+            ["{" + ",".join(map(str, cp_ids)) + "}"],
+        )
+        names = ["charge_point_id", "number", *_FIELDS]
+        return [ConnectorRow(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+# A charge point's connectors as one JSON array (append the WHERE): read
+# with the charge point's row by live_state.live_state_lock.
+CONNECTORS_JSON = (
+    f"SELECT json_agg(json_build_array(c.number, {', '.join('c.' + name for name in _FIELDS)})) "
+    f"FROM {Connector._meta.db_table} AS c"
+)
+
+
+def connectors_from_json(cp_id: int, rows: list | None) -> list[ConnectorRow]:
+    if isinstance(rows, str):
+        rows = json.loads(rows)
+    connectors = []
+    for number, state, ocpp_status, state_since, reported_at, error_code, vendor_error_code in rows or ():
+        connectors.append(ConnectorRow(
+            charge_point_id=cp_id, number=number, state=state, ocpp_status=ocpp_status,
+            state_since=datetime.fromisoformat(state_since), reported_at=datetime.fromisoformat(reported_at),
+            error_code=error_code, vendor_error_code=vendor_error_code))
+    return connectors
+
+
+def _save(rows: list, *, created: list) -> None:
+    """On PostgreSQL one INSERT ... ON CONFLICT DO UPDATE from one JSON
+    document: Django's bulk_update builds a CASE per row and field, which
+    cost most of a batch of 200 statuses (docs/benchmarks.md, OCPP gateway),
+    and array parameters are quoted element by element in Python."""
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -108,12 +164,17 @@ def _save(rows: list[Connector], *, created: list[Connector]) -> None:
         Connector.objects.bulk_update([r for r in rows if r.pk], _FIELDS, batch_size=500)
         return
     columns = ["charge_point_id", "number", *_FIELDS]
-    casts = ", ".join(["%s::bigint[]", "%s::smallint[]", *(f"%s::{t}[]" for t in _TYPES)])
-    arrays = [[getattr(r, name) for r in rows] for name in columns]
+    record = ", ".join(f"{name} {kind}" for name, kind in zip(columns, ["bigint", "smallint", *_TYPES], strict=True))
+    document = [{name: _json_value(getattr(r, name)) for name in columns} for r in rows]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {Connector._meta.db_table} ({', '.join(columns)}) SELECT * FROM unnest({casts}) "
+            f"INSERT INTO {Connector._meta.db_table} ({', '.join(columns)}) "
+            f"SELECT {', '.join('r.' + name for name in columns)} FROM jsonb_to_recordset(%s::jsonb) AS r({record}) "
             "ON CONFLICT (charge_point_id, number) DO UPDATE SET "
             + ", ".join(f"{name} = EXCLUDED.{name}" for name in _FIELDS),
-            arrays,
+            [json.dumps(document)],
         )
+
+
+def _json_value(value):
+    return value.isoformat() if isinstance(value, datetime) else value

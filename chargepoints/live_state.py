@@ -4,11 +4,15 @@ identity. Late events never move the live state backwards."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import datetime
 
 from django.db import connection
 
+from accounts.permissions import visible_team_ids
+
+from .connectors import CONNECTORS_JSON, connectors_from_json
 from .models import (
     ChargePoint,
     ChargePointState,
@@ -30,19 +34,59 @@ _LIVE_FIELDS = [
 ]
 
 
-def live_state_apply(accepted: dict[str, list[dict]]) -> None:
+class LiveRow:
+    """A charge point's id and live fields, as read (and locked) by
+    ``live_state_lock``: what ``live_state_apply`` compares and writes."""
+
+    __slots__ = ("pk", "connectors", *_LIVE_FIELDS)
+
+    def __init__(self, pk: int, connectors, *values) -> None:
+        self.pk = pk
+        self.connectors = connectors_from_json(pk, connectors)
+        for name, value in zip(_LIVE_FIELDS, values, strict=True):
+            setattr(self, name, value)
+
+
+def live_state_lock(*, ocpp_ids: set[str], actor=None) -> dict[str, LiveRow]:
+    """PostgreSQL: the charge points with these OCPP ids that the actor may
+    send for, locked in id order (as ``connectors_apply`` and
+    ``live_state_apply`` lock them: two batches for one charger wait for each
+    other), with their live fields and connectors; one statement, the ids
+    as one JSON document."""
+    columns = [ChargePoint._meta.get_field(name).column for name in _LIVE_FIELDS]
+    visible, params = "", []
+    if visible_team_ids(actor) is not None:
+        subquery, params = ChargePoint.objects.for_user(actor).values("pk").query.sql_with_params()
+        visible = f" AND cp.id IN ({subquery})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT cp.ocpp_id, cp.id, ({CONNECTORS_JSON} WHERE c.charge_point_id = cp.id), "
+            f"{', '.join('cp.' + c for c in columns)} "
+            f"FROM {ChargePoint._meta.db_table} AS cp "
+            "WHERE cp.ocpp_id = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))"
+            f"{visible} ORDER BY cp.id FOR UPDATE OF cp",
+            [json.dumps(sorted(ocpp_ids)), *params],
+        )
+        return {row[0]: LiveRow(*row[1:]) for row in cursor.fetchall()}
+
+
+def live_state_apply(accepted: dict[str, list[dict]], *, locked: dict[str, LiveRow] | None = None) -> None:
     """Move each touched charge point's live state forward to its newest
     events. The rows are locked (in id order, so two batches cannot
-    deadlock) and compared in Python: a late event loses to what is there."""
+    deadlock; ``locked``: already locked and read by ``live_state_lock``)
+    and compared in Python: a late event loses to what is there."""
     by_cp: dict[int, list[dict]] = defaultdict(list)
     for kind in ("state_change", "heartbeat", "signal", "boot"):
         for c in accepted.get(kind, []):
             by_cp[c["charge_point_id"]].append(c)
     if not by_cp:
         return
-    charge_points = list(
-        ChargePoint.objects.select_for_update().filter(pk__in=by_cp).order_by("pk").only("pk", *_LIVE_FIELDS)
-    )
+    if locked is not None:
+        charge_points = sorted((row for row in locked.values() if row.pk in by_cp), key=lambda row: row.pk)
+    else:
+        charge_points = list(
+            ChargePoint.objects.select_for_update().filter(pk__in=by_cp).order_by("pk").only("pk", *_LIVE_FIELDS)
+        )
     changed = []
     for cp in charge_points:
         before = tuple(getattr(cp, name) for name in _LIVE_FIELDS)
@@ -54,7 +98,7 @@ def live_state_apply(accepted: dict[str, list[dict]]) -> None:
         _update_live_fields(changed)
 
 
-# PostgreSQL array types of the live fields, for the one-statement update.
+# PostgreSQL types of the live fields, for the one-statement update.
 _LIVE_TYPES = {
     "state": "text",
     "state_since": "timestamptz",
@@ -69,25 +113,30 @@ _LIVE_TYPES = {
 }
 
 
-def _update_live_fields(charge_points: list[ChargePoint]) -> None:
+def _json_value(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _update_live_fields(charge_points: list) -> None:
     """Write the live fields of these (locked) charge points. On PostgreSQL
-    one UPDATE ... FROM unnest(arrays): Django's bulk_update builds a CASE
-    expression per row and field, which cost more than everything else in a
-    batch (docs/benchmarks.md, telemetry ingest)."""
+    one UPDATE ... FROM jsonb_to_recordset: Django's bulk_update builds a
+    CASE expression per row and field, which cost more than everything else
+    in a batch (docs/benchmarks.md, telemetry ingest), and array parameters
+    are quoted element by element in Python."""
     if connection.vendor != "postgresql":
         ChargePoint.objects.bulk_update(charge_points, _LIVE_FIELDS, batch_size=500)
         return
     assert set(_LIVE_TYPES) == set(_LIVE_FIELDS)
     columns = [ChargePoint._meta.get_field(name).column for name in _LIVE_FIELDS]
-    arrays = [[cp.pk for cp in charge_points]]
-    arrays += [[getattr(cp, name) for cp in charge_points] for name in _LIVE_FIELDS]
-    casts = ", ".join(["%s::bigint[]", *(f"%s::{_LIVE_TYPES[name]}[]" for name in _LIVE_FIELDS)])
+    rows = [[cp.pk, *(_json_value(getattr(cp, name)) for name in _LIVE_FIELDS)] for cp in charge_points]
+    record = ", ".join(["id bigint", *(f"{column} {_LIVE_TYPES[name]}" for name, column in zip(
+        _LIVE_FIELDS, columns, strict=True))])
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {ChargePoint._meta.db_table} AS cp SET "
             + ", ".join(f"{column} = v.{column}" for column in columns)
-            + f" FROM unnest({casts}) AS v(id, {', '.join(columns)}) WHERE cp.id = v.id",
-            arrays,
+            + f" FROM jsonb_to_recordset(%s::jsonb) AS v({record}) WHERE cp.id = v.id",
+            [json.dumps([dict(zip(["id", *columns], row, strict=True)) for row in rows])],
         )
 
 
