@@ -352,6 +352,16 @@ def test_dashboard_start_here_has_useful_empty_states(client, member_factory, su
     assert "Nothing is waiting for support" in start
 
 
+def test_report_page_says_how_each_driver_reached_us(support_client):
+    from reporting.reporters import Driver, report_file_by_driver
+
+    for channel, said in [("web", "on the public page"), ("app", "in the drivers&#x27; app")]:
+        filing = report_file_by_driver(charge_point=ChargePointFactory(), reason=Reason.BROKEN, description="Cracked",
+                                       driver=Driver(name="Mila", email="mila@example.net", channel=channel))
+        html = support_client.get(f"{LIST}{filing.report.pk}/change/").content.decode()
+        assert f"Mila &lt;mila@example.net&gt; ({said})</li>" in html
+
+
 def test_unknown_report_id_is_a_redirect_not_an_error(support_client):
     response = support_client.get(f"{LIST}999999/change/")
     assert response.status_code == 302
