@@ -36,6 +36,12 @@ HEALTH_CHECKS = {  # noqa: F405
                                                     default=_demo("bad_cell_signal", "window_minutes"))},
 }
 
+# E-mails: one line each on the worker's console (core/mail.py); read them in
+# the outbox at /admin/notifications/notification/ (the inbox). EMAIL_URL or
+# EMAIL_BACKEND sends them for real instead.
+if not (env.str("EMAIL_URL", default="") or env.str("EMAIL_BACKEND", default="")):
+    EMAIL_BACKEND = "core.mail.OneLineConsoleBackend"
+
 # The demo's drivers (`simulate_drivers`) write to support through Postmark's
 # inbound webhook, which needs a secret; this one is for this machine only.
 ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": ANYMAIL.get("WEBHOOK_SECRET") or "demo:demo-inbound-2026"}
