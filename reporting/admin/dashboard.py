@@ -5,6 +5,10 @@ reports filed per day over the last 30 days as a server-side bar chart, and
 the charge points with the most reports in those 30 days. Every figure is one
 grouped query; the result is cached for a minute per set of visible teams, so
 reloading the index of a large installation stays cheap.
+
+Above the figures, "Start here" (``start_here``): what this login should look
+at first (a hint by role: support, owner, admin, installer, viewer), the
+newest reports it may see and its own work, read fresh on every load.
 """
 
 from __future__ import annotations
