@@ -168,7 +168,7 @@ def test_the_demo_in_a_browser(require_postgres, browser, tmp_path):
         demo.processes["welcome"].wait(150)
         welcome = demo.log("welcome")
         for expected in ["support@example.com", "admin@voltway.example", "viewer@voltway.example",
-                         "installer@voltway.example", f"{demo.url}/r/", "qr.png", f"{demo.url}/api/docs/",
+                         "installer@voltway.example", f"{demo.url}/r/", "/stickers/", f"{demo.url}/api/docs/",
                          key, f"{demo.url}/admin/notifications/notification/", DEMO_PASSWORD]:
             assert expected in welcome, f"{expected!r} not in the welcome:\n{welcome}"
         assert welcome.count("The demo is running") == 1
@@ -181,6 +181,13 @@ def test_the_demo_in_a_browser(require_postgres, browser, tmp_path):
         log_in(support, demo.url, "admin", "support@example.com")
         log_in(operator, demo.url, "operator", "admin@voltway.example")
         assert "Start here." in support.inner_text("#start-here")
+        # The welcome's links: the driver's page, and (logged in) the sticker sheet.
+        driver_page, sheet = (re.search(rf"{re.escape(demo.url)}\S*{part}\S*", welcome).group(0)
+                              for part in ("/r/", "/stickers/"))
+        operator.goto(sheet)
+        assert operator.locator(".sticker img").count() == 1
+        support.goto(driver_page)
+        assert support.locator("input[name=reason]").count() > 1  # the driver's form
         assert "assign each to the person who should act" in operator.inner_text("#start-here")
 
         reports = f"{demo.url}/admin/reporting/report/"
