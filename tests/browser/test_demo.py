@@ -181,6 +181,7 @@ def test_the_demo_in_a_browser(require_postgres, browser, tmp_path):
         log_in(support, demo.url, "admin", "support@example.com")
         log_in(operator, demo.url, "operator", "admin@voltway.example")
         assert "Start here." in support.inner_text("#start-here")
+        assert "assign each to the person who should act" in operator.inner_text("#start-here")
         # The welcome's links: the driver's page, and (logged in) the sticker sheet.
         driver_page, sheet = (re.search(rf"{re.escape(demo.url)}\S*{part}\S*", welcome).group(0)
                               for part in ("/r/", "/stickers/"))
@@ -188,7 +189,6 @@ def test_the_demo_in_a_browser(require_postgres, browser, tmp_path):
         assert operator.locator(".sticker img").count() == 1
         support.goto(driver_page)
         assert support.locator("input[name=reason]").count() > 1  # the driver's form
-        assert "assign each to the person who should act" in operator.inner_text("#start-here")
 
         reports = f"{demo.url}/admin/reporting/report/"
 
