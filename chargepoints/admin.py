@@ -167,7 +167,15 @@ class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdmin
     def get_urls(self):
         qr = path("<int:object_id>/qr.png", self.admin_site.admin_view(self.qr_view),
                   name="chargepoints_chargepoint_qr")
-        return [qr, *super().get_urls()]
+        sheet = path("<int:object_id>/stickers/", self.admin_site.admin_view(self.sticker_sheet_view),
+                     name="chargepoints_chargepoint_stickers")
+        return [qr, sheet, *super().get_urls()]
+
+    def sticker_sheet_view(self, request, object_id):
+        """One charge point's sticker on the printable sheet (a link for it;
+        the list's action prints many)."""
+        cp = get_object_or_404(self.get_queryset(request), pk=object_id)
+        return self._sticker_sheet(request, self.get_queryset(request).filter(pk=cp.pk))
 
     def qr_view(self, request, object_id):
         """The QR code as a PNG, for printing one sticker by hand."""
@@ -180,6 +188,9 @@ class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdmin
     def print_qr_stickers(self, request, queryset):
         # The action's queryset is the changelist's, so it is already scoped
         # to the charge points the user may see.
+        return self._sticker_sheet(request, queryset)
+
+    def _sticker_sheet(self, request, queryset):
         stickers = [
             {"name": cp.name, "site": cp.site.name, "code": cp.public_code,
              "url": public_report_url(public_code=cp.public_code),

@@ -76,6 +76,8 @@ class BaseNotificationAdmin(ReadOnlyNotificationMixin, admin.ModelAdmin):
         "created_at",
         "report_link",
         "kind",
+        "subject",
+        "language",
         "recipient",
         "team",
         "status",

@@ -190,8 +190,9 @@ def demo_tour(*, base_url: str, platform_key: str = "") -> list[str]:
         change = reverse("operator:chargepoints_chargepoint_change", args=[cp.pk])
         lines += [
             f"  Driver's page of {cp.ocpp_id}:    {base_url}{reverse('drivers:report', args=[cp.public_code])}",
-            f"  Its QR sticker:                {base_url}{reverse('operator:chargepoints_chargepoint_qr', args=[cp.pk])}"
-            f" (the sheet: select charge points in {base_url}{change.rsplit('/', 3)[0]}/, "
+            f"  Its QR sticker sheet:          "
+            f"{base_url}{reverse('operator:chargepoints_chargepoint_stickers', args=[cp.pk])}"
+            f" (more: select charge points in {base_url}{change.rsplit('/', 3)[0]}/, "
             "action 'Print QR stickers')",
         ]
     lines += [

@@ -9,7 +9,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import SUPPORT_GROUP, Membership, Role, User
-from accounts.permissions import visible_team_ids
+from accounts.permissions import is_support, visible_team_ids
 from chargepoints.models import ChargePoint
 from chargepoints.selectors import telemetry_between
 
@@ -184,3 +184,22 @@ def report_dashboard_figures(*, actor) -> dict:
         "top_charge_points": top,
         "computed_at": now,
     }
+
+
+START_HERE_ROWS = 5
+
+
+def report_start_here(*, actor, limit: int = START_HERE_ROWS) -> dict:
+    """What the dashboard puts first, fresh on every load (not cached with
+    the figures): the newest reports the actor may see, and the actor's own
+    work. For support, the work is the support queue (unresolved reports
+    routed to support, the conversations among them); for a team member,
+    the unresolved reports assigned to them by name."""
+    reports = Report.objects.for_user(actor).select_related("charge_point__site", "assigned_to")
+    newest = list(reports.order_by("-created_at", "-id")[:limit])
+    if is_support(actor):
+        work = reports.unresolved().filter(assigned_party=Party.SUPPORT)
+    else:
+        work = reports.unresolved().filter(assigned_to_id=getattr(actor, "pk", None))
+    mine = list(work.order_by("-created_at", "-id")[: limit + 1])
+    return {"newest": newest, "mine": mine[:limit], "mine_more": len(mine) > limit}

@@ -36,6 +36,12 @@ HEALTH_CHECKS = {  # noqa: F405
                                                     default=_demo("bad_cell_signal", "window_minutes"))},
 }
 
+# E-mails: one line each on the worker's console (core/mail.py); read them in
+# the outbox at /admin/notifications/notification/ (the inbox). EMAIL_URL or
+# EMAIL_BACKEND sends them for real instead.
+if not (env.str("EMAIL_URL", default="") or env.str("EMAIL_BACKEND", default="")):
+    EMAIL_BACKEND = "core.mail.OneLineConsoleBackend"
+
 # The demo's drivers (`simulate_drivers`) write to support through Postmark's
 # inbound webhook, which needs a secret; this one is for this machine only.
 ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": ANYMAIL.get("WEBHOOK_SECRET") or "demo:demo-inbound-2026"}
@@ -43,8 +49,13 @@ ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": ANYMAIL.get("WEBHOOK_SECRET") or "demo:d
 DRIVER_REPORTS = {**DRIVER_REPORTS,
                   "rate_per_address": env.int("DRIVER_REPORT_RATE_PER_ADDRESS", default=1000),
                   "rate_per_charge_point": env.int("DRIVER_REPORT_RATE_PER_CHARGE_POINT", default=1000)}
-# The demo chargers' every OCPP frame is not news; their problems are.
-LOGGING = {**LOGGING, "loggers": {**LOGGING.get("loggers", {}), "ocpp": {"level": "WARNING"}}}
+# The demo chargers' every OCPP frame is not news; their problems are. Nor is
+# every task received and done, nor beat's every due task: `make run`'s
+# console keeps the welcome, the e-mails (one line each), the simulators'
+# episodes and anything that goes wrong.
+LOGGING = {**LOGGING, "loggers": {**LOGGING.get("loggers", {}), "ocpp": {"level": "WARNING"},
+                                  **{name: {"level": "WARNING"} for name in (
+                                      "celery.app.trace", "celery.worker.strategy", "celery.beat")}}}
 # The demo drivers' app key for `simulate_drivers` (else var/demo-platform-key,
 # which seed_demo writes).
 DEMO_PLATFORM_KEY = env.str("DEMO_PLATFORM_KEY", default="")

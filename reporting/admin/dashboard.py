@@ -5,15 +5,24 @@ reports filed per day over the last 30 days as a server-side bar chart, and
 the charge points with the most reports in those 30 days. Every figure is one
 grouped query; the result is cached for a minute per set of visible teams, so
 reloading the index of a large installation stays cheap.
+
+Above the figures, "Start here" (``start_here``): what this login should look
+at first (a hint by role: support, owner, admin, installer, viewer), the
+newest reports it may see and its own work, read fresh on every load.
 """
 
 from __future__ import annotations
 
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
 
-from accounts.permissions import visible_team_ids
-from reporting.selectors import report_dashboard_figures
+from accounts.models import Role
+from accounts.permissions import best_role, is_support, visible_team_ids
+from reporting.catalogue import Party, Reason, Source
+from reporting.models import ReportState
+from reporting.selectors import report_dashboard_figures, report_start_here
 
 CACHE_SECONDS = 60
 
@@ -27,7 +36,92 @@ def dashboard_context(request, *, site) -> dict:
         data = report_dashboard_figures(actor=user)
         cache.set(key, data, CACHE_SECONDS)
     changelist = reverse(f"{site.name}:reporting_report_changelist")
-    return _with_links(data, changelist=changelist, site=site)
+    data = _with_links(data, changelist=changelist, site=site)
+    data["start"] = start_here(user, site=site, changelist=changelist)
+    return data
+
+
+# What to look at first, by who is looking: (the hint, the heading of "my work",
+# its empty state). Support has a queue of its own; a team member has the
+# reports assigned to them by name.
+FIRST_LOOK = {
+    "support": (
+        "Start with the newest reports of every team, then the support queue: the drivers' conversations "
+        "by e-mail and the reports routed to support. The inbox (Notifications) shows every e-mail sent.",
+        "Waiting for support",
+        "Nothing is waiting for support: no open conversation, no report routed to support.",
+    ),
+    Role.OWNER: (
+        "Start with your teams' newest reports: assign each to the person who should act, or resolve it. "
+        "As the owner you also manage the team's memberships.",
+        "Assigned to you",
+        "Nothing is assigned to you by name. Reports your team assigns to you appear here.",
+    ),
+    Role.ADMIN: (
+        "Start with your teams' newest reports: assign each to the person who should act, or resolve it. "
+        "Reports → Settings says who is e-mailed about new reports.",
+        "Assigned to you",
+        "Nothing is assigned to you by name. Reports your team assigns to you appear here.",
+    ),
+    Role.INSTALLER: (
+        "Start with your work: the reports assigned to you. Comment on them as you go, and resolve each "
+        "with a note when it is fixed.",
+        "Your work",
+        "Nothing is assigned to you. When an admin assigns you a report, it appears here.",
+    ),
+    Role.VIEWER: (
+        "You can follow your teams' reports and charge points; changing them takes an installer or an admin.",
+        "Assigned to you",
+        "Viewers are not assigned reports; the newest reports are on the left.",
+    ),
+}
+NO_REPORTS = (
+    "No reports yet. The health checks file one when a charge point stays disconnected or in error, fails "
+    "charges or has a weak signal; drivers file them from the page behind the charge point's QR sticker."
+)
+
+
+def start_here(user, *, site, changelist: str) -> dict:
+    """The dashboard's first panel: a hint for this login, the newest reports
+    and the user's own work, with links (fresh on every load)."""
+    rows = report_start_here(actor=user)
+    if is_support(user):
+        who = "support"
+        work_url = f"{changelist}?state=unresolved&assigned_party__exact={Party.SUPPORT}"
+        more_label = "The whole support queue →"
+    else:
+        who = best_role(user, list(user.roles_by_team())) or Role.VIEWER
+        work_url = f"{changelist}?state=unresolved"
+        more_label = "All open reports →"
+    hint, work_title, work_empty = FIRST_LOOK[who]
+    now = timezone.now()
+
+    def row(report) -> dict:
+        cp = report.charge_point
+        return {
+            "id": report.pk,
+            "url": reverse(f"{site.name}:reporting_report_change", args=[report.pk]),
+            "reason": str(Reason(report.reason).label),
+            "source": str(Source(report.source).label),
+            "state": report.state,
+            "state_label": str(ReportState(report.state).label),
+            "charge_point": f"{cp.name} ({cp.ocpp_id})" if cp else "no charge point yet",
+            "age": ("just now" if (now - report.created_at).total_seconds() < 60
+                    else timesince(report.created_at, now, depth=1) + " ago"),
+        }
+
+    return {
+        "hint": hint,
+        "newest": [row(r) for r in rows["newest"]],
+        "newest_url": changelist,
+        "newest_empty": NO_REPORTS,
+        "mine": [row(r) for r in rows["mine"]],
+        "mine_more": rows["mine_more"],
+        "mine_title": work_title,
+        "mine_empty": work_empty,
+        "mine_url": work_url,
+        "mine_more_label": more_label,
+    }
 
 
 def _with_links(data: dict, *, changelist: str, site) -> dict:

@@ -10,6 +10,9 @@ from django.utils.html import format_html, format_html_join
 
 from reporting.contact_visibility import HIDDEN_NOTICE
 
+# How the driver reached us (ReportReporter.channel), as the report page says it.
+CHANNELS = {"web": "on the public page", "app": "in the drivers' app"}
+
 
 class DriverFieldsMixin:
     @admin.display(description="reported by")
@@ -19,9 +22,10 @@ class DriverFieldsMixin:
     @admin.display(description="drivers' filings")
     def drivers_display(self, obj):
         rows = format_html_join(
-            "", "<li>{} — {}{}{}</li>",
+            "", "<li>{} — {}{}{} ({})</li>",
             ((r.created_at.strftime("%Y-%m-%d %H:%M"), r.name or "A driver", f" <{r.email}>" if r.email else "",
-              f", {r.phone}" if r.phone else "") for r in obj.reporters.all()),
+              f", {r.phone}" if r.phone else "", CHANNELS.get(r.channel, r.channel))
+             for r in obj.reporters.all()),
         )
         return format_html("<ul>{}</ul>", rows) if rows else "—"
 

@@ -73,3 +73,20 @@ def test_bulk_action_prints_a_sticker_per_selected_charge_point(client, support_
         assert short_url == f"https://cp.example/r/{code}/"
         assert decode(base64.b64decode(image), tmp_path) == short_url
     assert other.name not in html and cps[2].name not in html
+
+
+@pytest.mark.parametrize("site", ["admin", "operator"])
+def test_a_charge_points_sticker_sheet_has_its_link(client, support_user, member_factory, base_url, tmp_path, site):
+    cp = ChargePointFactory(name="Harbour 1")
+    ChargePointFactory(site=cp.site, name="Harbour 2")
+    client.force_login(support_user if site == "admin" else member_factory(cp.owner, Role.VIEWER))
+    html = client.get(f"/{site}/chargepoints/chargepoint/{cp.pk}/stickers/").content.decode()
+    stickers = re.findall(r'<div class="sticker">\s*<img src="data:image/png;base64,([^"]+)"', html)
+    assert len(stickers) == 1 and "Harbour 1" in html and "Harbour 2" not in html
+    assert decode(base64.b64decode(stickers[0]), tmp_path) == f"https://cp.example/r/{cp.public_code}/"
+
+
+def test_sticker_sheet_of_another_teams_charge_point_is_not_found(client, member_factory):
+    cp = ChargePointFactory()
+    client.force_login(member_factory(TeamFactory(), Role.ADMIN))
+    assert client.get(f"/operator/chargepoints/chargepoint/{cp.pk}/stickers/").status_code == 404

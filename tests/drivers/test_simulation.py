@@ -79,7 +79,7 @@ def test_the_tour_names_every_login_and_page(demo):
     text = "\n".join(demo_tour(base_url="http://127.0.0.1:8000", platform_key=demo))
 
     for expected in ["support@example.com", "admin@voltway.example", "viewer@voltway.example",
-                     "installer@voltway.example", "/r/", "/qr.png", "/api/docs/", demo,
+                     "installer@voltway.example", "/r/", "/stickers/", "/api/docs/", demo,
                      "/admin/notifications/notification/", "demo-reports-2026"]:
         assert expected in text
 

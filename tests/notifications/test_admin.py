@@ -49,6 +49,15 @@ def test_support_sees_the_outbox_filtered_by_status(client, support_user, report
     assert "AnymailAPIError: 503" in detail.content.decode()
 
 
+def test_the_outbox_list_reads_like_an_inbox(client, support_user, report):
+    """The demo's local inbox: each row says what the e-mail is about and in which language."""
+    client.force_login(support_user)
+    html = client.get(CHANGELIST).content.decode()
+    for notification in Notification.objects.filter(report=report):
+        assert notification.subject and notification.subject in html
+    assert '<td class="field-language">en</td>' in html
+
+
 def test_operators_cannot_open_the_support_outbox(client, fleet, member_factory, report):
     client.force_login(member_factory(fleet.operator, Role.OWNER))
 

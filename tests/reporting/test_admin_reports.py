@@ -305,7 +305,7 @@ def test_dashboard_counts_open_reports_by_reason_and_party(support_client, suppo
     html = support_client.get("/admin/").content.decode()
     assert "Open reports" in html and "Broken" in html and "Reports per day" in html
     assert re.search(r"Broken</a></td><td class=\"num\">2<", html)
-    assert "Something else</a>" not in html  # resolved: not open
+    assert "Something else</a>" not in html[html.index("Open by reason"):]  # resolved: not open
 
 
 def test_dashboard_has_useful_empty_states(client, member_factory):
@@ -314,6 +314,70 @@ def test_dashboard_has_useful_empty_states(client, member_factory):
     html = client.get("/operator/").content.decode()
     assert "No open reports. Nothing is waiting." in html
     assert "No reports in the last 30 days." in html
+
+
+def _start_here(html: str) -> str:
+    return html[html.index('id="start-here"'):html.index("Open reports")]
+
+
+def test_dashboard_starts_each_login_with_what_to_look_at_first(client, member_factory, support_user):
+    team, other = TeamFactory(), TeamFactory()
+    ours = ChargePointFactory(owner=team, operator=team, name="Harbour 1")
+    theirs = ChargePointFactory(owner=other, operator=other, name="Elsewhere 1")
+    installer = member_factory(team, Role.INSTALLER)
+    admin = member_factory(team, Role.ADMIN)
+    viewer = member_factory(team, Role.VIEWER)
+    older = _report(charge_point=ours, reason=Reason.BROKEN)
+    newer = _report(charge_point=ours, reason=Reason.PARKING_BLOCKED)
+    _report(charge_point=theirs, reason=Reason.OTHER)
+    services.report_assign(report=older, party=Party.OPERATOR, person=installer, by=admin, note="On site Monday")
+    conversation = _report(charge_point=theirs, source=Source.SUPPORT, reason=Reason.CONVERSATION, by=support_user,
+                           messages=[{"sender": "driver", "author_name": "Jan", "body": "Help"}])
+
+    client.force_login(installer)
+    start = _start_here(client.get("/operator/").content.decode())
+    assert "Start with your work: the reports assigned to you" in start
+    newest = start[start.index('id="newest-reports"'):start.index('id="my-work"')]
+    assert newest.index(f"#{newer.pk} Car blocking") < newest.index(f"#{older.pk} Broken")
+    assert "Elsewhere 1" not in start  # another team's report is not shown
+    mine = start[start.index('id="my-work"'):]
+    assert f"#{older.pk} Broken" in mine and f"#{newer.pk}" not in mine
+
+    client.force_login(admin)
+    start = _start_here(client.get("/operator/").content.decode())
+    assert "assign each to the person who should act" in start
+    assert "Nothing is assigned to you by name." in start
+
+    client.force_login(viewer)
+    start = _start_here(client.get("/operator/").content.decode())
+    assert "changing them takes an installer or an admin" in start
+
+    client.force_login(support_user)
+    start = _start_here(client.get("/admin/").content.decode())
+    assert "then the support queue" in start and "Elsewhere 1" in start
+    mine = start[start.index('id="my-work"'):]
+    assert "Waiting for support" in mine and f"#{conversation.pk} Support conversation" in mine
+    assert f"#{older.pk}" not in mine
+
+
+def test_dashboard_start_here_has_useful_empty_states(client, member_factory, support_user):
+    client.force_login(member_factory(TeamFactory(), Role.INSTALLER))
+    start = _start_here(client.get("/operator/").content.decode())
+    assert "No reports yet. The health checks file one when a charge point" in start
+    assert "Nothing is assigned to you. When an admin assigns you a report, it appears here." in start
+    client.force_login(support_user)
+    start = _start_here(client.get("/admin/").content.decode())
+    assert "Nothing is waiting for support" in start
+
+
+def test_report_page_says_how_each_driver_reached_us(support_client):
+    from reporting.reporters import Driver, report_file_by_driver
+
+    for channel, said in [("web", "on the public page"), ("app", "in the drivers&#x27; app")]:
+        filing = report_file_by_driver(charge_point=ChargePointFactory(), reason=Reason.BROKEN, description="Cracked",
+                                       driver=Driver(name="Mila", email="mila@example.net", channel=channel))
+        html = support_client.get(f"{LIST}{filing.report.pk}/change/").content.decode()
+        assert f"Mila &lt;mila@example.net&gt; ({said})</li>" in html
 
 
 def test_unknown_report_id_is_a_redirect_not_an_error(support_client):

@@ -16,6 +16,21 @@ pytestmark = pytest.mark.django_db
 MODELS = [Team, User, Membership, Site, ChargePoint, Report, ReportEvent, ReportMessage]
 
 
+@pytest.fixture(autouse=True)
+def var_dir(settings, tmp_path):
+    """seed_demo keeps the demo app key under VAR_DIR: a test's own, never the
+    checkout's var/, whose key belongs to the developer's `make run`."""
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
+def test_seed_demo_keeps_the_app_key_in_var_dir_and_keeps_it_on_a_second_run(var_dir):
+    call_command("seed_demo", stdout=StringIO())
+    key = (var_dir / "demo-platform-key").read_text()
+    call_command("seed_demo", stdout=StringIO())
+    assert key.startswith("cpr_") and (var_dir / "demo-platform-key").read_text() == key
+
+
 def counts():
     return {model.__name__: model.objects.count() for model in MODELS}
 
