@@ -10,14 +10,34 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team
 
 
+class Delivery(models.TextChoices):
+    """How a team's contacts get the e-mails about its reports."""
+
+    IMMEDIATE = "immediate", _("One e-mail per report change")
+    DIGEST = "digest", _("A digest every few minutes")
+
+
 class ReportSettings(models.Model):
-    """Per team: who hears about new reports, and whether they get updates."""
+    """Per team: who hears about new reports, whether they get updates, and
+    whether one by one or as a digest."""
 
     team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="report_settings")
     email_updates = models.BooleanField(
         _("e-mail updates"),
         default=True,
         help_text=_("Also e-mail the contacts when a report is assigned to them or resolved."),
+    )
+    delivery = models.CharField(
+        _("delivery"), max_length=20, choices=Delivery.choices, default=Delivery.IMMEDIATE,
+        help_text=_("A digest lists what was filed, assigned and resolved in its period, one e-mail per contact."),
+    )
+    digest_minutes = models.PositiveIntegerField(
+        _("digest every (minutes)"), default=15, validators=[MinValueValidator(1), MaxValueValidator(1440)],
+    )
+    burst_threshold = models.PositiveIntegerField(
+        _("burst threshold"), null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text=_("More new reports than this within a minute go out as one digest. "
+                    "Empty: the default (NOTIFICATIONS_BURST_THRESHOLD)."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 

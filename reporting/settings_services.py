@@ -12,6 +12,10 @@ from accounts.permissions import Capability, can_on_team, is_support
 from core.errors import Invalid, NotAllowed
 
 from .models import HealthCheckSettings, ReportContact, ReportSettings
+from .settings_models import Delivery
+
+KEEP = object()  # an argument not given: the field stays as it is
+DELIVERY_FIELDS = ["delivery", "digest_minutes", "burst_threshold"]
 
 
 def report_settings_for_new_team(*, team: Team, **_) -> ReportSettings:
@@ -41,17 +45,35 @@ def _contacts_snapshot(settings: ReportSettings) -> list[str]:
 
 
 @transaction.atomic
-def report_settings_update(*, team: Team, email_updates: bool, contacts: list[dict], by) -> ReportSettings:
+def report_settings_update(
+    *, team: Team, email_updates: bool, contacts: list[dict], by, delivery: str | None = None,
+    digest_minutes: int | None = None, burst_threshold: int | None | object = KEEP,
+) -> ReportSettings:
     """Replace a team's report settings and contacts (each a dict with name,
     email, phone, is_active). Contacts are matched by e-mail, so a contact
-    kept in the list keeps its row. Needs the admin role in the team."""
+    kept in the list keeps its row. Needs the admin role in the team.
+    ``delivery``, ``digest_minutes`` and ``burst_threshold`` (None: the
+    default) are left as they are when not given."""
     if not can_on_team(by, Capability.EDIT_ASSETS, team_id=team.pk):
         raise NotAllowed("You need the admin role in this team to change its report settings.")
     report_contacts_validate(contacts=contacts)
+    if delivery is not None and delivery not in Delivery.values:
+        raise Invalid(f"Delivery must be one of {', '.join(Delivery.values)}.", field="delivery")
+    if digest_minutes is not None and not 1 <= digest_minutes <= 1440:
+        raise Invalid("A digest's period is 1 to 1440 minutes.", field="digest_minutes")
+    if burst_threshold not in (KEEP, None) and burst_threshold < 1:
+        raise Invalid("The burst threshold is at least 1 (empty: the default).", field="burst_threshold")
     settings, _ = ReportSettings.objects.select_for_update().get_or_create(team=team)
-    before = {"email_updates": settings.email_updates, "contacts": _contacts_snapshot(settings)}
+    before = {"email_updates": settings.email_updates, "contacts": _contacts_snapshot(settings),
+              **{name: getattr(settings, name) for name in DELIVERY_FIELDS}}
     settings.email_updates = email_updates
-    settings.save(update_fields=["email_updates", "updated_at"])
+    if delivery is not None:
+        settings.delivery = delivery
+    if digest_minutes is not None:
+        settings.digest_minutes = digest_minutes
+    if burst_threshold is not KEEP:
+        settings.burst_threshold = burst_threshold
+    settings.save(update_fields=["email_updates", *DELIVERY_FIELDS, "updated_at"])
     by_email = {c["email"].strip().lower(): c for c in contacts}
     existing = {c.email.lower(): c for c in settings.contacts.all()}
     gone = [c.pk for email, c in existing.items() if email not in by_email]
@@ -64,7 +86,8 @@ def report_settings_update(*, team: Team, email_updates: bool, contacts: list[di
         contact.phone = data.get("phone") or ""
         contact.is_active = data.get("is_active", True)
         contact.save()
-    after = {"email_updates": email_updates, "contacts": _contacts_snapshot(settings)}
+    after = {"email_updates": email_updates, "contacts": _contacts_snapshot(settings),
+             **{name: getattr(settings, name) for name in DELIVERY_FIELDS}}
     diff = audit_diff(before, after)
     if diff:
         audit_record(by=by, action=AuditAction.UPDATE, obj=settings, team=team, changes=diff)

@@ -334,6 +334,12 @@ NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=60)
 # that the sweep after its backoff, not the one after that, sends it.
 NOTIFICATIONS_SWEEP_SECONDS = env.float("NOTIFICATIONS_SWEEP_SECONDS", default=50)
 NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS = env.float("NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS", default=10)
+# Digests (docs/delivery.md): more than NOTIFICATIONS_BURST_THRESHOLD new
+# reports for one team within NOTIFICATIONS_BURST_WINDOW_SECONDS go out as one
+# digest, sent when the window is over, even for a team that has immediate
+# e-mails (a team's report settings may set its own threshold).
+NOTIFICATIONS_BURST_THRESHOLD = env.int("NOTIFICATIONS_BURST_THRESHOLD", default=20)
+NOTIFICATIONS_BURST_WINDOW_SECONDS = env.int("NOTIFICATIONS_BURST_WINDOW_SECONDS", default=60)
 
 # The address printed in the QR stickers: <base>/r/<public code>/. A short
 # domain makes a smaller, easier-to-scan code.
