@@ -89,8 +89,18 @@ def open_digest_team_ids(*, team_ids, now: datetime) -> set[int]:
     )
 
 
-def collects(*, team_id: int, settings_by_team: dict, bursting: set[int], open_teams: set[int]) -> bool:
-    """Whether the team's e-mails go into a digest rather than out now."""
+# What a digest lists; anything else (a missed response-time target) is
+# e-mailed at once whatever the team's delivery.
+DIGEST_KINDS = {EventKind.CREATED, EventKind.ASSIGNED, EventKind.RESOLVED}
+
+
+def collects(
+    *, kind: str, team_id: int, settings_by_team: dict, bursting: set[int], open_teams: set[int]
+) -> bool:
+    """Whether the team's e-mail about an event of ``kind`` goes into a
+    digest rather than out now."""
+    if kind not in DIGEST_KINDS:
+        return False
     team_settings = settings_by_team.get(team_id)
     return (
         (team_settings is not None and team_settings.delivery == Delivery.DIGEST)

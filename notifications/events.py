@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from reporting.catalogue import Party
 from reporting.models import EventKind, Report, ReportEvent
 
 from . import digests, services
@@ -101,7 +103,7 @@ def notifications_for_report_events(
         digested = set()
         for audience in notification_audience(event=event, settings_by_team=settings_by_team):
             if digests.collects(
-                team_id=audience.team.pk, settings_by_team=settings_by_team, bursting=bursting, open_teams=open_teams
+                kind=event.kind, team_id=audience.team.pk, settings_by_team=settings_by_team, bursting=bursting, open_teams=open_teams
             ):
                 collected.setdefault(audience.team.pk, (audience.team, []))[1].append(event)
                 digested.update(contact.email.lower() for contact in audience.contacts)
@@ -128,6 +130,8 @@ def notifications_for_report_events(
         # A contact in both teams is e-mailed once per event.
         unique = {row.recipient_email: row for row in per_event}
         rows.extend(unique.values())
+        # A missed target that escalates to support: support hears of it too.
+        rows.extend(_support_copy(event=event, skip=set(unique)))
         # The drivers who filed a resolved user report hear about it too.
         extra.extend(notifications_for_driver_resolution(event=event, skip=set(unique) | digested))
     for team, team_events in collected.values():
@@ -138,3 +142,23 @@ def notifications_for_report_events(
     ids = [row.pk for row in created]
     transaction.on_commit(lambda: services.enqueue_send(ids))
     return created + extra
+
+
+def _support_copy(*, event: ReportEvent, skip: set[str]) -> list[Notification]:
+    """Support's e-mail about a missed response-time target whose escalation
+    is "e-mail support" (the timeline row names support as ``to_party``),
+    to RESPONSE_TARGETS_SUPPORT_EMAIL, in English."""
+    address = settings.RESPONSE_TARGETS_SUPPORT_EMAIL.strip().lower()
+    if event.kind != EventKind.TARGET_MISSED or event.to_party != Party.SUPPORT or not address or address in skip:
+        return []
+    cp = event.report.charge_point
+    if cp is None:
+        return []
+    subject, body_text, body_html = _render(kind=event.kind, event=event, team=cp.operator, to_support=True)
+    return [
+        Notification(
+            report_id=event.report_id, event=event, kind=event.kind, team=None, contact=None,
+            recipient_name="Support", recipient_email=address, language="en", subject=subject,
+            body_text=body_text, body_html=body_html, next_attempt_at=event.created_at,
+        )
+    ]

@@ -21,6 +21,8 @@ class NotificationKind(models.TextChoices):
     DRIVER_RESOLVED = "driver_resolved", _("Driver: report resolved")
     # Support's message in a conversation, e-mailed to the driver (threaded).
     DRIVER_MESSAGE = "driver_message", _("Driver: support's reply")
+    # A report missed a response-time target (reporting/response_targets.py).
+    TARGET_MISSED = "target_missed", _("Response-time target missed")
     # A team's digest: the reports filed, assigned and resolved in a period.
     DIGEST = "digest", _("Digest")
 
@@ -234,3 +236,6 @@ class DigestEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["digest", "event"], name="digestentry_once_per_digest"),
         ]
+
+    def __str__(self) -> str:
+        return f"Event {self.event_id} in digest {self.digest_id}"

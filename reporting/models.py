@@ -163,6 +163,7 @@ class EventKind(models.TextChoices):
     NOTIFIED = "notified", _("Notified")
     REPORTED_AGAIN = "reported_again", _("Reported again")
     CHARGE_POINT_LINKED = "charge_point_linked", _("Charge point linked")
+    TARGET_MISSED = "target_missed", _("Response-time target missed")
 
 
 class ReportEvent(models.Model):

@@ -168,6 +168,7 @@ CELERY_TASK_QUEUES = [Queue("celery"), Queue("health"), Queue("email")]
 CELERY_TASK_ROUTES = {
     "reporting.health_sweep": {"queue": "health"},
     "reporting.health_sweep_chunk": {"queue": "health"},
+    "reporting.response_targets_check": {"queue": "health"},
     "notifications.send": {"queue": "email"},
     "notifications.send_due": {"queue": "email"},
 }
@@ -340,6 +341,12 @@ NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS = env.float("NOTIFICATIONS_SWEEP_TOLERANCE
 # e-mails (a team's report settings may set its own threshold).
 NOTIFICATIONS_BURST_THRESHOLD = env.int("NOTIFICATIONS_BURST_THRESHOLD", default=20)
 NOTIFICATIONS_BURST_WINDOW_SECONDS = env.int("NOTIFICATIONS_BURST_WINDOW_SECONDS", default=60)
+# Response-time targets (docs/response-targets.md): a report is "at risk" when
+# less than this share of its target is left; a missed target whose
+# escalation is "e-mail support" goes to RESPONSE_TARGETS_SUPPORT_EMAIL
+# (empty: nobody is e-mailed, the timeline still says so).
+RESPONSE_TARGETS_AT_RISK_SHARE = env.float("RESPONSE_TARGETS_AT_RISK_SHARE", default=0.2)
+RESPONSE_TARGETS_SUPPORT_EMAIL = env.str("RESPONSE_TARGETS_SUPPORT_EMAIL", default="")
 
 # The address printed in the QR stickers: <base>/r/<public code>/. A short
 # domain makes a smaller, easier-to-scan code.

@@ -18,6 +18,7 @@ from core.rest.fields import (
 )
 from reporting.catalogue import Party, Reason, Source
 from reporting.models import EventKind, Report, ReportContact, ReportEvent, ReportMessage, ReportSettings
+from reporting.response_targets import report_time_left
 
 
 class _Ref(serializers.Serializer):
@@ -96,7 +97,17 @@ REPORT_EXAMPLE = {
     "created_at": "2026-02-01T08:00:00Z",
     "updated_at": "2026-02-01T09:12:00Z",
     "resolved_at": None,
+    "time_left": {"kind": "resolve", "due_at": "2026-02-02T08:00:00Z", "seconds_left": 81120,
+                  "breached": False, "at_risk": False},
 }
+
+
+class TimeLeftSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["assign", "resolve"])
+    due_at = serializers.DateTimeField()
+    seconds_left = serializers.IntegerField()
+    breached = serializers.BooleanField()
+    at_risk = serializers.BooleanField()
 
 
 @extend_schema_serializer(examples=[OpenApiExample("A report", value=REPORT_EXAMPLE, response_only=True)])
@@ -108,15 +119,27 @@ class ReportSerializer(StrictModelSerializer):
     reason_label = ReasonLabelField(source="reason", read_only=True)
     reporter = ReporterSerializer(source="*", read_only=True)
     assigned_to = PersonRefSerializer(read_only=True, allow_null=True)
+    time_left = serializers.SerializerMethodField(
+        help_text="The response-time target that applies now (assign while open, then resolve): "
+        "its kind, due time, seconds left (negative: overdue), breached and at_risk; null when none applies."
+    )
 
     class Meta:
         model = Report
         fields = [
             "id", "charge_point", "site", "owner", "operator", "source", "reason", "reason_label",
             "description", "reporter", "state", "assigned_party", "assigned_to", "resolution_note",
-            "occurrences", "last_seen_at", "created_at", "updated_at", "resolved_at",
+            "occurrences", "last_seen_at", "created_at", "updated_at", "resolved_at", "time_left",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(TimeLeftSerializer(allow_null=True))
+    def get_time_left(self, report) -> dict | None:
+        left = report_time_left(report)
+        if left is None:
+            return None
+        return {"kind": left.kind, "due_at": left.due_at, "seconds_left": int(left.left.total_seconds()),
+                "breached": left.breached, "at_risk": left.at_risk}
 
 
 class MessageInputSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from core.rest.pagination import CursorPagination
 from reporting import services
 from reporting.errors import PersonNotInParty
 from reporting.models import Report, ReportEvent, ReportMessage, ReportSettings
+from reporting.response_targets import with_due_times
 from reporting.selectors import report_list
 from reporting.settings_services import report_settings_update
 
@@ -71,7 +72,8 @@ class ReportViewSet(
     ordering = ("-created_at", "-id")
 
     def get_queryset(self):
-        return report_list(actor=self.request.user)
+        # With the response-time targets' due times (the "time_left" field).
+        return with_due_times(report_list(actor=self.request.user))
 
     def create(self, request, *args, **kwargs):
         data = self._valid(ReportCreateSerializer)

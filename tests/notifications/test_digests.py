@@ -240,7 +240,7 @@ def test_reports_older_than_the_window_do_not_count_towards_a_burst(fleet, djang
 def test_reports_filed_one_by_one_go_out_until_the_burst_then_the_rest_joins_one_digest(
     fleet, django_capture_on_commit_callbacks
 ):
-    for n in range(5):
+    for _ in range(5):
         with django_capture_on_commit_callbacks(execute=True):
             reporting.report_create(charge_point=fleet.charge_point, source=Source.USER, reason=Reason.BROKEN)
 
