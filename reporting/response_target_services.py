@@ -14,11 +14,12 @@ from accounts.audit import audit_diff, audit_record, audit_snapshot
 from accounts.models import AuditAction
 from accounts.permissions import Capability, can_on_team, is_support
 from core.errors import Invalid, NotAllowed
+from core.tasks import enqueue_on_commit
 
 from .catalogue import Party
 from .models import EventKind, Report, ReportEvent, ReportState
 from .response_targets import _pending, format_duration, response_targets_effective, with_due_times
-from .services import report_assign
+from .services import EVENTS_TASK, report_assign
 from .settings_models import BreachKind, ResponseBreach, ResponseTarget, TargetEscalation
 
 TARGET_FIELDS = ["time_to_assign", "time_to_resolve", "escalation", "escalate_to"]
@@ -148,6 +149,8 @@ def _after_breach(kind: str, report_ids: list[int], *, now: datetime, assign) ->
         ResponseBreach.objects.filter(report=report, kind=kind).update(
             event=event, escalation=target["escalation"], escalate_to=target["escalate_to"]
         )
+        # The timeline row is the outbox: the notifications app e-mails it.
+        enqueue_on_commit(EVENTS_TASK)
         party = target["escalate_to"]
         if target["escalation"] == TargetEscalation.REASSIGN and party and (
             report.assigned_party != party or report.state == ReportState.OPEN

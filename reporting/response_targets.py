@@ -50,8 +50,8 @@ def _target(field: str):
     """The report's target ``field``: its operator team's, else the default."""
     own = ResponseTarget.objects.filter(
         team_id=OuterRef("charge_point__operator_id"), source=OuterRef("source")
-    ).values(field)[:1]
-    default = ResponseTarget.objects.filter(team__isnull=True, source=OuterRef("source")).values(field)[:1]
+    ).order_by().values(field)[:1]
+    default = ResponseTarget.objects.filter(team__isnull=True, source=OuterRef("source")).order_by().values(field)[:1]
     return Coalesce(Subquery(own, output_field=DurationField()), Subquery(default, output_field=DurationField()))
 
 
@@ -145,7 +145,11 @@ def _status_filters(reports, *, now: datetime):
         Q(resolve_due__gt=now)
         & Q(resolve_left__lt=ExpressionWrapper(F("resolve_target") * share, output_field=DurationField()))
     )
-    return annotated, breached, at_risk & ~breached
+    # Not breached, written out: NOT over a NULL due time would be NULL.
+    not_breached = (Q(assign_due__isnull=True) | Q(assign_due__gt=now) | ~Q(state=ReportState.OPEN)) & (
+        Q(resolve_due__isnull=True) | Q(resolve_due__gt=now)
+    )
+    return annotated, breached, at_risk & not_breached
 
 
 def response_target_counts(reports, *, now: datetime | None = None) -> dict[str, int]:
