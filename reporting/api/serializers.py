@@ -352,4 +352,4 @@ class ReportSettingsSerializer(StrictModelSerializer):
 
     class Meta:
         model = ReportSettings
-        fields = ["team", "email_updates", "contacts"]
+        fields = ["team", "email_updates", "delivery", "digest_minutes", "burst_threshold", "contacts"]

@@ -227,7 +227,8 @@ class ReportSettingsView(APIView):
     def _data(self, team: Team) -> dict:
         settings = ReportSettings.objects.filter(team=team).prefetch_related("contacts").first()
         if settings is None:  # never saved: the defaults
-            return {"team": team.pk, "email_updates": True, "contacts": []}
+            return {"team": team.pk, "email_updates": True, "delivery": "immediate", "digest_minutes": 15,
+                    "burst_threshold": None, "contacts": []}
         return ReportSettingsSerializer(settings).data
 
     @extend_schema(
@@ -253,5 +254,8 @@ class ReportSettingsView(APIView):
             email_updates=serializer.validated_data.get("email_updates", True),
             contacts=[dict(c) for c in serializer.validated_data["contacts"]],
             by=request.user,
+            # Left as they are when the request does not name them.
+            **{name: serializer.validated_data[name] for name in ("delivery", "digest_minutes", "burst_threshold")
+               if name in serializer.validated_data},
         )
         return Response(self._data(team))

@@ -15,6 +15,8 @@ A model added to the operator site without an entry in OWNED_BY fails this
 test on purpose: say how its rows belong to a team.
 """
 
+import datetime
+
 import pytest
 from django.forms.models import model_to_dict
 
@@ -25,6 +27,7 @@ from chargepoints.models import ChargePoint, Site
 from reporting import services
 from reporting.catalogue import Reason, Source
 from reporting.models import Report, ReportContact, ReportSettings
+from reporting.settings_models import ResponseTarget
 from reporting.settings_services import report_settings_update
 from tests.factories import (
     ChargePointFactory,
@@ -48,6 +51,7 @@ OWNED_BY = {
     ReportContact: lambda t: {"settings__team": t},
     ApiKey: lambda t: {"team": t},
     AuditLog: lambda t: {"team": t},
+    ResponseTarget: lambda t: {"team": t},
 }
 
 
@@ -95,6 +99,7 @@ def build_team(marker: str):
     from gateway.models import TeamGatewaySettings
 
     TeamGatewaySettings.objects.create(team=team)
+    ResponseTarget.objects.create(team=team, source=Source.USER, time_to_assign=datetime.timedelta(hours=1))
     return {"team": team, "site": site, "cp": cp, "members": members,
             "reports": [report, conversation, resolved]}
 
