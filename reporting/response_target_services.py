@@ -126,33 +126,43 @@ def response_targets_check(*, now: datetime | None = None, batch: int = 500) -> 
 
 
 def _after_breach(kind: str, report_ids: list[int], *, now: datetime, assign) -> int:
+    """The timeline rows of the breaches just recorded (one statement), their
+    escalation noted on the breach rows (one statement), then the re-assigns
+    a target asks for (one service call each)."""
     reports = with_due_times(Report.objects.filter(pk__in=report_ids).select_related("charge_point")).in_bulk()
-    targets = {}
-    reassigned = 0
+    rows = list(ResponseTarget.objects.all())
+    targets: dict = {}
     label = "time to assign" if kind == BreachKind.ASSIGN else "time to resolve"
+    events, chosen = [], {}
     for report_id in report_ids:
         report = reports[report_id]
         team_id = report.charge_point.operator_id if report.charge_point_id else None
         if team_id not in targets:
-            targets[team_id] = response_targets_effective(team_id=team_id)
-        target = targets[team_id][report.source]
+            targets[team_id] = response_targets_effective(team_id=team_id, rows=rows)
+        target = chosen[report_id] = targets[team_id][report.source]
         limit = report.assign_target if kind == BreachKind.ASSIGN else report.resolve_target
         due = report.assign_due if kind == BreachKind.ASSIGN else report.resolve_due
-        event = ReportEvent.objects.create(
-            report=report,
+        events.append(ReportEvent(
+            report_id=report_id,
             kind=EventKind.TARGET_MISSED,
             actor_label=TIMELINE_LABEL,
             to_party=Party.SUPPORT if target["escalation"] == TargetEscalation.NOTIFY_SUPPORT else "",
             note=f"Missed the {label} of {format_duration(limit)}: it was due {due:%Y-%m-%d %H:%M} UTC.",
             created_at=now,
-        )
-        ResponseBreach.objects.filter(report=report, kind=kind).update(
-            event=event, escalation=target["escalation"], escalate_to=target["escalate_to"]
-        )
-        # The timeline row is the outbox: the notifications app e-mails it.
-        enqueue_on_commit(EVENTS_TASK)
-        party = target["escalate_to"]
-        if target["escalation"] == TargetEscalation.REASSIGN and party and (
+        ))
+    event_ids = {event.report_id: event.pk for event in ReportEvent.objects.bulk_create(events)}
+    breaches = list(ResponseBreach.objects.filter(report_id__in=report_ids, kind=kind))
+    for breach in breaches:
+        breach.event_id = event_ids[breach.report_id]
+        breach.escalation = chosen[breach.report_id]["escalation"]
+        breach.escalate_to = chosen[breach.report_id]["escalate_to"]
+    ResponseBreach.objects.bulk_update(breaches, ["event", "escalation", "escalate_to"])
+    # The timeline rows are the outbox: the notifications app e-mails them.
+    enqueue_on_commit(EVENTS_TASK)
+    reassigned = 0
+    for report_id in report_ids:
+        report, party = reports[report_id], chosen[report_id]["escalate_to"]
+        if chosen[report_id]["escalation"] == TargetEscalation.REASSIGN and party and (
             report.assigned_party != party or report.state == ReportState.OPEN
         ):
             assign(report=report, party=party, by=None, note=f"Re-assigned: the {label} was missed.")

@@ -165,9 +165,12 @@ def reports_by_target_status(reports, *, status: str, now: datetime | None = Non
     return annotated.filter(breached if status == "breached" else at_risk)
 
 
-def response_targets_effective(*, team_id: int | None) -> dict[str, dict]:
-    """Source -> the times and escalation that apply to a team's reports."""
-    rows = {(t.team_id, t.source): t for t in ResponseTarget.objects.filter(Q(team__isnull=True) | Q(team_id=team_id))}
+def response_targets_effective(*, team_id: int | None, rows: list[ResponseTarget] | None = None) -> dict[str, dict]:
+    """Source -> the times and escalation that apply to a team's reports
+    (``rows``: the targets already read, to save the query)."""
+    if rows is None:
+        rows = ResponseTarget.objects.filter(Q(team__isnull=True) | Q(team_id=team_id))
+    rows = {(t.team_id, t.source): t for t in rows}
     result = {}
     for source in Source.values:
         default, own = rows.get((None, source)), rows.get((team_id, source)) if team_id else None
