@@ -75,14 +75,16 @@ def response_target_delete(*, target: ResponseTarget, by) -> None:
     target.delete()
 
 
-def _breach_candidates(kind: str, *, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+def _breach_candidates(kind: str, *, now: datetime, after: int, limit: int) -> list[tuple[int, datetime]]:
+    """The next ``limit`` reports past due and not yet recorded, by id from
+    ``after``: the batches of one check walk the reports once."""
     due = "assign_due" if kind == BreachKind.ASSIGN else "resolve_due"
     already = ResponseBreach.objects.filter(report_id=OuterRef("pk"), kind=kind)
     return list(
-        with_due_times(Report.objects.filter(_pending(kind)).order_by())
+        with_due_times(Report.objects.filter(_pending(kind), pk__gt=after).order_by())
         .filter(**{f"{due}__lte": now})
         .exclude(Exists(already))
-        .order_by(due, "id")
+        .order_by("id")
         .values_list("id", due)[:limit]
     )
 
@@ -113,15 +115,17 @@ def response_targets_check(*, now: datetime | None = None, batch: int = 500) -> 
     now = now or timezone.now()
     counts = {BreachKind.ASSIGN.value: 0, BreachKind.RESOLVE.value: 0, "reassigned": 0}
     for kind in (BreachKind.ASSIGN, BreachKind.RESOLVE):
+        after = 0
         while True:
             with transaction.atomic():
-                candidates = _breach_candidates(kind, now=now, limit=batch)
+                candidates = _breach_candidates(kind, now=now, after=after, limit=batch)
                 mine = _record(kind, candidates, now=now)
                 if mine:
                     counts["reassigned"] += _after_breach(kind, mine, now=now, assign=report_assign)
                 counts[kind.value] += len(mine)
             if len(candidates) < batch:
                 break
+            after = candidates[-1][0]
     return counts
 
 
