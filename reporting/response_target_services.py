@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.audit import audit_diff, audit_record, audit_snapshot
@@ -18,7 +18,13 @@ from core.tasks import enqueue_on_commit
 
 from .catalogue import Party
 from .models import EventKind, Report, ReportEvent, ReportState
-from .response_targets import _pending, format_duration, response_targets_effective, with_due_times
+from .response_targets import (
+    _pending,
+    format_duration,
+    response_targets_effective,
+    target_groups,
+    with_due_times,
+)
 from .services import EVENTS_TASK, report_assign
 from .settings_models import BreachKind, ResponseBreach, ResponseTarget, TargetEscalation
 
@@ -75,18 +81,20 @@ def response_target_delete(*, target: ResponseTarget, by) -> None:
     target.delete()
 
 
-def _breach_candidates(kind: str, *, now: datetime, after: int, limit: int) -> list[tuple[int, datetime]]:
-    """The next ``limit`` reports past due and not yet recorded, by id from
-    ``after``: the batches of one check walk the reports once."""
-    due = "assign_due" if kind == BreachKind.ASSIGN else "resolve_due"
+def _breach_candidates(
+    kind: str, group: Q, limit: timedelta, *, now: datetime, after: int, batch: int
+) -> list[tuple[int, datetime]]:
+    """The next ``batch`` reports of ``group`` past due and not yet recorded,
+    by id from ``after`` (the batches of one check walk the reports once),
+    with their due time."""
     already = ResponseBreach.objects.filter(report_id=OuterRef("pk"), kind=kind)
-    return list(
-        with_due_times(Report.objects.filter(_pending(kind), pk__gt=after).order_by())
-        .filter(**{f"{due}__lte": now})
+    rows = (
+        Report.objects.filter(group & _pending(kind), created_at__lte=now - limit, pk__gt=after)
         .exclude(Exists(already))
         .order_by("id")
-        .values_list("id", due)[:limit]
+        .values_list("id", "created_at")[:batch]
     )
+    return [(report_id, created_at + limit) for report_id, created_at in rows]
 
 
 def _record(kind: str, candidates: list[tuple[int, datetime]], *, now: datetime) -> list[int]:
@@ -115,17 +123,18 @@ def response_targets_check(*, now: datetime | None = None, batch: int = 500) -> 
     now = now or timezone.now()
     counts = {BreachKind.ASSIGN.value: 0, BreachKind.RESOLVE.value: 0, "reassigned": 0}
     for kind in (BreachKind.ASSIGN, BreachKind.RESOLVE):
-        after = 0
-        while True:
-            with transaction.atomic():
-                candidates = _breach_candidates(kind, now=now, after=after, limit=batch)
-                mine = _record(kind, candidates, now=now)
-                if mine:
-                    counts["reassigned"] += _after_breach(kind, mine, now=now, assign=report_assign)
-                counts[kind.value] += len(mine)
-            if len(candidates) < batch:
-                break
-            after = candidates[-1][0]
+        for group, limit in target_groups(kind):
+            after = 0
+            while True:
+                with transaction.atomic():
+                    candidates = _breach_candidates(kind, group, limit, now=now, after=after, batch=batch)
+                    mine = _record(kind, candidates, now=now)
+                    if mine:
+                        counts["reassigned"] += _after_breach(kind, mine, now=now, assign=report_assign)
+                    counts[kind.value] += len(mine)
+                if len(candidates) < batch:
+                    break
+                after = candidates[-1][0]
     return counts
 
 

@@ -25,17 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import (
-    Count,
-    DateTimeField,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    Subquery,
-    Value,
-)
+from django.db.models import Count, DateTimeField, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -128,41 +118,64 @@ def report_time_left(report: Report, *, now: datetime | None = None) -> TimeLeft
     return None
 
 
-def _status_filters(reports, *, now: datetime):
+def target_groups(kind: str, *, rows: list[ResponseTarget] | None = None) -> list[tuple[Q, timedelta]]:
+    """The reports a limit applies to, as (filter, limit) pairs with no
+    subquery: per source, the teams whose own row sets the limit (grouped by
+    limit) and everyone else under the default. The targets table is small;
+    the filters compare ``created_at`` with constants."""
+    field = "time_to_assign" if kind == BreachKind.ASSIGN else "time_to_resolve"
+    rows = list(ResponseTarget.objects.all()) if rows is None else rows
+    groups = []
+    for source in Source.values:
+        default = next((getattr(r, field) for r in rows if r.team_id is None and r.source == source), None)
+        own = {r.team_id: getattr(r, field) for r in rows
+               if r.team_id is not None and r.source == source and getattr(r, field)}
+        by_limit: dict[timedelta, list[int]] = {}
+        for team_id, limit in own.items():
+            by_limit.setdefault(limit, []).append(team_id)
+        for limit, team_ids in sorted(by_limit.items()):
+            groups.append((Q(source=source, charge_point__operator_id__in=sorted(team_ids)), limit))
+        if default:
+            others = Q(source=source) & (Q(charge_point__isnull=True) | ~Q(charge_point__operator_id__in=sorted(own)))
+            groups.append((others, default))
+    return groups
+
+
+def _any(conditions: list[Q]) -> Q:
+    result = Q(pk__in=[])  # matches nothing
+    for condition in conditions:
+        result |= condition
+    return result
+
+
+def _status_filters(*, now: datetime) -> tuple[Q, Q]:
+    """(breached, at risk and not breached) as filters on reports. Breached:
+    filed at or before now - limit. At risk: less than the share of the
+    limit left, i.e. filed after now - limit and before now - (1 - share) * limit."""
     share = settings.RESPONSE_TARGETS_AT_RISK_SHARE
-    annotated = with_due_times(reports.exclude(state=ReportState.RESOLVED)).annotate(
-        assign_left=ExpressionWrapper(F("assign_due") - Value(now, output_field=DateTimeField()),
-                                      output_field=DurationField()),
-        resolve_left=ExpressionWrapper(F("resolve_due") - Value(now, output_field=DateTimeField()),
-                                       output_field=DurationField()),
-    )
-    breached = Q(state=ReportState.OPEN, assign_due__lte=now) | Q(resolve_due__lte=now)
-    # Less than the share of the target left: time left < share * target.
-    at_risk = (
-        Q(state=ReportState.OPEN, assign_due__gt=now)
-        & Q(assign_left__lt=ExpressionWrapper(F("assign_target") * share, output_field=DurationField()))
-    ) | (
-        Q(resolve_due__gt=now)
-        & Q(resolve_left__lt=ExpressionWrapper(F("resolve_target") * share, output_field=DurationField()))
-    )
-    # Not breached, written out: NOT over a NULL due time would be NULL.
-    not_breached = (Q(assign_due__isnull=True) | Q(assign_due__gt=now) | ~Q(state=ReportState.OPEN)) & (
-        Q(resolve_due__isnull=True) | Q(resolve_due__gt=now)
-    )
-    return annotated, breached, at_risk & not_breached
+    rows = list(ResponseTarget.objects.all())
+    breached, at_risk = [], []
+    for kind in (BreachKind.ASSIGN, BreachKind.RESOLVE):
+        for group, limit in target_groups(kind, rows=rows):
+            pending = group & _pending(kind)
+            breached.append(pending & Q(created_at__lte=now - limit))
+            at_risk.append(pending & Q(created_at__gt=now - limit, created_at__lt=now - limit * (1 - share)))
+    return _any(breached), _any(at_risk) & ~_any(breached)
 
 
 def response_target_counts(reports, *, now: datetime | None = None) -> dict[str, int]:
     """Unresolved reports of ``reports`` past a target (breached) and within
     the at-risk share of one (at risk, not breached): one query."""
-    annotated, breached, at_risk = _status_filters(reports.order_by(), now=now or timezone.now())
-    return annotated.aggregate(breached=Count("id", filter=breached), at_risk=Count("id", filter=at_risk))
+    breached, at_risk = _status_filters(now=now or timezone.now())
+    return reports.exclude(state=ReportState.RESOLVED).order_by().aggregate(
+        breached=Count("id", filter=breached), at_risk=Count("id", filter=at_risk)
+    )
 
 
 def reports_by_target_status(reports, *, status: str, now: datetime | None = None):
     """The reports of ``reports`` that are ``breached`` or ``at_risk`` now."""
-    annotated, breached, at_risk = _status_filters(reports, now=now or timezone.now())
-    return annotated.filter(breached if status == "breached" else at_risk)
+    breached, at_risk = _status_filters(now=now or timezone.now())
+    return reports.filter(breached if status == "breached" else at_risk)
 
 
 def response_targets_effective(*, team_id: int | None, rows: list[ResponseTarget] | None = None) -> dict[str, dict]:
