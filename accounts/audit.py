@@ -25,7 +25,7 @@ def _json_value(value):
         return value.pk
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
-    if isinstance(value, decimal.Decimal):
+    if isinstance(value, decimal.Decimal | datetime.timedelta):
         return str(value)
     if isinstance(value, list | tuple):
         return [_json_value(v) for v in value]

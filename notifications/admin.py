@@ -60,6 +60,8 @@ class ReadOnlyNotificationMixin:
 
     @admin.display(description="report", ordering="report_id")
     def report_link(self, obj: Notification) -> str:
+        if obj.report_id is None:
+            return "digest"
         try:
             url = reverse(f"{self.admin_site.name}:reporting_report_change", args=[obj.report_id])
         except NoReverseMatch:

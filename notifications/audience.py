@@ -29,6 +29,10 @@ def notification_audience(*, event: ReportEvent, settings_by_team: dict | None =
     - **resolved**: the operator team's contacts, and the owner team's too
       when the report was with the owner, each if the team has e-mail updates on.
 
+    - **target missed** (a response-time target): the operator team's
+      contacts, always, like a new report. Support's copy, when the target
+      escalates to support, is ``notifications.events._support_copy``.
+
     Other events (comments, messages, re-opening, recurrences) send nothing.
     Contacts switched off (``is_active``) never get anything. A team listed
     twice (the owner operates its own charge points) is e-mailed once.
@@ -41,7 +45,7 @@ def notification_audience(*, event: ReportEvent, settings_by_team: dict | None =
         owner, operators = report.site.team, report.site_operator_teams()
     else:  # a support conversation with no charge point yet: no team to tell
         return []
-    if event.kind == EventKind.CREATED:
+    if event.kind in (EventKind.CREATED, EventKind.TARGET_MISSED):
         teams, needs_updates = operators, False
     elif event.kind == EventKind.ASSIGNED:
         needs_updates = True

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from reporting.catalogue import Party
 from reporting.models import EventKind, Report, ReportEvent
 
-from . import services
+from . import digests, services
 from .audience import notification_audience, report_settings_by_team
 from .models import Notification, NotificationKind
 from .rendering import _render
@@ -38,32 +40,37 @@ def _claim(*, now: datetime, limit: int) -> list[int]:
         return sorted(row[0] for row in cursor.fetchall())
 
 
-def notifications_process_events(*, batch: int = BATCH, max_batches: int = 20) -> int:
+def notifications_process_events(*, batch: int = BATCH, max_batches: int = 20, now: datetime | None = None) -> int:
     """Process new timeline events into outbox rows; returns how many events
     were processed. Called on commit of every report change and by the
     periodic sweep, which catches up whatever a lost task left."""
     processed = 0
     for _ in range(max_batches):
         with transaction.atomic():
-            ids = _claim(now=timezone.now(), limit=batch)
+            at = now or timezone.now()
+            ids = _claim(now=at, limit=batch)
             if not ids:
                 break
             events = list(ReportEvent.objects.filter(pk__in=ids).order_by("id"))
             by_id = Report.objects.with_context().in_bulk({event.report_id for event in events})
             for event in events:
                 event.report = by_id[event.report_id]
-            notifications_for_report_events(events=events)
+            notifications_for_report_events(events=events, now=at)
             processed += len(ids)
         if len(ids) < batch:
             break
     return processed
 
 
-def notifications_for_report_events(*, events: list[ReportEvent]) -> list[Notification]:
+def notifications_for_report_events(
+    *, events: list[ReportEvent], now: datetime | None = None
+) -> list[Notification]:
     """Write the outbox rows that timeline events cause, and queue them for
     sending when the surrounding transaction commits:
 
-    - to teams' contacts (see ``notification_audience``), in one statement;
+    - to teams' contacts (see ``notification_audience``), in one statement,
+      or into the team's digest (``notifications/digests.py``) when the team
+      wants digests or is in a burst of new reports;
     - to the drivers who filed a resolved user report (``notifications/drivers.py``);
     - support's replies in a conversation, to the driver (``notifications/conversations.py``).
 
@@ -86,10 +93,21 @@ def notifications_for_report_events(*, events: list[ReportEvent]) -> list[Notifi
         for team_id in (event.report.charge_point.operator_id, event.report.charge_point.owner_id)
     }
     settings_by_team = report_settings_by_team(team_ids=team_ids)
+    now = now or timezone.now()
+    bursting = digests.teams_in_burst(settings_by_team=settings_by_team, now=now)
+    open_teams = digests.open_digest_team_ids(team_ids=team_ids, now=now)
+    collected: dict[int, tuple] = {}  # team id -> (team, [events])
     rows = []
     for event in events:
         per_event = []
+        digested = set()
         for audience in notification_audience(event=event, settings_by_team=settings_by_team):
+            if digests.collects(
+                kind=event.kind, team_id=audience.team.pk, settings_by_team=settings_by_team, bursting=bursting, open_teams=open_teams
+            ):
+                collected.setdefault(audience.team.pk, (audience.team, []))[1].append(event)
+                digested.update(contact.email.lower() for contact in audience.contacts)
+                continue
             # The e-mail is the same for every contact of a team: render it once.
             subject, body_text, body_html = _render(kind=event.kind, event=event, team=audience.team)
             for contact in audience.contacts:
@@ -112,11 +130,35 @@ def notifications_for_report_events(*, events: list[ReportEvent]) -> list[Notifi
         # A contact in both teams is e-mailed once per event.
         unique = {row.recipient_email: row for row in per_event}
         rows.extend(unique.values())
+        # A missed target that escalates to support: support hears of it too.
+        rows.extend(_support_copy(event=event, skip=set(unique)))
         # The drivers who filed a resolved user report hear about it too.
-        extra.extend(notifications_for_driver_resolution(event=event, skip=set(unique)))
+        extra.extend(notifications_for_driver_resolution(event=event, skip=set(unique) | digested))
+    for team, team_events in collected.values():
+        digests.digest_add(team=team, events=team_events, settings_by_team=settings_by_team, now=now)
     if not rows:
         return extra
     created = Notification.objects.bulk_create(rows)
     ids = [row.pk for row in created]
     transaction.on_commit(lambda: services.enqueue_send(ids))
     return created + extra
+
+
+def _support_copy(*, event: ReportEvent, skip: set[str]) -> list[Notification]:
+    """Support's e-mail about a missed response-time target whose escalation
+    is "e-mail support" (the timeline row names support as ``to_party``),
+    to RESPONSE_TARGETS_SUPPORT_EMAIL, in English."""
+    address = settings.RESPONSE_TARGETS_SUPPORT_EMAIL.strip().lower()
+    if event.kind != EventKind.TARGET_MISSED or event.to_party != Party.SUPPORT or not address or address in skip:
+        return []
+    cp = event.report.charge_point
+    if cp is None:
+        return []
+    subject, body_text, body_html = _render(kind=event.kind, event=event, team=cp.operator, to_support=True)
+    return [
+        Notification(
+            report_id=event.report_id, event=event, kind=event.kind, team=None, contact=None,
+            recipient_name="Support", recipient_email=address, language="en", subject=subject,
+            body_text=body_text, body_html=body_html, next_attempt_at=event.created_at,
+        )
+    ]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +21,10 @@ class NotificationKind(models.TextChoices):
     DRIVER_RESOLVED = "driver_resolved", _("Driver: report resolved")
     # Support's message in a conversation, e-mailed to the driver (threaded).
     DRIVER_MESSAGE = "driver_message", _("Driver: support's reply")
+    # A report missed a response-time target (reporting/response_targets.py).
+    TARGET_MISSED = "target_missed", _("Response-time target missed")
+    # A team's digest: the reports filed, assigned and resolved in a period.
+    DIGEST = "digest", _("Digest")
 
 
 # Kinds sent to a driver, not to a team's contact: at most one of each per
@@ -84,8 +88,16 @@ class Notification(models.Model):
     the first try or the tenth.
     """
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="notifications")
-    event = models.ForeignKey(ReportEvent, on_delete=models.CASCADE, related_name="notifications")
+    # Empty for a digest, which is about many reports (see ``digest``).
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    event = models.ForeignKey(
+        ReportEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    digest = models.ForeignKey(
+        "Digest", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
     kind = models.CharField(max_length=20, choices=NotificationKind.choices)
     team = models.ForeignKey(
         Team,
@@ -148,6 +160,12 @@ class Notification(models.Model):
                 condition=Q(kind__in=DRIVER_KINDS),
                 name="notification_driver_once_per_report",
             ),
+            # One e-mail per address per digest, however often it is built.
+            models.UniqueConstraint(
+                fields=["digest", "recipient_email"],
+                condition=Q(digest__isnull=False),
+                name="notification_one_per_digest_and_address",
+            ),
         ]
         indexes = [
             # The sweep's two range scans touch only the rows still in flight.
@@ -166,7 +184,8 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.report_id} to {self.recipient_email}"
+        about = f"#{self.report_id}" if self.report_id else f"digest {self.digest_id}"
+        return f"{self.get_kind_display()} {about} to {self.recipient_email}"
 
     @property
     def recipient(self) -> str:
@@ -185,3 +204,52 @@ class UnsubscribedAddress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email_hash[:12]}…"
+
+
+class Digest(models.Model):
+    """A team's e-mails collected over a period instead of sent one by one:
+    for a team whose report settings say "digest", or for any team during a
+    burst of new reports. At most one digest of a team is open (not built)
+    at a time; report events join it while its period runs. When the period
+    is over, building it writes one outbox row per active contact
+    (``Notification.digest``) and sets ``built_at``, in one transaction."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="digests")
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    burst = models.BooleanField(
+        default=False, help_text=_("Collected because of a burst of new reports, not the team's setting.")
+    )
+    built_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-period_start", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team"], condition=Q(built_at__isnull=True), name="digest_one_open_per_team"
+            ),
+            models.CheckConstraint(condition=Q(period_end__gt=F("period_start")), name="digest_period_ordered"),
+        ]
+        indexes = [
+            models.Index(fields=["period_end"], condition=Q(built_at__isnull=True), name="digest_open_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest of {self.team} from {self.period_start:%Y-%m-%d %H:%M}"
+
+
+class DigestEntry(models.Model):
+    """A report event in a digest."""
+
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="entries")
+    event = models.ForeignKey(ReportEvent, on_delete=models.CASCADE, related_name="digest_entries")
+
+    class Meta:
+        ordering = ["event_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "event"], name="digestentry_once_per_digest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Event {self.event_id} in digest {self.digest_id}"

@@ -3,6 +3,8 @@ and HTML, with a link to the report in the back-office."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -11,6 +13,7 @@ from django.utils import translation
 from accounts.models import Team
 from reporting.catalogue import Party
 from reporting.models import ReportEvent, ReportState
+from reporting.settings_models import BreachKind, ResponseBreach
 
 from .models import NotificationKind
 
@@ -27,15 +30,19 @@ def report_admin_url(*, report_id: int, site: str = "operator") -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def _render(*, kind: str, event: ReportEvent, team: Team) -> tuple[str, str, str]:
-    """Subject, text body and HTML body, in the team's language."""
+def _render(*, kind: str, event: ReportEvent, team: Team, to_support: bool = False) -> tuple[str, str, str]:
+    """Subject, text body and HTML body, in the team's language (English
+    for support's copy)."""
     report = event.report
     cp = report.charge_point
     if cp is not None:
         site, owner, operators = cp.site, cp.owner, [cp.operator]
     else:  # a report about a whole site (site offline)
         site, owner, operators = report.site, report.site.team, report.site_operator_teams()
-    with translation.override(team.language):
+    breach = None
+    if kind == NotificationKind.TARGET_MISSED:
+        breach = ResponseBreach.objects.filter(event=event).first()
+    with translation.override("en" if to_support else team.language):
         context = {
             "kind": kind,
             "language": team.language,
@@ -56,8 +63,11 @@ def _render(*, kind: str, event: ReportEvent, team: Team) -> tuple[str, str, str
             "state": ReportState(event.to_state or report.state).label,
             "party": Party(report.assigned_party).label,
             "person": report.assigned_to.actor_label if report.assigned_to else "",
-            "note": event.note if kind != NotificationKind.CREATED else "",
-            "url": report_admin_url(report_id=report.pk),
+            "note": event.note if kind in (NotificationKind.ASSIGNED, NotificationKind.RESOLVED) else "",
+            "url": report_admin_url(report_id=report.pk, site="admin" if to_support else "operator"),
+            "to_support": to_support,
+            "target_label": BreachKind(breach.kind).label if breach else "",
+            "due_at": f"{breach.due_at.astimezone(UTC):%Y-%m-%d %H:%M}" if breach else "",
         }
         subject = " ".join(render_to_string("notifications/email/subject.txt", context).split())
         context["subject"] = subject

@@ -148,7 +148,7 @@ def _message(notification: Notification, connection) -> EmailMultiAlternatives:
     message.attach_alternative(notification.body_html, "text/html")
     # anymail passes these to the provider and gets them back in tracking
     # events: the id finds the row when a provider's message id is missing.
-    message.metadata = {"notification_id": str(notification.pk), "report_id": str(notification.report_id)}
+    message.metadata = {"notification_id": str(notification.pk), "report_id": str(notification.report_id or "")}
     message.tags = [f"report-{notification.kind}"]
     return message
 

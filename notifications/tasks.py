@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import events, services
+from . import digests, events, services
 
 
 @shared_task(name="notifications.send")
@@ -22,6 +22,8 @@ def notifications_process_events() -> int:
 def notifications_send_due() -> dict[str, int]:
     """Every minute (django-celery-beat): timeline rows whose processing task
     was lost, then outbox rows whose task was lost, retries whose backoff is
-    over, and rows whose worker died mid-send."""
+    over, and rows whose worker died mid-send. Digests whose period is over
+    are built first, so they go out in the same sweep."""
     events.notifications_process_events()
+    digests.notifications_build_digests()
     return services.notifications_send_due()

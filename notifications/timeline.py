@@ -10,7 +10,11 @@ from .models import Notification, NotificationKind
 TIMELINE_LABEL = "E-mail"
 
 
-def timeline_row(notification: Notification, note: str) -> ReportEvent:
+def timeline_row(notification: Notification, note: str) -> ReportEvent | None:
+    """A digest is about many reports: its sending and tracking show in the
+    outbox, not on each report's timeline."""
+    if notification.report_id is None:
+        return None
     return ReportEvent.objects.create(
         report_id=notification.report_id,
         kind=EventKind.NOTIFIED,
@@ -36,4 +40,5 @@ def subject_label(notification: Notification) -> str:
         NotificationKind.DRIVER_CONFIRMATION: "their report",
         NotificationKind.DRIVER_RESOLVED: "the resolution",
         NotificationKind.DRIVER_MESSAGE: "support's reply",
+        NotificationKind.DIGEST: "the digest",
     }.get(notification.kind, "the report")

@@ -205,6 +205,7 @@ class EventKind(models.TextChoices):
     CHARGE_POINT_LINKED = "charge_point_linked", _("Charge point linked")
     PERSONAL_DATA_ERASED = "personal_data_erased", _("Personal data erased")
     REMOTE_COMMAND = "remote_command", _("Remote command")
+    TARGET_MISSED = "target_missed", _("Response-time target missed")
 
 
 class ReportEvent(models.Model):

@@ -15,6 +15,7 @@ from chargepoints.selectors import telemetry_between
 
 from .catalogue import Party, Reason
 from .models import Report
+from .response_targets import response_target_counts
 
 
 def report_assignable_people(*, report: Report | None, party: str) -> QuerySet[User]:
@@ -181,6 +182,8 @@ def report_dashboard_figures(*, actor) -> dict:
         },
         "per_day": per_day,
         "per_day_total": sum(d["count"] for d in per_day),
+        # Response-time targets (reporting/response_targets.py): one query.
+        "targets": response_target_counts(unresolved, now=now),
         "top_charge_points": top,
         "computed_at": now,
     }

@@ -9,9 +9,19 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 
+from .catalogue import Party, Source
+
+
+class Delivery(models.TextChoices):
+    """How a team's contacts get the e-mails about its reports."""
+
+    IMMEDIATE = "immediate", _("One e-mail per report change")
+    DIGEST = "digest", _("A digest every few minutes")
+
 
 class ReportSettings(models.Model):
-    """Per team: who hears about new reports, and whether they get updates."""
+    """Per team: who hears about new reports, whether they get updates, and
+    whether one by one or as a digest."""
 
     team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="report_settings")
     email_updates = models.BooleanField(
@@ -37,6 +47,18 @@ class ReportSettings(models.Model):
     )
     self_heal_minutes = models.PositiveIntegerField(
         _("minutes to wait after the reset"), default=5, validators=[MinValueValidator(1), MaxValueValidator(1440)],
+    )
+    delivery = models.CharField(
+        _("delivery"), max_length=20, choices=Delivery.choices, default=Delivery.IMMEDIATE,
+        help_text=_("A digest lists what was filed, assigned and resolved in its period, one e-mail per contact."),
+    )
+    digest_minutes = models.PositiveIntegerField(
+        _("digest every (minutes)"), default=15, validators=[MinValueValidator(1), MaxValueValidator(1440)],
+    )
+    burst_threshold = models.PositiveIntegerField(
+        _("burst threshold"), null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text=_("More new reports than this within a minute go out as one digest. "
+                    "Empty: the default (NOTIFICATIONS_BURST_THRESHOLD)."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -129,3 +151,93 @@ class HealthCheckSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Health checks of {self.team}"
+
+
+class TargetEscalation(models.TextChoices):
+    """What happens besides the timeline row and the team's e-mail when a
+    response-time target is missed."""
+
+    NONE = "none", _("Nothing more")
+    REASSIGN = "reassign", _("Re-assign to a party")
+    NOTIFY_SUPPORT = "notify_support", _("E-mail support")
+
+
+class ResponseTarget(models.Model):
+    """How soon a report must be assigned and resolved, per source: support's
+    default (no team) and a team's own (the team that operates the charge
+    point). An empty time in a team's row means the default's; escalation
+    comes from the team's row when it has one. Times run from when the report
+    was filed (docs/response-targets.md)."""
+
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="response_targets",
+        help_text=_("Empty: the default for every team without its own."),
+    )
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    time_to_assign = models.DurationField(
+        _("time to assign"), null=True, blank=True,
+        help_text=_("From filing until a party takes it (e.g. 1:00:00 for an hour). Empty: no target "
+                    "(a team's row: the default's)."),
+    )
+    time_to_resolve = models.DurationField(
+        _("time to resolve"), null=True, blank=True,
+        help_text=_("From filing until it is resolved (e.g. 2 00:00:00 for two days). Empty: no target "
+                    "(a team's row: the default's)."),
+    )
+    escalation = models.CharField(
+        _("when missed"), max_length=20, choices=TargetEscalation.choices, default=TargetEscalation.NONE
+    )
+    escalate_to = models.CharField(
+        _("re-assign to"), max_length=20, choices=Party.choices, blank=True,
+        help_text=_("The party a missed target hands the report to (with 'Re-assign to a party')."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("response-time target")
+        verbose_name_plural = _("response-time targets")
+        ordering = [models.F("team__name").asc(nulls_first=True), "source"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "source"], condition=models.Q(team__isnull=False), name="responsetarget_team_source"
+            ),
+            models.UniqueConstraint(
+                fields=["source"], condition=models.Q(team__isnull=True), name="responsetarget_default_source"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(escalation=TargetEscalation.REASSIGN) | ~models.Q(escalate_to=""),
+                name="responsetarget_reassign_names_party",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} reports of {self.team or 'every team (default)'}"
+
+
+class BreachKind(models.TextChoices):
+    ASSIGN = "assign", _("Time to assign")
+    RESOLVE = "resolve", _("Time to resolve")
+
+
+class ResponseBreach(models.Model):
+    """A response-time target a report missed: at most one per report and
+    kind, so the timeline row, the e-mail and the escalation happen once."""
+
+    report = models.ForeignKey("reporting.Report", on_delete=models.CASCADE, related_name="breaches")
+    kind = models.CharField(max_length=20, choices=BreachKind.choices)
+    due_at = models.DateTimeField()
+    breached_at = models.DateTimeField()
+    escalation = models.CharField(max_length=20, choices=TargetEscalation.choices, default=TargetEscalation.NONE)
+    escalate_to = models.CharField(max_length=20, choices=Party.choices, blank=True)
+    event = models.OneToOneField(
+        "reporting.ReportEvent", on_delete=models.SET_NULL, null=True, blank=True, related_name="breach"
+    )
+
+    class Meta:
+        ordering = ["-breached_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "kind"], name="responsebreach_once_per_report_and_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.report_id} missed {self.get_kind_display().lower()}"

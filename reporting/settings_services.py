@@ -12,6 +12,12 @@ from accounts.permissions import Capability, can_on_team, is_support
 from core.errors import Invalid, NotAllowed
 
 from .models import HealthCheckSettings, ReportContact, ReportSettings
+from .settings_models import Delivery
+
+KEEP = object()  # an argument not given: the field stays as it is
+DELIVERY_FIELDS = ["delivery", "digest_minutes", "burst_threshold"]
+# Every setting besides the contacts, audited with them.
+OTHER_FIELDS = [*DELIVERY_FIELDS, "driver_contact_days", "self_heal", "self_heal_minutes"]
 
 
 def report_settings_for_new_team(*, team: Team, **_) -> ReportSettings:
@@ -40,39 +46,49 @@ def _contacts_snapshot(settings: ReportSettings) -> list[str]:
     )
 
 
-_KEEP = object()
-
-
 @transaction.atomic
 def report_settings_update(
-    *, team: Team, email_updates: bool, contacts: list[dict], by, driver_contact_days=_KEEP,
-    self_heal: bool | None = None, self_heal_minutes: int | None = None,
+    *, team: Team, email_updates: bool, contacts: list[dict], by, driver_contact_days=KEEP,
+    self_heal: bool | None = None, self_heal_minutes: int | None = None, delivery: str | None = None,
+    digest_minutes: int | None = None, burst_threshold: int | None | object = KEEP,
 ) -> ReportSettings:
     """Replace a team's report settings and contacts (each a dict with name,
     email, phone, is_active). Contacts are matched by e-mail, so a contact
-    kept in the list keeps its row. ``self_heal`` (a soft reset before the
-    "in error" check files) and its minutes: None keeps them. Needs the
-    admin role in the team."""
+    kept in the list keeps its row. Needs the admin role in the team. The
+    other settings are left as they are when not given: ``self_heal`` (a
+    soft reset before the "in error" check files) and its minutes,
+    ``delivery``, ``digest_minutes`` and ``burst_threshold`` (None: the
+    default), ``driver_contact_days`` (None: while the report is open)."""
     if not can_on_team(by, Capability.EDIT_ASSETS, team_id=team.pk):
         raise NotAllowed("You need the admin role in this team to change its report settings.")
     report_contacts_validate(contacts=contacts)
+    if delivery is not None and delivery not in Delivery.values:
+        raise Invalid(f"Delivery must be one of {', '.join(Delivery.values)}.", field="delivery")
+    if digest_minutes is not None and not 1 <= digest_minutes <= 1440:
+        raise Invalid("A digest's period is 1 to 1440 minutes.", field="digest_minutes")
+    if burst_threshold not in (KEEP, None) and burst_threshold < 1:
+        raise Invalid("The burst threshold is at least 1 (empty: the default).", field="burst_threshold")
     settings, _ = ReportSettings.objects.select_for_update().get_or_create(team=team)
     if self_heal_minutes is not None and not 1 <= self_heal_minutes <= 1440:
         raise Invalid("Wait from 1 to 1440 minutes after the reset.", field="self_heal_minutes")
-    if driver_contact_days not in (_KEEP, None) and not (0 <= int(driver_contact_days) <= 3650):
+    if driver_contact_days not in (KEEP, None) and not (0 <= int(driver_contact_days) <= 3650):
         raise Invalid("Give a number of days from 0 to 3650, or leave it empty.", field="driver_contact_days")
     before = {"email_updates": settings.email_updates, "contacts": _contacts_snapshot(settings),
-              "driver_contact_days": settings.driver_contact_days,
-              "self_heal": settings.self_heal, "self_heal_minutes": settings.self_heal_minutes}
+              **{name: getattr(settings, name) for name in OTHER_FIELDS}}
     settings.email_updates = email_updates
-    if driver_contact_days is not _KEEP:
+    if driver_contact_days is not KEEP:
         settings.driver_contact_days = driver_contact_days
     if self_heal is not None:
         settings.self_heal = self_heal
     if self_heal_minutes is not None:
         settings.self_heal_minutes = self_heal_minutes
-    settings.save(update_fields=["email_updates", "driver_contact_days", "self_heal", "self_heal_minutes",
-                                 "updated_at"])
+    if delivery is not None:
+        settings.delivery = delivery
+    if digest_minutes is not None:
+        settings.digest_minutes = digest_minutes
+    if burst_threshold is not KEEP:
+        settings.burst_threshold = burst_threshold
+    settings.save(update_fields=["email_updates", *OTHER_FIELDS, "updated_at"])
     by_email = {c["email"].strip().lower(): c for c in contacts}
     existing = {c.email.lower(): c for c in settings.contacts.all()}
     gone = [c.pk for email, c in existing.items() if email not in by_email]
@@ -86,8 +102,7 @@ def report_settings_update(
         contact.is_active = data.get("is_active", True)
         contact.save()
     after = {"email_updates": email_updates, "contacts": _contacts_snapshot(settings),
-             "driver_contact_days": settings.driver_contact_days,
-             "self_heal": settings.self_heal, "self_heal_minutes": settings.self_heal_minutes}
+             **{name: getattr(settings, name) for name in OTHER_FIELDS}}
     diff = audit_diff(before, after)
     if diff:
         audit_record(by=by, action=AuditAction.UPDATE, obj=settings, team=team, changes=diff)

@@ -27,3 +27,12 @@ def health_sweep() -> dict[str, int]:
 def health_sweep_chunk(first_id: int, last_id: int) -> dict[str, int]:
     """The health checks over the charge points with ids in [first_id, last_id]."""
     return sweep.health_sweep(first_id=first_id, last_id=last_id).as_dict()
+
+
+@shared_task(name="reporting.response_targets_check")
+def response_targets_check() -> dict[str, int]:
+    """Every minute (django-celery-beat): record the response-time targets
+    reports have missed since the last run (reporting/response_targets.py)."""
+    from reporting.response_target_services import response_targets_check as check
+
+    return check()

@@ -173,6 +173,7 @@ CELERY_TASK_ROUTES = {
     "reporting.health_sweep": {"queue": "health"},
     "reporting.health_sweep_chunk": {"queue": "health"},
     "gateway.sweep": {"queue": "health"},
+    "reporting.response_targets_check": {"queue": "health"},
     "notifications.send": {"queue": "email"},
     "notifications.send_due": {"queue": "email"},
     "webhooks.deliver": {"queue": "webhooks"},
@@ -357,6 +358,18 @@ NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=60)
 # that the sweep after its backoff, not the one after that, sends it.
 NOTIFICATIONS_SWEEP_SECONDS = env.float("NOTIFICATIONS_SWEEP_SECONDS", default=50)
 NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS = env.float("NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS", default=10)
+# Digests (docs/delivery.md): more than NOTIFICATIONS_BURST_THRESHOLD new
+# reports for one team within NOTIFICATIONS_BURST_WINDOW_SECONDS go out as one
+# digest, sent when the window is over, even for a team that has immediate
+# e-mails (a team's report settings may set its own threshold).
+NOTIFICATIONS_BURST_THRESHOLD = env.int("NOTIFICATIONS_BURST_THRESHOLD", default=20)
+NOTIFICATIONS_BURST_WINDOW_SECONDS = env.int("NOTIFICATIONS_BURST_WINDOW_SECONDS", default=60)
+# Response-time targets (docs/response-targets.md): a report is "at risk" when
+# less than this share of its target is left; a missed target whose
+# escalation is "e-mail support" goes to RESPONSE_TARGETS_SUPPORT_EMAIL
+# (empty: nobody is e-mailed, the timeline still says so).
+RESPONSE_TARGETS_AT_RISK_SHARE = env.float("RESPONSE_TARGETS_AT_RISK_SHARE", default=0.2)
+RESPONSE_TARGETS_SUPPORT_EMAIL = env.str("RESPONSE_TARGETS_SUPPORT_EMAIL", default="")
 
 # Webhooks (docs/webhooks.md). Each attempt: connect within
 # WEBHOOKS_CONNECT_TIMEOUT_SECONDS, an answer within WEBHOOKS_READ_TIMEOUT_SECONDS;

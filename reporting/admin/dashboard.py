@@ -163,4 +163,6 @@ def _with_links(data: dict, *, changelist: str, site) -> dict:
         for row in data["top_charge_points"]
     ]
     data["open_url"] = f"{changelist}?state=unresolved"
+    data["breached_url"] = f"{changelist}?target=breached"
+    data["at_risk_url"] = f"{changelist}?target=at_risk"
     return data

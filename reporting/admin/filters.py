@@ -52,3 +52,21 @@ class StateFilter(admin.SimpleListFilter):
         if value is not None:
             return queryset.none()
         return queryset
+
+
+class ResponseTargetFilter(admin.SimpleListFilter):
+    """Unresolved reports past a response-time target, or at risk of it
+    (reporting/response_targets.py)."""
+
+    title = "response-time target"
+    parameter_name = "target"
+
+    def lookups(self, request, model_admin):
+        return [("breached", "Breached"), ("at_risk", "At risk")]
+
+    def queryset(self, request, queryset):
+        from reporting.response_targets import reports_by_target_status
+
+        if self.value() in ("breached", "at_risk"):
+            return reports_by_target_status(queryset, status=self.value())
+        return queryset

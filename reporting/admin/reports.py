@@ -30,12 +30,13 @@ from reporting.catalogue import Party, Reason, Source
 from reporting.errors import ReportError
 from reporting.contact_visibility import HIDDEN_REPEAT_NOTE, driver_contact_visible
 from reporting.models import EventKind, Report, ReportState
+from reporting.response_targets import report_time_left, with_due_times
 from reporting.selectors import report_evidence
 from reporting.services import report_allows, report_site_team_ids
 
 from . import actions
 from .driver_fields import DriverFieldsMixin
-from .filters import CreatedRangeFilter, SiteFilter, StateFilter, TeamFilter
+from .filters import CreatedRangeFilter, ResponseTargetFilter, SiteFilter, StateFilter, TeamFilter
 from .forms import CommentForm, MessageForm, ReportCreateForm
 from .linking import LinkChargePointForm, NeedsChargePointFilter, link_charge_point_view
 
@@ -51,10 +52,10 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
     operator_capabilities = {"view": Capability.VIEW, "add": Capability.COMMENT}
 
     list_display = ["id", "charge_point_col", "site_col", "owner_col", "operator_col", "source_col",
-                    "reason_col", "state_col", "assigned_col", "age", "occurrences"]
+                    "reason_col", "state_col", "assigned_col", "age", "time_left", "occurrences"]
     list_display_links = ["id", "charge_point_col"]
-    list_filter = [StateFilter, "source", "reason", "assigned_party", NeedsChargePointFilter, TeamFilter, SiteFilter,
-                   CreatedRangeFilter]
+    list_filter = [StateFilter, "source", "reason", "assigned_party", ResponseTargetFilter, NeedsChargePointFilter,
+                   TeamFilter, SiteFilter, CreatedRangeFilter]
     search_fields = ["description"]  # see get_search_results
     search_limit = 1000
     search_help_text = (
@@ -74,11 +75,11 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
         (None, {"fields": ["description"]}),
         ("Reported by", {"fields": ["reporter_display", "reporter_name", "reporter_email", "reporter_phone",
                                     "reporter_count", "drivers_display", "attachments_display"]}),
-        ("Resolution", {"fields": ["resolution_note", "resolved_at"]}),
+        ("Resolution", {"fields": ["time_left", "resolution_note", "resolved_at"]}),
         ("Bookkeeping", {"fields": ["occurrences", "flapping", "last_seen_at", "condition_cleared_at", "created_at",
                                     "updated_at"]}),
     ]
-    readonly_fields = ["description", "reporter_display", "reporter_name", "reporter_email", "reporter_phone",
+    readonly_fields = ["description", "time_left", "reporter_display", "reporter_name", "reporter_email", "reporter_phone",
                        "reporter_count", "drivers_display", "attachments_display",
                        "resolution_note", "resolved_at", "occurrences", "flapping", "last_seen_at",
                        "condition_cleared_at",
@@ -92,7 +93,9 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
         return {obj.charge_point.owner_id, obj.charge_point.operator_id}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related(*self.list_select_related)
+        # The response-time targets' due times: subqueries on the small
+        # targets table, so the "time left" column costs no query per row.
+        return with_due_times(super().get_queryset(request).select_related(*self.list_select_related))
 
     # --- columns: everything comes from list_select_related, no query per row ---
 
@@ -138,6 +141,16 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
     @admin.display(description="age", ordering="-created_at")
     def age(self, obj):
         return timesince(obj.created_at, timezone.now(), depth=1)
+
+    @admin.display(description="time left")
+    def time_left(self, obj):
+        """The response-time target that applies now: time left, or how long overdue."""
+        left = report_time_left(obj) if obj.pk else None
+        if left is None:
+            return "—"
+        if left.breached or left.at_risk:
+            return format_html('<strong class="bo-warn">{}</strong>', left.label())
+        return left.label()
 
     @admin.display(description="reported by")
     def reporter_display(self, obj):

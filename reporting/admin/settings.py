@@ -75,12 +75,13 @@ class ReportSettingsAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, admin.M
     support_actions = {"view", "change"}
     operator_capabilities = {"view": Capability.VIEW, "change": Capability.EDIT_ASSETS}
 
-    list_display = ["team", "email_updates", "active_contacts", "updated_at"]
-    list_filter = ["email_updates"]
+    list_display = ["team", "email_updates", "delivery", "active_contacts", "updated_at"]
+    list_filter = ["email_updates", "delivery"]
     search_fields = ["team__name", "contacts__email", "contacts__name"]
     list_select_related = ["team"]
     ordering = ["team__name"]
-    fields = ["team", "email_updates", "driver_contact_days", "self_heal", "self_heal_minutes"]
+    fields = ["team", "email_updates", "delivery", "digest_minutes", "burst_threshold", "driver_contact_days",
+              "self_heal", "self_heal_minutes"]
     readonly_fields = ["team"]
     inlines = [ReportContactInline]
     change_form_template = "admin/reporting/reportsettings/change_form.html"
@@ -113,11 +114,14 @@ class ReportSettingsAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, admin.M
             by=request.user, driver_contact_days=form.cleaned_data.get("driver_contact_days"),
             self_heal=form.cleaned_data.get("self_heal"),
             self_heal_minutes=form.cleaned_data.get("self_heal_minutes"),
+            delivery=form.cleaned_data["delivery"],
+            digest_minutes=form.cleaned_data["digest_minutes"], burst_threshold=form.cleaned_data["burst_threshold"],
         )
 
     def construct_change_message(self, request, form, formsets, add=False):
         # The service replaced the contacts; the formsets saved nothing themselves.
-        return [{"changed": {"fields": ["e-mail updates", "drivers' contact details", "contacts"]}}]
+        return [{"changed": {"fields": ["e-mail updates", "delivery", "drivers' contact details", "self-healing",
+                                        "contacts"]}}]
 
     def response_change(self, request, obj):
         response = super().response_change(request, obj)

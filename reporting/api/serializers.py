@@ -19,6 +19,7 @@ from core.rest.fields import (
 from reporting.catalogue import Party, Reason, Source
 from reporting.contact_visibility import driver_contact_visible
 from reporting.models import EventKind, Report, ReportContact, ReportEvent, ReportMessage, ReportSettings
+from reporting.response_targets import report_time_left
 
 
 class _Ref(serializers.Serializer):
@@ -98,7 +99,17 @@ REPORT_EXAMPLE = {
     "created_at": "2026-02-01T08:00:00Z",
     "updated_at": "2026-02-01T09:12:00Z",
     "resolved_at": None,
+    "time_left": {"kind": "resolve", "due_at": "2026-02-02T08:00:00Z", "seconds_left": 81120,
+                  "breached": False, "at_risk": False},
 }
+
+
+class TimeLeftSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["assign", "resolve"])
+    due_at = serializers.DateTimeField()
+    seconds_left = serializers.IntegerField()
+    breached = serializers.BooleanField()
+    at_risk = serializers.BooleanField()
 
 
 @extend_schema_serializer(examples=[OpenApiExample("A report", value=REPORT_EXAMPLE, response_only=True)])
@@ -115,6 +126,10 @@ class ReportSerializer(StrictModelSerializer):
         "report is open (docs/privacy.md)."
     )
     assigned_to = PersonRefSerializer(read_only=True, allow_null=True)
+    time_left = serializers.SerializerMethodField(
+        help_text="The response-time target that applies now (assign while open, then resolve): "
+        "its kind, due time, seconds left (negative: overdue), breached and at_risk; null when none applies."
+    )
 
     @extend_schema_field(ReporterSerializer(allow_null=True))
     def get_reporter(self, report) -> dict | None:
@@ -128,9 +143,17 @@ class ReportSerializer(StrictModelSerializer):
         fields = [
             "id", "charge_point", "site", "owner", "operator", "source", "reason", "reason_label",
             "description", "reporter", "state", "assigned_party", "assigned_to", "resolution_note",
-            "occurrences", "flapping", "last_seen_at", "created_at", "updated_at", "resolved_at",
+            "occurrences", "flapping", "last_seen_at", "created_at", "updated_at", "resolved_at", "time_left",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(TimeLeftSerializer(allow_null=True))
+    def get_time_left(self, report) -> dict | None:
+        left = report_time_left(report)
+        if left is None:
+            return None
+        return {"kind": left.kind, "due_at": left.due_at, "seconds_left": int(left.left.total_seconds()),
+                "breached": left.breached, "at_risk": left.at_risk}
 
 
 class MessageInputSerializer(serializers.Serializer):
@@ -343,4 +366,5 @@ class ReportSettingsSerializer(StrictModelSerializer):
 
     class Meta:
         model = ReportSettings
-        fields = ["team", "email_updates", "self_heal", "self_heal_minutes", "contacts"]
+        fields = ["team", "email_updates", "delivery", "digest_minutes", "burst_threshold", "self_heal",
+                  "self_heal_minutes", "contacts"]

@@ -17,6 +17,7 @@ from core.rest.pagination import CursorPagination
 from reporting import services
 from reporting.errors import PersonNotInParty
 from reporting.models import Report, ReportEvent, ReportMessage, ReportSettings
+from reporting.response_targets import with_due_times
 from reporting.selectors import report_list
 from reporting.settings_services import report_settings_update
 
@@ -71,7 +72,8 @@ class ReportViewSet(
     ordering = ("-created_at", "-id")
 
     def get_queryset(self):
-        return report_list(actor=self.request.user)
+        # With the response-time targets' due times (the "time_left" field).
+        return with_due_times(report_list(actor=self.request.user))
 
     def create(self, request, *args, **kwargs):
         data = self._valid(ReportCreateSerializer)
@@ -225,8 +227,8 @@ class ReportSettingsView(APIView):
     def _data(self, team: Team) -> dict:
         settings = ReportSettings.objects.filter(team=team).prefetch_related("contacts").first()
         if settings is None:  # never saved: the defaults
-            return {"team": team.pk, "email_updates": True, "self_heal": False, "self_heal_minutes": 5,
-                    "contacts": []}
+            return {"team": team.pk, "email_updates": True, "delivery": "immediate", "digest_minutes": 15,
+                    "burst_threshold": None, "self_heal": False, "self_heal_minutes": 5, "contacts": []}
         return ReportSettingsSerializer(settings).data
 
     @extend_schema(
@@ -254,5 +256,8 @@ class ReportSettingsView(APIView):
             by=request.user,
             self_heal=serializer.validated_data.get("self_heal"),
             self_heal_minutes=serializer.validated_data.get("self_heal_minutes"),
+            # Left as they are when the request does not name them.
+            **{name: serializer.validated_data[name] for name in ("delivery", "digest_minutes", "burst_threshold")
+               if name in serializer.validated_data},
         )
         return Response(self._data(team))

@@ -14,8 +14,10 @@ def url(team):
 
 def test_a_new_team_has_the_default_settings_and_reading_them_writes_nothing(world):
     before = ReportSettings.objects.get(team=world.ours).updated_at
-    assert world.client.get(url(world.ours)).json() == {"team": world.ours.pk, "email_updates": True, "self_heal": False,
-                                                     "self_heal_minutes": 5, "contacts": []}
+    assert world.client.get(url(world.ours)).json() == {
+        "team": world.ours.pk, "email_updates": True, "delivery": "immediate", "digest_minutes": 15,
+        "burst_threshold": None, "self_heal": False, "self_heal_minutes": 5, "contacts": [],
+    }
     assert ReportSettings.objects.get(team=world.ours).updated_at == before
 
 
@@ -36,9 +38,19 @@ def test_replace_settings_keeps_matching_contacts(world):
     assert ReportSettings.objects.get(team=world.ours).email_updates is False
 
 
+def test_switch_to_digests_and_back_leaves_what_the_request_does_not_name(world):
+    body = {"contacts": CONTACTS, "delivery": "digest", "digest_minutes": 30, "burst_threshold": 5}
+    assert world.client.put(url(world.ours), body, format="json").json()["delivery"] == "digest"
+    response = world.client.put(url(world.ours), {"contacts": CONTACTS, "delivery": "immediate"}, format="json")
+    row = ReportSettings.objects.get(team=world.ours)
+    assert (response.status_code, row.delivery, row.digest_minutes, row.burst_threshold) == (200, "immediate", 30, 5)
+
+
 @pytest.mark.parametrize(
     "data, field",
     [
+        ({"contacts": CONTACTS, "delivery": "weekly"}, "delivery"),
+        ({"contacts": CONTACTS, "digest_minutes": 0}, "digest_minutes"),
         ({"contacts": [{"name": "X", "email": "nope"}]}, "contacts"),
         ({"contacts": CONTACTS * 2}, "contacts"),
         ({"email_updates": "perhaps", "contacts": []}, "email_updates"),

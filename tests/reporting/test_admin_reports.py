@@ -256,10 +256,12 @@ def test_settings_update_button_saves_contacts_through_the_service(client, membe
         "contacts-MIN_NUM_FORMS": "0", "contacts-MAX_NUM_FORMS": "1000",
         "contacts-0-name": "Ines", "contacts-0-email": "ines@example.com", "contacts-0-phone": "",
         "contacts-0-is_active": "on", "_save": "Update",
+        "delivery": "digest", "digest_minutes": "30", "burst_threshold": "",
     }
     assert client.post(url, data).status_code == 302
     settings.refresh_from_db()
     assert settings.email_updates is False
+    assert (settings.delivery, settings.digest_minutes, settings.burst_threshold) == ("digest", 30, None)
     assert list(settings.contacts.values_list("email", flat=True)) == ["ines@example.com"]
 
 
@@ -270,7 +272,7 @@ def test_a_team_admin_opts_into_self_healing_on_the_settings_screen(client, memb
     url = f"/operator/reporting/reportsettings/{settings.pk}/change/"
     assert "try a soft reset before filing" in client.get(url).content.decode().lower()
     data = {
-        "email_updates": "on", "self_heal": "on", "self_heal_minutes": "8", "contacts-TOTAL_FORMS": "0",
+        "email_updates": "on", "delivery": "immediate", "digest_minutes": "15", "self_heal": "on", "self_heal_minutes": "8", "contacts-TOTAL_FORMS": "0",
         "contacts-INITIAL_FORMS": "0", "contacts-MIN_NUM_FORMS": "0", "contacts-MAX_NUM_FORMS": "1000",
         "_save": "Update",
     }

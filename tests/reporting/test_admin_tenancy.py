@@ -15,6 +15,8 @@ A model added to the operator site without an entry in OWNED_BY fails this
 test on purpose: say how its rows belong to a team.
 """
 
+import datetime
+
 import pytest
 from django.forms.models import model_to_dict
 
@@ -26,6 +28,7 @@ from reporting import services
 from reporting.catalogue import Reason, Source
 from reporting.maintenance import maintenance_window_create
 from reporting.models import MaintenanceWindow, Report, ReportContact, ReportSettings
+from reporting.settings_models import ResponseTarget
 from reporting.settings_services import report_settings_update
 from tests.factories import (
     ChargePointFactory,
@@ -50,6 +53,7 @@ OWNED_BY = {
     ApiKey: lambda t: {"team": t},
     AuditLog: lambda t: {"team": t},
     MaintenanceWindow: lambda t: {"team": t},
+    ResponseTarget: lambda t: {"team": t},
 }
 
 
@@ -119,6 +123,7 @@ def build_team(marker: str):
     command_send(charge_point=cp, by=members[Role.INSTALLER], action="TriggerMessage", message="Heartbeat")
     maintenance_window_create(by=None, team=team, site=site, reason=f"{marker} maintenance",
                               starts_at=timezone.now(), ends_at=timezone.now() + timezone.timedelta(hours=1))
+    ResponseTarget.objects.create(team=team, source=Source.USER, time_to_assign=datetime.timedelta(hours=1))
     return {"team": team, "site": site, "cp": cp, "members": members,
             "reports": [report, conversation, resolved]}
 

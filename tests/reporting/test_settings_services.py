@@ -43,3 +43,28 @@ def test_opening_the_settings_list_writes_nothing(client, support_user):
     client.force_login(support_user)
     assert client.get("/admin/reporting/reportsettings/").status_code == 200
     assert not ReportSettings.objects.filter(team__name="Made before this release").exists()
+
+
+def test_an_admin_switches_the_team_to_digests_and_the_change_is_audited(member_factory):
+    team = TeamFactory()
+    admin = member_factory(team, Role.ADMIN)
+
+    report_settings_update(team=team, email_updates=True, contacts=[LARS], by=admin,
+                           delivery="digest", digest_minutes=30, burst_threshold=5)
+
+    row = ReportSettings.objects.get(team=team)
+    assert (row.delivery, row.digest_minutes, row.burst_threshold) == ("digest", 30, 5)
+    changes = AuditLog.objects.get(object_type="reporting.reportsettings").changes
+    assert changes["delivery"] == {"before": "immediate", "after": "digest"}
+    assert changes["digest_minutes"] == {"before": 15, "after": 30}
+
+
+@pytest.mark.parametrize("bad", [{"delivery": "weekly"}, {"digest_minutes": 0}, {"digest_minutes": 1441},
+                                 {"burst_threshold": 0}])
+def test_a_delivery_setting_out_of_range_is_refused_and_nothing_changes(member_factory, bad):
+    team = TeamFactory()
+    with pytest.raises(Invalid):
+        report_settings_update(team=team, email_updates=False, contacts=[LARS], by=member_factory(team, Role.ADMIN),
+                               **bad)
+    row = ReportSettings.objects.get(team=team)
+    assert (row.email_updates, row.delivery, row.digest_minutes) == (True, "immediate", 15)

@@ -1,0 +1,197 @@
+"""Response-time targets: how soon a report must be assigned and resolved
+(docs/response-targets.md). This module reads (due times, time left, the
+dashboard's counts); ``reporting/response_target_services.py`` writes
+(saving targets, the periodic breach check).
+
+A report's targets are those of its source: the operator team's own
+``ResponseTarget`` row, each empty time falling back to support's default
+row (no team). Both times run from when the report was filed. A report is
+*breached* on a target when it is past due and not yet assigned (time to
+assign: still ``open``) or not yet resolved (time to resolve), and *at
+risk* when less than ``RESPONSE_TARGETS_AT_RISK_SHARE`` of the target is
+left.
+
+The check (``response_target_services.response_targets_check``, every minute) finds the breaches in
+one query per kind and records each in ``ResponseBreach`` (unique per report
+and kind) with ``INSERT ... ON CONFLICT DO NOTHING RETURNING``: only the
+transaction whose row went in writes the timeline row ("Response-time
+target missed", which the notifications outbox e-mails to the team's
+contacts) and escalates, so two checks at once do it once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, DateTimeField, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .catalogue import Source
+from .models import Report, ReportState
+from .settings_models import BreachKind, ResponseTarget, TargetEscalation
+
+# --- selectors -------------------------------------------------------------------
+
+
+def _target(field: str):
+    """The report's target ``field``: its operator team's, else the default."""
+    own = ResponseTarget.objects.filter(
+        team_id=OuterRef("charge_point__operator_id"), source=OuterRef("source")
+    ).order_by().values(field)[:1]
+    default = ResponseTarget.objects.filter(team__isnull=True, source=OuterRef("source")).order_by().values(field)[:1]
+    return Coalesce(Subquery(own, output_field=DurationField()), Subquery(default, output_field=DurationField()))
+
+
+def with_due_times(reports):
+    """Annotate a report queryset with ``assign_target`` / ``resolve_target``
+    (durations) and ``assign_due`` / ``resolve_due`` (datetimes), empty
+    where there is no target. Subqueries on the small targets table."""
+    return reports.annotate(
+        assign_target=_target("time_to_assign"),
+        resolve_target=_target("time_to_resolve"),
+    ).annotate(
+        assign_due=ExpressionWrapper(F("created_at") + F("assign_target"), output_field=DateTimeField()),
+        resolve_due=ExpressionWrapper(F("created_at") + F("resolve_target"), output_field=DateTimeField()),
+    )
+
+
+def _pending(kind: str) -> Q:
+    """The reports a target still applies to."""
+    if kind == BreachKind.ASSIGN:
+        return Q(state=ReportState.OPEN)
+    return ~Q(state=ReportState.RESOLVED)
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    kind: str
+    due_at: datetime
+    target: timedelta
+    left: timedelta
+
+    @property
+    def breached(self) -> bool:
+        return self.left <= timedelta(0)
+
+    @property
+    def at_risk(self) -> bool:
+        return not self.breached and self.left < self.target * settings.RESPONSE_TARGETS_AT_RISK_SHARE
+
+    def label(self) -> str:
+        what = "assign" if self.kind == BreachKind.ASSIGN else "resolve"
+        if self.breached:
+            return f"{what}: overdue by {format_duration(-self.left)}"
+        return f"{what}: {format_duration(self.left)} left" + (" (at risk)" if self.at_risk else "")
+
+
+def format_duration(value: timedelta) -> str:
+    minutes = int(value.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" if minutes else f"{int(value.total_seconds())} s"
+
+
+def report_time_left(report: Report, *, now: datetime | None = None) -> TimeLeft | None:
+    """The target that applies now (assign while open, then resolve) and the
+    time left on it; None when no target applies. Reads the annotations of
+    ``with_due_times`` when the report has them, else one query."""
+    now = now or timezone.now()
+    if not hasattr(report, "assign_due"):
+        row = with_due_times(Report.objects.filter(pk=report.pk)).values(
+            "assign_target", "resolve_target", "assign_due", "resolve_due"
+        ).first() or {}
+        for key, value in row.items():
+            setattr(report, key, value)
+    if report.state == ReportState.RESOLVED:
+        return None
+    if report.state == ReportState.OPEN and getattr(report, "assign_due", None):
+        return TimeLeft(BreachKind.ASSIGN, report.assign_due, report.assign_target, report.assign_due - now)
+    if getattr(report, "resolve_due", None):
+        return TimeLeft(BreachKind.RESOLVE, report.resolve_due, report.resolve_target, report.resolve_due - now)
+    return None
+
+
+def target_groups(kind: str, *, rows: list[ResponseTarget] | None = None) -> list[tuple[Q, timedelta]]:
+    """The reports a limit applies to, as (filter, limit) pairs with no
+    subquery: per source, the teams whose own row sets the limit (grouped by
+    limit) and everyone else under the default. The targets table is small;
+    the filters compare ``created_at`` with constants."""
+    field = "time_to_assign" if kind == BreachKind.ASSIGN else "time_to_resolve"
+    rows = list(ResponseTarget.objects.all()) if rows is None else rows
+    groups = []
+    for source in Source.values:
+        default = next((getattr(r, field) for r in rows if r.team_id is None and r.source == source), None)
+        own = {r.team_id: getattr(r, field) for r in rows
+               if r.team_id is not None and r.source == source and getattr(r, field)}
+        by_limit: dict[timedelta, list[int]] = {}
+        for team_id, limit in own.items():
+            by_limit.setdefault(limit, []).append(team_id)
+        for limit, team_ids in sorted(by_limit.items()):
+            groups.append((Q(source=source, charge_point__operator_id__in=sorted(team_ids)), limit))
+        if default:
+            others = Q(source=source) & (Q(charge_point__isnull=True) | ~Q(charge_point__operator_id__in=sorted(own)))
+            groups.append((others, default))
+    return groups
+
+
+def _any(conditions: list[Q]) -> Q:
+    result = Q(pk__in=[])  # matches nothing
+    for condition in conditions:
+        result |= condition
+    return result
+
+
+def _status_filters(*, now: datetime) -> tuple[Q, Q]:
+    """(breached, at risk and not breached) as filters on reports. Breached:
+    filed at or before now - limit. At risk: less than the share of the
+    limit left, i.e. filed after now - limit and before now - (1 - share) * limit."""
+    share = settings.RESPONSE_TARGETS_AT_RISK_SHARE
+    rows = list(ResponseTarget.objects.all())
+    breached, at_risk = [], []
+    for kind in (BreachKind.ASSIGN, BreachKind.RESOLVE):
+        for group, limit in target_groups(kind, rows=rows):
+            pending = group & _pending(kind)
+            breached.append(pending & Q(created_at__lte=now - limit))
+            at_risk.append(pending & Q(created_at__gt=now - limit, created_at__lt=now - limit * (1 - share)))
+    return _any(breached), _any(at_risk) & ~_any(breached)
+
+
+def response_target_counts(reports, *, now: datetime | None = None) -> dict[str, int]:
+    """Unresolved reports of ``reports`` past a target (breached) and within
+    the at-risk share of one (at risk, not breached): one query."""
+    breached, at_risk = _status_filters(now=now or timezone.now())
+    return reports.exclude(state=ReportState.RESOLVED).order_by().aggregate(
+        breached=Count("id", filter=breached), at_risk=Count("id", filter=at_risk)
+    )
+
+
+def reports_by_target_status(reports, *, status: str, now: datetime | None = None):
+    """The reports of ``reports`` that are ``breached`` or ``at_risk`` now."""
+    breached, at_risk = _status_filters(now=now or timezone.now())
+    return reports.filter(breached if status == "breached" else at_risk)
+
+
+def response_targets_effective(*, team_id: int | None, rows: list[ResponseTarget] | None = None) -> dict[str, dict]:
+    """Source -> the times and escalation that apply to a team's reports
+    (``rows``: the targets already read, to save the query)."""
+    if rows is None:
+        rows = ResponseTarget.objects.filter(Q(team__isnull=True) | Q(team_id=team_id))
+    rows = {(t.team_id, t.source): t for t in rows}
+    result = {}
+    for source in Source.values:
+        default, own = rows.get((None, source)), rows.get((team_id, source)) if team_id else None
+        pick = own or default
+        result[source] = {
+            "time_to_assign": (own and own.time_to_assign) or (default and default.time_to_assign),
+            "time_to_resolve": (own and own.time_to_resolve) or (default and default.time_to_resolve),
+            "escalation": pick.escalation if pick else TargetEscalation.NONE,
+            "escalate_to": pick.escalate_to if pick else "",
+        }
+    return result
