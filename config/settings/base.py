@@ -334,6 +334,9 @@ NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=60)
 # that the sweep after its backoff, not the one after that, sends it.
 NOTIFICATIONS_SWEEP_SECONDS = env.float("NOTIFICATIONS_SWEEP_SECONDS", default=50)
 NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS = env.float("NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS", default=10)
+# The wait before the first retry of a failed send; each further retry waits
+# twice as long, at most an hour. The sweep tolerance must stay below it.
+NOTIFICATIONS_FIRST_BACKOFF_SECONDS = env.float("NOTIFICATIONS_FIRST_BACKOFF_SECONDS", default=60)
 
 # The address printed in the QR stickers: <base>/r/<public code>/. A short
 # domain makes a smaller, easier-to-scan code.
