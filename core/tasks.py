@@ -4,12 +4,24 @@ lower app can start work that a higher app defines without importing it."""
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+# After a publish fails, this process does not try the broker again for
+# settings.TASK_PUBLISH_PAUSE_SECONDS: under a broker fault only the first
+# request in each pause pays the publish timeout, the others none at all.
+_paused_until = 0.0
+
+
+def publish_pause_reset() -> None:
+    """Forget a failed publish (tests; a broker known to be back)."""
+    global _paused_until
+    _paused_until = 0.0
 
 
 def publish(task_name: str, *args, **kwargs) -> bool:
@@ -22,13 +34,21 @@ def publish(task_name: str, *args, **kwargs) -> bool:
     request for at most about TASK_PUBLISH_TIMEOUT_SECONDS per step. These
     timeouts stay on this connection: the worker's own connection to the
     broker, which waits patiently for tasks and acknowledgements, keeps its
-    settings (a short socket timeout there leaves a worker unable to ack)."""
+    settings (a short socket timeout there leaves a worker unable to ack).
+
+    After a failure the process skips publishing for
+    TASK_PUBLISH_PAUSE_SECONDS (returning False at once): a broker that is
+    down costs one timeout per pause, not one per request."""
+    global _paused_until
     app = current_app
     signature = app.signature(task_name, args=args, kwargs=kwargs)
     try:
         if app.conf.task_always_eager:
             signature.apply_async()
             return True
+        if time.monotonic() < _paused_until:
+            logger.info("Not queueing %s: the broker failed a moment ago; its sweep picks the work up.", task_name)
+            return False
         timeout = settings.TASK_PUBLISH_TIMEOUT_SECONDS
         transport_options = {
             **(app.conf.broker_transport_options or {}),
@@ -41,6 +61,7 @@ def publish(task_name: str, *args, **kwargs) -> bool:
             signature.apply_async(connection=connection, retry=False)
         return True
     except Exception:
+        _paused_until = time.monotonic() + settings.TASK_PUBLISH_PAUSE_SECONDS
         logger.warning("Could not queue %s; its periodic sweep will pick the work up.", task_name, exc_info=True)
         return False
 

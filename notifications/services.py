@@ -403,8 +403,12 @@ def notifications_send_due(
             for notification_id in ids:
                 if time.monotonic() - started > budget:
                     break
+                # Each claim takes the clock at the claim (fixed_now only in
+                # tests): a lease dated from the batch's start would run out
+                # while the batch is still sending, and another sweep would
+                # take the row and send it at the same time.
                 status = (
-                    notification_send(notification_id=notification_id, now=now, due_by=due_by, mail=mail)
+                    notification_send(notification_id=notification_id, now=fixed_now, due_by=due_by, mail=mail)
                     or "skipped"
                 )
                 counts[status] = counts.get(status, 0) + 1

@@ -206,6 +206,10 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # the work is already in an outbox its sweep catches up, so a request gives
 # up on a broker that refuses or hangs rather than wait for it.
 TASK_PUBLISH_TIMEOUT_SECONDS = env.float("TASK_PUBLISH_TIMEOUT_SECONDS", default=0.05)
+# After a failed publish a process leaves the broker alone for this many
+# seconds (the outboxes' sweeps pick the work up): under a broker fault one
+# request per pause pays the timeout above, the others nothing.
+TASK_PUBLISH_PAUSE_SECONDS = env.float("TASK_PUBLISH_PAUSE_SECONDS", default=5)
 
 # --- Health checks ------------------------------------------------------------
 # Defaults for the system health checks (reporting/health/). Support staff
