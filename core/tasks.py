@@ -4,6 +4,8 @@ lower app can start work that a higher app defines without importing it."""
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 
 from celery import current_app
@@ -24,12 +26,46 @@ def publish_pause_reset() -> None:
     _paused_until = 0.0
 
 
+# Each thread keeps its publishing connection between requests: opening one
+# (TCP, the broker's handshake) is most of a publish's time. Keyed by the
+# process (a forked child opens its own), the broker and the timeout.
+_local = threading.local()
+
+
+def _publish_connection(app, timeout: float):
+    key = (os.getpid(), app.conf.broker_url, timeout)
+    cached = getattr(_local, "connection", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    _drop_publish_connection()
+    transport_options = {
+        **(app.conf.broker_transport_options or {}),
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "max_retries": 0,
+        "interval_start": 0,
+    }
+    connection = app.connection_for_write(connect_timeout=timeout, transport_options=transport_options)
+    _local.connection = (key, connection)
+    return connection
+
+
+def _drop_publish_connection() -> None:
+    cached, _local.connection = getattr(_local, "connection", None), None
+    if cached is not None and cached[0][0] == os.getpid():
+        try:
+            cached[1].close()
+        except Exception:  # already broken: that is why it is dropped
+            logger.debug("Closing a broken publishing connection failed.", exc_info=True)
+
+
 def publish(task_name: str, *args, **kwargs) -> bool:
     """Hand a task to the broker now, or give up quickly; returns whether it
     was queued. Only for work that is already committed and swept up
     periodically (an outbox row): losing the message costs a minute.
 
-    The publish has its own connection with short connect and socket
+    The publish has its own connection (kept by the thread for the next
+    publish, dropped after a failure) with short connect and socket
     timeouts and no retry loop, so a broker that refuses or hangs holds a
     request for at most about TASK_PUBLISH_TIMEOUT_SECONDS per step. These
     timeouts stay on this connection: the worker's own connection to the
@@ -49,18 +85,11 @@ def publish(task_name: str, *args, **kwargs) -> bool:
         if time.monotonic() < _paused_until:
             logger.info("Not queueing %s: the broker failed a moment ago; its sweep picks the work up.", task_name)
             return False
-        timeout = settings.TASK_PUBLISH_TIMEOUT_SECONDS
-        transport_options = {
-            **(app.conf.broker_transport_options or {}),
-            "socket_timeout": timeout,
-            "socket_connect_timeout": timeout,
-            "max_retries": 0,
-            "interval_start": 0,
-        }
-        with app.connection_for_write(connect_timeout=timeout, transport_options=transport_options) as connection:
-            signature.apply_async(connection=connection, retry=False)
+        connection = _publish_connection(app, settings.TASK_PUBLISH_TIMEOUT_SECONDS)
+        signature.apply_async(connection=connection, retry=False)
         return True
     except Exception:
+        _drop_publish_connection()
         _paused_until = time.monotonic() + settings.TASK_PUBLISH_PAUSE_SECONDS
         logger.warning("Could not queue %s; its periodic sweep will pick the work up.", task_name, exc_info=True)
         return False
