@@ -123,8 +123,10 @@ def main() -> None:
         rows = Notification.objects.filter(subject__startswith="Bench delivery")
 
         def sweep() -> None:
+            started = time.perf_counter()
             counts = services.notifications_send_due(budget_seconds=3600)
             assert counts.get("sent") == args.rows, counts
+            print(f"  one sweep run: {time.perf_counter() - started:.1f} s", flush=True)
 
         # The baseline: the same messages, rendered by the same code, on one
         # SMTP connection, without the database.
