@@ -52,14 +52,14 @@ def check_lease_covers_one_attempt(app_configs=None, **kwargs):
 def check_sweep_tolerance_is_under_the_first_backoff(app_configs=None, **kwargs):
     """The sweep takes retries due within the tolerance; were it as long as
     the first backoff, a sweep would retry at once the row it just failed."""
-    from .services import FIRST_BACKOFF
+    from .services import first_backoff
 
     tolerance = settings.NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS
-    if not 0 <= tolerance < FIRST_BACKOFF.total_seconds():
+    if not 0 <= tolerance < first_backoff().total_seconds():
         return [
             Error(
                 f"NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS ({tolerance:g}) must be at least 0 and "
-                f"less than the first retry's backoff ({FIRST_BACKOFF.total_seconds():g} s).",
+                f"less than the first retry's backoff ({first_backoff().total_seconds():g} s).",
                 id="notifications.E003",
             )
         ]

@@ -2,7 +2,14 @@
 Postmark's inbound webhook): a driver's new e-mail opens a support report,
 a reply is appended to its conversation. Automatic mail (out-of-office
 replies, bounces, mailing lists) is dropped, so two robots never answer
-each other in a loop."""
+each other in a loop.
+
+Repeats are recognised by Message-ID: the same e-mail delivered twice (a
+webhook retried, a message that reached two of our addresses) is stored
+once, and a copy of an e-mail we sent ourselves (a contact's mailbox that
+forwards to the support address, a notification to an address that is our
+own) is recognised by its Message-ID or its X-Report-Notification-Id header
+and never opens a report."""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from email.utils import parseaddr
 
 from anymail.inbound import AnymailInboundMessage
 from django.conf import settings
+from django.db.models import Q
 from django.utils.html import strip_tags
 
 from reporting.conversations import (
@@ -21,6 +29,9 @@ from reporting.conversations import (
     report_open_conversation_by_email,
 )
 from reporting.reporters import Upload
+
+from .models import Notification
+from .services import NOTIFICATION_ID_HEADER
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +62,24 @@ def automatic_reason(message: AnymailInboundMessage) -> str | None:
     if not sender or ROBOT_SENDERS.match(sender):
         return f"sender {sender or 'missing'}"
     return None
+
+
+def own_outbound(message: AnymailInboundMessage) -> int | None:
+    """The outbox row an inbound e-mail is a copy of, or None. Our e-mails
+    carry the row's Message-ID (the same on every retry) and its
+    X-Report-Notification-Id; a reply or an inline forward gets a new
+    Message-ID and never keeps the X- header, so either one means the
+    e-mail itself came back."""
+    message_id = (message.get("Message-ID") or "").strip()[:255]
+    row_id = (message.get(NOTIFICATION_ID_HEADER) or "").strip()
+    match = Q()
+    if message_id:
+        match |= Q(email_message_id=message_id)
+    if row_id.isdigit() and len(row_id) < 19:
+        match |= Q(pk=int(row_id))
+    if not match:
+        return None
+    return Notification.objects.filter(match).values_list("pk", flat=True).first()
 
 
 def _reply_token(message: AnymailInboundMessage) -> str:
@@ -102,7 +131,12 @@ def _attachments(message: AnymailInboundMessage) -> tuple[list[Upload], list[str
 
 def inbound_email_receive(*, message: AnymailInboundMessage) -> str:
     """Handle one inbound e-mail; returns what was done (for the log and tests):
-    "ignored", "duplicate", "reply" or "opened"."""
+    "own" (a copy of an e-mail we sent), "ignored", "duplicate" (an e-mail
+    already stored), "reply" or "opened"."""
+    own = own_outbound(message)
+    if own is not None:
+        logger.info("Inbound e-mail %s ignored: a copy of our own notification %s.", message.get("Message-ID"), own)
+        return "own"
     why = automatic_reason(message)
     if why is not None:
         logger.info("Inbound e-mail %s ignored: %s.", message.get("Message-ID"), why)

@@ -54,10 +54,10 @@ logger = logging.getLogger(__name__)
 # (notifications/checks.py refuses a lease shorter than one attempt can take),
 # so only a dead worker loses its lease, and its rows go out again at the
 # first sweep after the lease.
-# Retries: 1, 2, 4, ... minutes, at most an hour apart; after MAX_ATTEMPTS
-# (about ten hours of a provider being down) the row is failed and shows up
-# in support's outbox with a retry action.
-FIRST_BACKOFF = timedelta(minutes=1)
+# Retries: 1, 2, 4, ... minutes (settings.NOTIFICATIONS_FIRST_BACKOFF_SECONDS
+# doubling), at most an hour apart; after MAX_ATTEMPTS (about ten hours of a
+# provider being down) the row is failed and shows up in support's outbox
+# with a retry action.
 MAX_BACKOFF = timedelta(hours=1)
 MAX_ATTEMPTS = 15
 # The sweep claims SWEEP_BATCH rows at a time and takes batch after batch
@@ -90,6 +90,10 @@ def lease() -> timedelta:
     return timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
 
 
+def first_backoff() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATIONS_FIRST_BACKOFF_SECONDS)
+
+
 def notification_claim(
     *, notification_id: int, now: datetime | None = None, due_by: datetime | None = None
 ) -> uuid.UUID | None:
@@ -99,7 +103,16 @@ def notification_claim(
 
     The first claim also gives the row its Message-ID, committed before the
     first attempt: every retry, whoever makes it, sends the same one."""
-    now = now or timezone.now()
+    claimed = _claim(notification_id=notification_id, now=now or timezone.now(), due_by=due_by)
+    return claimed[0] if claimed else None
+
+
+@transaction.atomic
+def _claim(
+    *, notification_id: int, now: datetime, due_by: datetime | None
+) -> tuple[uuid.UUID, Notification] | None:
+    """The claim, the Message-ID and the row to send, in one transaction
+    (one commit: a backlog drains at a few commits per row, not per query)."""
     token = uuid.uuid4()
     claimed = (
         Notification.objects.due(now=now, due_by=due_by)
@@ -114,12 +127,50 @@ def notification_claim(
     )
     if claimed != 1:
         return None
-    row = Notification.objects.filter(pk=notification_id).values("email_message_id", "headers").first()
-    if row is not None and not row["email_message_id"]:
+    row = Notification.objects.select_related("team").filter(pk=notification_id).first()
+    if row is None:
+        return None
+    if not row.email_message_id:
         # A conversation's e-mail already has its Message-ID (it threads).
-        message_id = (row["headers"] or {}).get("Message-ID") or make_message_id(notification_id=notification_id)
-        Notification.objects.filter(pk=notification_id, email_message_id="").update(email_message_id=message_id)
-    return token
+        row.email_message_id = (row.headers or {}).get("Message-ID") or make_message_id(
+            notification_id=notification_id
+        )
+        Notification.objects.filter(pk=notification_id, email_message_id="").update(
+            email_message_id=row.email_message_id
+        )
+    return token, row
+
+
+class MailConnection:
+    """One connection to the mail server (or provider) for a run of sends:
+    a sweep of a backlog talks to the SMTP server once per batch, not once
+    per e-mail. After any failed send the connection is dropped and the next
+    send opens a new one, so one broken conversation never spoils the next
+    e-mail. Use as a context manager."""
+
+    def __init__(self) -> None:
+        self._connection = None
+
+    def get(self):
+        if self._connection is None:
+            connection = get_connection()
+            connection.open()
+            self._connection = connection
+        return self._connection
+
+    def discard(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # already broken: that is why it is discarded
+                logger.debug("Closing a broken mail connection failed.", exc_info=True)
+
+    def __enter__(self) -> MailConnection:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.discard()
 
 
 def make_message_id(*, notification_id: int) -> str:
@@ -154,7 +205,11 @@ def _message(notification: Notification, connection) -> EmailMultiAlternatives:
 
 
 def notification_send(
-    *, notification_id: int, now: datetime | None = None, due_by: datetime | None = None
+    *,
+    notification_id: int,
+    now: datetime | None = None,
+    due_by: datetime | None = None,
+    mail: MailConnection | None = None,
 ) -> str | None:
     """Send one row if it is due and nobody else holds it. Returns the row's
     new status, or ``None`` when there was nothing to do.
@@ -170,26 +225,33 @@ def notification_send(
     while the duplicate only happens on a crash or timeout inside one HTTP
     request. Everything we can control (concurrent workers, redelivered
     tasks, the sweep racing the task) sends exactly once.
+
+    ``mail``: an open connection to reuse (a sweep's batch); without it the
+    send opens and closes its own.
     """
     now = now or timezone.now()
-    token = notification_claim(notification_id=notification_id, now=now, due_by=due_by)
-    if token is None:
+    claimed = _claim(notification_id=notification_id, now=now, due_by=due_by)
+    if claimed is None:  # not due, taken by another worker, or deleted with its report
         return None
-    notification = Notification.objects.select_related("team").filter(pk=notification_id).first()
-    if notification is None:  # its report was deleted meanwhile
-        return None
+    token, notification = claimed
+    own = mail is None
+    mail = mail or MailConnection()
     try:
         # A misconfigured backend fails here; like a provider error, it is
         # retried with backoff and shows in the outbox's last error.
-        connection = get_connection()
+        connection = mail.get()
         message = _message(notification, connection)
         message.send()
     except PERMANENT_ERRORS as error:
         return _give_up(notification, token=token, error=error)
     except Exception as error:  # provider errors, timeouts, refused connections
+        mail.discard()
         if is_permanent_smtp_error(error):
             return _give_up(notification, token=token, error=error)
         return _retry_later(notification, token=token, error=error, now=now)
+    finally:
+        if own:
+            mail.discard()
     status = getattr(message, "anymail_status", None)
     # The provider's id when it gives one (its tracking events use it);
     # otherwise (SMTP) the Message-ID we sent, which bounces quote.
@@ -226,7 +288,7 @@ def _mark_sent(notification: Notification, *, token: uuid.UUID, message_id, esp_
 
 def backoff(attempts: int) -> timedelta:
     """The wait after the n-th failed attempt: 1, 2, 4, ... minutes, capped."""
-    return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+    return min(first_backoff() * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
 
 
 def is_permanent_smtp_error(error: Exception) -> bool:
@@ -300,9 +362,10 @@ def _give_up(notification: Notification, *, token: uuid.UUID, error: Exception) 
 def notifications_send_many(*, notification_ids: list[int]) -> dict[str, int]:
     """Send each row (the on-commit task); returns how many ended in each status."""
     counts: dict[str, int] = {}
-    for notification_id in notification_ids:
-        status = notification_send(notification_id=notification_id) or "skipped"
-        counts[status] = counts.get(status, 0) + 1
+    with MailConnection() as mail:
+        for notification_id in notification_ids:
+            status = notification_send(notification_id=notification_id, mail=mail) or "skipped"
+            counts[status] = counts.get(status, 0) + 1
     return counts
 
 
@@ -336,11 +399,19 @@ def notifications_send_due(
         )
         if not ids:
             break
-        for notification_id in ids:
-            if time.monotonic() - started > budget:
-                break
-            status = notification_send(notification_id=notification_id, now=now, due_by=due_by) or "skipped"
-            counts[status] = counts.get(status, 0) + 1
+        with MailConnection() as mail:
+            for notification_id in ids:
+                if time.monotonic() - started > budget:
+                    break
+                # Each claim takes the clock at the claim (fixed_now only in
+                # tests): a lease dated from the batch's start would run out
+                # while the batch is still sending, and another sweep would
+                # take the row and send it at the same time.
+                status = (
+                    notification_send(notification_id=notification_id, now=fixed_now, due_by=due_by, mail=mail)
+                    or "skipped"
+                )
+                counts[status] = counts.get(status, 0) + 1
     return counts
 
 

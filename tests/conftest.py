@@ -76,3 +76,14 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _broker_publish_unpaused():
+    """A test's broker fault never pauses the next test's publishing
+    (core.tasks.publish leaves a failed broker alone for a few seconds)."""
+    from core.tasks import publish_pause_reset
+
+    publish_pause_reset()
+    yield
+    publish_pause_reset()

@@ -156,8 +156,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # server, the worker and beat all read these settings, so make them here.
     for _folder in ("data_folder_in", "processed_folder", "control_folder"):
         Path(CELERY_BROKER_TRANSPORT_OPTIONS[_folder]).mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A task taken but not acknowledged goes back to the queue after this
+    # many seconds: it must be longer than the longest task may run (the
+    # hard time limits below, at most 300 s), or a running task would be
+    # handed to a second worker as well (tests/config/test_celery.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_IGNORE_RESULT = True
+# At least once (docs/delivery.md): a task is acknowledged after it ran, a
+# task whose worker process died (killed, out of memory) goes back to the
+# queue, and a worker reserves one task at a time, so a dead worker holds
+# nothing else back.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -189,8 +199,9 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 # quiet fleet (docs/benchmarks.md); at the measured 0.2 s per 1,000 reports
 # filed, a chunk whose every charge point went down at once (100,000
 # reports) takes about 20 s. The limits leave room for a slow database. The
-# e-mail tasks' hard limit stays under the outbox's 10-minute lease, so a
-# task is dead before another may take over its rows.
+# e-mail tasks send row by row, each row leased from its own claim for
+# NOTIFICATIONS_LEASE_SECONDS (one attempt, see notifications/checks.py), so
+# their limits only bound a sweep's batches.
 CELERY_TASK_ANNOTATIONS = {
     name: {"soft_time_limit": soft, "time_limit": hard}
     for names, soft, hard in [
@@ -217,6 +228,10 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # the work is already in an outbox its sweep catches up, so a request gives
 # up on a broker that refuses or hangs rather than wait for it.
 TASK_PUBLISH_TIMEOUT_SECONDS = env.float("TASK_PUBLISH_TIMEOUT_SECONDS", default=0.05)
+# After a failed publish a process leaves the broker alone for this many
+# seconds (the outboxes' sweeps pick the work up): under a broker fault one
+# request per pause pays the timeout above, the others nothing.
+TASK_PUBLISH_PAUSE_SECONDS = env.float("TASK_PUBLISH_PAUSE_SECONDS", default=5)
 
 # --- Health checks ------------------------------------------------------------
 # Defaults for the system health checks (reporting/health/). Support staff
@@ -391,6 +406,9 @@ WEBHOOKS_SECRET_GRACE_SECONDS = env.int("WEBHOOKS_SECRET_GRACE_SECONDS", default
 # addresses, and only over https. Tests with a local receiver override both.
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=True)
+# The wait before the first retry of a failed send; each further retry waits
+# twice as long, at most an hour. The sweep tolerance must stay below it.
+NOTIFICATIONS_FIRST_BACKOFF_SECONDS = env.float("NOTIFICATIONS_FIRST_BACKOFF_SECONDS", default=60)
 
 # The address printed in the QR stickers: <base>/r/<public code>/. A short
 # domain makes a smaller, easier-to-scan code.

@@ -2,6 +2,7 @@
 every task has time limits, and the sweep, the e-mail outbox and the
 webhooks have queues of their own."""
 
+import json
 import os
 import re
 import signal
@@ -16,7 +17,7 @@ from django.conf import settings
 from config.celery import app
 from notifications import tasks as notification_tasks
 from reporting import tasks as reporting_tasks
-from tests.config.conftest import REPO, clean_env
+from tests.config.conftest import REPO, clean_env, run_python
 from webhooks import tasks as webhook_tasks
 
 HEALTH_TASKS = ["reporting.health_sweep", "reporting.health_sweep_chunk"]
@@ -159,3 +160,30 @@ def test_a_real_worker_enforces_the_default_limits_from_the_environment(tmp_path
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
+
+
+def test_with_redis_a_running_task_is_never_handed_to_a_second_worker():
+    """At least once, not twice at the same time: Redis gives an unacknowledged
+    task (acks late) to another worker after the visibility timeout, which
+    must be longer than any task may run (its hard time limit)."""
+    code = (
+        "import django, json; django.setup()\n"
+        "from django.conf import settings as s\n"
+        "hard = [s.CELERY_TASK_TIME_LIMIT] + [a['time_limit'] for a in s.CELERY_TASK_ANNOTATIONS.values()]\n"
+        "print(json.dumps([s.CELERY_BROKER_TRANSPORT_OPTIONS.get('visibility_timeout'), max(hard),"
+        " s.CELERY_TASK_ACKS_LATE, s.CELERY_TASK_REJECT_ON_WORKER_LOST, s.CELERY_WORKER_PREFETCH_MULTIPLIER]))"
+    )
+    result = run_python(code, env=clean_env(DJANGO_SETTINGS_MODULE="config.settings.test",
+                                            CELERY_BROKER_URL="redis://127.0.0.1:6379/0"))
+    assert result.returncode == 0, result.stderr
+    visibility, longest, acks_late, reject_on_lost, prefetch = json.loads(result.stdout.strip().splitlines()[-1])
+    assert visibility > longest, f"visibility timeout {visibility} s <= the longest task's {longest} s"
+    assert (acks_late, reject_on_lost, prefetch) == (True, True, 1)
+
+
+@pytest.mark.parametrize("procfile", ["Procfile", "Procfile.production"])
+def test_the_worker_of_each_procfile_consumes_the_email_queue(procfile):
+    lines = [line for line in (REPO / procfile).read_text().splitlines() if line.startswith("worker:")]
+    assert lines, f"{procfile} has no worker"
+    queues = re.search(r"--queues=(\S+)", lines[0]).group(1).split(",")
+    assert "email" in queues and app.conf.task_routes["notifications.send"] == {"queue": "email"}

@@ -97,3 +97,24 @@ def test_a_publish_to_a_hanging_broker_gives_up_within_its_timeout(blackhole_por
     started = time.perf_counter()
     assert publish("notifications.process_events") is False
     assert time.perf_counter() - started < 0.3
+
+
+def test_after_a_failed_publish_the_process_leaves_the_broker_alone_for_a_pause(
+    blackhole_port, broker, settings, monkeypatch
+):
+    broker(blackhole_port)
+    settings.TASK_PUBLISH_TIMEOUT_SECONDS = 0.05
+    settings.TASK_PUBLISH_PAUSE_SECONDS = 5
+    assert publish("notifications.process_events") is False  # pays the timeout once
+
+    started = time.perf_counter()
+    assert [publish("notifications.process_events") for _ in range(20)] == [False] * 20
+    assert time.perf_counter() - started < 0.05  # no connection tried at all
+
+    # After the pause the broker is tried again.
+    clock = time.monotonic()
+    monkeypatch.setattr("core.tasks.time.monotonic", lambda: clock + 6)
+    attempts = []
+    monkeypatch.setattr(celery_app, "connection_for_write", lambda **kw: attempts.append(kw) or 1 / 0)
+    assert publish("notifications.process_events") is False
+    assert len(attempts) == 1

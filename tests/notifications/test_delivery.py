@@ -2,6 +2,7 @@
 on every retry, permanent SMTP refusals failed at once, the lease and the
 sweep's pace. The SMTP tests talk to a real server in this process."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from notifications import checks, events, services
 from notifications.models import Notification, NotificationStatus
 from reporting import services as reporting
 from reporting.catalogue import Reason, Source
+from tests.factories import ChargePointFactory, SiteFactory
 
 from .smtp_server import ACCEPT, DROP_AFTER_DATA, PERMANENT, TEMPORARY, SmtpServer
 
@@ -261,3 +263,63 @@ def test_a_sweep_tries_a_failing_row_once_per_run(fleet, django_capture_on_commi
 
     assert services.notifications_send_due(now=later(1)) == {NotificationStatus.PENDING: len(rows)}
     assert provider.calls == len(rows)
+
+
+# --- a sweep's pace ----------------------------------------------------------------
+
+
+def more_pending_rows(fleet, capture, reports: int) -> list[Notification]:
+    """Rows of ``reports`` new reports (each e-mails the operator's two contacts)."""
+    rows = []
+    for _ in range(reports):
+        cp = ChargePointFactory(site=SiteFactory(team=fleet.owner), owner=fleet.owner, operator=fleet.operator)
+        with capture(execute=False):
+            report = reporting.report_create(charge_point=cp, source=Source.USER, reason=Reason.BROKEN)
+            events.notifications_process_events()
+        rows += Notification.objects.filter(report=report).order_by("id")
+    return rows
+
+
+def test_a_sweep_sends_its_batch_on_one_smtp_connection(fleet, django_capture_on_commit_callbacks, smtp):
+    rows = more_pending_rows(fleet, django_capture_on_commit_callbacks, 3)
+    smtp.handler.fault(TEMPORARY, times=1)  # the first recipient is refused for now
+
+    counts = services.notifications_send_due(now=later(1))
+
+    assert counts == {NotificationStatus.PENDING: 1, NotificationStatus.SENT: 5}
+    # One conversation, and a new one after the failed send (never reused broken).
+    assert smtp.handler.sessions == 2
+    sent = Notification.objects.filter(status=NotificationStatus.SENT)
+    assert {m["X-Report-Notification-Id"] for m in smtp.handler.received} == {str(r.pk) for r in sent}
+    assert len(rows) == 6
+
+
+LEASES_AT_SEND = []
+
+
+class SlowBackend(BaseEmailBackend):
+    """A provider taking 0.4 s per e-mail; notes how much lease each row has
+    left when its e-mail goes out."""
+
+    def send_messages(self, messages):
+        for message in messages:
+            row = Notification.objects.get(pk=message.extra_headers["X-Report-Notification-Id"])
+            LEASES_AT_SEND.append((row.claimed_until - timezone.now()).total_seconds())
+            time.sleep(0.4)
+        return len(messages)
+
+
+def test_a_sweep_slower_than_the_lease_sends_every_row_within_its_lease(
+    fleet, django_capture_on_commit_callbacks, settings
+):
+    """Each row's lease starts at its own claim: dated from the batch's
+    start, the rows at the end of a slow batch would be claimed with their
+    lease already over, free for a second sweep to send at the same time."""
+    settings.EMAIL_BACKEND = f"{__name__}.SlowBackend"
+    settings.NOTIFICATIONS_LEASE_SECONDS = 1
+    LEASES_AT_SEND.clear()
+    more_pending_rows(fleet, django_capture_on_commit_callbacks, 3)
+
+    assert services.notifications_send_due() == {NotificationStatus.SENT: 6}  # 2.4 s: longer than a lease
+    assert len(LEASES_AT_SEND) == 6
+    assert min(LEASES_AT_SEND) > 0.5, LEASES_AT_SEND

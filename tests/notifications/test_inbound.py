@@ -285,3 +285,75 @@ def test_the_provider_posts_without_a_csrf_token_like_a_real_webhook():
 
     assert response.status_code == 200
     assert Report.objects.filter(source=Source.SUPPORT).count() == 1
+
+
+# --- repeats: the same e-mail twice, and our own e-mail coming back ------------------
+
+
+def test_a_reply_delivered_twice_is_appended_once(client):
+    post(client, payload(message_id="<first@mail.example.org>"))
+    token = Report.objects.get().reply_token
+    reply = payload(to=f"support+{token}@cp.example", text="Still nothing.", message_id="<reply@mail.example.org>")
+    post(client, reply)
+    post(client, reply)  # the webhook retried, or the reply reached us twice
+    assert list(Report.objects.get().messages.values_list("body", flat=True)) == [
+        "The charger says error.", "Still nothing."
+    ]
+
+
+def sent_notifications(fleet, capture):
+    """The e-mails a filed report sent to the operator's contacts."""
+    with capture(execute=True):
+        report = reporting.report_create(charge_point=fleet.charge_point, source=Source.USER, reason=Reason.BROKEN)
+    rows = list(Notification.objects.filter(report=report))
+    assert rows and all(row.email_message_id for row in rows)
+    return rows
+
+
+def test_our_own_notification_coming_back_is_recognised_by_its_message_id(
+        client, fleet, django_capture_on_commit_callbacks):
+    """A contact's mailbox forwarding to the support address: the copy keeps
+    the Message-ID we sent (the same on every retry) and opens nothing."""
+    row = sent_notifications(fleet, django_capture_on_commit_callbacks)[0]
+    reports_before = Report.objects.count()
+
+    response = post(client, payload(subject=row.subject, text=row.body_text, message_id=row.email_message_id,
+                                    sender=row.recipient_email))
+
+    assert response.status_code == 200
+    assert Report.objects.count() == reports_before and not ReportMessage.objects.exists()
+
+
+def test_our_own_notification_coming_back_is_recognised_by_its_id_header(
+        client, fleet, django_capture_on_commit_callbacks):
+    """A forwarder that gives the copy a new Message-ID keeps our header."""
+    from anymail.inbound import AnymailInboundMessage
+
+    from notifications.inbound import inbound_email_receive
+
+    row = sent_notifications(fleet, django_capture_on_commit_callbacks)[0]
+    copy = AnymailInboundMessage.construct(
+        from_email=row.recipient_email, to="support@cp.example", subject=row.subject, text=row.body_text,
+        headers=[("Message-ID", "<resent-1@forwarder.example>"), ("X-Report-Notification-Id", str(row.pk))],
+    )
+    assert inbound_email_receive(message=copy) == "own"
+    assert not ReportMessage.objects.exists()
+
+    # The header naming no row of ours is a stranger's: a new conversation.
+    copy.replace_header("X-Report-Notification-Id", "999999999")
+    assert inbound_email_receive(message=copy) == "opened"
+
+
+def test_supports_reply_coming_back_is_not_stored_as_the_drivers(
+        client, support_user, django_capture_on_commit_callbacks):
+    post(client, payload(message_id="<first@mail.example.org>"))
+    report = Report.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        reporting.report_add_message(report=report, by=support_user, sender="support", body="Which charger?")
+    ours = mail.outbox[-1].extra_headers["Message-ID"]
+
+    # The driver's address auto-forwards to ours: our reply comes back as sent.
+    post(client, payload(to=f"support+{report.reply_token}@cp.example", subject="Re: Cannot charge",
+                         text="Which charger?", message_id=ours))
+
+    assert list(report.messages.values_list("sender", flat=True)) == ["driver", "support"]
