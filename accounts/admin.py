@@ -41,6 +41,7 @@ from accounts.team_services import (
 )
 from core.admin.annotations import related_count
 from core.admin.filters import ScopedRelatedFilter
+from core.admin.readonly import ReadOnlyInlineMixin
 from core.errors import DomainError
 
 
@@ -49,7 +50,7 @@ def _managed_teams(user):
     return Team.objects.all() if ids is None else Team.objects.filter(pk__in=ids)
 
 
-class ReadOnlyMembershipInline(admin.TabularInline):
+class ReadOnlyMembershipInline(ReadOnlyInlineMixin, admin.TabularInline):
     """Who is in the team, in what role. People are added, changed and
     removed on the memberships pages, through the services (the audit log
     and the last-owner rule)."""
@@ -59,17 +60,6 @@ class ReadOnlyMembershipInline(admin.TabularInline):
     fields = ["member", "role", "created_at"]
     readonly_fields = fields
 
-    def has_view_permission(self, request, obj=None):
-        return True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="member")
     def member(self, obj):
@@ -134,7 +124,6 @@ class TeamAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="members", ordering="_members")
     def member_count(self, obj):
         return obj._members
-
 
 
 class MembershipForm(forms.ModelForm):

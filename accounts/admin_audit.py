@@ -12,6 +12,7 @@ from accounts.models import AuditLog, Team
 from accounts.permissions import Capability
 from core.admin.filters import ScopedRelatedFilter
 from core.admin.pagination import BigTableAdminMixin
+from core.admin.readonly import ReadOnlyAdminMixin
 
 
 class AuditTeamFilter(ScopedRelatedFilter):
@@ -21,7 +22,7 @@ class AuditTeamFilter(ScopedRelatedFilter):
     lookup = "team_id|former_team_id"
 
 
-class AuditLogAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     support_actions = {"view"}
     operator_capabilities = {"view": Capability.VIEW_AUDIT}
 
@@ -37,14 +38,6 @@ class AuditLogAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     def teams_of(self, obj):
         return {obj.team_id, obj.former_team_id} - {None}
 
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="changed")
     def changed(self, obj: AuditLog) -> str:
@@ -54,7 +47,6 @@ class AuditLogAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     def changes_table(self, obj: AuditLog) -> str:
         rows = ((name, change.get("before"), change.get("after")) for name, change in obj.changes.items())
         return format_html_join("", "<div><strong>{}</strong>: {} → {}</div>", rows) or "—"
-
 
 
 for admin_site in (support_site, operator_site):

@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from accounts.admin_sites import operator_site, support_site
+from core.admin.readonly import ReadOnlyAdminMixin
 from reporting.admin.reports import ReportAdmin
 from reporting.models import Report
 
@@ -46,17 +47,8 @@ DETAIL_FIELDS = [
 ]
 
 
-class ReadOnlyNotificationMixin:
+class ReadOnlyNotificationMixin(ReadOnlyAdminMixin):
     """Nothing here writes a row; the services do."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="report", ordering="report_id")
     def report_link(self, obj: Notification) -> str:

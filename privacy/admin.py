@@ -13,12 +13,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts.permissions import is_support
-from core.errors import DomainError
-
 from accounts.admin_sites import support_site
 from accounts.admin_tenancy import ScopedAdminMixin
+from accounts.permissions import is_support
 from core.admin.pagination import BigTableAdminMixin
+from core.admin.readonly import ReadOnlyAdminMixin
+from core.errors import DomainError
 
 from .models import Erasure
 from .selectors import privacy_person_data, privacy_person_export
@@ -44,7 +44,7 @@ class EraseConfirmForm(PersonForm):
 
 
 @admin.register(Erasure, site=support_site)
-class ErasureAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ErasureAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     support_actions = {"view"}
 
     change_list_template = "admin/privacy/erasure/change_list.html"
@@ -59,14 +59,6 @@ class ErasureAdmin(BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     def teams_of(self, obj):
         return set()
 
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="report", ordering="report_id")
     def report_link(self, obj: Erasure) -> str:

@@ -74,7 +74,7 @@ def driver_contact_visible(*, actor, report: Report, now: datetime | None = None
     if not teams:
         return False
     now = now or timezone.now()
-    for team_id, days in _contact_days_by_team(actor, teams).items():
+    for days in _contact_days_by_team(actor, teams).values():
         if days is None or report.created_at >= now - timedelta(days=days):
             return True
     return False

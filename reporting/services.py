@@ -20,6 +20,7 @@ from accounts.permissions import Actor, Capability, best_role, can_on_charge_poi
 from chargepoints.models import ChargePoint, Site
 from core.tasks import enqueue_on_commit
 
+from . import hooks
 from .bulk_sql import insert_events, insert_site_reports, insert_system_reports
 from .catalogue import REASON_COUNTRIES, REASONS_BY_SOURCE, Party, Reason, Source, first_party
 from .errors import (
@@ -30,7 +31,6 @@ from .errors import (
     ReportChanged,
     TransitionNotAllowed,
 )
-from . import hooks
 from .hooks import timeline_written
 from .models import (
     EventKind,

@@ -14,6 +14,7 @@ from accounts.admin_tenancy import ScopedAdminMixin
 from accounts.models import Team
 from accounts.permissions import Capability
 from core.admin.filters import ScopedRelatedFilter
+from core.admin.readonly import ReadOnlyInlineMixin
 from core.errors import Invalid
 from reporting.maintenance import (
     EDITABLE,
@@ -56,7 +57,7 @@ class MaintenanceWindowForm(forms.ModelForm):
         return cleaned
 
 
-class SilencedDetectionInline(admin.TabularInline):
+class SilencedDetectionInline(ReadOnlyInlineMixin, admin.TabularInline):
     """Would have filed: written by the health sweep, read here."""
 
     model = SilencedDetection
@@ -65,18 +66,6 @@ class SilencedDetectionInline(admin.TabularInline):
     extra = 0
     fields = ["charge_point", "reason", "first_seen_at", "last_seen_at", "detections"]
     readonly_fields = fields
-
-    def has_view_permission(self, request, obj=None):
-        return True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MaintenanceWindowAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):

@@ -27,8 +27,8 @@ from chargepoints.models import ChargePoint, Site
 from core.admin.pagination import BigTableAdminMixin
 from reporting import services
 from reporting.catalogue import Party, Reason, Source
-from reporting.errors import ReportError
 from reporting.contact_visibility import HIDDEN_REPEAT_NOTE, driver_contact_visible
+from reporting.errors import ReportError
 from reporting.models import EventKind, Report, ReportState
 from reporting.response_targets import report_time_left, with_due_times
 from reporting.selectors import report_evidence

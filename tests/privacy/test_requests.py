@@ -8,13 +8,13 @@ import zipfile
 import pytest
 
 from accounts.models import AuditLog
+from core.errors import Invalid
 from privacy.models import Erasure, ErasureReason
 from privacy.selectors import privacy_person_data, privacy_person_export
 from privacy.services import privacy_erase_person
 from reporting.conversations import InboundEmail, report_open_conversation_by_email
 from reporting.models import EventKind, Report, ReportAttachment, ReportEvent, ReportMessage, ReportReporter
 from reporting.reporters import Driver, Upload, report_file_by_driver
-from core.errors import Invalid
 from tests.factories import ChargePointFactory, SupportUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,13 @@ from reporting.models import EventKind, Report, ReportEvent, ReportState
 from reporting.response_target_services import response_target_save, response_targets_check
 from reporting.response_targets import report_time_left, response_target_counts
 from reporting.settings_models import ResponseBreach, ResponseTarget
-from tests.factories import ChargePointFactory, ReportContactFactory, ReportSettingsFactory, SiteFactory, TeamFactory
+from tests.factories import (
+    ChargePointFactory,
+    ReportContactFactory,
+    ReportSettingsFactory,
+    SiteFactory,
+    TeamFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
