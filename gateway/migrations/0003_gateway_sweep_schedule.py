@@ -4,31 +4,28 @@ django-celery-beat, seeded once here like the health sweep."""
 
 from django.db import migrations
 
+from core.periodic_tasks import remove_periodic_task, seed_periodic_task
+
 TASK_NAME = "OCPP gateway: sweep"
 
 
 def schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every = IntervalSchedule.objects.filter(every=15, period="seconds").order_by("id").first()
-    if every is None:
-        every = IntervalSchedule.objects.create(every=15, period="seconds")
-    PeriodicTask.objects.get_or_create(
+    seed_periodic_task(
+        apps,
         name=TASK_NAME,
-        defaults={
-            "task": "gateway.sweep",
-            "interval": every,
-            "enabled": True,
-            "expire_seconds": 15,
-            "description": "Times out remote commands nobody answered, marks the chargers of crashed gateway "
-            "processes disconnected, and sends the self-healing soft resets.",
-        },
+        task="gateway.sweep",
+        every=15,
+        period="seconds",
+        expire_seconds=15,
+        description=(
+            "Times out remote commands nobody answered, marks the chargers of crashed gateway "
+            "processes disconnected, and sends the self-healing soft resets."
+        ),
     )
 
 
 def unschedule(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name=TASK_NAME).delete()
+    remove_periodic_task(apps, name=TASK_NAME)
 
 
 class Migration(migrations.Migration):

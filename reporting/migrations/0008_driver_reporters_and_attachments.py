@@ -2,9 +2,10 @@
 
 import django.db.models.deletion
 import django.utils.timezone
+from django.db import migrations, models
+
 import reporting.models
 import reporting.storage
-from django.db import migrations, models
 
 
 class Migration(migrations.Migration):

@@ -3,33 +3,29 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from core.periodic_tasks import remove_periodic_task, seed_periodic_task
 
 TASK_NAME = "Response-time targets: check"
 
 
 def schedule(apps, schema_editor):
     """Seed the minutely check once (support may change it in /admin/)."""
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_minute = IntervalSchedule.objects.filter(every=1, period="minutes").order_by("id").first()
-    if every_minute is None:
-        every_minute = IntervalSchedule.objects.create(every=1, period="minutes")
-    PeriodicTask.objects.get_or_create(
+    seed_periodic_task(
+        apps,
         name=TASK_NAME,
-        defaults={
-            "task": "reporting.response_targets_check",
-            "interval": every_minute,
-            "enabled": True,
-            "expire_seconds": 60,
-            "description": "Records the response-time targets reports have missed: a timeline row, "
-            "an e-mail to the team's contacts and the target's escalation, once per report and target.",
-        },
+        task="reporting.response_targets_check",
+        every=1,
+        period="minutes",
+        expire_seconds=60,
+        description=(
+            "Records the response-time targets reports have missed: a timeline row, "
+            "an e-mail to the team's contacts and the target's escalation, once per report and target."
+        ),
     )
 
 
 def unschedule(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name=TASK_NAME).delete()
+    remove_periodic_task(apps, name=TASK_NAME)
 
 
 class Migration(migrations.Migration):

@@ -4,31 +4,28 @@ changes the schedule in /admin/ and a restart keeps their change."""
 
 from django.db import migrations
 
+from core.periodic_tasks import remove_periodic_task, seed_periodic_task
+
 TASK_NAME = "Webhooks: send due deliveries"
 
 
 def schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_minute = IntervalSchedule.objects.filter(every=1, period="minutes").order_by("id").first()
-    if every_minute is None:
-        every_minute = IntervalSchedule.objects.create(every=1, period="minutes")
-    PeriodicTask.objects.get_or_create(
+    seed_periodic_task(
+        apps,
         name=TASK_NAME,
-        defaults={
-            "task": "webhooks.sweep",
-            "interval": every_minute,
-            "enabled": True,
-            "expire_seconds": 60,
-            "description": "Sends webhook deliveries whose task was lost, retries whose backoff is over and "
-            "rows of a worker that died mid-send; e-mails teams whose endpoint was switched off.",
-        },
+        task="webhooks.sweep",
+        every=1,
+        period="minutes",
+        expire_seconds=60,
+        description=(
+            "Sends webhook deliveries whose task was lost, retries whose backoff is over and "
+            "rows of a worker that died mid-send; e-mails teams whose endpoint was switched off."
+        ),
     )
 
 
 def unschedule(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name=TASK_NAME).delete()
+    remove_periodic_task(apps, name=TASK_NAME)
 
 
 class Migration(migrations.Migration):
