@@ -41,6 +41,11 @@ class Erasure(models.Model):
     def __str__(self) -> str:
         return f"{self.get_scope_display()} of #{self.report_id} ({self.get_reason_display()})"
 
+    # The order a summary names the kinds in (PostgreSQL's jsonb keeps no order).
+    SUMMARY_ORDER = ["contact details", "photos", "repeat filings", "messages", "attachments", "e-mails"]
+
     @property
     def summary(self) -> str:
-        return ", ".join(f"{count} {what}" for what, count in self.counts.items() if count) or "nothing left to erase"
+        order = {what: index for index, what in enumerate(self.SUMMARY_ORDER)}
+        kinds = sorted(self.counts, key=lambda what: (order.get(what, len(order)), what))
+        return ", ".join(f"{self.counts[what]} {what}" for what in kinds if self.counts[what]) or "nothing left to erase"

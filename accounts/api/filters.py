@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import AuditAction, AuditLog, Team
+from core.rest.filters import UtcIsoDateTimeFilter
 
 
 def visible_teams(request):
@@ -35,8 +36,8 @@ class AuditLogFilter(django_filters.FilterSet):
     action = django_filters.MultipleChoiceFilter(choices=AuditAction.choices)
     object_type = django_filters.CharFilter(help_text="app_label.model, e.g. chargepoints.chargepoint.")
     object_id = django_filters.CharFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AuditLog

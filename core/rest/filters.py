@@ -25,6 +25,12 @@ class UtcIsoDateTimeField(IsoDateTimeField):
             raise forms.ValidationError("Enter a date-time between years 1 and 9999.", code="invalid") from None
 
 
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """One ISO 8601 date-time, in UTC before it reaches the database."""
+
+    field_class = UtcIsoDateTimeField
+
+
 class UtcIsoDateTimeRangeField(RangeField):
     widget = DateRangeWidget  # the _after / _before suffixes
 

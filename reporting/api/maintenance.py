@@ -12,6 +12,7 @@ from rest_framework import serializers, viewsets
 from chargepoints.api.serializers import ScopedTeamField, VisibleSiteField
 from core.errors import Invalid
 from core.rest.fields import StrictCharField, StrictModelSerializer
+from core.rest.filters import UtcIsoDateTimeFilter
 from reporting.maintenance import (
     maintenance_window_create,
     maintenance_window_delete,
@@ -98,7 +99,7 @@ class MaintenanceWindowSerializer(StrictModelSerializer):
 
 
 class MaintenanceWindowFilter(django_filters.FilterSet):
-    active_at = django_filters.IsoDateTimeFilter(method="filter_active_at",
+    active_at = UtcIsoDateTimeFilter(method="filter_active_at",
                                                  help_text="Windows whose period contains this moment.")
 
     class Meta:

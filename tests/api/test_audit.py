@@ -39,3 +39,9 @@ def test_support_sees_every_team_in_both_admin_sites(client, support_user, membe
     assert "Renamed" in html and "Theirs" not in html
     client.force_login(member_factory(world.ours, Role.INSTALLER))
     assert client.get("/operator/accounts/auditlog/").status_code == 403
+
+
+def test_a_date_with_an_offset_postgresql_refuses_is_taken_in_utc_not_a_500(world):
+    # Python accepts +16:20; PostgreSQL does not. Found by schemathesis.
+    response = world.client.get("/api/v1/audit/", {"created_before": "1252-08-12T12:01:51+16:20"})
+    assert response.status_code == 200
