@@ -13,7 +13,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import connections
 from django.db.models import Q
-from django.http import HttpResponseNotAllowed
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.http import HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -28,6 +29,7 @@ from core.admin.pagination import BigTableAdminMixin
 from reporting import services
 from reporting.catalogue import Party, Reason, Source
 from reporting.errors import ReportError
+from reporting.exports import report_csv_lines
 from reporting.contact_visibility import HIDDEN_REPEAT_NOTE, driver_contact_visible
 from reporting.models import EventKind, Report, ReportState
 from reporting.selectors import report_evidence
@@ -68,6 +70,7 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
     actions = ["assign_reports", "resolve_reports", "reopen_reports"]
     autocomplete_fields = ["charge_point"]
     change_form_template = "admin/reporting/report/change_form.html"
+    change_list_template = "admin/reporting/report/change_list.html"
     inlines = []  # the notifications app adds the report's e-mails
 
     fieldsets = [
@@ -263,6 +266,7 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
+            path("export.csv", view(self.export_view), name="reporting_report_export"),
             path("<int:report_id>/assign/", view(self.transition_view), {"name": "assign"},
                  name="reporting_report_assign"),
             path("<int:report_id>/resolve/", view(self.transition_view), {"name": "resolve"},
@@ -275,6 +279,21 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
                 self, request, report_id)), name="reporting_report_link_charge_point"),
             *super().get_urls(),
         ]
+
+    def export_view(self, request):
+        """The list as CSV: the same filters, search and team scope as the
+        list itself (the changelist's own queryset), streamed."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return redirect(reverse(f"{self.admin_site.name}:reporting_report_changelist") + "?e=1")
+        lines = report_csv_lines(changelist.queryset, actor=request.user, for_support=self.on_support_site())
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        filename = f"reports-{timezone.localdate():%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     def _report(self, request, report_id) -> Report:
         return get_object_or_404(self.get_queryset(request), pk=report_id)
