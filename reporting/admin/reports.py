@@ -231,6 +231,13 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
     def save_related(self, request, form, formsets, change):
         pass  # the service wrote everything
 
+    def response_add(self, request, obj, post_url_continue=None):
+        """After filing, the new report's page (where the next step is), not the list."""
+        if "_addanother" in request.POST or "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"Report #{obj.pk} filed.", messages.SUCCESS)
+        return redirect(self._page_url(obj))
+
     # --- the list's actions ---
 
     def _may(self, request, capability, obj=None):
