@@ -512,3 +512,22 @@ def test_a_team_member_files_only_user_reports_and_lands_on_the_report(client, m
     response = client.post(f"{OP_LIST}add/", {"charge_point": cp.pk, "source": "user", "reason": "broken"})
     report = Report.objects.get(charge_point=cp)
     assert response["Location"] == f"{OP_LIST}{report.pk}/change/"
+
+
+def test_report_page_highlights_the_readings_that_made_the_check_fire(support_client):
+    import datetime
+
+    from chargepoints.models import SignalKind, SignalReading
+
+    report = _report(source=Source.SYSTEM, reason=Reason.BAD_WIFI, description="Weak Wi-Fi")
+    cp, at = report.charge_point, report.created_at
+    for n, (dbm, ago) in enumerate([(-88, 3), (-86, 8), (-55, 40)]):
+        SignalReading.objects.create(charge_point=cp, event_id=f"w-{n}", kind=SignalKind.WIFI, dbm=dbm,
+                                     occurred_at=at - datetime.timedelta(minutes=ago))
+
+    evidence = support_client.get(f"{LIST}{report.pk}/change/").content.decode().split('id="evidence"')[1]
+
+    assert "the check looked for every Wi-Fi reading below -80 dBm for 15 minutes" in evidence
+    fired = re.findall(r'<tr class="bo-fired">.*?</tr>', evidence)
+    assert len(fired) == 2 and "-88 dBm" in fired[1] and "-86 dBm" in fired[0]
+    assert "-55 dBm" in evidence and not any("-55 dBm" in row for row in fired)
