@@ -52,17 +52,11 @@ def _check_window(report: Report) -> tuple[datetime.datetime, str, int | None] |
     saying what it looked for (and the signal threshold), with the thresholds the operator's team has
     now (they may have changed since). None for reports no check filed."""
     from .health.checks import CHECKS
-    from .health.thresholds import _override, default_thresholds
-    from .models import HealthCheckSettings
+    from .health.thresholds import team_thresholds
 
-    check = CHECKS.get(report.reason)
-    cp = report.charge_point
-    if check is None or cp is None:
+    if report.reason not in CHECKS or report.charge_point_id is None:
         return None
-    t = default_thresholds()[report.reason]
-    team_settings = HealthCheckSettings.objects.filter(team_id=cp.operator_id).first()
-    if team_settings is not None:
-        t = _override(t, report.reason, team_settings)
+    t = team_thresholds(report.reason, report.charge_point.operator_id)
     at = report.created_at
     if report.reason in (Reason.DISCONNECTED, Reason.IN_ERROR):
         minutes = t.minutes or 0

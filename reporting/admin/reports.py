@@ -10,10 +10,10 @@ each a call to ``reporting.services`` that also writes the timeline.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import connections
 from django.db.models import Q
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.http import HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -28,9 +28,9 @@ from chargepoints.models import ChargePoint, Site
 from core.admin.pagination import BigTableAdminMixin
 from reporting import services
 from reporting.catalogue import Party, Reason, Source
+from reporting.contact_visibility import HIDDEN_REPEAT_NOTE, driver_contact_visible
 from reporting.errors import ReportError
 from reporting.exports import report_csv_lines
-from reporting.contact_visibility import HIDDEN_REPEAT_NOTE, driver_contact_visible
 from reporting.models import EventKind, Report, ReportState
 from reporting.selectors import report_evidence
 from reporting.services import report_allows, report_site_team_ids
