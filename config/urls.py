@@ -3,6 +3,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.admin_sites import operator_site, support_site
+from config.favicon import favicon
 from config.health import healthz
 from core.rest.errors import api_not_found
 from drivers.views import privacy_notice
@@ -10,6 +11,7 @@ from notifications.views import unsubscribe
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", support_site.urls),
     path("operator/", operator_site.urls),

@@ -11,7 +11,6 @@ from django.utils import timezone
 from accounts.models import SUPPORT_GROUP, Membership, Role, User
 from accounts.permissions import is_support, visible_team_ids
 from chargepoints.models import ChargePoint
-from chargepoints.selectors import telemetry_between
 
 from .catalogue import Party, Reason
 from .models import Report
@@ -40,17 +39,100 @@ def report_assignable_people(*, report: Report | None, party: str) -> QuerySet[U
 
 # The evidence on a report's page: the telemetry of a day before the report
 # to a day after it was last seen.
+# The evidence on a report's page: the rows of the check's own window (the
+# ones that made it fire, capped), and a few rows either side, within a day.
 EVIDENCE_BEFORE = datetime.timedelta(hours=24)
 EVIDENCE_AFTER = datetime.timedelta(hours=24)
-EVIDENCE_ROWS = 25
+EVIDENCE_CONTEXT_ROWS = 5
+EVIDENCE_WINDOW_ROWS = 50
+
+
+def _check_window(report: Report) -> tuple[datetime.datetime, str, int | None] | None:
+    """Where the check that filed the report looked: the start of its window
+    (ending at the detection, the report's ``created_at``) and a sentence
+    saying what it looked for (and the signal threshold), with the thresholds the operator's team has
+    now (they may have changed since). None for reports no check filed."""
+    from .health.checks import CHECKS
+    from .health.thresholds import team_thresholds
+
+    if report.reason not in CHECKS or report.charge_point_id is None:
+        return None
+    t = team_thresholds(report.reason, report.charge_point.operator_id)
+    at = report.created_at
+    if report.reason in (Reason.DISCONNECTED, Reason.IN_ERROR):
+        minutes = t.minutes or 0
+        what = "disconnected" if report.reason == Reason.DISCONNECTED else "in error"
+        return at - datetime.timedelta(minutes=minutes), f"{what} for more than {minutes} minutes", None
+    if report.reason == Reason.FAILED_CHARGES:
+        return (at - datetime.timedelta(minutes=t.window_minutes or 0),
+                f"{t.count} or more failed charges within {t.window_minutes} minutes", None)
+    kind = "Wi-Fi" if report.reason == Reason.BAD_WIFI else "cellular"
+    return (at - datetime.timedelta(minutes=t.window_minutes or 0),
+            f"every {kind} reading below {t.dbm} dBm for {t.window_minutes} minutes", t.dbm)
+
+
+def _around(queryset, field: str, *, start, end, fired) -> list:
+    """Oldest first: up to ``EVIDENCE_CONTEXT_ROWS`` rows in the day before
+    ``start``, the newest ``EVIDENCE_WINDOW_ROWS`` of [start, end] (each with
+    ``fired`` set by the predicate) and up to ``EVIDENCE_CONTEXT_ROWS`` in
+    the day after ``end``. Three index range scans, whatever the history."""
+    before = list(queryset.filter(**{f"{field}__gte": start - EVIDENCE_BEFORE, f"{field}__lt": start})
+                  .order_by(f"-{field}", "-id")[:EVIDENCE_CONTEXT_ROWS])
+    window = list(queryset.filter(**{f"{field}__range": (start, end)})
+                  .order_by(f"-{field}", "-id")[:EVIDENCE_WINDOW_ROWS])
+    after = list(queryset.filter(**{f"{field}__gt": end, f"{field}__lte": end + EVIDENCE_AFTER})
+                 .order_by(field, "id")[:EVIDENCE_CONTEXT_ROWS])
+    for row in before + after:
+        row.fired = False
+    for row in window:
+        row.fired = fired(row)
+    return [*reversed(before), *reversed(window), *after]
 
 
 def report_evidence(*, report: Report) -> dict:
-    """What the charge point's telemetry said around the report: state
-    changes, signal readings and charges."""
-    start = report.created_at - EVIDENCE_BEFORE
-    end = max(report.last_seen_at or report.created_at, report.created_at) + EVIDENCE_AFTER
-    return telemetry_between(charge_point_id=report.charge_point_id, start=start, end=end, rows=EVIDENCE_ROWS)
+    """What the charge point's telemetry said around the detection: the
+    rows of the window the check looked at (ending at the report's
+    ``created_at``), those that made it fire marked ``fired``, and a few
+    state changes, readings and charges either side. A report no check
+    filed (a driver's, support's) shows the rows around its filing."""
+    from chargepoints.models import Charge, ChargeOutcome, SignalKind, SignalReading, StateChange
+
+    at = report.created_at
+    found = _check_window(report)
+    start, looked_for, dbm = found if found is not None else (at, "", None)
+    reason = report.reason
+    weak_kind = {Reason.BAD_WIFI: SignalKind.WIFI, Reason.BAD_CELL_SIGNAL: SignalKind.CELLULAR}.get(reason)
+    state = {Reason.DISCONNECTED: "disconnected", Reason.IN_ERROR: "error"}.get(reason)
+    cp_id = report.charge_point_id
+    state_changes = _around(
+        StateChange.objects.filter(charge_point_id=cp_id), "occurred_at", start=start, end=at,
+        fired=lambda row: state is not None and row.state == state,
+    )
+    if state is not None:
+        # The state change that began it is usually just before the window:
+        # the latest one into that state at or before the detection fired.
+        into = [row for row in state_changes if row.occurred_at <= at and row.state == state]
+        if into:
+            into[-1].fired = True
+    signals = _around(
+        SignalReading.objects.filter(charge_point_id=cp_id), "occurred_at", start=start, end=at,
+        fired=lambda row: dbm is not None and row.kind == weak_kind and row.dbm < dbm,
+    )
+    charges = _around(
+        Charge.objects.filter(charge_point_id=cp_id), "ended_at", start=start, end=at,
+        fired=lambda row: reason == Reason.FAILED_CHARGES and row.outcome == ChargeOutcome.FAILED,
+    )
+    shown = [r.occurred_at for r in state_changes + signals] + [r.ended_at for r in charges]
+    return {
+        "detected_at": at,
+        "window_start": start if found is not None else None,
+        "looked_for": looked_for,
+        "start": min(shown, default=start),
+        "end": max(shown, default=at),
+        "state_changes": state_changes,
+        "signals": signals,
+        "charges": charges,
+    }
 
 
 ACTING_ROLES = (Role.INSTALLER, Role.ADMIN, Role.OWNER)

@@ -128,6 +128,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The project's own files (the favicon), besides each app's static/ folder.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Public address of the back-office, used for links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

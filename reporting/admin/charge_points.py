@@ -12,6 +12,7 @@ from accounts.admin_sites import operator_site, support_site
 from chargepoints.admin import ChargePointAdmin
 from chargepoints.models import ChargePoint
 from core.admin.annotations import related_count
+from reporting.catalogue import Source
 from reporting.models import Report, ReportState
 
 OPEN_REPORTS_SHOWN = 20
@@ -36,6 +37,10 @@ class ChargePointWithReportsAdmin(ChargePointAdmin):
                 .order_by("-created_at")[:OPEN_REPORTS_SHOWN]
             )
             extra["report_url"] = reverse(f"{self.admin_site.name}:reporting_report_changelist")
+            if self.admin_site._registry[Report].has_add_permission(request):
+                # The add page offers the reasons that fit this charge point's country.
+                extra["report_add_url"] = (reverse(f"{self.admin_site.name}:reporting_report_add")
+                                           + f"?charge_point={int(object_id)}&source={Source.USER}")
         return super().change_view(request, object_id, form_url, extra)
 
 

@@ -6,7 +6,7 @@ from django import forms
 
 from accounts.permissions import Capability, can_on_charge_point
 from chargepoints.models import ChargePoint
-from reporting.catalogue import REASONS_BY_SOURCE, Party, Reason, Source
+from reporting.catalogue import REASON_COUNTRIES, REASONS_BY_SOURCE, Party, Reason, Source
 from reporting.errors import InvalidReport
 from reporting.models import Report, ReportMessage
 from reporting.selectors import report_people_by_party
@@ -33,13 +33,56 @@ class ReportCreateForm(forms.ModelForm):
         self.fields["source"].choices = [(s, Source(s).label) for s in self.sources]
         if len(self.sources) == 1:
             self.fields["source"].initial = self.sources[0]
-        allowed = set().union(*(REASONS_BY_SOURCE[s] for s in self.sources))
-        self.fields["reason"].choices = [("", "---------")] + [
-            (reason.value, reason.label) for reason in Reason if reason in allowed
-        ]
         self.fields["reason"].help_text = (
-            "Driver reports use the driver reasons; a support conversation uses “Support conversation”."
+            "Grouped by source: the reason must be one of the chosen source's. A reason limited to some "
+            "countries fits only charge points there; once a charge point is chosen (the charge point's "
+            "page links here with it), only the reasons that fit are offered."
         )
+        if self.is_bound:
+            self._offer_reasons(charge_point=None, source=None, narrow=False)
+        else:
+            self._offer_reasons(charge_point=self._initial_charge_point(), source=self._initial("source"),
+                                narrow=True)
+
+    def _initial(self, name) -> str | None:
+        value = self.initial.get(name)
+        return str(value) if value not in (None, "") else None
+
+    def _initial_charge_point(self) -> ChargePoint | None:
+        """The charge point the page was opened with (?charge_point=<id>),
+        among those this person may choose."""
+        value = self._initial("charge_point")
+        if value is None or not value.isdigit():
+            return None
+        return self.fields["charge_point"].queryset.select_related("site").filter(pk=int(value)).first()
+
+    def _offer_reasons(self, *, charge_point: ChargePoint | None, source: str | None, narrow: bool):
+        """The reason field's options: one group per source this person may
+        file, each with the reasons that source may use; once the charge point
+        is known, without the reasons that do not apply in its country, and
+        once the source is known, only that source's group (``narrow``). A
+        submitted form is checked against every reason of the allowed sources,
+        so a reason that does not fit is refused by ``clean`` in the service's
+        own words rather than "not one of the available choices"; the form
+        shown again is narrowed."""
+        country = charge_point.site.country if charge_point is not None else None
+        groups = []
+        for group_source in self.sources:
+            if narrow and source in self.sources and group_source != source:
+                continue
+            options = []
+            for reason in Reason:
+                if reason not in REASONS_BY_SOURCE[group_source]:
+                    continue
+                countries = REASON_COUNTRIES.get(reason)
+                if narrow and countries is not None and country is not None and country not in countries:
+                    continue
+                label = str(reason.label)
+                if countries is not None and country is None:
+                    label = f"{label} (only in {', '.join(sorted(countries))})"
+                options.append((reason.value, label))
+            groups.append((f"{Source(group_source).label} report", options))
+        self.fields["reason"].choices = [("", "---------"), *groups]
 
     def clean(self):
         cleaned = super().clean()
@@ -55,6 +98,9 @@ class ReportCreateForm(forms.ModelForm):
             except InvalidReport as error:
                 field = error.field if error.field in self.fields else None
                 self.add_error(field, error.message)
+        if self.errors:
+            # Shown again: offer only what fits the chosen charge point and source.
+            self._offer_reasons(charge_point=charge_point, source=source, narrow=True)
         return cleaned
 
 

@@ -10,10 +10,11 @@ each a call to ``reporting.services`` that also writes the timeline.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import connections
 from django.db.models import Q
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -29,6 +30,7 @@ from reporting import services
 from reporting.catalogue import Party, Reason, Source
 from reporting.contact_visibility import HIDDEN_REPEAT_NOTE, driver_contact_visible
 from reporting.errors import ReportError
+from reporting.exports import report_csv_lines
 from reporting.models import EventKind, Report, ReportState
 from reporting.response_targets import report_time_left, with_due_times
 from reporting.selectors import report_evidence
@@ -69,6 +71,7 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
     actions = ["assign_reports", "resolve_reports", "reopen_reports"]
     autocomplete_fields = ["charge_point"]
     change_form_template = "admin/reporting/report/change_form.html"
+    change_list_template = "admin/reporting/report/change_list.html"
     inlines = []  # the notifications app adds the report's e-mails
 
     fieldsets = [
@@ -241,6 +244,13 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
     def save_related(self, request, form, formsets, change):
         pass  # the service wrote everything
 
+    def response_add(self, request, obj, post_url_continue=None):
+        """After filing, the new report's page (where the next step is), not the list."""
+        if "_addanother" in request.POST or "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"Report #{obj.pk} filed.", messages.SUCCESS)
+        return redirect(self._page_url(obj))
+
     # --- the list's actions ---
 
     def _may(self, request, capability, obj=None):
@@ -276,6 +286,7 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
+            path("export.csv", view(self.export_view), name="reporting_report_export"),
             path("<int:report_id>/assign/", view(self.transition_view), {"name": "assign"},
                  name="reporting_report_assign"),
             path("<int:report_id>/resolve/", view(self.transition_view), {"name": "resolve"},
@@ -288,6 +299,21 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
                 self, request, report_id)), name="reporting_report_link_charge_point"),
             *super().get_urls(),
         ]
+
+    def export_view(self, request):
+        """The list as CSV: the same filters, search and team scope as the
+        list itself (the changelist's own queryset), streamed."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return redirect(reverse(f"{self.admin_site.name}:reporting_report_changelist") + "?e=1")
+        lines = report_csv_lines(changelist.queryset, actor=request.user, for_support=self.on_support_site())
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        filename = f"reports-{timezone.localdate():%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     def _report(self, request, report_id) -> Report:
         return get_object_or_404(self.get_queryset(request), pk=report_id)

@@ -119,6 +119,14 @@ def _override(default: Thresholds, reason: str, team_settings: HealthCheckSettin
     return replace(default, **changes)
 
 
+def team_thresholds(reason: str, team_id: int | None) -> Thresholds:
+    """One check's thresholds for the charge points a team operates, as they
+    are now: the defaults with the team's overrides."""
+    thresholds = default_thresholds()[reason]
+    team_settings = HealthCheckSettings.objects.filter(team_id=team_id).first() if team_id else None
+    return _override(thresholds, reason, team_settings) if team_settings is not None else thresholds
+
+
 def health_config_load() -> HealthConfig:
     """Defaults and every team's overrides, read once per sweep."""
     return HealthConfig(

@@ -457,3 +457,79 @@ def test_operators_see_people_of_other_teams_by_name_only(client, member_factory
         assert f"User #{nameless.pk}" in html
     client.force_login(support_user)
     assert nameless.email in client.get(f"{LIST}{report.pk}/change/").content.decode()
+
+
+def _reason_groups(html: str) -> dict[str, list[str]]:
+    select = re.search(r'<select name="reason".*?</select>', html, re.S).group(0)
+    return {label: re.findall(r'<option value="([^"]+)"', body)
+            for label, body in re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', select, re.S)}
+
+
+def test_add_page_groups_the_reasons_by_source(support_client):
+    groups = _reason_groups(support_client.get(f"{LIST}add/").content.decode())
+    assert set(groups) == {"User report", "Support report"}
+    assert groups["Support report"] == ["conversation"]
+    assert "broken" in groups["User report"] and "tax_refund" in groups["User report"]
+    assert "bad_wifi" not in sum(groups.values(), [])  # the health checks' reasons are never filed by hand
+
+
+def test_add_page_opened_from_a_charge_point_offers_only_the_reasons_that_fit(support_client):
+    danish = ChargePointFactory(site=SiteFactory(country="DK"))
+    swedish = ChargePointFactory(site=SiteFactory(country="SE"))
+
+    se = _reason_groups(support_client.get(f"{LIST}add/?charge_point={swedish.pk}&source=user").content.decode())
+    dk = _reason_groups(support_client.get(f"{LIST}add/?charge_point={danish.pk}&source=user").content.decode())
+
+    assert set(se) == {"User report"} and "tax_refund" not in se["User report"] and "broken" in se["User report"]
+    assert "tax_refund" in dk["User report"]
+    page = support_client.get(f"/admin/chargepoints/chargepoint/{swedish.pk}/change/").content.decode()
+    assert f'href="{LIST}add/?charge_point={swedish.pk}&amp;source=user"' in page
+
+
+def test_add_report_with_a_reason_of_another_country_is_refused_and_the_form_narrows(support_client):
+    swedish = ChargePointFactory(site=SiteFactory(country="SE"))
+    response = support_client.post(f"{LIST}add/", {"charge_point": swedish.pk, "source": "user",
+                                                   "reason": "tax_refund"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "is only for charge points in DK; this one is in SE" in html
+    assert "tax_refund" not in _reason_groups(html)["User report"]
+    assert not Report.objects.exists()
+
+
+def test_after_filing_the_new_reports_page_opens(support_client):
+    cp = ChargePointFactory()
+    response = support_client.post(f"{LIST}add/", {"charge_point": cp.pk, "source": "user", "reason": "broken",
+                                                   "description": "Holster cracked"})
+    report = Report.objects.get(description="Holster cracked")
+    assert response.status_code == 302 and response["Location"] == f"{LIST}{report.pk}/change/"
+    assert f"Report #{report.pk} filed." in support_client.get(response["Location"]).content.decode()
+
+
+def test_a_team_member_files_only_user_reports_and_lands_on_the_report(client, member_factory):
+    team = TeamFactory()
+    cp = ChargePointFactory(operator=team)
+    client.force_login(member_factory(team, Role.INSTALLER))
+    assert set(_reason_groups(client.get(f"{OP_LIST}add/").content.decode())) == {"User report"}
+    response = client.post(f"{OP_LIST}add/", {"charge_point": cp.pk, "source": "user", "reason": "broken"})
+    report = Report.objects.get(charge_point=cp)
+    assert response["Location"] == f"{OP_LIST}{report.pk}/change/"
+
+
+def test_report_page_highlights_the_readings_that_made_the_check_fire(support_client):
+    import datetime
+
+    from chargepoints.models import SignalKind, SignalReading
+
+    report = _report(source=Source.SYSTEM, reason=Reason.BAD_WIFI, description="Weak Wi-Fi")
+    cp, at = report.charge_point, report.created_at
+    for n, (dbm, ago) in enumerate([(-88, 3), (-86, 8), (-55, 40)]):
+        SignalReading.objects.create(charge_point=cp, event_id=f"w-{n}", kind=SignalKind.WIFI, dbm=dbm,
+                                     occurred_at=at - datetime.timedelta(minutes=ago))
+
+    evidence = support_client.get(f"{LIST}{report.pk}/change/").content.decode().split('id="evidence"')[1]
+
+    assert "the check looked for every Wi-Fi reading below -80 dBm for 15 minutes" in evidence
+    fired = re.findall(r'<tr class="bo-fired">.*?</tr>', evidence)
+    assert len(fired) == 2 and "-88 dBm" in fired[1] and "-86 dBm" in fired[0]
+    assert "-55 dBm" in evidence and not any("-55 dBm" in row for row in fired)
