@@ -13,6 +13,7 @@ from chargepoints.admin import ChargePointAdmin
 from chargepoints.models import ChargePoint
 from core.admin.annotations import related_count
 from reporting.models import Report, ReportState
+from reporting.reviews import review_author_label, review_summary
 
 OPEN_REPORTS_SHOWN = 20
 
@@ -36,6 +37,12 @@ class ChargePointWithReportsAdmin(ChargePointAdmin):
                 .order_by("-created_at")[:OPEN_REPORTS_SHOWN]
             )
             extra["report_url"] = reverse(f"{self.admin_site.name}:reporting_report_changelist")
+            summary = review_summary(charge_point_id=int(object_id))
+            extra["reviews"] = summary
+            extra["review_rows"] = [
+                {"review": review, "author": review_author_label(actor=request.user, review=review)}
+                for review in summary.commented
+            ]
         return super().change_view(request, object_id, form_url, extra)
 
 
