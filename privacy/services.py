@@ -282,7 +282,10 @@ def privacy_erase_person(*, email: str = "", phone: str = "", by) -> list[Erasur
             )
             erasures.append(erasure)
         if person.reviews:
-            _review_contact_erase(Review.objects.filter(pk__in=[r.pk for r in person.reviews]), now=now)
+            # On request their words go too (retention keeps an anonymous comment).
+            Review.objects.filter(pk__in=[r.pk for r in person.reviews]).update(
+                name="", email="", phone="", comment="", contact_erased_at=now
+            )
         transaction.on_commit(lambda: _delete_files(files))
     return erasures
 
