@@ -74,3 +74,10 @@ def test_a_persons_request_finds_exports_and_erases_their_reviews_and_only_their
     assert other.email == "jonas@example.com"
     assert privacy_person_data(email="mette@example.com").reviews == []
     assert Review.objects.count() == 3
+
+
+def test_supports_person_page_counts_their_reviews(client):
+    _review()
+    client.force_login(SupportUserFactory())
+    page = client.get("/admin/privacy/erasure/person/", {"email": "mette@example.com"}).content.decode()
+    assert '<li id="person-reviews">1 review(s) of a charge' in page
