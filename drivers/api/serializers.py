@@ -117,6 +117,13 @@ class DriverReviewCreateSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "A review stored",
+    value={"id": 812, "charge_point": REPORT_EXAMPLE["charge_point"], "rating": 2,
+           "comment": "Slow, and the cable was dirty.", "created_at": "2026-11-30T09:05:00Z",
+           "charge_found": True, "reported": True},
+    response_only=True, status_codes=["201"],
+)])
 class DriverReviewSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     charge_point = ChargePointBriefSerializer()
