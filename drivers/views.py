@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from reporting.catalogue import DRIVER_REASON_LABELS
 from reporting.models import ReportState
 from reporting.reporters import Driver, Upload, report_reporter_by_status_token
-
 from reporting.reviews import review_submit
 
 from .forms import DriverReportForm, DriverReviewForm

@@ -33,7 +33,7 @@ def test_platform_key_sends_a_review_tied_to_the_charge_by_public_code(platform)
 
 def test_a_low_rating_with_a_comment_from_the_app_files_a_report_named_after_the_key(platform):
     _, client = platform
-    cp = ChargePointFactory(ocpp_id="DK-9")
+    ChargePointFactory(ocpp_id="DK-9")
     response = client.post(URL, {"charge_point": "DK-9", "rating": 1, "comment": "Blocked by a taxi",
                                  "driver": {"name": "Jan", "email": "jan@example.com"}}, format="json")
     assert response.status_code == 201 and response.json()["reported"] is True
