@@ -13,7 +13,7 @@ from chargepoints.api.telemetry_views import (
 )
 from chargepoints.api.views import ChargePointViewSet, SiteViewSet
 from core.rest.errors import api_not_found
-from drivers.api.views import DriverReportViewSet
+from drivers.api.views import DriverReportViewSet, DriverReviewViewSet
 from gateway.api.views import RemoteCommandViewSet
 from reporting.api.maintenance import MaintenanceWindowViewSet
 from reporting.api.views import (
@@ -40,6 +40,7 @@ router.register("telemetry/charges", ChargeViewSet, basename="charge")
 router.register("webhooks/endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("driver-reports", DriverReportViewSet, basename="driver-report")
+router.register("driver-reviews", DriverReviewViewSet, basename="driver-review")
 
 urlpatterns = [
     path("telemetry/", TelemetryIngestView.as_view(), name="telemetry-ingest"),

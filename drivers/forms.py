@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from reporting.catalogue import Reason, driver_reasons
+from reporting.review_models import COMMENT_MAX_LENGTH
 
 PHONE = re.compile(r"^\+?[0-9 ()\-]{6,30}$")
 
@@ -66,6 +67,56 @@ class DriverReportForm(forms.Form):
         if cleaned.get("reason") == Reason.OTHER and not cleaned.get("description"):
             self.add_error("description", _("Tell us what is wrong."))
         return cleaned
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+
+class DriverReviewForm(forms.Form):
+    """Rate your charge: 1 to 5 and an optional comment."""
+
+    rating = forms.TypedChoiceField(
+        label=_("How was your charge?"),
+        coerce=int,
+        choices=[(5, _("5 – very good")), (4, _("4 – good")), (3, _("3 – all right")), (2, _("2 – poor")),
+                 (1, _("1 – very poor"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a rating from 1 to 5."),
+                        "invalid_choice": _("Choose a rating from 1 to 5.")},
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Comments are shown on the charge point's page without your name."),
+    )
+    name = forms.CharField(label=_("Your name (optional)"), required=False, max_length=200)
+    email = forms.EmailField(
+        label=_("Your e-mail (optional)"),
+        required=False,
+        help_text=_("Only if you want the people who look after this charge point to be able to contact you."),
+        error_messages={"invalid": _("Enter a valid e-mail address.")},
+    )
+    phone = forms.CharField(label=_("Your phone (optional)"), required=False, max_length=40)
+    website = forms.CharField(required=False, label=_("Leave this empty"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("name", "email", "phone"):
+            self.fields[name].widget.attrs["autocomplete"] = {"name": "name", "email": "email", "phone": "tel"}[name]
+        self.fields["phone"].widget.input_type = "tel"
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if phone and not PHONE.match(phone):
+            raise forms.ValidationError(_("Enter a phone number with digits only, e.g. +45 12 34 56 78."))
+        return phone
+
+    def clean_comment(self):
+        return self.cleaned_data["comment"].strip()
 
     @property
     def is_bot(self) -> bool:

@@ -23,3 +23,18 @@ def filing_allowed(*, address: str, charge_point_id: int, request=None) -> bool:
         for decision in decisions:
             rate_limit_remember(request, decision)
     return all(decision.allowed for decision in decisions)
+
+
+def review_allowed(*, address: str, charge_point_id: int, request=None) -> bool:
+    """As ``filing_allowed``, for reviews (their own counters and limits:
+    ``DRIVER_REVIEWS``), so rating a charge does not use up reporting."""
+    limits = settings.DRIVER_REVIEWS
+    window = limits["rate_window_seconds"]
+    decisions = [
+        rate_limit_hit(f"reviews:addr:{address}", limit=limits["rate_per_address"], window=window),
+        rate_limit_hit(f"reviews:cp:{charge_point_id}", limit=limits["rate_per_charge_point"], window=window),
+    ]
+    if request is not None:
+        for decision in decisions:
+            rate_limit_remember(request, decision)
+    return all(decision.allowed for decision in decisions)

@@ -6,5 +6,6 @@ app_name = "drivers"
 
 urlpatterns = [
     path("s/<str:token>/", views.status_page, name="status"),
+    path("<str:code>/review/", views.review_page, name="review"),
     path("<str:code>/", views.report_page, name="report"),
 ]

@@ -19,10 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from reporting.catalogue import DRIVER_REASON_LABELS
 from reporting.models import ReportState
 from reporting.reporters import Driver, Upload, report_reporter_by_status_token
+from reporting.reviews import review_submit
 
-from .forms import DriverReportForm
+from .forms import DriverReportForm, DriverReviewForm
 from .images import PhotoRefused, photo_clean
-from .ratelimit import filing_allowed
+from .ratelimit import filing_allowed, review_allowed
 from .selectors import charge_point_by_public_code
 from .services import driver_report_submit
 
@@ -135,6 +136,54 @@ def _submit(request, charge_point):
         status_url=_status_url,
     )
     return HttpResponseRedirect(reverse("drivers:status", args=[filing.status_token]) + "?filed=1", status=303)
+
+
+# As the report page: CSRF checked after the size check.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def review_page(request, code: str):
+    """Rate your charge: a second form beside the report form, linked from it."""
+    switch = _language_switch(request)
+    if switch is not None:
+        return switch
+    if request.method == "POST" and _too_large(request):
+        return _refusal(request, status=413, message=_("Your review is too large."))
+    charge_point = charge_point_by_public_code(code=code)
+    if charge_point is None:
+        return _refusal(request, status=404, message=_("We do not know this charge point. Check the code on the sticker."))
+    if request.method != "POST":
+        context = {"charge_point": charge_point, "form": DriverReviewForm(), "sent": request.GET.get("sent") == "1"}
+        return render(request, "drivers/review_form.html", context)
+    if CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
+        return _refusal(
+            request, status=403, charge_point=charge_point,
+            message=_("Your review could not be sent because the page was too old. Please try again."),
+        )
+    form = DriverReviewForm(request.POST)
+    if form.is_bot:
+        return _refusal(request, status=400, charge_point=charge_point, message=_("Your review could not be sent."))
+    if not review_allowed(address=_client_address(request), charge_point_id=charge_point.pk, request=request):
+        return _refusal(
+            request, status=429, charge_point=charge_point,
+            message=_("Too many reviews were sent from here in a short time. Please try again later."),
+        )
+    if not form.is_valid():
+        return render(request, "drivers/review_form.html", {"charge_point": charge_point, "form": form}, status=400)
+    data = form.cleaned_data
+    review_submit(
+        charge_point=charge_point,
+        rating=data["rating"],
+        comment=data["comment"],
+        driver=Driver(
+            name=data["name"].strip(),
+            email=data["email"].strip(),
+            phone=data["phone"],
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            browser_token=request.COOKIES.get(BROWSER_COOKIE, "")[:100],
+            channel="web",
+        ),
+    )
+    return HttpResponseRedirect(reverse("drivers:review", args=[charge_point.public_code]) + "?sent=1", status=303)
 
 
 @require_GET

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from core.errors import Invalid
 from notifications.models import Notification
-from reporting.models import Report, ReportAttachment, ReportMessage, ReportReporter, Source
+from reporting.models import Report, ReportAttachment, ReportMessage, ReportReporter, Review, Source
 from reporting.reporters import phone_digits
 
 # A request that matches more than this is refused as too broad (a typo such
@@ -33,10 +33,11 @@ class PersonData:
     messages: list[ReportMessage] = field(default_factory=list)
     attachments: list[ReportAttachment] = field(default_factory=list)
     emails: list[Notification] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.reports or self.filings or self.messages or self.emails)
+        return not (self.reports or self.filings or self.messages or self.emails or self.reviews)
 
     @property
     def conversation_report_ids(self) -> set[int]:
@@ -105,6 +106,16 @@ def privacy_person_data(*, email: str = "", phone: str = "") -> PersonData:
             Q(reporter_id__in=filing_ids) | Q(report_id__in=conversations, message__isnull=False)
         ).order_by("created_at", "id")
     )
+    review_match = Q()
+    if email:
+        review_match |= Q(email__iexact=email)
+    if digits:
+        # Reviews keep the phone as typed: compared by its digits.
+        review_match |= Q(phone__regex=r"\D*".join(digits))
+    person.reviews = [
+        review for review in Review.objects.filter(review_match).order_by("created_at", "id")
+        if (email and review.email.lower() == email) or (digits and phone_digits(review.phone) == digits)
+    ]
     if email:
         person.emails = list(
             Notification.objects.filter(recipient_email__iexact=email).order_by("created_at", "id")
@@ -160,6 +171,12 @@ def privacy_person_export(*, person: PersonData) -> bytes:
             {"report": n.report_id, "kind": n.kind, "to": n.recipient_email, "subject": n.subject,
              "body": n.body_text, "status": n.status, "sent_at": _iso(n.sent_at)}
             for n in person.emails
+        ],
+        "reviews": [
+            {"charge_point": review.charge_point_id, "rating": review.rating, "comment": review.comment,
+             "name": review.name, "email": review.email, "phone": review.phone, "channel": review.channel,
+             "reviewed_at": _iso(review.created_at)}
+            for review in person.reviews
         ],
         "files": [],
     }

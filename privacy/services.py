@@ -29,6 +29,7 @@ from reporting.models import (
     ReportMessage,
     ReportReporter,
     ReportState,
+    Review,
     Source,
 )
 from reporting.services import actor_label, report_timeline_note
@@ -43,6 +44,10 @@ ERASED_MESSAGE_NOTE = "Message erased."
 # Sent e-mails keep their row (who was told what kind of news, when) but not
 # the address: a value that cannot be anybody's and keeps the rows unique.
 ERASED_ADDRESS = "erased-{id}@erased.invalid"
+# What the retention run and a person's request call drivers' reviews in
+# their results (reviews are not reports: no Erasure row, the review's
+# ``contact_erased_at`` says when its contact details went).
+REVIEWS = "reviews"
 # The report sources whose reports hold a driver's data, per scope.
 SCOPE_SOURCES = {
     ErasureScope.DRIVER_DATA: [Source.USER, Source.SUPPORT],
@@ -109,7 +114,29 @@ def privacy_erase_expired(
         result[scope] = ErasureRun(erased=erased, left=left)
         if erased:
             log.info("Retention: erased %s on %d report(s), %d left for the next run", scope, erased, left)
+    reviews = privacy_erase_expired_reviews(now=now)
+    result[REVIEWS] = ErasureRun(erased=reviews, left=0)
+    if reviews:
+        log.info("Retention: erased the contact details of %d review(s)", reviews)
     return result
+
+
+def _review_contact_erase(reviews, *, now: datetime) -> int:
+    with_contact = ~Q(name="") | ~Q(email="") | ~Q(phone="")
+    return reviews.filter(with_contact).update(name="", email="", phone="", contact_erased_at=now)
+
+
+def privacy_erase_expired_reviews(*, now: datetime | None = None) -> int:
+    """Erase reviewers' contact details ``PRIVACY_DRIVER_DATA_DAYS`` after
+    the review when it filed no report, or after its report was resolved.
+    The rating and the comment stay (shown without a name)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PRIVACY_DRIVER_DATA_DAYS)
+    due = Review.objects.filter(
+        Q(report__isnull=True, created_at__lt=cutoff)
+        | Q(report__state=ReportState.RESOLVED, report__resolved_at__lt=cutoff)
+    )
+    return _review_contact_erase(due, now=now)
 
 
 def privacy_erase_report(
@@ -254,6 +281,11 @@ def privacy_erase_person(*, email: str = "", phone: str = "", by) -> list[Erasur
                 note=f"On request: {erasure.summary}.",
             )
             erasures.append(erasure)
+        if person.reviews:
+            # On request their words go too (retention keeps an anonymous comment).
+            Review.objects.filter(pk__in=[r.pk for r in person.reviews]).update(
+                name="", email="", phone="", comment="", contact_erased_at=now
+            )
         transaction.on_commit(lambda: _delete_files(files))
     return erasures
 

@@ -32,6 +32,9 @@ class Reason(models.TextChoices):
     PARKING_BLOCKED = "parking_blocked", _("Car blocking the parking space")
     OTHER = "other", _("Something else")
     TAX_REFUND = "tax_refund", _("Tax refund issue")
+    # user, from drivers' reviews of their charge: ours, not in the brief's
+    # list (reporting/reviews.py files it; docs/drivers.md "Reviews")
+    CUSTOMER_EXPERIENCE = "customer_experience", _("Customer experience")
     # support: a conversation with a driver
     CONVERSATION = "conversation", _("Support conversation")
 
@@ -70,6 +73,7 @@ REASONS_BY_SOURCE: dict[str, frozenset[str]] = {
             Reason.PARKING_BLOCKED,
             Reason.OTHER,
             Reason.TAX_REFUND,
+            Reason.CUSTOMER_EXPERIENCE,
         }
     ),
     Source.SUPPORT: frozenset({Reason.CONVERSATION}),

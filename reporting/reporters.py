@@ -68,9 +68,19 @@ class DriverFiling:
     joined: bool  # True: added to an open report instead of filing one
 
 
-def report_open_for_driver(*, charge_point: ChargePoint, reason: str, driver: Driver) -> Report | None:
+def report_open_for_driver(
+    *, charge_point: ChargePoint, reason: str, driver: Driver, any_driver: bool = False
+) -> Report | None:
     """The unresolved user report this driver already filed for this reason
-    on this charge point, if any."""
+    on this charge point, if any; with ``any_driver``, whoever filed it (one
+    report per charge point and reason while open, as for reviews)."""
+    if any_driver:
+        return (
+            Report.objects.unresolved()
+            .filter(charge_point=charge_point, reason=reason, source=Source.USER)
+            .order_by("created_at")
+            .first()
+        )
     same_driver = Q()
     if driver.email:
         same_driver |= Q(reporters__email__iexact=driver.email)
@@ -98,14 +108,18 @@ def report_file_by_driver(
     driver: Driver,
     by: Actor | None = None,
     photo: Upload | None = None,
+    join_any_driver: bool = False,
 ) -> DriverFiling:
     """File a user report for a driver, or add the driver's filing to the
-    open report they already filed (see the module's rule)."""
+    open report they already filed (see the module's rule); with
+    ``join_any_driver``, to the open report of this reason whoever filed it."""
     report_validate_reason(source=Source.USER, reason=reason, charge_point=charge_point)
     # Two filings on one charge point at once (a double tap) must not both
     # miss each other's report: they queue on the charge point's row.
     ChargePoint.objects.select_for_update().filter(pk=charge_point.pk).first()
-    report = report_open_for_driver(charge_point=charge_point, reason=reason, driver=driver)
+    report = report_open_for_driver(
+        charge_point=charge_point, reason=reason, driver=driver, any_driver=join_any_driver
+    )
     joined = report is not None
     # A platform key files for drivers on any charge point; it holds no
     # team role, so it files as the system and the timeline names it.

@@ -59,6 +59,20 @@ DRIVER_REPORTS = {
     "rate_per_charge_point": env.int("DRIVER_REPORT_RATE_PER_CHARGE_POINT", default=30),
     "rate_window_seconds": env.int("DRIVER_REPORT_RATE_WINDOW_SECONDS", default=3600),
 }
+# Drivers' reviews of a charge (reporting/reviews.py, docs/drivers.md "Reviews").
+DRIVER_REVIEWS = {
+    # A review is tied to the latest charge on its charge point that ended
+    # within this many hours.
+    "charge_window_hours": env.int("DRIVER_REVIEW_CHARGE_WINDOW_HOURS", default=12),
+    # A rating of this or less is low: with a comment it files a report, and
+    # so does the n-th low rating on one charge point within 24 hours.
+    "low_rating": 2,
+    "low_ratings_per_day": env.int("DRIVER_REVIEW_LOW_RATINGS_PER_DAY", default=3),
+    # Reviews allowed per window (seconds): per client address, per charge point.
+    "rate_per_address": env.int("DRIVER_REVIEW_RATE_PER_ADDRESS", default=5),
+    "rate_per_charge_point": env.int("DRIVER_REVIEW_RATE_PER_CHARGE_POINT", default=30),
+    "rate_window_seconds": env.int("DRIVER_REVIEW_RATE_WINDOW_SECONDS", default=3600),
+}
 # Support conversations by e-mail (Postmark's inbound webhook, through
 # anymail, at /anymail/postmark/inbound/, behind ANYMAIL_WEBHOOK_SECRET).
 # Replies go out from this address, with a per-report reply address

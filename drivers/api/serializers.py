@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from reporting.catalogue import DRIVER_REASON_LABELS, REASONS_BY_SOURCE, Source
 from reporting.models import Report, ReportState
+from reporting.review_models import COMMENT_MAX_LENGTH
 
 USER_REASONS = [reason for reason in DRIVER_REASON_LABELS if reason in REASONS_BY_SOURCE[Source.USER]]
 # The schema's name for this choice set (settings: SPECTACULAR_SETTINGS).
@@ -95,3 +96,41 @@ class DriverReportFiledSerializer(DriverReportSerializer):
 
     class Meta(DriverReportSerializer.Meta):
         fields = [*DriverReportSerializer.Meta.fields, "joined", "status_url"]
+
+
+@extend_schema_serializer(examples=[OpenApiExample(
+    "A driver's review from the app",
+    value={"charge_point": "VW-HARB-1", "rating": 2, "comment": "Slow, and the cable was dirty.",
+           "driver": {"language": "da"}},
+    request_only=True,
+)])
+class DriverReviewCreateSerializer(serializers.Serializer):
+    charge_point = serializers.CharField(
+        max_length=100, help_text="The charge point's OCPP id, or the public code on its QR sticker."
+    )
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=COMMENT_MAX_LENGTH, required=False, allow_blank=True, default="")
+    driver = DriverSerializer(
+        required=False, default=dict,
+        help_text="Optional: with contact details the charge point's teams may contact the driver; "
+        "without, the review is anonymous.",
+    )
+
+
+@extend_schema_serializer(examples=[OpenApiExample(
+    "A review stored",
+    value={"id": 812, "charge_point": REPORT_EXAMPLE["charge_point"], "rating": 2,
+           "comment": "Slow, and the cable was dirty.", "created_at": "2026-11-30T09:05:00Z",
+           "charge_found": True, "reported": True},
+    response_only=True, status_codes=["201"],
+)])
+class DriverReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    charge_point = ChargePointBriefSerializer()
+    rating = serializers.IntegerField()
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    charge_found = serializers.BooleanField(help_text="True when the review was tied to a charge in the window.")
+    reported = serializers.BooleanField(
+        help_text="True when the review filed (or joined) a customer-experience report."
+    )

@@ -14,9 +14,16 @@ from rest_framework.response import Response
 from chargepoints.models import ChargePoint, normalize_public_code
 from reporting.models import Report, ReportReporter
 from reporting.reporters import Driver
+from reporting.reviews import review_submit
 
 from ..services import driver_report_submit
-from .serializers import DriverReportCreateSerializer, DriverReportFiledSerializer, DriverReportSerializer
+from .serializers import (
+    DriverReportCreateSerializer,
+    DriverReportFiledSerializer,
+    DriverReportSerializer,
+    DriverReviewCreateSerializer,
+    DriverReviewSerializer,
+)
 
 TAG = "driver reports (platform key)"
 PLATFORM_ONLY = (
@@ -102,3 +109,50 @@ class DriverReportViewSet(
         if found is None:
             raise exceptions.ValidationError({"charge_point": ["No charge point has this OCPP id or public code."]})
         return found
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Send a driver's review of a charge",
+        description=(
+            "Stores a rating (1 to 5) with an optional comment for a charge point (by OCPP id or public code), "
+            "tied to the latest charge there that ended within the review window. A low rating with a comment, "
+            "or the third low rating on a charge point within 24 hours, files (or joins) a user report "
+            "\"customer experience\". " + PLATFORM_ONLY
+        ),
+        request=DriverReviewCreateSerializer,
+        responses={201: DriverReviewSerializer},
+        tags=[TAG],
+    ),
+)
+class DriverReviewViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+    platform_key_allowed = True
+    permission_classes = [IsPlatformKey]
+    serializer_class = DriverReviewCreateSerializer
+    filter_backends = []
+
+    def get_queryset(self):  # create only; the schema asks for a queryset
+        return ChargePoint.objects.none()
+
+    def create(self, request, *args, **kwargs):
+        data = DriverReviewCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        data = data.validated_data
+        charge_point = DriverReportViewSet._charge_point(data["charge_point"])
+        driver = data.get("driver") or {}
+        review = review_submit(
+            charge_point=charge_point,
+            rating=data["rating"],
+            comment=data.get("comment", ""),
+            driver=Driver(
+                name=driver.get("name", "").strip(),
+                email=driver.get("email", "").strip(),
+                phone=driver.get("phone", "").strip(),
+                language=driver.get("language", "en"),
+                channel="app",
+            ),
+            by=request.auth,
+        )
+        review.charge_found = review.charge_id is not None
+        review.reported = review.report_id is not None
+        return Response(DriverReviewSerializer(review).data, status=status.HTTP_201_CREATED)

@@ -14,6 +14,7 @@ from chargepoints.models import ChargePoint
 from core.admin.annotations import related_count
 from reporting.catalogue import Source
 from reporting.models import Report, ReportState
+from reporting.reviews import review_author_label, review_summary
 
 OPEN_REPORTS_SHOWN = 20
 
@@ -41,6 +42,12 @@ class ChargePointWithReportsAdmin(ChargePointAdmin):
                 # The add page offers the reasons that fit this charge point's country.
                 extra["report_add_url"] = (reverse(f"{self.admin_site.name}:reporting_report_add")
                                            + f"?charge_point={int(object_id)}&source={Source.USER}")
+            summary = review_summary(charge_point_id=int(object_id))
+            extra["reviews"] = summary
+            extra["review_rows"] = [
+                {"review": review, "author": review_author_label(actor=request.user, review=review)}
+                for review in summary.commented
+            ]
         return super().change_view(request, object_id, form_url, extra)
 
 

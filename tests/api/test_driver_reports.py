@@ -120,7 +120,7 @@ def test_every_other_api_endpoint_answers_403_to_a_platform_key(platform, cps):
     for path, _pattern in paths:
         if ".*" in path:  # the JSON 404 for unknown addresses
             continue
-        if path.startswith(URL):
+        if path.startswith((URL, "/api/v1/driver-reviews/")):  # the platform key's own
             continue
         for method in ("get", "post", "put", "patch", "delete"):
             response = getattr(client, method)(path, {}, format="json")

@@ -208,7 +208,8 @@ def test_the_daily_task_runs_the_retention_and_is_scheduled():
 
     report = _resolved_days_ago(_driver_report(photo=False), 91, SupportUserFactory())
     assert erase_expired_personal_data() == {
-        "conversation": {"erased": 0, "left": 0}, "driver_data": {"erased": 1, "left": 0}
+        "conversation": {"erased": 0, "left": 0}, "driver_data": {"erased": 1, "left": 0},
+        "reviews": {"erased": 0, "left": 0},
     }
     assert Erasure.objects.filter(report=report).exists()
     task = PeriodicTask.objects.get(task="privacy.erase_expired_personal_data")
