@@ -375,3 +375,4 @@ class ReportAttachment(models.Model):
 # registers them with the app and ``reporting.models`` names every model.
 from .maintenance_models import MaintenanceWindow, SilencedDetection  # noqa: E402, F401
 from .settings_models import HealthCheckSettings, ReportContact, ReportSettings  # noqa: E402, F401
+from .error_hint_models import VendorErrorCode  # noqa: E402, F401

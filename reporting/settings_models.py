@@ -38,6 +38,13 @@ class ReportSettings(models.Model):
     self_heal_minutes = models.PositiveIntegerField(
         _("minutes to wait after the reset"), default=5, validators=[MinValueValidator(1), MaxValueValidator(1440)],
     )
+    route_by_error_hint = models.BooleanField(
+        _("route \"in error\" reports by the error hint"),
+        default=False,
+        help_text=_("A new \"in error\" report goes to the party the error-hint catalogue names for the charger's "
+                    "error code (owner, installer, grid: the owner; operator, driver, manufacturer: the operator). "
+                    "Off: to the operator, as usual."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

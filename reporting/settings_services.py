@@ -47,6 +47,7 @@ _KEEP = object()
 def report_settings_update(
     *, team: Team, email_updates: bool, contacts: list[dict], by, driver_contact_days=_KEEP,
     self_heal: bool | None = None, self_heal_minutes: int | None = None,
+    route_by_error_hint: bool | None = None,
 ) -> ReportSettings:
     """Replace a team's report settings and contacts (each a dict with name,
     email, phone, is_active). Contacts are matched by e-mail, so a contact
@@ -63,7 +64,8 @@ def report_settings_update(
         raise Invalid("Give a number of days from 0 to 3650, or leave it empty.", field="driver_contact_days")
     before = {"email_updates": settings.email_updates, "contacts": _contacts_snapshot(settings),
               "driver_contact_days": settings.driver_contact_days,
-              "self_heal": settings.self_heal, "self_heal_minutes": settings.self_heal_minutes}
+              "self_heal": settings.self_heal, "self_heal_minutes": settings.self_heal_minutes,
+              "route_by_error_hint": settings.route_by_error_hint}
     settings.email_updates = email_updates
     if driver_contact_days is not _KEEP:
         settings.driver_contact_days = driver_contact_days
@@ -71,8 +73,10 @@ def report_settings_update(
         settings.self_heal = self_heal
     if self_heal_minutes is not None:
         settings.self_heal_minutes = self_heal_minutes
+    if route_by_error_hint is not None:
+        settings.route_by_error_hint = route_by_error_hint
     settings.save(update_fields=["email_updates", "driver_contact_days", "self_heal", "self_heal_minutes",
-                                 "updated_at"])
+                                 "route_by_error_hint", "updated_at"])
     by_email = {c["email"].strip().lower(): c for c in contacts}
     existing = {c.email.lower(): c for c in settings.contacts.all()}
     gone = [c.pk for email, c in existing.items() if email not in by_email]
@@ -87,7 +91,8 @@ def report_settings_update(
         contact.save()
     after = {"email_updates": email_updates, "contacts": _contacts_snapshot(settings),
              "driver_contact_days": settings.driver_contact_days,
-             "self_heal": settings.self_heal, "self_heal_minutes": settings.self_heal_minutes}
+             "self_heal": settings.self_heal, "self_heal_minutes": settings.self_heal_minutes,
+             "route_by_error_hint": settings.route_by_error_hint}
     diff = audit_diff(before, after)
     if diff:
         audit_record(by=by, action=AuditAction.UPDATE, obj=settings, team=team, changes=diff)

@@ -80,7 +80,7 @@ class ReportSettingsAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, admin.M
     search_fields = ["team__name", "contacts__email", "contacts__name"]
     list_select_related = ["team"]
     ordering = ["team__name"]
-    fields = ["team", "email_updates", "driver_contact_days", "self_heal", "self_heal_minutes"]
+    fields = ["team", "email_updates", "driver_contact_days", "self_heal", "self_heal_minutes", "route_by_error_hint"]
     readonly_fields = ["team"]
     inlines = [ReportContactInline]
     change_form_template = "admin/reporting/reportsettings/change_form.html"
@@ -113,6 +113,7 @@ class ReportSettingsAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, admin.M
             by=request.user, driver_contact_days=form.cleaned_data.get("driver_contact_days"),
             self_heal=form.cleaned_data.get("self_heal"),
             self_heal_minutes=form.cleaned_data.get("self_heal_minutes"),
+            route_by_error_hint=form.cleaned_data.get("route_by_error_hint"),
         )
 
     def construct_change_message(self, request, form, formsets, add=False):

@@ -343,4 +343,4 @@ class ReportSettingsSerializer(StrictModelSerializer):
 
     class Meta:
         model = ReportSettings
-        fields = ["team", "email_updates", "self_heal", "self_heal_minutes", "contacts"]
+        fields = ["team", "email_updates", "self_heal", "self_heal_minutes", "route_by_error_hint", "contacts"]

@@ -226,7 +226,7 @@ class ReportSettingsView(APIView):
         settings = ReportSettings.objects.filter(team=team).prefetch_related("contacts").first()
         if settings is None:  # never saved: the defaults
             return {"team": team.pk, "email_updates": True, "self_heal": False, "self_heal_minutes": 5,
-                    "contacts": []}
+                    "route_by_error_hint": False, "contacts": []}
         return ReportSettingsSerializer(settings).data
 
     @extend_schema(
@@ -254,5 +254,6 @@ class ReportSettingsView(APIView):
             by=request.user,
             self_heal=serializer.validated_data.get("self_heal"),
             self_heal_minutes=serializer.validated_data.get("self_heal_minutes"),
+            route_by_error_hint=serializer.validated_data.get("route_by_error_hint"),
         )
         return Response(self._data(team))
