@@ -12,6 +12,7 @@ from accounts.admin_sites import operator_site, support_site
 from chargepoints.admin import ChargePointAdmin
 from chargepoints.models import ChargePoint
 from core.admin.annotations import related_count
+from reporting.error_hint_selectors import error_hint_for_charge_point
 from reporting.models import Report, ReportState
 
 OPEN_REPORTS_SHOWN = 20
@@ -36,6 +37,7 @@ class ChargePointWithReportsAdmin(ChargePointAdmin):
                 .order_by("-created_at")[:OPEN_REPORTS_SHOWN]
             )
             extra["report_url"] = reverse(f"{self.admin_site.name}:reporting_report_changelist")
+            extra["error_hint"] = error_hint_for_charge_point(ChargePoint.objects.get(pk=int(object_id)))
         return super().change_view(request, object_id, form_url, extra)
 
 

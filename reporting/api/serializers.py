@@ -17,6 +17,7 @@ from core.rest.fields import (
     StrictPrimaryKeyRelatedField,
 )
 from reporting.catalogue import Party, Reason, Source
+from chargepoints.api.serializers import ErrorHintSerializer, page_error_hints
 from reporting.contact_visibility import driver_contact_visible
 from reporting.models import EventKind, Report, ReportContact, ReportEvent, ReportMessage, ReportSettings
 
@@ -98,6 +99,7 @@ REPORT_EXAMPLE = {
     "created_at": "2026-02-01T08:00:00Z",
     "updated_at": "2026-02-01T09:12:00Z",
     "resolved_at": None,
+    "hint": None,
 }
 
 
@@ -115,6 +117,13 @@ class ReportSerializer(StrictModelSerializer):
         "report is open (docs/privacy.md)."
     )
     assigned_to = PersonRefSerializer(read_only=True, allow_null=True)
+    hint = serializers.SerializerMethodField(
+        help_text="What the charge point's current error code means, who is likely to act and a first step "
+        "(docs/error-hints.md); null without a known error or for a site report.")
+
+    @extend_schema_field(ErrorHintSerializer(allow_null=True))
+    def get_hint(self, report) -> dict | None:
+        return page_error_hints(self.fields["hint"], report, charge_point_of=lambda r: r.charge_point)
 
     @extend_schema_field(ReporterSerializer(allow_null=True))
     def get_reporter(self, report) -> dict | None:
@@ -128,7 +137,7 @@ class ReportSerializer(StrictModelSerializer):
         fields = [
             "id", "charge_point", "site", "owner", "operator", "source", "reason", "reason_label",
             "description", "reporter", "state", "assigned_party", "assigned_to", "resolution_note",
-            "occurrences", "flapping", "last_seen_at", "created_at", "updated_at", "resolved_at",
+            "occurrences", "flapping", "last_seen_at", "created_at", "updated_at", "resolved_at", "hint",
         ]
         read_only_fields = fields
 

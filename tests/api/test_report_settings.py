@@ -15,7 +15,8 @@ def url(team):
 def test_a_new_team_has_the_default_settings_and_reading_them_writes_nothing(world):
     before = ReportSettings.objects.get(team=world.ours).updated_at
     assert world.client.get(url(world.ours)).json() == {"team": world.ours.pk, "email_updates": True, "self_heal": False,
-                                                     "self_heal_minutes": 5, "contacts": []}
+                                                     "self_heal_minutes": 5, "route_by_error_hint": False,
+                                                     "contacts": []}
     assert ReportSettings.objects.get(team=world.ours).updated_at == before
 
 
