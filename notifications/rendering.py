@@ -10,6 +10,7 @@ from django.utils import translation
 
 from accounts.models import Team
 from reporting.catalogue import Party
+from reporting.error_hint_selectors import error_hint_for_report
 from reporting.models import ReportEvent, ReportState
 
 from .models import NotificationKind
@@ -58,6 +59,7 @@ def _render(*, kind: str, event: ReportEvent, team: Team) -> tuple[str, str, str
             "person": report.assigned_to.actor_label if report.assigned_to else "",
             "note": event.note if kind != NotificationKind.CREATED else "",
             "url": report_admin_url(report_id=report.pk),
+            "hint": error_hint_for_report(report),
         }
         subject = " ".join(render_to_string("notifications/email/subject.txt", context).split())
         context["subject"] = subject
