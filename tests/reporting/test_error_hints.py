@@ -177,3 +177,49 @@ def test_report_create_routes_by_the_hint_too_and_the_setting_is_off_by_default(
     Report.objects.all().delete()
     report = services.report_create(charge_point=erring, source=Source.SYSTEM, reason=Reason.IN_ERROR)
     assert report.assigned_party == Party.OWNER
+
+
+# --- support's admin -----------------------------------------------------------------
+
+
+def test_support_adds_searches_and_filters_vendor_codes_in_the_admin(client, support_user):
+    client.force_login(support_user)
+    response = client.post("/admin/reporting/vendorerrorcode/add/", {
+        "vendor": " Zaptec ", "model": "", "vendor_error_code": "0x2A", "code": "CX_RFID_READER", "hint": "",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    mapping = VendorErrorCode.objects.get()
+    assert (mapping.vendor, mapping.code) == ("Zaptec", "CX_RFID_READER")
+    assert AuditLog.objects.filter(object_type="reporting.vendorerrorcode", action="create").exists()
+    page = client.get("/admin/reporting/vendorerrorcode/?q=0x2A").content.decode()
+    assert "0x2A" in page and "any model" in page and "Manufacturer" in page
+    assert "0x2A" not in client.get("/admin/reporting/vendorerrorcode/?source=ocpp").content.decode()
+    assert "0x2A" in client.get("/admin/reporting/vendorerrorcode/?source=chargex").content.decode()
+
+
+def test_operators_do_not_see_vendor_codes(client, team):
+    from tests.factories import MembershipFactory, UserFactory
+
+    user = UserFactory()
+    MembershipFactory(user=user, team=team, role=Role.ADMIN)
+    client.force_login(user)
+    assert client.get("/operator/reporting/vendorerrorcode/").status_code in (403, 404)
+    assert client.get("/admin/reporting/vendorerrorcode/").status_code in (302, 403, 404)
+
+
+def test_the_team_turns_routing_by_the_hint_on_in_its_report_settings(client, team):
+    from tests.factories import MembershipFactory, UserFactory
+
+    user = UserFactory()
+    MembershipFactory(user=user, team=team, role=Role.ADMIN)
+    client.force_login(user)
+    settings = ReportSettings.objects.get_or_create(team=team)[0]
+    url = f"/operator/reporting/reportsettings/{settings.pk}/change/"
+    assert "route_by_error_hint" in client.get(url).content.decode()
+    response = client.post(url, {
+        "email_updates": "on", "driver_contact_days": "", "self_heal_minutes": "5", "route_by_error_hint": "on",
+        "contacts-TOTAL_FORMS": "0", "contacts-INITIAL_FORMS": "0", "contacts-MIN_NUM_FORMS": "0",
+        "contacts-MAX_NUM_FORMS": "1000", "_save": "1",
+    })
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert ReportSettings.objects.get(team=team).route_by_error_hint is True
