@@ -20,8 +20,11 @@ from accounts.permissions import Actor, Capability, best_role, can_on_charge_poi
 from chargepoints.models import ChargePoint, Site
 from core.tasks import enqueue_on_commit
 
+from . import hooks
 from .bulk_sql import insert_events, insert_site_reports, insert_system_reports
 from .catalogue import REASON_COUNTRIES, REASONS_BY_SOURCE, Party, Reason, Source, first_party
+from .error_hint_selectors import error_hint_for
+from .error_hints import ROUTE_TO
 from .errors import (
     InvalidReport,
     NotPermitted,
@@ -30,9 +33,6 @@ from .errors import (
     ReportChanged,
     TransitionNotAllowed,
 )
-from . import hooks
-from .error_hint_selectors import error_hint_for
-from .error_hints import ROUTE_TO
 from .hooks import timeline_written
 from .models import (
     EventKind,

@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from accounts.permissions import is_support, person_label
+from chargepoints.api.serializers import ErrorHintSerializer, page_error_hints
 from chargepoints.models import ChargePoint
 from core.rest.fields import (
     StrictCharField,
@@ -17,7 +18,6 @@ from core.rest.fields import (
     StrictPrimaryKeyRelatedField,
 )
 from reporting.catalogue import Party, Reason, Source
-from chargepoints.api.serializers import ErrorHintSerializer, page_error_hints
 from reporting.contact_visibility import driver_contact_visible
 from reporting.models import EventKind, Report, ReportContact, ReportEvent, ReportMessage, ReportSettings
 
