@@ -12,6 +12,7 @@ from django.utils import translation
 
 from accounts.models import Team
 from reporting.catalogue import Party
+from reporting.error_hint_selectors import error_hint_for_report
 from reporting.models import ReportEvent, ReportState
 from reporting.settings_models import BreachKind, ResponseBreach
 
@@ -68,6 +69,7 @@ def _render(*, kind: str, event: ReportEvent, team: Team, to_support: bool = Fal
             "to_support": to_support,
             "target_label": BreachKind(breach.kind).label if breach else "",
             "due_at": f"{breach.due_at.astimezone(UTC):%Y-%m-%d %H:%M}" if breach else "",
+            "hint": error_hint_for_report(report),
         }
         subject = " ".join(render_to_string("notifications/email/subject.txt", context).split())
         context["subject"] = subject

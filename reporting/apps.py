@@ -12,3 +12,9 @@ class ReportingConfig(AppConfig):
         from reporting.settings_services import report_settings_for_new_team
 
         team_created.connect(report_settings_for_new_team, dispatch_uid="reporting.settings_for_new_team")
+
+        # The charge point API shows the error hint; the catalogue is ours.
+        from chargepoints.api import serializers as charge_point_serializers
+        from reporting.error_hint_selectors import error_hints_for_charge_points
+
+        charge_point_serializers.error_hints_provider = error_hints_for_charge_points

@@ -23,6 +23,8 @@ from core.tasks import enqueue_on_commit
 from . import hooks
 from .bulk_sql import insert_events, insert_site_reports, insert_system_reports
 from .catalogue import REASON_COUNTRIES, REASONS_BY_SOURCE, Party, Reason, Source, first_party
+from .error_hint_selectors import error_hint_for
+from .error_hints import ROUTE_TO
 from .errors import (
     InvalidReport,
     NotPermitted,
@@ -37,6 +39,7 @@ from .models import (
     Report,
     ReportEvent,
     ReportMessage,
+    ReportSettings,
     ReportState,
 )
 
@@ -154,6 +157,11 @@ def report_create(
         raise InvalidReport("Only support reports carry a conversation.", field="messages")
 
     party = first_party(source=source, charge_point=charge_point)
+    if source == Source.SYSTEM and reason == Reason.IN_ERROR:
+        party = _hint_parties([{"pk": charge_point.pk, "owner_id": charge_point.owner_id,
+                                "operator_id": charge_point.operator_id, "vendor": charge_point.vendor,
+                                "model": charge_point.model, "error_code": charge_point.error_code,
+                                "vendor_error_code": charge_point.vendor_error_code}]).get(charge_point.pk, party)
     now = timezone.now()
     report = Report.objects.create(
         charge_point=charge_point,
@@ -362,6 +370,28 @@ def report_add_message(
     return _add_message(report, by=by, sender=sender, body=body, author_name=author_name)
 
 
+def _hint_parties(offenders: list[dict]) -> dict[int, str]:
+    """Charge point id -> party, for the "in error" offenders whose operator
+    routes by the error hint (ReportSettings.route_by_error_hint): the
+    catalogue's party to act, mapped by ``error_hints.ROUTE_TO``. Offenders
+    without a known code, or whose operator is the owner, keep the table's
+    party."""
+    operator_ids = {o["operator_id"] for o in offenders if o["operator_id"] != o["owner_id"]}
+    if not operator_ids:
+        return {}
+    routing = set(ReportSettings.objects.filter(team_id__in=operator_ids, route_by_error_hint=True)
+                  .values_list("team_id", flat=True))
+    parties = {}
+    for o in offenders:
+        if o["operator_id"] not in routing or o["operator_id"] == o["owner_id"]:
+            continue
+        hint = error_hint_for(vendor=o.get("vendor") or "", model=o.get("model") or "",
+                              error_code=o.get("error_code") or "", vendor_error_code=o.get("vendor_error_code") or "")
+        if hint is not None:
+            parties[o["pk"]] = ROUTE_TO[hint["party"]]
+    return parties
+
+
 def report_file_system_bulk(*, reason: str, offenders: list[dict], now) -> dict[int, int]:
     """File system reports for many charge points at once (the health sweep),
     except where one is already unresolved: the database's conditional
@@ -372,8 +402,9 @@ def report_file_system_bulk(*, reason: str, offenders: list[dict], now) -> dict[
     party of the routing table (``first_party``) and its "created" timeline
     row names that same party, as ``report_create`` does for one report. The
     caller holds the transaction. Returns charge point id -> new report id."""
+    by_hint = _hint_parties(offenders) if reason == Reason.IN_ERROR else {}
     rows = [
-        (o["pk"], o["description"], first_party(source=Source.SYSTEM, charge_point=SimpleNamespace(
+        (o["pk"], o["description"], by_hint.get(o["pk"]) or first_party(source=Source.SYSTEM, charge_point=SimpleNamespace(
             owner_id=o["owner_id"], operator_id=o["operator_id"])))
         for o in offenders
     ]

@@ -60,6 +60,13 @@ class ReportSettings(models.Model):
         help_text=_("More new reports than this within a minute go out as one digest. "
                     "Empty: the default (NOTIFICATIONS_BURST_THRESHOLD)."),
     )
+    route_by_error_hint = models.BooleanField(
+        _("route \"in error\" reports by the error hint"),
+        default=False,
+        help_text=_("A new \"in error\" report goes to the party the error-hint catalogue names for the charger's "
+                    "error code (owner, installer, grid: the owner; operator, driver, manufacturer: the operator). "
+                    "Off: to the operator, as usual."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

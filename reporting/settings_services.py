@@ -17,7 +17,7 @@ from .settings_models import Delivery
 KEEP = object()  # an argument not given: the field stays as it is
 DELIVERY_FIELDS = ["delivery", "digest_minutes", "burst_threshold"]
 # Every setting besides the contacts, audited with them.
-OTHER_FIELDS = [*DELIVERY_FIELDS, "driver_contact_days", "self_heal", "self_heal_minutes"]
+OTHER_FIELDS = [*DELIVERY_FIELDS, "driver_contact_days", "self_heal", "self_heal_minutes", "route_by_error_hint"]
 
 
 def report_settings_for_new_team(*, team: Team, **_) -> ReportSettings:
@@ -51,6 +51,7 @@ def report_settings_update(
     *, team: Team, email_updates: bool, contacts: list[dict], by, driver_contact_days=KEEP,
     self_heal: bool | None = None, self_heal_minutes: int | None = None, delivery: str | None = None,
     digest_minutes: int | None = None, burst_threshold: int | None | object = KEEP,
+    route_by_error_hint: bool | None = None,
 ) -> ReportSettings:
     """Replace a team's report settings and contacts (each a dict with name,
     email, phone, is_active). Contacts are matched by e-mail, so a contact
@@ -82,6 +83,8 @@ def report_settings_update(
         settings.self_heal = self_heal
     if self_heal_minutes is not None:
         settings.self_heal_minutes = self_heal_minutes
+    if route_by_error_hint is not None:
+        settings.route_by_error_hint = route_by_error_hint
     if delivery is not None:
         settings.delivery = delivery
     if digest_minutes is not None:

@@ -5,7 +5,7 @@ module registers its admins."""
 
 from accounts.admin_sites import operator_site, support_site
 
-from . import charge_points, health, maintenance, reports, settings, targets  # noqa: F401  (registers the admins)
+from . import charge_points, error_hints, health, maintenance, reports, settings, targets  # noqa: F401  (registers the admins)
 from .dashboard import dashboard_context
 
 # The sites belong to accounts, which knows nothing of reports: the reports

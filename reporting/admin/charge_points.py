@@ -13,6 +13,7 @@ from chargepoints.admin import ChargePointAdmin
 from chargepoints.models import ChargePoint
 from core.admin.annotations import related_count
 from reporting.catalogue import Source
+from reporting.error_hint_selectors import error_hint_for_charge_point
 from reporting.models import Report, ReportState
 from reporting.reviews import review_author_label, review_summary
 
@@ -48,6 +49,7 @@ class ChargePointWithReportsAdmin(ChargePointAdmin):
                 {"review": review, "author": review_author_label(actor=request.user, review=review)}
                 for review in summary.commented
             ]
+            extra["error_hint"] = error_hint_for_charge_point(ChargePoint.objects.get(pk=int(object_id)))
         return super().change_view(request, object_id, form_url, extra)
 
 

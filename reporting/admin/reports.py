@@ -29,6 +29,7 @@ from core.admin.pagination import BigTableAdminMixin
 from reporting import services
 from reporting.catalogue import Party, Reason, Source
 from reporting.contact_visibility import HIDDEN_REPEAT_NOTE, driver_contact_visible
+from reporting.error_hint_selectors import error_hint_for_report
 from reporting.errors import ReportError
 from reporting.exports import report_csv_lines
 from reporting.models import EventKind, Report, ReportState
@@ -433,6 +434,7 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
             "can_link": cp is None and report.source == Source.SUPPORT and self.on_support_site() and is_support(user),
             "link_url": reverse(f"{site}:reporting_report_link_charge_point", args=[report.pk]),
             "link_form": LinkChargePointForm(),
+            "error_hint": error_hint_for_report(report),
         }
 
 

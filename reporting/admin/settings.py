@@ -81,7 +81,7 @@ class ReportSettingsAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, admin.M
     list_select_related = ["team"]
     ordering = ["team__name"]
     fields = ["team", "email_updates", "delivery", "digest_minutes", "burst_threshold", "driver_contact_days",
-              "self_heal", "self_heal_minutes"]
+              "self_heal", "self_heal_minutes", "route_by_error_hint"]
     readonly_fields = ["team"]
     inlines = [ReportContactInline]
     change_form_template = "admin/reporting/reportsettings/change_form.html"
@@ -116,6 +116,7 @@ class ReportSettingsAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, admin.M
             self_heal_minutes=form.cleaned_data.get("self_heal_minutes"),
             delivery=form.cleaned_data["delivery"],
             digest_minutes=form.cleaned_data["digest_minutes"], burst_threshold=form.cleaned_data["burst_threshold"],
+            route_by_error_hint=form.cleaned_data.get("route_by_error_hint"),
         )
 
     def construct_change_message(self, request, form, formsets, add=False):

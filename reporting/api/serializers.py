@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from accounts.permissions import is_support, person_label
+from chargepoints.api.serializers import ErrorHintSerializer, page_error_hints
 from chargepoints.models import ChargePoint
 from core.rest.fields import (
     StrictCharField,
@@ -101,6 +102,7 @@ REPORT_EXAMPLE = {
     "resolved_at": None,
     "time_left": {"kind": "resolve", "due_at": "2026-02-02T08:00:00Z", "seconds_left": 81120,
                   "breached": False, "at_risk": False},
+    "hint": None,
 }
 
 
@@ -130,6 +132,13 @@ class ReportSerializer(StrictModelSerializer):
         help_text="The response-time target that applies now (assign while open, then resolve): "
         "its kind, due time, seconds left (negative: overdue), breached and at_risk; null when none applies."
     )
+    hint = serializers.SerializerMethodField(
+        help_text="What the charge point's current error code means, who is likely to act and a first step "
+        "(docs/error-hints.md); null without a known error or for a site report.")
+
+    @extend_schema_field(ErrorHintSerializer(allow_null=True))
+    def get_hint(self, report) -> dict | None:
+        return page_error_hints(self.fields["hint"], report, charge_point_of=lambda r: r.charge_point)
 
     @extend_schema_field(ReporterSerializer(allow_null=True))
     def get_reporter(self, report) -> dict | None:
@@ -144,6 +153,7 @@ class ReportSerializer(StrictModelSerializer):
             "id", "charge_point", "site", "owner", "operator", "source", "reason", "reason_label",
             "description", "reporter", "state", "assigned_party", "assigned_to", "resolution_note",
             "occurrences", "flapping", "last_seen_at", "created_at", "updated_at", "resolved_at", "time_left",
+            "hint",
         ]
         read_only_fields = fields
 
@@ -367,4 +377,4 @@ class ReportSettingsSerializer(StrictModelSerializer):
     class Meta:
         model = ReportSettings
         fields = ["team", "email_updates", "delivery", "digest_minutes", "burst_threshold", "self_heal",
-                  "self_heal_minutes", "contacts"]
+                  "self_heal_minutes", "route_by_error_hint", "contacts"]

@@ -228,7 +228,8 @@ class ReportSettingsView(APIView):
         settings = ReportSettings.objects.filter(team=team).prefetch_related("contacts").first()
         if settings is None:  # never saved: the defaults
             return {"team": team.pk, "email_updates": True, "delivery": "immediate", "digest_minutes": 15,
-                    "burst_threshold": None, "self_heal": False, "self_heal_minutes": 5, "contacts": []}
+                    "burst_threshold": None, "self_heal": False, "self_heal_minutes": 5,
+                    "route_by_error_hint": False, "contacts": []}
         return ReportSettingsSerializer(settings).data
 
     @extend_schema(
@@ -256,6 +257,7 @@ class ReportSettingsView(APIView):
             by=request.user,
             self_heal=serializer.validated_data.get("self_heal"),
             self_heal_minutes=serializer.validated_data.get("self_heal_minutes"),
+            route_by_error_hint=serializer.validated_data.get("route_by_error_hint"),
             # Left as they are when the request does not name them.
             **{name: serializer.validated_data[name] for name in ("delivery", "digest_minutes", "burst_threshold")
                if name in serializer.validated_data},

@@ -29,7 +29,7 @@ from reporting.models import Report
 
 # What the sweep reads of each offender, for the report's description.
 DETAIL_FIELDS = ("pk", "operator_id", "owner_id", "site_id", "state_since", "error_code", "vendor_error_code",
-                 "wifi_signal_dbm", "cellular_signal_dbm")
+                 "wifi_signal_dbm", "cellular_signal_dbm", "vendor", "model")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ def test_a_new_team_has_the_default_settings_and_reading_them_writes_nothing(wor
     before = ReportSettings.objects.get(team=world.ours).updated_at
     assert world.client.get(url(world.ours)).json() == {
         "team": world.ours.pk, "email_updates": True, "delivery": "immediate", "digest_minutes": 15,
-        "burst_threshold": None, "self_heal": False, "self_heal_minutes": 5, "contacts": [],
+        "burst_threshold": None, "self_heal": False, "self_heal_minutes": 5, "route_by_error_hint": False,
+        "contacts": [],
     }
     assert ReportSettings.objects.get(team=world.ours).updated_at == before
 
