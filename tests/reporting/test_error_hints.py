@@ -217,7 +217,7 @@ def test_the_team_turns_routing_by_the_hint_on_in_its_report_settings(client, te
     url = f"/operator/reporting/reportsettings/{settings.pk}/change/"
     assert "route_by_error_hint" in client.get(url).content.decode()
     response = client.post(url, {
-        "email_updates": "on", "driver_contact_days": "", "self_heal_minutes": "5", "route_by_error_hint": "on",
+        "email_updates": "on", "delivery": "immediate", "digest_minutes": "15", "driver_contact_days": "", "self_heal_minutes": "5", "route_by_error_hint": "on",
         "contacts-TOTAL_FORMS": "0", "contacts-INITIAL_FORMS": "0", "contacts-MIN_NUM_FORMS": "0",
         "contacts-MAX_NUM_FORMS": "1000", "_save": "1",
     })
