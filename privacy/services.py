@@ -10,6 +10,7 @@ went, and when, without the values.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from reporting.models import (
     Source,
 )
 from reporting.services import actor_label, report_timeline_note
+from webhooks.models import WebhookDelivery
 
 from .models import Erasure, ErasureReason, ErasureScope
 
@@ -197,6 +199,7 @@ def _erase_driver_data(report: Report, files: list[str]) -> dict[str, int]:
         note=ERASED_REPEAT_NOTE
     ).update(note=ERASED_REPEAT_NOTE)
     emails = _erase_notifications(report, driver_kinds=DRIVER_KINDS)
+    _erase_webhook_notes(report, kinds=[EventKind.REPORTED_AGAIN], note=ERASED_REPEAT_NOTE)
     return {"contact details": contacts, "photos": photo_count, "repeat filings": repeats, "e-mails": emails}
 
 
@@ -215,6 +218,7 @@ def _erase_conversation(report: Report, files: list[str]) -> dict[str, int]:
         note=ERASED_MESSAGE_NOTE
     )
     emails = _erase_notifications(report, driver_kinds=[NotificationKind.DRIVER_MESSAGE])
+    _erase_webhook_notes(report, kinds=[EventKind.MESSAGE], note=ERASED_MESSAGE_NOTE)
     return {"messages": message_count, "attachments": attachment_count, "e-mails": emails}
 
 
@@ -326,6 +330,28 @@ def _anonymise_addresses(notifications) -> int:
         count += Notification.objects.filter(pk=notification_id).update(
             recipient_name="", recipient_email=ERASED_ADDRESS.format(id=notification_id),
             body_text="", body_html="", headers={}, delivery_detail="", last_error="",
+        )
+    return count
+
+
+def _erase_webhook_notes(report: Report, *, kinds: list[str], note: str) -> int:
+    """A team's webhook deliveries keep the exact body they sign, to send it
+    again with the same webhook-id; a timeline row that quoted a driver (a
+    conversation message, a repeat filing) is quoted there too, so the note
+    in the body goes the way the timeline's did."""
+    count = 0
+    deliveries = WebhookDelivery.objects.filter(event__report=report, event__kind__in=kinds).only("pk", "body")
+    for delivery in deliveries:
+        try:
+            body = json.loads(delivery.body)
+            event = body["data"]["event"]
+        except (ValueError, KeyError, TypeError):
+            continue  # not a timeline event's body: nothing of the note in it
+        if event.get("note") == note:
+            continue
+        event["note"] = note
+        count += WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            body=json.dumps(body, separators=(",", ":"))
         )
     return count
 

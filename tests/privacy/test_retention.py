@@ -225,3 +225,26 @@ def test_support_sees_the_erasures_in_the_admin(client):
     assert page.status_code == 200
     text = page.content.decode()
     assert f"#{report.pk}" in text and "1 contact details, 1 photos" in text
+
+
+def test_a_webhook_delivery_quoting_an_erased_message_loses_the_quote():
+    import json
+
+    from webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    report = _conversation(181, "<hooked@example.com>")
+    message_event = ReportEvent.objects.filter(report=report, kind=EventKind.MESSAGE).first()
+    endpoint = WebhookEndpoint.objects.create(
+        team=ChargePointFactory().owner, url="https://hooks.example.com/in", events=["report.message_added"],
+        secret="whsec_dGVzdA==")
+    body = {"type": "report.message_added", "timestamp": "2026-11-30T00:00:00Z",
+            "data": {"report": {"id": report.pk}, "event": {"id": message_event.pk, "note": message_event.note}}}
+    delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=message_event, event_type="report.message_added",
+                                              webhook_id="msg_erasure_test", body=json.dumps(body), status="succeeded")
+    assert "Sofie" in delivery.body
+
+    privacy_erase_expired()
+
+    delivery.refresh_from_db()
+    assert "Sofie" not in delivery.body and "charged twice" not in delivery.body.lower()
+    assert json.loads(delivery.body)["data"]["event"]["note"] == "Message erased."
