@@ -193,10 +193,12 @@ class FleetSimulator:
             return [self._status(cp, began, "Faulted", error_code=self.rng.choice(FAULT_CODES),
                                  vendor_error_code=f"E{self.rng.randint(100, 999)}")]
         if episode == "failed_charges":
-            # Uploaded from the charger's offline log: late, they ended most
-            # of the check's window ago, so the report clears within minutes too.
+            # Uploaded from the charger's offline log: late, they ended half
+            # the check's window ago, so the report clears within minutes too,
+            # and the sweep still has half the window to see all three (with
+            # less, a busy worker's sweep could miss them at a high DEMO_SPEED).
             window = timedelta(minutes=self._minutes("failed_charges", "window_minutes"))
-            lead = timedelta(0) if self.realtime else window * 0.85
+            lead = timedelta(0) if self.realtime else window * 0.5
             step = min(timedelta(seconds=20), window * 0.1 / 3)
             events = []
             for i in range(3):
