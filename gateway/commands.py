@@ -355,9 +355,11 @@ def self_heal_on_timeline(*, reason: str, created: dict[int, int]) -> None:
     timeline, with the answer."""
     if reason != Reason.IN_ERROR or not created:
         return
-    commands = (RemoteCommand.objects.filter(charge_point_id__in=created, origin=RemoteCommand.Origin.SELF_HEAL)
-                .select_related("charge_point").order_by("requested_at"))
-    reports = {r.pk: r for r in Report.objects.filter(pk__in=created.values())}
+    commands = list(RemoteCommand.objects.filter(charge_point_id__in=created, origin=RemoteCommand.Origin.SELF_HEAL)
+                    .select_related("charge_point").order_by("requested_at"))
+    if not commands:
+        return
+    reports = {r.pk: r for r in Report.objects.filter(pk__in=[created[c.charge_point_id] for c in commands])}
     for command in commands:
         if command.requested_at < command.charge_point.state_since:
             continue  # an earlier error spell

@@ -283,3 +283,16 @@ def test_a_deliver_task_stops_at_its_budget_and_leaves_the_rest_to_the_sweep(set
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PENDING and delivery.claim_token is None
     assert services.deliveries_send_due(budget_seconds=5) == {"succeeded": 1}
+
+
+def test_with_no_active_endpoint_a_bulk_of_timeline_rows_costs_one_small_query(setup, django_assert_num_queries):
+    """The health sweep files a thousand reports at once: when no team has an
+    active endpoint, their rows are not joined to find one."""
+    endpoint, _secret = register(setup, "https://hooks.example.com/in")
+    report = file_report(setup)
+    WebhookDelivery.objects.all().delete()
+    services.endpoint_update(endpoint=endpoint, by=setup.owner_admin, is_active=False)
+    event_ids = list(report.events.values_list("pk", flat=True))
+    with django_assert_num_queries(1):
+        assert services.deliveries_for_events(event_ids=event_ids, kind=EventKind.CREATED) == 0
+    assert not WebhookDelivery.objects.exists()
