@@ -222,9 +222,11 @@ def _file(check: Check, group: Group, rows: list[dict], now: datetime, result: S
     # A flapping report's episodes come and go quietly: its timeline said so once.
     report_system_events_bulk(report_ids=[report_id for report_id, _cp, flapping in recurred if not flapping],
                               kind=EventKind.RECURRED, note="The problem is back.")
-    _record_flips(reason, [*created, *(cp_id for _r, cp_id, _f in recurred)], healthy=False, now=now)
+    _record_flips(reason, [cp_id for _r, cp_id, _f in recurred], healthy=False, now=now)
     if created:
-        counts = _flip_counts(reason, list(created), now, context.flapping)
+        # The new reports' changes to unhealthy, and how often their charge
+        # points changed within the window: one statement.
+        counts = _record_unhealthy_and_count(reason, list(created), now, context.flapping)
         flappers = [created[cp_id] for cp_id, (flips, _episodes) in counts.items()
                     if cp_id in created and flips > context.flapping.flips]
         if flappers:
@@ -288,6 +290,30 @@ def _record_flips(reason: str, cp_ids, *, healthy: bool, now: datetime) -> None:
             "SELECT cp, %s, %s, %s FROM unnest(%s::bigint[]) AS cp",
             [reason, healthy, _db_time(now), cp_ids],
         )
+
+
+def _record_unhealthy_and_count(reason: str, cp_ids: list[int], now: datetime, flapping: Flapping
+                                ) -> dict[int, tuple[int, int]]:
+    """``_record_flips(healthy=False)`` then ``_flip_counts`` for the same
+    charge points; on PostgreSQL in one statement (the sweep's first pass
+    does this for every report it files)."""
+    if connection.vendor != "postgresql":
+        _record_flips(reason, cp_ids, healthy=False, now=now)
+        return _flip_counts(reason, cp_ids, now, flapping)
+    table = HealthFlip._meta.db_table
+    with connection.cursor() as cursor:
+        # The statement's snapshot does not see its own new rows: each
+        # charge point's count is its earlier rows plus the one written.
+        cursor.execute(
+            f"WITH new AS (INSERT INTO {table} (charge_point_id, reason, healthy, at) "
+            "SELECT cp, %s, false, %s FROM unnest(%s::bigint[]) AS cp) "
+            "SELECT cp, 1 + count(f.id), 1 + count(f.id) FILTER (WHERE NOT f.healthy) "
+            f"FROM unnest(%s::bigint[]) AS cp LEFT JOIN {table} f "
+            "ON f.charge_point_id = cp AND f.reason = %s AND f.at >= %s GROUP BY cp",
+            [reason, _db_time(now), cp_ids, cp_ids, reason,
+             _db_time(now - timedelta(minutes=flapping.window_minutes))],
+        )
+        return {cp_id: (flips, episodes) for cp_id, flips, episodes in cursor.fetchall()}
 
 
 def _flip_counts(reason: str, cp_ids: list[int], now: datetime, flapping: Flapping
