@@ -1,4 +1,4 @@
-"""Reads for the public report page."""
+"""Reads for the public report page and the drivers' app."""
 
 from __future__ import annotations
 
@@ -10,3 +10,12 @@ def charge_point_by_public_code(*, code: str) -> ChargePoint | None:
     if not code or len(code) > 16:
         return None
     return ChargePoint.objects.select_related("site").filter(public_code=code).first()
+
+
+def charge_point_by_ocpp_id_or_public_code(*, value: str) -> ChargePoint | None:
+    """The app names a charge point by its OCPP id or by the code on its
+    sticker."""
+    return (
+        ChargePoint.objects.select_related("site").filter(ocpp_id=value.strip()).first()
+        or charge_point_by_public_code(code=value)
+    )

@@ -11,11 +11,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.response import Response
 
-from chargepoints.models import ChargePoint, normalize_public_code
+from chargepoints.models import ChargePoint
 from reporting.models import Report, ReportReporter
 from reporting.reporters import Driver
 from reporting.reviews import review_submit
 
+from ..selectors import charge_point_by_ocpp_id_or_public_code
 from ..services import driver_report_submit
 from .serializers import (
     DriverReportCreateSerializer,
@@ -41,6 +42,25 @@ class IsPlatformKey(permissions.BasePermission):
 
 def _status_url(token: str) -> str:
     return settings.PUBLIC_REPORT_BASE_URL + reverse("drivers:status", args=[token])
+
+
+def _charge_point(value: str) -> ChargePoint:
+    found = charge_point_by_ocpp_id_or_public_code(value=value)
+    if found is None:
+        raise exceptions.ValidationError({"charge_point": ["No charge point has this OCPP id or public code."]})
+    return found
+
+
+def _app_driver(data: dict) -> Driver:
+    """The driver as the app describes them in a filing's or review's ``driver``."""
+    driver = data.get("driver") or {}
+    return Driver(
+        name=driver.get("name", "").strip(),
+        email=driver.get("email", "").strip(),
+        phone=driver.get("phone", "").strip(),
+        language=driver.get("language", "en"),
+        channel="app",
+    )
 
 
 @extend_schema_view(
@@ -79,19 +99,12 @@ class DriverReportViewSet(
         data = DriverReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         data = data.validated_data
-        charge_point = self._charge_point(data["charge_point"])
-        driver = data.get("driver") or {}
+        charge_point = _charge_point(data["charge_point"])
         filing = driver_report_submit(
             charge_point=charge_point,
             reason=data["reason"],
             description=data.get("description", "").strip(),
-            driver=Driver(
-                name=driver.get("name", "").strip(),
-                email=driver.get("email", "").strip(),
-                phone=driver.get("phone", "").strip(),
-                language=driver.get("language", "en"),
-                channel="app",
-            ),
+            driver=_app_driver(data),
             status_url=_status_url,
             by=request.auth,
         )
@@ -99,16 +112,6 @@ class DriverReportViewSet(
         report.joined = filing.joined
         report.status_url = _status_url(filing.status_token)
         return Response(DriverReportFiledSerializer(report).data, status=status.HTTP_201_CREATED)
-
-    @staticmethod
-    def _charge_point(value: str) -> ChargePoint:
-        found = (
-            ChargePoint.objects.select_related("site").filter(ocpp_id=value.strip()).first()
-            or ChargePoint.objects.select_related("site").filter(public_code=normalize_public_code(value)).first()
-        )
-        if found is None:
-            raise exceptions.ValidationError({"charge_point": ["No charge point has this OCPP id or public code."]})
-        return found
 
 
 @extend_schema_view(
@@ -138,19 +141,12 @@ class DriverReviewViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         data = DriverReviewCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         data = data.validated_data
-        charge_point = DriverReportViewSet._charge_point(data["charge_point"])
-        driver = data.get("driver") or {}
+        charge_point = _charge_point(data["charge_point"])
         review = review_submit(
             charge_point=charge_point,
             rating=data["rating"],
             comment=data.get("comment", ""),
-            driver=Driver(
-                name=driver.get("name", "").strip(),
-                email=driver.get("email", "").strip(),
-                phone=driver.get("phone", "").strip(),
-                language=driver.get("language", "en"),
-                channel="app",
-            ),
+            driver=_app_driver(data),
             by=request.auth,
         )
         review.charge_found = review.charge_id is not None

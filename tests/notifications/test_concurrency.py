@@ -2,19 +2,18 @@
 they really run in parallel: every e-mail still goes out exactly once."""
 
 import random
-import threading
 import time
 from collections import Counter
 
 import pytest
 from anymail.backends.test import EmailBackend as AnymailTestBackend
 from django.core import mail
-from django.db import connection
 
 from notifications import services
 from notifications.models import Notification, NotificationStatus
 from reporting import services as reporting
 from reporting.catalogue import Reason, Source
+from tests.concurrency import run_at_once
 from tests.factories import ChargePointFactory, ReportContactFactory, ReportSettingsFactory, TeamFactory
 
 REPORTS = 15
@@ -47,27 +46,6 @@ def slow_provider(monkeypatch):
         return original(backend, payload, message)
 
     monkeypatch.setattr(AnymailTestBackend, "post_to_esp", post_to_esp)
-
-
-def run_at_once(*jobs):
-    barrier = threading.Barrier(len(jobs))
-    errors = []
-
-    def worker(job):
-        try:
-            barrier.wait()
-            job()
-        except Exception as error:  # surfaced below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 
 from reporting import services as reporting
 from reporting.catalogue import Reason, Source
+from tests.concurrency import run_at_once
 from tests.factories import ChargePointFactory
 from webhooks import services
 from webhooks.models import DeliveryStatus, WebhookDelivery
@@ -31,27 +32,6 @@ def deliveries(setup, receiver, monkeypatch) -> list[int]:
     ids = list(WebhookDelivery.objects.values_list("pk", flat=True))
     assert len(ids) == REPORTS
     return ids
-
-
-def run_at_once(*jobs):
-    barrier = threading.Barrier(len(jobs))
-    errors = []
-
-    def worker(job):
-        try:
-            barrier.wait()
-            job()
-        except Exception as error:  # surfaced below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,11 +1,9 @@
 """Two (or more) sweeps at once on PostgreSQL: no duplicate report, no lost
 repeat detection, one note and one resolution per report."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Role
@@ -14,6 +12,7 @@ from reporting import services
 from reporting.catalogue import Party, Reason, Source
 from reporting.health.sweep import health_sweep
 from reporting.models import EventKind, Report, ReportEvent, ReportState
+from tests.concurrency import run_at_once
 from tests.factories import ChargeFactory, ChargePointFactory, SiteFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -22,24 +21,7 @@ SWEEPS = 4
 
 
 def run_in_parallel(now):
-    barrier = threading.Barrier(SWEEPS)
-    errors = []
-
-    def sweep():
-        try:
-            barrier.wait()
-            health_sweep(now=now)
-        except Exception as error:  # reported below, with the thread's traceback lost otherwise
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(SWEEPS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_at_once(*[lambda: health_sweep(now=now)] * SWEEPS)
 
 
 def test_parallel_sweeps_file_each_problem_once_and_count_every_detection(require_postgres, member_factory):
