@@ -1,5 +1,5 @@
 """Login throttling on both back-offices, by django-axes (settings in
-config/settings/base.py, "Login throttling"): after too many wrong passwords
+config/settings/security.py, "Login throttling"): after too many wrong passwords
 for one account from one address, that account cannot log in from that
 address until the cool-off ends or support unlocks it (/admin/ -> Access
 attempts, or ``manage.py axes_reset_username <e-mail>``)."""

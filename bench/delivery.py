@@ -104,8 +104,8 @@ def main() -> None:
     from django.conf import settings
     from django.core.mail import get_connection
 
-    from notifications import services
     from notifications.models import Notification
+    from notifications.services import mail, sending
 
     handler = CountingHandler()
     with socket.socket() as sock:
@@ -124,7 +124,7 @@ def main() -> None:
 
         def sweep() -> None:
             started = time.perf_counter()
-            counts = services.notifications_send_due(budget_seconds=3600)
+            counts = sending.notifications_send_due(budget_seconds=3600)
             assert counts.get("sent") == args.rows, counts
             print(f"  one sweep run: {time.perf_counter() - started:.1f} s", flush=True)
 
@@ -133,8 +133,8 @@ def main() -> None:
         reset()
         messages = []
         for row in rows.order_by("id"):
-            row.email_message_id = services.make_message_id(notification_id=row.pk)
-            message = services._message(row, None)
+            row.email_message_id = mail.make_message_id(notification_id=row.pk)
+            message = mail._message(row, None)
             messages.append((message.from_email, message.recipients(), message.message().as_bytes(linesep="\r\n")))
 
         def raw() -> None:

@@ -3,7 +3,7 @@
     .venv/bin/python bench/webhooks.py [--reports 1000] [--runs 7]
 
 The deliveries of a report change are written in its own transaction
-(reporting.hooks -> webhooks.services.deliveries_for_events). This measures
+(reporting.hooks -> webhooks.services.deliveries.deliveries_for_events). This measures
 the health sweep's bulk filing (``report_file_system_bulk``) of N reports
 over 100 teams, each run rolled back:
 
@@ -35,7 +35,7 @@ from reporting.catalogue import Reason  # noqa: E402
 from reporting.hooks import timeline_listeners  # noqa: E402
 from reporting.services import report_file_system_bulk  # noqa: E402
 from webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402
-from webhooks.services import deliveries_for_events  # noqa: E402
+from webhooks.services.deliveries import deliveries_for_events  # noqa: E402
 
 
 def file_and_roll_back(offenders) -> int:

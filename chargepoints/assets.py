@@ -1,5 +1,5 @@
 """Writes on sites and charge points (the services; telemetry is
-``chargepoints/services.py``). Each takes ``by`` (the actor), checks the
+``chargepoints/services/``). Each takes ``by`` (the actor), checks the
 capability itself and writes one audit row in the same transaction.
 
 Who may do what with a charge point:

@@ -279,7 +279,7 @@ class SignalReading(TelemetryEvent):
 
 class Charge(TelemetryEvent):
     """One charging session. ``outcome`` is decided by
-    ``chargepoints.services.charge_failure_reason`` when it is recorded."""
+    ``chargepoints.services.charges.charge_failure_reason`` when it is recorded."""
 
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField()
@@ -320,7 +320,7 @@ class Charge(TelemetryEvent):
 class Connector(models.Model):
     """One connector of a charge point, as its OCPP StatusNotifications
     report it. Connector 0 is the charge point as a whole. The charge point's
-    own state is derived from its connectors (``chargepoints.services.
+    own state is derived from its connectors (``chargepoints.connectors.
     connectors_state``); the rows are written only by the telemetry service."""
 
     charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="connectors")

@@ -37,7 +37,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from .models import ChargePoint, ChargePointState, Connectivity
-from .services import telemetry_record_batch
+from .services.batch import telemetry_record_batch
 
 logger = logging.getLogger(__name__)
 

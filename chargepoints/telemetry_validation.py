@@ -1,6 +1,6 @@
 """Validating telemetry events one by one: each bad field gets its own
 message, and a bad event never reaches the database
-(``chargepoints.services.telemetry_record_batch`` stores the good ones)."""
+(``chargepoints.services.batch.telemetry_record_batch`` stores the good ones)."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ from websockets.exceptions import ConnectionClosed
 
 from . import selectors, services
 from .batcher import AuthBatcher, Batcher
-from .protocol import CentralSystem
+from .protocol.central_system import CentralSystem
 from .remote import CommandHub
 
 logger = logging.getLogger("gateway")

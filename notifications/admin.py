@@ -6,7 +6,7 @@
   list and as ``NotificationInline`` on a report's page.
 
 Rows are never edited or deleted here: they are the record of what was sent.
-Retrying goes through ``notifications.services.notification_retry``.
+Retrying goes through ``notifications.services.queueing.notification_retry``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from reporting.models import Report
 
 from .models import Notification, NotificationStatus
 from .selectors import notification_list
-from .services import notification_retry
+from .services.queueing import notification_retry
 
 DETAIL_FIELDS = [
     "report_link",

@@ -52,7 +52,7 @@ def check_lease_covers_one_attempt(app_configs=None, **kwargs):
 def check_sweep_tolerance_is_under_the_first_backoff(app_configs=None, **kwargs):
     """The sweep takes retries due within the tolerance; were it as long as
     the first backoff, a sweep would retry at once the row it just failed."""
-    from .services import first_backoff
+    from .services.failures import first_backoff
 
     tolerance = settings.NOTIFICATIONS_SWEEP_TOLERANCE_SECONDS
     if not 0 <= tolerance < first_backoff().total_seconds():

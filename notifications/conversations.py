@@ -34,7 +34,7 @@ def reply_address(*, token: str) -> str:
 def notification_for_conversation_message(*, event: ReportEvent) -> Notification | None:
     """Write the e-mail for support's newest message on a support report
     whose driver has an e-mail address. Runs in the transaction that added
-    the message (reporting.services._event)."""
+    the message (reporting.services.timeline._event)."""
     report = event.report
     if report.source != Source.SUPPORT or not report.reporter_email:
         return None

@@ -37,9 +37,9 @@ from reporting.catalogue import Party
 from reporting.models import EventKind, Report, ReportEvent, ReportSettings
 from reporting.settings_models import Delivery
 
-from . import services
 from .models import Digest, DigestEntry, Notification, NotificationKind
 from .rendering import report_admin_url
+from .services import queueing
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 BUILD_BATCH = 100
@@ -223,7 +223,7 @@ def _write(*, digest_id: int, now: datetime) -> list[Notification]:
         )
     created = Notification.objects.bulk_create(rows)
     ids = [row.pk for row in created]
-    transaction.on_commit(lambda: services.enqueue_send(ids))
+    transaction.on_commit(lambda: queueing.enqueue_send(ids))
     return created
 
 

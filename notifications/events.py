@@ -14,10 +14,11 @@ from django.utils import timezone
 from reporting.catalogue import Party
 from reporting.models import EventKind, Report, ReportEvent
 
-from . import digests, services
+from . import digests
 from .audience import notification_audience, report_settings_by_team
 from .models import Notification, NotificationKind
 from .rendering import _render
+from .services import queueing
 
 # Events per transaction: a burst of a thousand filed reports is a handful of
 # batches, each a few statements.
@@ -140,7 +141,7 @@ def notifications_for_report_events(
         return extra
     created = Notification.objects.bulk_create(rows)
     ids = [row.pk for row in created]
-    transaction.on_commit(lambda: services.enqueue_send(ids))
+    transaction.on_commit(lambda: queueing.enqueue_send(ids))
     return created + extra
 
 

@@ -31,7 +31,7 @@ from reporting.conversations import (
 from reporting.reporters import Upload
 
 from .models import Notification
-from .services import NOTIFICATION_ID_HEADER
+from .services.mail import NOTIFICATION_ID_HEADER
 
 logger = logging.getLogger(__name__)
 

@@ -2,13 +2,14 @@
 
 from celery import shared_task
 
-from . import digests, events, services
+from . import digests, events
+from .services import sending
 
 
 @shared_task(name="notifications.send")
 def notifications_send(notification_ids: list[int]) -> dict[str, int]:
     """Send the rows a committed report change wrote (queued on commit)."""
-    return services.notifications_send_many(notification_ids=notification_ids)
+    return sending.notifications_send_many(notification_ids=notification_ids)
 
 
 @shared_task(name="notifications.process_events")
@@ -26,4 +27,4 @@ def notifications_send_due() -> dict[str, int]:
     are built first, so they go out in the same sweep."""
     events.notifications_process_events()
     digests.notifications_build_digests()
-    return services.notifications_send_due()
+    return sending.notifications_send_due()

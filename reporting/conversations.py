@@ -20,7 +20,10 @@ from .catalogue import Reason, Source
 from .errors import InvalidReport, NotPermitted
 from .models import EventKind, Report, ReportMessage, ReportState
 from .reporters import Upload, report_attachment_add
-from .services import _add_message, _event, report_create, report_reopen
+from .services.conversation import _add_message
+from .services.filing import report_create
+from .services.timeline import _event
+from .services.transitions import report_reopen
 
 EMAIL_LABEL = "E-mail"
 # Words that could be an OCPP id or a public code: letters, digits and the

@@ -3,7 +3,7 @@ app can hand work to it without importing it.
 
 ``timeline_listeners``: called with ``event_ids`` (the new timeline rows)
 and their ``kind`` inside the transaction that writes them, by the two
-places that write a report's timeline (``reporting.services._event`` and
+places that write a report's timeline (``reporting.services.timeline._event`` and
 ``report_system_events_bulk``). A listener that writes its own rows there
 (the webhooks' deliveries) commits or rolls back with the report change:
 it sees every row exactly once, whichever order the transactions commit in.

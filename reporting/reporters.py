@@ -26,7 +26,8 @@ from chargepoints.models import ChargePoint
 from .catalogue import Source
 from .errors import InvalidReport
 from .models import EventKind, Report, ReportAttachment, ReportEvent, ReportMessage, ReportReporter
-from .services import _event, actor_label, report_create, report_validate_reason
+from .services.filing import report_create, report_validate_reason
+from .services.timeline import _event, actor_label
 
 
 def token_hash(raw: str) -> str:

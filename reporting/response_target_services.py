@@ -25,7 +25,8 @@ from .response_targets import (
     target_groups,
     with_due_times,
 )
-from .services import EVENTS_TASK, report_assign
+from .services.timeline import EVENTS_TASK
+from .services.transitions import report_assign
 from .settings_models import BreachKind, ResponseBreach, ResponseTarget, TargetEscalation
 
 TARGET_FIELDS = ["time_to_assign", "time_to_resolve", "escalation", "escalate_to"]

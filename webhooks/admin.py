@@ -5,7 +5,7 @@
   test, rotate and delete their team's endpoints; lower roles read them and
   the delivery log.
 
-Every write goes through ``webhooks.services``. The secret is rendered once,
+Every write goes through ``webhooks.services.endpoints``. The secret is rendered once,
 in the answer to the add form and to a confirmed rotation, and stored in no
 message or session. Rotating and deleting ask for confirmation.
 """
@@ -28,7 +28,7 @@ from core.admin.filters import ScopedRelatedFilter
 from core.errors import DomainError
 
 from .models import SUBSCRIBABLE_EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEventType
-from .services import (
+from .services.endpoints import (
     delivery_retry,
     endpoint_create,
     endpoint_delete,

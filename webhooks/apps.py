@@ -11,7 +11,7 @@ class WebhooksConfig(AppConfig):
         from reporting.hooks import timeline_listeners
 
         from . import checks, tasks  # noqa: F401  (registered in every process, as notifications does)
-        from .services import deliveries_for_events
+        from .services.deliveries import deliveries_for_events
 
         if deliveries_for_events not in timeline_listeners:
             timeline_listeners.append(deliveries_for_events)

@@ -66,7 +66,7 @@ class WebhookEndpoint(models.Model):
     disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
     disabled_reason = models.CharField(max_length=300, blank=True, editable=False)
     # The "switched off" e-mail to the team's report contacts waits here
-    # until it is sent (a one-row outbox; see webhooks.services).
+    # until it is sent (a one-row outbox; see webhooks.services.notices).
     disabled_notice_pending = models.BooleanField(default=False, editable=False)
 
     created_by = models.ForeignKey(

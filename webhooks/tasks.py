@@ -2,13 +2,13 @@
 
 from celery import shared_task
 
-from . import services
+from .services import notices, sending
 
 
 @shared_task(name="webhooks.deliver")
 def webhooks_deliver(delivery_ids: list[int]) -> dict[str, int]:
     """Send the deliveries a committed change wrote (queued on commit)."""
-    return services.deliveries_send_many(delivery_ids=delivery_ids)
+    return sending.deliveries_send_many(delivery_ids=delivery_ids)
 
 
 @shared_task(name="webhooks.sweep")
@@ -16,10 +16,10 @@ def webhooks_sweep() -> dict[str, int]:
     """Every minute (django-celery-beat): deliveries whose task was lost,
     retries whose backoff is over, rows whose worker died mid-send, and the
     "switched off" e-mails still to send."""
-    return services.deliveries_send_due()
+    return sending.deliveries_send_due()
 
 
 @shared_task(name="webhooks.send_notices")
 def webhooks_send_notices() -> int:
     """E-mail the teams whose endpoint was just switched off."""
-    return services.notices_send_pending()
+    return notices.notices_send_pending()

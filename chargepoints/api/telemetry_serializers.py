@@ -1,5 +1,5 @@
 """Telemetry through the API: the ingest envelope, the documented shape of
-each event type (chargepoints.services.telemetry_record_batch validates the
+each event type (chargepoints.services.batch.telemetry_record_batch validates the
 events themselves), and the history rows."""
 
 from __future__ import annotations

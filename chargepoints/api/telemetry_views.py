@@ -15,7 +15,7 @@ from accounts.api.throttles import ApiKeyRateThrottle, SessionUserRateThrottle
 from accounts.models import Role
 from accounts.permissions import Capability, is_support, role_allows
 from chargepoints.models import Charge, ChargePoint, Heartbeat, SignalReading, StateChange
-from chargepoints.services import REJECTED, TelemetryResult, telemetry_record_batch
+from chargepoints.services.batch import REJECTED, TelemetryResult, telemetry_record_batch
 from core.rest.pagination import EndedCursorPagination, OccurredCursorPagination
 
 from .filters import ChargeFilter, HeartbeatFilter, SignalReadingFilter, StateChangeFilter

@@ -23,7 +23,7 @@ from reporting import services
 from reporting.catalogue import Party
 from reporting.errors import NotPermitted, OpenReportExists, ReportError, TransitionNotAllowed
 from reporting.models import Report
-from reporting.services import report_allows
+from reporting.services.access import report_allows
 
 from .forms import AssignForm, ReopenForm, ResolveForm, person_choices
 

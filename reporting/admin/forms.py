@@ -10,7 +10,7 @@ from reporting.catalogue import REASON_COUNTRIES, REASONS_BY_SOURCE, Party, Reas
 from reporting.errors import InvalidReport
 from reporting.models import Report, ReportMessage
 from reporting.selectors import report_people_by_party
-from reporting.services import report_validate_reason
+from reporting.services.filing import report_validate_reason
 
 
 class ReportCreateForm(forms.ModelForm):

@@ -25,7 +25,9 @@ from chargepoints.models import ChargePoint, ChargePointState, Site
 from reporting.catalogue import Reason, Source
 from reporting.maintenance import ActiveWindows
 from reporting.models import EventKind, Report, ReportState
-from reporting.services import report_file_site_reports, report_resolve, report_system_event
+from reporting.services.filing import report_file_site_reports
+from reporting.services.timeline import report_system_event
+from reporting.services.transitions import report_resolve
 
 from .checks import IdRange
 from .thresholds import HealthConfig

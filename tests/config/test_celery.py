@@ -1,4 +1,4 @@
-"""config/celery.py with the Celery settings of config/settings/base.py:
+"""config/celery.py with the Celery settings of config/settings/celery.py:
 every task has time limits, and the sweep, the e-mail outbox and the
 webhooks have queues of their own."""
 

@@ -1,4 +1,4 @@
-"""CentralSystem's own CALL dispatch (gateway.protocol), without a socket:
+"""CentralSystem's own CALL dispatch (gateway.protocol.central_system), without a socket:
 the answers, an @after hook, and a handler that fails."""
 
 from __future__ import annotations

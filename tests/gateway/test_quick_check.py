@@ -1,4 +1,4 @@
-"""The gateway's quick schema check (gateway.protocol) against jsonschema:
+"""The gateway's quick schema check (gateway.protocol.schema) against jsonschema:
 it may only call valid what the OCPP 1.6 schema accepts, and it must call
 the usual messages valid (else it saves nothing)."""
 
@@ -10,7 +10,8 @@ import random
 import pytest
 from ocpp.messages import MessageType, get_validator
 
-from gateway.protocol import FROM_CHARGER, _accepts
+from gateway.protocol import FROM_CHARGER
+from gateway.protocol.schema import _accepts
 
 VALID = {
     "StatusNotification": {"connectorId": 1, "errorCode": "NoError", "status": "Available",

@@ -11,6 +11,7 @@ from django.core import mail
 
 from notifications import services
 from notifications.models import Notification, NotificationStatus
+from notifications.services import queueing
 from reporting import services as reporting
 from reporting.catalogue import Reason, Source
 from tests.concurrency import run_at_once
@@ -24,7 +25,7 @@ CONTACTS = 3
 def outbox_rows(monkeypatch) -> list[int]:
     """REPORTS reports with CONTACTS contacts each, their rows committed and
     pending (the on-commit task is held back so the workers below race)."""
-    monkeypatch.setattr(services, "enqueue_send", lambda ids: None)
+    monkeypatch.setattr(queueing, "enqueue_send", lambda ids: None)
     team = TeamFactory()
     team_settings = ReportSettingsFactory(team=team)
     for n in range(CONTACTS):

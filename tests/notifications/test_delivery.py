@@ -1,4 +1,4 @@
-"""notifications/services.py under faults: one Message-ID per notification
+"""notifications/services/ under faults: one Message-ID per notification
 on every retry, permanent SMTP refusals failed at once, the lease and the
 sweep's pace. The SMTP tests talk to a real server in this process."""
 

@@ -1,4 +1,4 @@
-"""notifications/services.py: who hears about what, in which language, and
+"""notifications/services/: who hears about what, in which language, and
 sending each row exactly once through failures and lost tasks."""
 
 from datetime import timedelta

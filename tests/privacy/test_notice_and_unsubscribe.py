@@ -7,7 +7,8 @@ import pytest
 
 from notifications.events import notifications_process_events
 from notifications.models import Notification, NotificationKind, UnsubscribedAddress
-from notifications.services import _message, notifications_send_due
+from notifications.services import notifications_send_due
+from notifications.services.mail import _message
 from notifications.unsubscribe import address_hash, unsubscribe_url
 from reporting.conversations import InboundEmail, report_open_conversation_by_email
 from reporting.models import Report

@@ -9,6 +9,7 @@ from reporting import services
 from reporting.catalogue import Reason, Source
 from reporting.errors import OpenReportExists
 from reporting.models import Report, ReportState
+from reporting.services import transitions
 from tests.factories import ChargePointFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,14 +51,14 @@ def test_a_race_past_the_check_is_caught_in_a_savepoint(pair, monkeypatch):
     """The sweep files its report between the check and the save: the
     constraint refuses, and the answer is the same."""
     old, new = pair
-    real = services._open_twin
+    real = transitions._open_twin
     calls = []
 
     def first_call_misses(report):
         calls.append(report.pk)
         return None if len(calls) == 1 else real(report)
 
-    monkeypatch.setattr(services, "_open_twin", first_call_misses)
+    monkeypatch.setattr(transitions, "_open_twin", first_call_misses)
     with pytest.raises(OpenReportExists) as raised:
         services.report_reopen(report=old, by=None)
     assert raised.value.open_report_id == new.pk and len(calls) == 2

@@ -1,4 +1,4 @@
-"""reporting/services.py: creation, routing, transitions and the timeline."""
+"""reporting/services/: creation, routing, transitions and the timeline."""
 
 import pytest
 

@@ -16,6 +16,7 @@ from tests.concurrency import run_at_once
 from tests.factories import ChargePointFactory
 from webhooks import services
 from webhooks.models import DeliveryStatus, WebhookDelivery
+from webhooks.services import deliveries as webhook_deliveries
 
 REPORTS = 12
 
@@ -24,7 +25,7 @@ REPORTS = 12
 def deliveries(setup, receiver, monkeypatch) -> list[int]:
     """REPORTS deliveries, committed and pending (the on-commit task is held
     back so the workers below race)."""
-    monkeypatch.setattr(services, "enqueue_on_commit", lambda *args, **kwargs: None)
+    monkeypatch.setattr(webhook_deliveries, "enqueue_on_commit", lambda *args, **kwargs: None)
     services.endpoint_create(team=setup.owner, url=receiver.url, events=["report.filed"], by=None)
     for _ in range(REPORTS):
         reporting.report_create(charge_point=ChargePointFactory(site__team=setup.owner), source=Source.USER,

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ..selectors import delivery_list, endpoint_list
-from ..services import (
+from ..services.endpoints import (
     delivery_retry,
     endpoint_create,
     endpoint_delete,

@@ -1,6 +1,6 @@
 """One catalogue, one filing path: the system reasons are listed once
 (reporting.catalogue.SYSTEM_REASONS), and the sweep files through
-reporting.services.report_file_system_bulk, routed by the routing table."""
+reporting.services.filing.report_file_system_bulk, routed by the routing table."""
 
 from dataclasses import replace
 from datetime import timedelta
@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from reporting import services
 from reporting.catalogue import REASONS_BY_SOURCE, SYSTEM_REASONS, Party, Source
 from reporting.health import checks
 from reporting.health.sweep import health_sweep
 from reporting.health.thresholds import default_thresholds
 from reporting.models import EventKind, Report
+from reporting.services import filing
 from tests.factories import ChargePointFactory
 
 
@@ -36,7 +36,7 @@ def test_the_sweep_routes_each_report_and_its_timeline_by_the_routing_table(monk
     agree (the timeline used to say "operator" whatever the insert did)."""
     now = timezone.now()
     cp = ChargePointFactory(state="disconnected", state_since=now - timedelta(hours=1))
-    monkeypatch.setattr(services, "first_party", lambda *, source, charge_point: Party.OWNER)
+    monkeypatch.setattr(filing, "first_party", lambda *, source, charge_point: Party.OWNER)
     health_sweep(now=now)
     report = Report.objects.get(charge_point=cp)
     created = report.events.get(kind=EventKind.CREATED)

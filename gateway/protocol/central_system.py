@@ -27,17 +27,14 @@ stored. A handler that fails (say the database is down) answers
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
-import json
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
+from ocpp.charge_point import remove_nones, serialize_as_dict
 from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, MessageType, get_validator, unpack
 from ocpp.routing import on
@@ -48,6 +45,10 @@ from ocpp.v16.enums import (
     DataTransferStatus,
     RegistrationStatus,
 )
+
+from .dispatch import _camel_case, _snake_case, _wants_unique_id
+from .payloads import SIGNAL_MESSAGE_ID, _energy_wh, _signal, charger_time
+from .schema import _accepts
 
 logger = logging.getLogger("gateway")
 
@@ -70,23 +71,10 @@ SCHEMA_ERROR_CODES = {
     "additionalProperties": "FormationViolation",
 }
 UNIQUE_ID = re.compile(r'^\s*\[\s*\d+\s*,\s*"([^"\\]{1,36})"')
-SIGNAL_MESSAGE_ID = "SignalStrength"
-ENERGY = "Energy.Active.Import.Register"
 
 
 def _error(unique_id: str, code: str, description: str) -> str:
     return CallError(unique_id, code, description[:255], {}).to_json()
-
-
-def charger_time(value: str | None, *, now: datetime) -> datetime:
-    """A charger's timestamp, never later than now: a clock running ahead
-    must not make the gateway's own later events (a disconnect) look old."""
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None:
-        return now
-    if timezone.is_naive(parsed):
-        parsed = parsed.replace(tzinfo=UTC)
-    return min(parsed.astimezone(UTC), now)
 
 
 class CentralSystem(ChargePoint):
@@ -265,194 +253,3 @@ class CentralSystem(ChargePoint):
     async def on_firmware_status(self, status):
         await self.session.record([])
         return call_result.FirmwareStatusNotification()
-
-
-# --- Quick schema check ---------------------------------------------------------------
-#
-# jsonschema's Draft4Validator walks a schema keyword by keyword through
-# generic dispatch for every message: a tenth of the gateway's time at a few
-# thousand messages a second. The quick check is compiled from the same
-# schema files into closures and only ever says "valid" for a payload the
-# validator accepts too: it knows the keywords the OCPP 1.6 request schemas
-# use (a schema with any other keyword is never quick-checked), and for
-# anything unusual (a float where an integer goes, say) it says "not sure"
-# and the validator decides.
-
-_IGNORED_KEYWORDS = {"$schema", "title", "id", "description", "format"}  # format: not checked by the validator
-
-
-def _compile(schema):
-    """A function payload -> True when surely valid, or None when the
-    schema uses a keyword the quick check does not know."""
-    if not isinstance(schema, dict):
-        return None
-    checks = []
-    kind = schema.get("type")
-    if "enum" in schema:
-        allowed = schema["enum"]
-        if not all(type(v) is str for v in allowed):
-            return None
-        allowed = frozenset(allowed)
-        checks.append(lambda value: type(value) is str and value in allowed)
-    if kind == "string":
-        limit = schema.get("maxLength")
-        checks.append((lambda value: type(value) is str) if limit is None
-                      else (lambda value: type(value) is str and len(value) <= limit))
-    elif kind == "integer":
-        checks.append(_number_check(schema, int))
-    elif kind == "number":
-        checks.append(_number_check(schema, (int, float)))
-    elif kind == "boolean":
-        checks.append(lambda value: type(value) is bool)
-    elif kind == "object":
-        check = _object_check(schema)
-        if check is None:
-            return None
-        checks.append(check)
-    elif kind == "array":
-        check = _array_check(schema)
-        if check is None:
-            return None
-        checks.append(check)
-    elif kind is not None:
-        return None
-    known = _IGNORED_KEYWORDS | {"type", "enum", "maxLength", "minimum", "maximum", "multipleOf", "properties",
-                                 "additionalProperties", "required", "items", "minItems", "maxItems"}
-    if set(schema) - known or ("multipleOf" in schema and kind != "number") or not checks:
-        return None
-    if kind != "string" and "maxLength" in schema:
-        return None
-    if len(checks) == 1:
-        return checks[0]
-    return lambda value: all(check(value) for check in checks)
-
-
-def _number_check(schema, types):
-    low, high, step = schema.get("minimum"), schema.get("maximum"), schema.get("multipleOf")
-    if step is not None or schema.get("exclusiveMinimum") or schema.get("exclusiveMaximum"):
-        return lambda value: False  # rare: the validator decides
-    exact = (types,) if isinstance(types, type) else types
-
-    def check(value):
-        return (type(value) in exact and (low is None or value >= low) and (high is None or value <= high))
-    return check
-
-
-def _object_check(schema):
-    properties = {}
-    for name, sub in schema.get("properties", {}).items():
-        properties[name] = _compile(sub)
-        if properties[name] is None:
-            return None
-    extra = schema.get("additionalProperties", True)
-    if extra not in (True, False):
-        return None
-    required = frozenset(schema.get("required", ()))
-
-    def check(value):
-        if type(value) is not dict or not required <= value.keys():
-            return False
-        for key, item in value.items():
-            sub = properties.get(key)
-            if sub is None:
-                if not extra:
-                    return False
-            elif not sub(item):
-                return False
-        return True
-    return check
-
-
-def _array_check(schema):
-    items = _compile(schema["items"]) if "items" in schema else (lambda value: True)
-    if items is None:
-        return None
-    low, high = schema.get("minItems", 0), schema.get("maxItems")
-
-    def check(value):
-        return (type(value) is list and len(value) >= low and (high is None or len(value) <= high)
-                and all(items(item) for item in value))
-    return check
-
-
-_QUICK: dict[str, object] = {}
-
-
-def _accepts(action: str, payload) -> bool:
-    """True when the payload surely passes the action's request schema."""
-    try:
-        check = _QUICK[action]
-    except KeyError:
-        check = _QUICK[action] = _compile(get_validator(MessageType.Call, action, "1.6").schema) or False
-    return bool(check) and check(payload)
-
-
-def _wants_unique_id(handler) -> bool:
-    """Whether the handler takes ``call_unique_id`` (read once per function,
-    not per bound method: those are per connection)."""
-    return _takes_unique_id(getattr(handler, "__func__", handler))
-
-
-@functools.lru_cache(maxsize=256)
-def _takes_unique_id(function) -> bool:
-    return "call_unique_id" in inspect.signature(function).parameters
-
-
-# --- Key case, as the ocpp package converts it, remembered per key ---------------------
-
-
-@functools.lru_cache(maxsize=2048)
-def _snake_key(key: str) -> str:
-    return next(iter(camel_to_snake_case({key: None})))
-
-
-@functools.lru_cache(maxsize=2048)
-def _camel_key(key: str) -> str:
-    return next(iter(snake_to_camel_case({key: None})))
-
-
-def _snake_case(data):
-    if isinstance(data, dict):
-        return {_snake_key(key): _snake_case(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_snake_case(value) for value in data]
-    return data
-
-
-def _camel_case(data):
-    if isinstance(data, dict):
-        return {_camel_key(key): _camel_case(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_camel_case(value) for value in data]
-    return data
-
-
-def _signal(data) -> tuple[str, int] | None:
-    try:
-        value = json.loads(data) if isinstance(data, str) else None
-    except ValueError:
-        return None
-    if not isinstance(value, dict):
-        return None
-    network, dbm = value.get("network"), value.get("dbm")
-    if network not in ("wifi", "cellular") or isinstance(dbm, bool) or not isinstance(dbm, int | float):
-        return None
-    if not -150 <= dbm <= 0:
-        return None
-    return network, round(dbm)
-
-
-def _energy_wh(meter_values: list[dict]) -> int | None:
-    """The latest active energy import register reading, in Wh (the default
-    measurand when none is named)."""
-    latest = None
-    for meter_value in meter_values:
-        for sample in meter_value.get("sampled_value", []):
-            if sample.get("measurand", ENERGY) != ENERGY or sample.get("phase"):
-                continue
-            try:
-                value = float(sample["value"])
-            except (KeyError, TypeError, ValueError):
-                continue
-            latest = round(value * 1000 if sample.get("unit") == "kWh" else value)
-    return latest

@@ -1,37 +1,31 @@
-"""Writes on charge points: recording telemetry.
-
-``telemetry_record_batch`` is the one way telemetry gets in (the API's ingest
-endpoint, the fleet simulator and the tests call it). It stores the history
-rows and moves each charge point's live state forward in one transaction,
-with a handful of queries per batch whatever its size.
+"""Recording a batch of telemetry (``telemetry_record_batch``): each event
+validated, matched to a charge point the sender may send for, answered
+duplicate when its id was recorded before, and the rest stored and applied
+to the live state in one transaction, with a handful of queries per batch
+whatever its size (PostgreSQL) or a few per event type (other databases).
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from .connectors import connectors_apply
-from .live_state import boots_apply, live_state_apply, live_state_lock
-from .models import (
-    Charge,
-    ChargeOutcome,
-    ChargePoint,
-    ChargePointState,
-    Heartbeat,
-    SignalReading,
-    StateChange,
-)
-from .telemetry_validation import (
-    FAULT_STOP_REASONS,
-    InvalidEvent,
-    telemetry_validate,
+from ..connectors import connectors_apply
+from ..live_state import boots_apply, live_state_apply, live_state_lock
+from ..models import Charge, ChargePoint, Heartbeat, SignalReading, StateChange
+from ..telemetry_validation import InvalidEvent, telemetry_validate
+from .charges import _fail_interrupted_charges, _store_charges
+from .history import (
+    _insert_heartbeats,
+    _insert_signals,
+    _insert_state_changes,
+    _store_heartbeats,
+    _store_signals,
+    _store_state_changes,
 )
 
 ACCEPTED = "accepted"
@@ -47,21 +41,6 @@ class TelemetryResult:
     status: str  # "accepted" | "duplicate" | "rejected"
     errors: dict[str, str] = field(default_factory=dict)
 
-
-def charge_failure_reason(*, energy_wh: int, stop_reason: str, went_to_error: bool) -> str:
-    """Why a charge failed, or "" when it did not. The brief's definition, in
-    one place: it ended without delivering energy, or stopped for a fault
-    reason, or its charge point went to error during it."""
-    if energy_wh <= 0:
-        return "No energy was delivered."
-    if stop_reason in FAULT_STOP_REASONS:
-        return f"Stopped for a fault reason ({stop_reason})."
-    if went_to_error:
-        return "The charge point went to error during the charge."
-    return ""
-
-
-# --- Recording --------------------------------------------------------------------
 
 # A boot is the charger saying hello: history-wise a heartbeat.
 _MODELS = {"state_change": StateChange, "heartbeat": Heartbeat, "signal": SignalReading, "charge": Charge,
@@ -253,168 +232,3 @@ def _not_known(kind: str, items: list[tuple[int, dict]], results: list[Telemetry
         else:
             fresh.append(clean)
     return fresh
-
-
-def _insert_returning(model, columns: str, select: str, record: str, rows: list[dict],
-                      now: datetime) -> set[tuple[int, str]]:
-    """INSERT the rows (one JSON document) unless their (charge point, event
-    id) is there already; the keys of those inserted."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {model._meta.db_table} (charge_point_id, event_id, received_at, {columns}) "
-            f"SELECT r.cp, r.id, %s, {select} FROM jsonb_to_recordset(%s::jsonb) AS r(cp bigint, id text, {record}) "
-            "ON CONFLICT DO NOTHING RETURNING charge_point_id, event_id",
-            [now, json.dumps(rows)],
-        )
-        return set(cursor.fetchall())
-
-
-def _insert_state_changes(items: list[dict], *, now: datetime) -> set[tuple[int, str]]:
-    return _insert_returning(
-        StateChange, "state, ocpp_status, error_code, vendor_error_code, occurred_at, connector",
-        "r.state, r.status, r.error, r.vendor_error, r.at, r.connector",
-        "state text, status text, error text, vendor_error text, at timestamptz, connector smallint",
-        [{"cp": c["charge_point_id"], "id": c["event_id"], "state": c["state"], "status": c["ocpp_status"],
-          "error": c["error_code"], "vendor_error": c["vendor_error_code"], "at": c["occurred_at"].isoformat(),
-          "connector": c.get("connector")} for c in items],
-        now,
-    )
-
-
-def _insert_heartbeats(items: list[dict], *, now: datetime) -> set[tuple[int, str]]:
-    return _insert_returning(
-        Heartbeat, "occurred_at", "r.at", "at timestamptz",
-        [{"cp": c["charge_point_id"], "id": c["event_id"], "at": c["occurred_at"].isoformat()} for c in items],
-        now,
-    )
-
-
-def _insert_signals(items: list[dict], *, now: datetime) -> set[tuple[int, str]]:
-    return _insert_returning(
-        SignalReading, "kind, dbm, occurred_at", "r.kind, r.dbm, r.at", "kind text, dbm smallint, at timestamptz",
-        [{"cp": c["charge_point_id"], "id": c["event_id"], "kind": c["kind"], "dbm": c["dbm"],
-          "at": c["occurred_at"].isoformat()} for c in items],
-        now,
-    )
-
-
-def _store_state_changes(items: list[dict], *, now: datetime) -> None:
-    if not items:
-        return
-    # ignore_conflicts: a concurrent batch carrying the same event id wins
-    # the race harmlessly; applying the live state twice changes nothing.
-    StateChange.objects.bulk_create(
-        [
-            StateChange(
-                charge_point_id=c["charge_point_id"],
-                event_id=c["event_id"],
-                state=c["state"],
-                ocpp_status=c["ocpp_status"],
-                error_code=c["error_code"],
-                vendor_error_code=c["vendor_error_code"],
-                occurred_at=c["occurred_at"],
-                connector=c.get("connector"),
-                received_at=now,
-            )
-            for c in items
-        ],
-        ignore_conflicts=True,
-    )
-    _fail_interrupted_charges(items)
-
-
-def _fail_interrupted_charges(items: list[dict]) -> None:
-    """An error reported late still fails the charges it interrupted."""
-    errors = [(c["charge_point_id"], c["occurred_at"]) for c in items if c["state"] == ChargePointState.ERROR]
-    if not errors:
-        return
-    failure = charge_failure_reason(energy_wh=1, stop_reason="", went_to_error=True)
-    if connection.vendor == "postgresql":
-        # A join on the errors rather than an OR of one condition per error.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {Charge._meta.db_table} AS c SET outcome = %s, failure_reason = %s "
-                "FROM unnest(%s::bigint[], %s::timestamptz[]) AS e(cp, at) "
-                "WHERE c.charge_point_id = e.cp AND c.started_at <= e.at AND c.ended_at >= e.at "
-                "AND c.outcome = %s",
-                [ChargeOutcome.FAILED, failure, [cp for cp, _ in errors], [at for _, at in errors],
-                 ChargeOutcome.COMPLETED],
-            )
-        return
-    spans = Q()
-    for cp_id, at in errors:
-        spans |= Q(charge_point_id=cp_id, started_at__lte=at, ended_at__gte=at)
-    Charge.objects.filter(spans, outcome=ChargeOutcome.COMPLETED).update(
-        outcome=ChargeOutcome.FAILED, failure_reason=failure
-    )
-
-
-def _store_heartbeats(items: list[dict], *, now: datetime) -> None:
-    Heartbeat.objects.bulk_create(
-        [
-            Heartbeat(
-                charge_point_id=c["charge_point_id"],
-                event_id=c["event_id"],
-                occurred_at=c["occurred_at"],
-                received_at=now,
-            )
-            for c in items
-        ],
-        ignore_conflicts=True,
-    )
-
-
-def _store_signals(items: list[dict], *, now: datetime) -> None:
-    SignalReading.objects.bulk_create(
-        [
-            SignalReading(
-                charge_point_id=c["charge_point_id"],
-                event_id=c["event_id"],
-                kind=c["kind"],
-                dbm=c["dbm"],
-                occurred_at=c["occurred_at"],
-                received_at=now,
-            )
-            for c in items
-        ],
-        ignore_conflicts=True,
-    )
-
-
-def _store_charges(items: list[dict], *, now: datetime) -> None:
-    if not items:
-        return
-    # Errors of these charge points over the batch's whole time span (one
-    # range on the partial error index); which charge each fell in is
-    # decided below.
-    errors_by_cp: dict[int, list[datetime]] = defaultdict(list)
-    for cp_id, at in StateChange.objects.filter(
-        charge_point_id__in={c["charge_point_id"] for c in items},
-        state=ChargePointState.ERROR,
-        occurred_at__gte=min(c["started_at"] for c in items),
-        occurred_at__lte=max(c["ended_at"] for c in items),
-    ).values_list("charge_point_id", "occurred_at"):
-        errors_by_cp[cp_id].append(at)
-    rows = []
-    for c in items:
-        went_to_error = any(c["started_at"] <= at <= c["ended_at"] for at in errors_by_cp[c["charge_point_id"]])
-        failure = charge_failure_reason(
-            energy_wh=c["energy_wh"], stop_reason=c["stop_reason"], went_to_error=went_to_error
-        )
-        rows.append(
-            Charge(
-                charge_point_id=c["charge_point_id"],
-                event_id=c["event_id"],
-                started_at=c["started_at"],
-                ended_at=c["ended_at"],
-                energy_wh=c["energy_wh"],
-                stop_reason=c["stop_reason"],
-                transaction_id=c["transaction_id"],
-                outcome=ChargeOutcome.FAILED if failure else ChargeOutcome.COMPLETED,
-                failure_reason=failure,
-                received_at=now,
-            )
-        )
-    Charge.objects.bulk_create(rows, ignore_conflicts=True)
-
-
