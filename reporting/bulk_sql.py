@@ -23,13 +23,16 @@ def _placeholders(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def insert_system_reports(*, reason: str, rows: list[tuple[int, str, str]], now: datetime) -> dict[int, int]:
+def insert_system_reports(*, reason: str, rows: list[tuple[int, str, str]], now: datetime, event: dict,
+                          notes: dict[str, str]) -> tuple[dict[int, int], list[int]]:
     """Insert system reports, one per (charge point id, description, party),
     except where one is already unresolved (``ON CONFLICT DO NOTHING``
-    against the conditional unique constraint). Charge point id -> new
-    report id."""
+    against the conditional unique constraint), and each new report's
+    timeline row: ``event``'s columns, ``to_party`` the report's party and
+    the note ``notes[party]``. On PostgreSQL one statement for both.
+    Returns (charge point id -> new report id, the new rows' ids)."""
     if not rows:
-        return {}
+        return {}, []
     # Every other column as a freshly made system report has it.
     template = Report(source=Source.SYSTEM, reason=reason, created_at=now, last_seen_at=now, updated_at=now)
     constant = [
@@ -39,23 +42,40 @@ def insert_system_reports(*, reason: str, rows: list[tuple[int, str, str]], now:
     columns = ", ".join([*_VARYING, *(f.column for f in constant)])
     constant_values = [f.get_db_prep_save(getattr(template, f.attname), connection) for f in constant]
     table = Report._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) "
-                f"SELECT v.cp, v.description, v.party, {_placeholders(constant)} "
-                "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(cp, description, party) "
-                "ORDER BY v.cp ON CONFLICT DO NOTHING RETURNING charge_point_id, id",
-                [*constant_values, *(list(column) for column in zip(*rows, strict=True))],
-            )
-        else:
-            row_sql = f"({_placeholders(_VARYING + tuple(constant))})"
+    if connection.vendor != "postgresql":
+        row_sql = f"({_placeholders(_VARYING + tuple(constant))})"
+        with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(rows))} "
                 "ON CONFLICT DO NOTHING RETURNING charge_point_id, id",
                 [value for row in rows for value in (*row, *constant_values)],
             )
-        return dict(cursor.fetchall())
+            created = dict(cursor.fetchall())
+        party_of = {cp_id: party for cp_id, _description, party in rows}
+        event_ids = []
+        for party in sorted({party_of[cp_id] for cp_id in created}):
+            report_ids = [report_id for cp_id, report_id in created.items() if party_of[cp_id] == party]
+            event_ids += insert_events(report_ids, {**event, "to_party": party, "note": notes[party]}).values()
+        return created, event_ids
+    # The event's columns but the two that vary with the report's party.
+    fixed = {name: value for name, value in event.items() if name not in ("to_party", "note")}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH filed AS (INSERT INTO {table} ({columns}) "
+            f"SELECT v.cp, v.description, v.party, {_placeholders(constant)} "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(cp, description, party) "
+            "ORDER BY v.cp ON CONFLICT DO NOTHING RETURNING charge_point_id, id, assigned_party), "
+            f"timeline AS (INSERT INTO {ReportEvent._meta.db_table} (report_id, {', '.join(fixed)}, to_party, note) "
+            f"SELECT f.id, {_placeholders(fixed)}, f.assigned_party, n.note FROM filed f "
+            "JOIN unnest(%s::text[], %s::text[]) AS n(party, note) ON n.party = f.assigned_party "
+            "RETURNING report_id, id) "
+            "SELECT f.charge_point_id, f.id, t.id FROM filed f JOIN timeline t ON t.report_id = f.id",
+            [*constant_values, *(list(column) for column in zip(*rows, strict=True)),
+             *(ReportEvent._meta.get_field(name).get_db_prep_save(value, connection) for name, value in fixed.items()),
+             list(notes), list(notes.values())],
+        )
+        found = cursor.fetchall()
+    return {cp_id: report_id for cp_id, report_id, _event_id in found}, [event_id for _cp, _r, event_id in found]
 
 
 def insert_events(report_ids: list[int], row: dict) -> dict[int, int]:

@@ -28,7 +28,7 @@ from ..errors import InvalidReport, NotPermitted
 from ..models import EventKind, Report, ReportSettings, ReportState
 from .access import report_require_speaker
 from .conversation import _add_message
-from .timeline import _event, report_system_events_bulk
+from .timeline import _event, report_system_events_bulk, system_event_row, system_events_written
 
 
 def report_validate_reason(*, source: str, reason: str, charge_point: ChargePoint) -> None:
@@ -150,16 +150,13 @@ def report_file_system_bulk(*, reason: str, offenders: list[dict], now) -> dict[
             owner_id=o["owner_id"], operator_id=o["operator_id"])))
         for o in offenders
     ]
-    created = insert_system_reports(reason=reason, rows=rows, now=now)
-    party_of = {cp_id: party for cp_id, _description, party in rows}
-    by_party: dict[str, list[int]] = {}
-    for cp_id, report_id in created.items():
-        by_party.setdefault(party_of[cp_id], []).append(report_id)
-    for party, report_ids in by_party.items():
-        report_system_events_bulk(
-            report_ids=report_ids, kind=EventKind.CREATED, to_state=ReportState.OPEN, to_party=party,
-            note=f"Filed by the health checks and routed to the {Party(party).label.lower()} automatically.",
-        )
+    # Each report's "created" row names its party, in the same statement.
+    created, event_ids = insert_system_reports(
+        reason=reason, rows=rows, now=now,
+        event=system_event_row(kind=EventKind.CREATED, to_state=ReportState.OPEN),
+        notes={party: _filed_note(party) for party in {party for _cp, _text, party in rows}},
+    )
+    system_events_written(event_ids=event_ids, kind=EventKind.CREATED)
     for hook in hooks.system_reports_filed:
         hook(reason=reason, created=created)
     return created
@@ -175,6 +172,10 @@ def report_file_site_reports(*, reason: str, sites: list[tuple[int, str]], now) 
     created = insert_site_reports(reason=reason, rows=[(site_id, text, party) for site_id, text in sites], now=now)
     report_system_events_bulk(
         report_ids=list(created.values()), kind=EventKind.CREATED, to_state=ReportState.OPEN, to_party=party,
-        note=f"Filed by the health checks and routed to the {Party(party).label.lower()} automatically.",
+        note=_filed_note(party),
     )
     return created
+
+
+def _filed_note(party: str) -> str:
+    return f"Filed by the health checks and routed to the {Party(party).label.lower()} automatically."

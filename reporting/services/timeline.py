@@ -73,11 +73,22 @@ def report_system_events_bulk(*, report_ids: list[int], kind: str, note: str = "
     with ``_event``. The caller holds the transaction. Returns the rows written."""
     if not report_ids:
         return 0
-    now = timezone.now()
-    row = {"kind": kind, "actor_label": actor_label(None), "note": note, "created_at": now, **fields}
+    event_ids = insert_events(report_ids, system_event_row(kind=kind, note=note, **fields))
+    system_events_written(event_ids=list(event_ids.values()), kind=kind)
+    return len(event_ids)
+
+
+def system_event_row(*, kind: str, note: str = "", **fields) -> dict:
+    """The columns of a timeline row by the system, as ``_event`` writes them."""
+    row = {"kind": kind, "actor_label": actor_label(None), "note": note, "created_at": timezone.now(), **fields}
     for name in ("from_state", "to_state", "from_party", "to_party"):
         row.setdefault(name, "")
-    event_ids = insert_events(report_ids, row)
-    enqueue_on_commit(EVENTS_TASK)
-    timeline_written(event_ids=list(event_ids.values()), kind=kind)
-    return len(event_ids)
+    return row
+
+
+def system_events_written(*, event_ids: list[int], kind: str) -> None:
+    """After timeline rows were written in bulk: what ``_event`` does after
+    its one row (the outbox's task on commit, the listeners now)."""
+    if event_ids:
+        enqueue_on_commit(EVENTS_TASK)
+        timeline_written(event_ids=event_ids, kind=kind)
