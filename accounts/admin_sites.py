@@ -19,6 +19,7 @@ app, after the dashboard and the entries a higher app pins to the top
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.urls import NoReverseMatch, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from unfold.sites import UnfoldAdminSite
 from unfold.widgets import BASE_INPUT_CLASSES
@@ -49,7 +50,8 @@ class DashboardIndexMixin:
         context = super().each_context(request)
         # Unfold reads titles and the "View site" link from the UNFOLD
         # setting, shared by both sites: each site keeps its own.
-        context.update(site_title=self.site_title, site_header=self.site_header, site_url=self.site_url)
+        context.update(site_title=self.site_title, site_header=self.site_header, site_subheader=self.site_title,
+                       site_url=self.site_url)
         return context
 
     def index(self, request, extra_context=None):
@@ -107,7 +109,7 @@ class DashboardIndexMixin:
 
     @staticmethod
     def _menu_name(model, model_admin):
-        return getattr(model_admin, "menu_label", None) or model._meta.verbose_name_plural.capitalize()
+        return getattr(model_admin, "menu_label", None) or capfirst(model._meta.verbose_name_plural)
 
     def _sidebar_item(self, model, model_admin, icon):
         opts = model._meta
@@ -130,17 +132,22 @@ class DashboardIndexMixin:
         }
 
 
+def site_for_request(request):
+    """The back-office site serving ``request`` (by its URL namespace), or None."""
+    match = getattr(request, "resolver_match", None)
+    return _SITES.get(match.namespace if match else None)
+
+
 def sidebar_navigation(request) -> list[dict]:
     """UNFOLD["SIDEBAR"]["navigation"]: the sidebar of the site serving the request."""
-    match = getattr(request, "resolver_match", None)
-    site = _SITES.get(match.namespace if match else None)
+    site = site_for_request(request)
     if site is None or not site.has_permission(request):
         return []
     return site.sidebar_groups(request)
 
 
 class SupportAdminSite(DashboardIndexMixin, UnfoldAdminSite):
-    site_header = _("Charge point reports — Support")
+    site_header = _("Charge point reports")
     site_title = _("Support back-office")
     index_title = _("Dashboard")
 
@@ -173,7 +180,7 @@ class OperatorAuthenticationForm(AuthenticationForm):
 
 class OperatorAdminSite(DashboardIndexMixin, UnfoldAdminSite):
     login_form = OperatorAuthenticationForm
-    site_header = _("Charge point reports — Operator")
+    site_header = _("Charge point reports")
     site_title = _("Operator back-office")
     index_title = _("Dashboard")
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 UNFOLD = {
     "SITE_URL": None,
     "SHOW_VIEW_ON_SITE": False,
+    "SITE_SYMBOL": "ev_station",  # a Material Symbols icon, shipped with the theme's font
     "BORDER_RADIUS": "6px",
     "SIDEBAR": {
         "show_search": False,
