@@ -86,6 +86,10 @@ def _changes(form, fields) -> dict:
     return {name: form.cleaned_data[name] for name in form.changed_data if name in fields}
 
 
+# A charge point's state as a coloured label, on the list and its page.
+STATE_COLOURS = {"available": GREEN, "busy": BLUE, "error": RED, "disconnected": ORANGE, "passive": GREY,
+                 "unknown": GREY}
+
 LIVE_FIELDS = ["state", "state_since", "error_code", "vendor_error_code", "last_heartbeat_at",
                "wifi_signal_dbm", "wifi_signal_at", "cellular_signal_dbm", "cellular_signal_at", "created_at"]
 
@@ -106,8 +110,7 @@ class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdmin
     change_form_template = "admin/chargepoints/chargepoint/change_form.html"
     autocomplete_fields = ["site", "owner", "operator"]
     actions = ["print_qr_stickers"]
-    state_badge = choice_badge(ChargePoint, "state", {
-        "available": GREEN, "busy": BLUE, "error": RED, "disconnected": ORANGE, "passive": GREY, "unknown": GREY})
+    state_badge = choice_badge(ChargePoint, "state", STATE_COLOURS)
     fieldsets = [
         ("Identity", {"fields": ["name", "site", "owner", "operator", "serial_number", "ocpp_id", "vendor",
                                  "model", "firmware_version", "connectivity"]}),
@@ -158,6 +161,7 @@ class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdmin
         if cp is not None:
             extra["telemetry"] = telemetry_recent(charge_point_id=cp.pk)
             extra["cp"] = cp
+            extra["state_variant"] = STATE_COLOURS.get(cp.state, GREY)
             extra["qr"] = {
                 "url": public_report_url(public_code=cp.public_code),
                 "code": cp.public_code,
@@ -202,7 +206,8 @@ class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdmin
             for cp in queryset.select_related("site").order_by("site__name", "name")[:500]
         ]
         return TemplateResponse(request, "admin/chargepoints/chargepoint/qr_stickers.html",
-                                {"stickers": stickers, "title": "QR stickers"})
+                                {**self.admin_site.each_context(request), "opts": self.opts,
+                                 "stickers": stickers, "title": "QR stickers"})
 
 
 class SiteAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, ModelAdmin):
