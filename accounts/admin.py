@@ -12,8 +12,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.db.models import OuterRef
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from accounts import (
     admin_api_keys,  # noqa: F401  (API keys on both sites)
@@ -40,6 +40,7 @@ from accounts.team_services import (
     user_save,
 )
 from core.admin.annotations import related_count
+from core.admin.base import ModelAdmin, TabularInline
 from core.admin.filters import ScopedRelatedFilter
 from core.admin.readonly import ReadOnlyInlineMixin
 from core.errors import DomainError
@@ -50,7 +51,7 @@ def _managed_teams(user):
     return Team.objects.all() if ids is None else Team.objects.filter(pk__in=ids)
 
 
-class ReadOnlyMembershipInline(ReadOnlyInlineMixin, admin.TabularInline):
+class ReadOnlyMembershipInline(ReadOnlyInlineMixin, TabularInline):
     """Who is in the team, in what role. People are added, changed and
     removed on the memberships pages, through the services (the audit log
     and the last-owner rule)."""
@@ -69,7 +70,7 @@ class ReadOnlyMembershipInline(ReadOnlyInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("user")
 
 
-class TeamAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class TeamAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, ModelAdmin):
     support_actions = {"view", "add", "change", "delete"}
     operator_capabilities = {"view": Capability.VIEW, "change": Capability.MANAGE_MEMBERS}
 
@@ -175,7 +176,7 @@ class SupportMembershipForm(forms.ModelForm):
         return cleaned
 
 
-class MembershipAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, ModelAdmin):
     support_actions = {"view", "add", "change", "delete"}
     operator_capabilities = {"view": Capability.VIEW, "add": Capability.MANAGE_MEMBERS,
                              "change": Capability.MANAGE_MEMBERS, "delete": Capability.MANAGE_MEMBERS}
@@ -248,7 +249,7 @@ class MembershipAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, admin.Model
         return actions
 
 
-class SupportUserAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, DjangoUserAdmin):
+class SupportUserAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, DjangoUserAdmin, ModelAdmin):
     """People, on /admin/ only. Operators never browse users."""
 
     support_actions = {"view", "add", "change"}
@@ -266,6 +267,7 @@ class SupportUserAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, DjangoUserAdm
 
     add_form = CreationForm
     form = ChangeForm
+    change_password_form = AdminPasswordChangeForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
     list_filter = ["is_staff", "is_active", "groups"]

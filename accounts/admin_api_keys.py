@@ -31,6 +31,7 @@ from accounts.services import (
     api_key_revoke,
     api_key_validate,
 )
+from core.admin.base import ModelAdmin
 
 
 class ApiKeyCreateForm(forms.ModelForm):
@@ -84,7 +85,7 @@ class RateLimitedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class BaseApiKeyAdmin(admin.ModelAdmin):
+class BaseApiKeyAdmin(ModelAdmin):
     list_display = ["name", "team", "role", "prefix_display", "created_at", "created_by",
                     "last_used_at", "rate_limited", "status", "revoke_link"]
     list_filter = ["role", ("revoked_at", admin.EmptyFieldListFilter), RateLimitedFilter]

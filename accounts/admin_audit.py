@@ -10,6 +10,7 @@ from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import ScopedAdminMixin
 from accounts.models import AuditLog, Team
 from accounts.permissions import Capability
+from core.admin.base import ModelAdmin
 from core.admin.filters import ScopedRelatedFilter
 from core.admin.pagination import BigTableAdminMixin
 from core.admin.readonly import ReadOnlyAdminMixin
@@ -22,7 +23,7 @@ class AuditTeamFilter(ScopedRelatedFilter):
     lookup = "team_id|former_team_id"
 
 
-class AuditLogAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ScopedAdminMixin, ModelAdmin):
     support_actions = {"view"}
     operator_capabilities = {"view": Capability.VIEW_AUDIT}
 

@@ -12,9 +12,10 @@ from django.contrib import admin, messages
 from accounts.admin_sites import support_site
 from accounts.admin_tenancy import ScopedAdminMixin
 from accounts.login_throttle import login_lockouts_release
+from core.admin.base import ModelAdmin
 
 
-class LockoutAttemptAdmin(ScopedAdminMixin, AccessAttemptAdmin):
+class LockoutAttemptAdmin(ScopedAdminMixin, AccessAttemptAdmin, ModelAdmin):
     support_actions = {"view", "delete"}
     operator_capabilities = {}
     actions = ["unlock", *AccessAttemptAdmin.actions]
@@ -34,7 +35,7 @@ class LockoutAttemptAdmin(ScopedAdminMixin, AccessAttemptAdmin):
         login_lockouts_release(attempts=list(queryset), by=request.user)
 
 
-class LockoutFailureLogAdmin(ScopedAdminMixin, AccessFailureLogAdmin):
+class LockoutFailureLogAdmin(ScopedAdminMixin, AccessFailureLogAdmin, ModelAdmin):
     support_actions = {"view"}
     operator_capabilities = {}
 

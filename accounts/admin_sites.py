@@ -1,6 +1,7 @@
 """The two back-office sites: /admin/ for support staff, /operator/ for
-members of teams. Both are Django's admin; every app's admin.py registers its
-ModelAdmins on the site(s) they belong to.
+members of teams. Both are Django's admin in django-unfold's theme (the
+ModelAdmin base classes come from ``core.admin.base``); every app's admin.py
+registers its ModelAdmins on the site(s) they belong to.
 
 To add a model to either site, subclass ``accounts.admin_tenancy.ScopedAdminMixin``
 (permissions from ``accounts.permissions`` and tenant scoping through
@@ -10,22 +11,48 @@ on ``support_site`` and/or ``operator_site``.
 Each site's index shows a dashboard that a higher app plugs in through
 ``dashboard_provider`` (the reports dashboard, set by
 ``reporting/admin/dashboard.py``): this module knows no app above accounts.
+The sidebar (``sidebar_navigation``) lists the models the user may open, app by
+app, after the dashboard and the entries a higher app pins to the top
+(``pin_to_sidebar``: the reports list).
 """
 
 from django import forms
-from django.contrib import admin
 from django.contrib.auth.forms import AuthenticationForm
+from django.urls import NoReverseMatch, reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from unfold.sites import UnfoldAdminSite
+from unfold.widgets import BASE_INPUT_CLASSES
 
 from accounts.permissions import is_support
 
 
 class DashboardIndexMixin:
-    """The admin index shows the reports dashboard above the app list."""
+    """The admin index shows the reports dashboard; the sidebar lists what
+    the user may open, pinned entries first."""
 
     index_template = "admin/dashboard_index.html"
     site_url = None  # no public site to "view": drop the header's link
     # ``provider(request, site=...) -> dict``; set by the app that owns the figures.
     dashboard_provider = None
+
+    def __init__(self, name="admin"):
+        super().__init__(name)
+        # (model label, icon) of the sidebar's first entries, in order.
+        self.sidebar_pins: list[tuple[str, str]] = []
+
+    def pin_to_sidebar(self, model_label: str, *, icon: str) -> None:
+        """Show ``app_label.ModelName``'s list first in the sidebar (with a
+        Material Symbols ``icon``), right under the dashboard."""
+        self.sidebar_pins.append((model_label.lower(), icon))
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        # Unfold reads titles and the "View site" link from the UNFOLD
+        # setting, shared by both sites: each site keeps its own.
+        context.update(site_title=self.site_title, site_header=self.site_header, site_subheader=self.site_title,
+                       site_url=self.site_url)
+        return context
 
     def index(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
@@ -48,11 +75,81 @@ class DashboardIndexMixin:
                     entry["name"] = label
         return app_list
 
+    def sidebar_groups(self, request) -> list[dict]:
+        """Unfold's sidebar navigation: the dashboard and the pinned lists,
+        then one group per app. Every entry carries a permission callback
+        that asks its ModelAdmin (the same rule as the app list), so an
+        entry the user may not open is not shown."""
+        pins = dict(self.sidebar_pins)
+        first = [{"title": _("Dashboard"), "icon": "dashboard", "link": reverse(f"{self.name}:index")}]
+        groups = []
+        for models in self._models_by_app():
+            items = []
+            for model, model_admin in models:
+                item = self._sidebar_item(model, model_admin, pins.get(model._meta.label_lower))
+                if item is None:
+                    continue
+                if model._meta.label_lower in pins:
+                    first.append(item)
+                else:
+                    items.append(item)
+            if items:
+                app_config = models[0][0]._meta.app_config
+                groups.append({"title": app_config.verbose_name, "items": items, "collapsible": False})
+        order = [label for label, _icon in self.sidebar_pins]
+        first[1:] = sorted(first[1:], key=lambda item: order.index(item["model_label"]))
+        return [{"items": first}, *groups]
 
-class SupportAdminSite(DashboardIndexMixin, admin.AdminSite):
-    site_header = "Charge point reports — Support"
-    site_title = "Support back-office"
-    index_title = "Dashboard"
+    def _models_by_app(self):
+        by_app: dict[str, list] = {}
+        for model, model_admin in self._registry.items():
+            by_app.setdefault(model._meta.app_label, []).append((model, model_admin))
+        apps = sorted(by_app.items(), key=lambda pair: str(pair[1][0][0]._meta.app_config.verbose_name).lower())
+        return [sorted(models, key=lambda pair: str(self._menu_name(*pair)).lower()) for _label, models in apps]
+
+    @staticmethod
+    def _menu_name(model, model_admin):
+        return getattr(model_admin, "menu_label", None) or capfirst(model._meta.verbose_name_plural)
+
+    def _sidebar_item(self, model, model_admin, icon):
+        opts = model._meta
+        try:
+            link = reverse(f"{self.name}:{opts.app_label}_{opts.model_name}_changelist")
+        except NoReverseMatch:
+            return None
+
+        def permission(request):
+            # Django's app list rule: module permission and any of view/change/add.
+            return bool(model_admin.has_module_permission(request)
+                        and any(model_admin.get_model_perms(request).values()))
+
+        return {
+            "title": self._menu_name(model, model_admin),
+            "icon": icon or getattr(model_admin, "menu_icon", None),
+            "link": link,
+            "permission": permission,
+            "model_label": opts.label_lower,
+        }
+
+
+def site_for_request(request):
+    """The back-office site serving ``request`` (by its URL namespace), or None."""
+    match = getattr(request, "resolver_match", None)
+    return _SITES.get(match.namespace if match else None)
+
+
+def sidebar_navigation(request) -> list[dict]:
+    """UNFOLD["SIDEBAR"]["navigation"]: the sidebar of the site serving the request."""
+    site = site_for_request(request)
+    if site is None or not site.has_permission(request):
+        return []
+    return site.sidebar_groups(request)
+
+
+class SupportAdminSite(DashboardIndexMixin, UnfoldAdminSite):
+    site_header = _("Charge point reports")
+    site_title = _("Support back-office")
+    index_title = _("Dashboard")
 
     def has_permission(self, request) -> bool:
         user = request.user
@@ -68,17 +165,24 @@ class OperatorAuthenticationForm(AuthenticationForm):
         "not_member": "This account is not a member of any team. Support staff log in at /admin/.",
     }
 
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        # Unfold's look for the two inputs (its own form is the staff-only admin one).
+        for name in ("username", "password"):
+            self.fields[name].widget.attrs["class"] = " ".join(BASE_INPUT_CLASSES)
+        self.fields["username"].widget.attrs["autofocus"] = ""
+
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if is_support(user) or not user.roles_by_team():
             raise forms.ValidationError(self.error_messages["not_member"], code="not_member")
 
 
-class OperatorAdminSite(DashboardIndexMixin, admin.AdminSite):
+class OperatorAdminSite(DashboardIndexMixin, UnfoldAdminSite):
     login_form = OperatorAuthenticationForm
-    site_header = "Charge point reports — Operator"
-    site_title = "Operator back-office"
-    index_title = "Dashboard"
+    site_header = _("Charge point reports")
+    site_title = _("Operator back-office")
+    index_title = _("Dashboard")
 
     def has_permission(self, request) -> bool:
         user = request.user
@@ -90,3 +194,4 @@ class OperatorAdminSite(DashboardIndexMixin, admin.AdminSite):
 
 support_site = SupportAdminSite(name="admin")
 operator_site = OperatorAdminSite(name="operator")
+_SITES = {site.name: site for site in (support_site, operator_site)}

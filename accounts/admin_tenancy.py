@@ -5,8 +5,9 @@ reporting admins all follow this)::
 
     from accounts.admin_sites import operator_site, support_site
     from accounts.admin_tenancy import ScopedAdminMixin
+    from core.admin.base import ModelAdmin
 
-    class WidgetAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    class WidgetAdmin(ScopedAdminMixin, ModelAdmin):
         # What support may do in /admin/ (every team):
         support_actions = {"view", "add", "change"}
         # What a team member may do in /operator/, by capability:

@@ -45,8 +45,13 @@ def login_username(request, credentials=None) -> str | None:
 
 def lockout_response(request, original_response=None, credentials=None):
     """The page a locked-out login gets (HTTP 429), in the admin's style."""
+    from accounts.admin_sites import site_for_request
+
+    site = site_for_request(request)
     cool_off = get_cool_off(request)
     context = {
+        # The theme's colours and the site's title, as on its login page.
+        **(site.each_context(request) if site is not None else {}),
         "failure_limit": get_failure_limit(request, credentials),
         "cooloff_minutes": int(cool_off.total_seconds() // 60) if cool_off else None,
     }

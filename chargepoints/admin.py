@@ -36,6 +36,8 @@ from chargepoints.models import ChargePoint, Site
 from chargepoints.qr import public_report_url, qr_png, qr_png_data_uri
 from chargepoints.selectors import telemetry_recent
 from core.admin.annotations import related_count
+from core.admin.badges import BLUE, GREEN, GREY, ORANGE, RED, choice_badge
+from core.admin.base import ModelAdmin
 from core.admin.filters import ScopedRelatedFilter
 from core.admin.pagination import BigTableAdminMixin
 
@@ -84,17 +86,21 @@ def _changes(form, fields) -> dict:
     return {name: form.cleaned_data[name] for name in form.changed_data if name in fields}
 
 
+# A charge point's state as a coloured label, on the list and its page.
+STATE_COLOURS = {"available": GREEN, "busy": BLUE, "error": RED, "disconnected": ORANGE, "passive": GREY,
+                 "unknown": GREY}
+
 LIVE_FIELDS = ["state", "state_since", "error_code", "vendor_error_code", "last_heartbeat_at",
                "wifi_signal_dbm", "wifi_signal_at", "cellular_signal_dbm", "cellular_signal_at", "created_at"]
 
 
-class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdminMixin, ModelAdmin):
     support_actions = {"view", "add", "change", "delete"}
     operator_capabilities = {"view": Capability.VIEW, "add": Capability.EDIT_ASSETS,
                              "change": Capability.EDIT_ASSETS}
 
     form = ChargePointForm
-    list_display = ["name", "ocpp_id", "serial_number", "site", "owner", "operator", "state", "state_since",
+    list_display = ["name", "ocpp_id", "serial_number", "site", "owner", "operator", "state_badge", "state_since",
                     "last_heartbeat_at", "wifi_signal_dbm", "cellular_signal_dbm"]
     list_filter = ["state", "connectivity", TeamOwnsOrOperatesFilter, SiteOfChargePointFilter]
     search_fields = ["name", "ocpp_id", "serial_number", "site__name", "vendor", "model", "=public_code"]
@@ -104,6 +110,7 @@ class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdmin
     change_form_template = "admin/chargepoints/chargepoint/change_form.html"
     autocomplete_fields = ["site", "owner", "operator"]
     actions = ["print_qr_stickers"]
+    state_badge = choice_badge(ChargePoint, "state", STATE_COLOURS)
     fieldsets = [
         ("Identity", {"fields": ["name", "site", "owner", "operator", "serial_number", "ocpp_id", "vendor",
                                  "model", "firmware_version", "connectivity"]}),
@@ -154,6 +161,7 @@ class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdmin
         if cp is not None:
             extra["telemetry"] = telemetry_recent(charge_point_id=cp.pk)
             extra["cp"] = cp
+            extra["state_variant"] = STATE_COLOURS.get(cp.state, GREY)
             extra["qr"] = {
                 "url": public_report_url(public_code=cp.public_code),
                 "code": cp.public_code,
@@ -198,10 +206,11 @@ class ChargePointAdmin(ServiceRefusalAdminMixin, BigTableAdminMixin, ScopedAdmin
             for cp in queryset.select_related("site").order_by("site__name", "name")[:500]
         ]
         return TemplateResponse(request, "admin/chargepoints/chargepoint/qr_stickers.html",
-                                {"stickers": stickers, "title": "QR stickers"})
+                                {**self.admin_site.each_context(request), "opts": self.opts,
+                                 "stickers": stickers, "title": "QR stickers"})
 
 
-class SiteAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class SiteAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, ModelAdmin):
     support_actions = {"view", "add", "change", "delete"}
     operator_capabilities = {"view": Capability.VIEW, "add": Capability.EDIT_ASSETS,
                              "change": Capability.EDIT_ASSETS}

@@ -13,6 +13,8 @@ from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import ScopedAdminMixin
 from accounts.permissions import Capability
 from chargepoints.admin import ChargePointAdmin
+from core.admin.badges import BLUE, GREEN, ORANGE, RED, choice_badge
+from core.admin.base import ModelAdmin
 
 from .models import RemoteCommand, TeamGatewaySettings
 from .services import credential_generate, gateway_settings_delete, gateway_settings_save
@@ -51,7 +53,7 @@ def generate_ocpp_password(model_admin, request, queryset):
 ChargePointAdmin.actions = [*(ChargePointAdmin.actions or ()), generate_ocpp_password]
 
 
-class TeamGatewaySettingsAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class TeamGatewaySettingsAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, ModelAdmin):
     support_actions = {"view", "add", "change", "delete"}
     operator_capabilities = {"view": Capability.VIEW, "add": Capability.EDIT_ASSETS,
                              "change": Capability.EDIT_ASSETS}
@@ -73,11 +75,11 @@ class TeamGatewaySettingsAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin
             gateway_settings_delete(settings=settings, by=request.user)
 
 
-class RemoteCommandAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class RemoteCommandAdmin(ScopedAdminMixin, ModelAdmin):
     """Every remote command the user's teams may see, newest first: read
     only (commands are sent from the charge point and report pages)."""
 
-    list_display = ["requested_at", "charge_point", "summary", "status", "answer_text", "requested_by_label",
+    list_display = ["requested_at", "charge_point", "summary", "status_badge", "answer_text", "requested_by_label",
                     "origin", "report_link"]
     list_filter = ["status", "action", "origin"]
     search_fields = ["charge_point__name", "charge_point__ocpp_id", "requested_by_label"]
@@ -87,6 +89,9 @@ class RemoteCommandAdmin(ScopedAdminMixin, admin.ModelAdmin):
     fields = ["charge_point", "action", "payload", "status", "answer", "origin", "requested_by_label", "report",
               "requested_at", "sent_at", "answered_at", "deadline_at"]
     readonly_fields = fields
+
+    status_badge = choice_badge(RemoteCommand, "status", {
+        "pending": BLUE, "sent": BLUE, "accepted": GREEN, "rejected": ORANGE, "failed": RED, "timed_out": RED})
 
     def teams_of(self, obj):
         return {obj.charge_point.owner_id, obj.charge_point.operator_id}

@@ -17,6 +17,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from accounts.admin_sites import operator_site, support_site
+from core.admin.badges import BLUE, GREEN, GREY, RED, choice_badge
+from core.admin.base import ModelAdmin, TabularInline
 from core.admin.readonly import ReadOnlyAdminMixin
 from reporting.admin.reports import ReportAdmin
 from reporting.models import Report
@@ -60,12 +62,16 @@ class ReadOnlyNotificationMixin(ReadOnlyAdminMixin):
             return f"#{obj.report_id}"
         return format_html('<a href="{}">#{}</a>', url, obj.report_id)
 
+    status_badge = choice_badge(Notification, "status", {"pending": GREY, "sending": BLUE, "sent": GREEN, "failed": RED})
+    delivery_status_badge = choice_badge(Notification, "delivery_status", {
+        "delivered": GREEN, "rejected": RED, "bounced": RED, "complained": RED})
+
     @admin.display(description="recipient", ordering="recipient_email")
     def recipient(self, obj: Notification) -> str:
         return obj.recipient
 
 
-class BaseNotificationAdmin(ReadOnlyNotificationMixin, admin.ModelAdmin):
+class BaseNotificationAdmin(ReadOnlyNotificationMixin, ModelAdmin):
     list_display = [
         "created_at",
         "report_link",
@@ -74,9 +80,9 @@ class BaseNotificationAdmin(ReadOnlyNotificationMixin, admin.ModelAdmin):
         "language",
         "recipient",
         "team",
-        "status",
+        "status_badge",
         "attempts",
-        "delivery_status",
+        "delivery_status_badge",
         "sent_at",
     ]
     list_filter = ["status", "delivery_status", "kind", "language"]
@@ -154,7 +160,7 @@ class OperatorNotificationAdmin(BaseNotificationAdmin):
         return obj is None or obj.team_id in request.user.roles_by_team()
 
 
-class NotificationInline(ReadOnlyNotificationMixin, admin.TabularInline):
+class NotificationInline(ReadOnlyNotificationMixin, TabularInline):
     """The report's e-mails, on the report's page: support sees them all, a
     team member only those to their own teams' contacts.
 

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from accounts.admin_sites import support_site
 from accounts.admin_tenancy import ScopedAdminMixin
 from accounts.permissions import is_support
+from core.admin.base import ModelAdmin
 from core.admin.pagination import BigTableAdminMixin
 from core.admin.readonly import ReadOnlyAdminMixin
 from core.errors import DomainError
@@ -44,7 +45,7 @@ class EraseConfirmForm(PersonForm):
 
 
 @admin.register(Erasure, site=support_site)
-class ErasureAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ErasureAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ScopedAdminMixin, ModelAdmin):
     support_actions = {"view"}
 
     change_list_template = "admin/privacy/erasure/change_list.html"

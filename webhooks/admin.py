@@ -19,11 +19,14 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from unfold.decorators import display
 
 from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import ScopedAdminMixin
 from accounts.models import Team
 from accounts.permissions import Capability, teams_with_capability
+from core.admin.badges import BLUE, GREEN, GREY, ORANGE, RED, choice_badge
+from core.admin.base import ModelAdmin
 from core.admin.filters import ScopedRelatedFilter
 from core.errors import DomainError
 
@@ -104,7 +107,7 @@ class WebhookEndpointForm(forms.ModelForm):
         return cleaned
 
 
-class WebhookEndpointAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class WebhookEndpointAdmin(ScopedAdminMixin, ModelAdmin):
     support_actions = {"view", "add", "change", "delete"}
     operator_capabilities = {
         "view": Capability.VIEW,
@@ -113,7 +116,7 @@ class WebhookEndpointAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "delete": Capability.EDIT_ASSETS,
     }
     form = WebhookEndpointForm
-    list_display = ["url", "team", "events_display", "status", "failing_since", "created_at"]
+    list_display = ["url", "team", "events_display", "status_badge", "failing_since", "created_at"]
     list_filter = ["is_active", EndpointTeamFilter]
     search_fields = ["url", "description", "team__name"]
     list_select_related = ["team"]
@@ -141,6 +144,11 @@ class WebhookEndpointAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if obj.is_active:
             return "active"
         return f"switched off: {obj.disabled_reason}" if obj.disabled_reason else "switched off"
+
+    @display(description="status", ordering="is_active", label={"active": GREEN, "failing": ORANGE, "off": GREY})
+    def status_badge(self, obj: WebhookEndpoint) -> tuple[str, str]:
+        kind = ("failing" if obj.failing_since else "active") if obj.is_active else "off"
+        return kind, self.status(obj)
 
     def _log_link(self, obj: WebhookEndpoint) -> tuple[str, str]:
         url = reverse(f"{self.admin_site.name}:webhooks_webhookdelivery_changelist") + f"?endpoint={obj.pk}"
@@ -281,13 +289,13 @@ class WebhookEndpointAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return self._secret_page(request, endpoint, secret, title="New signing secret")
 
 
-class WebhookDeliveryAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(ScopedAdminMixin, ModelAdmin):
     """The delivery log: read only, for everyone who may see the endpoint."""
 
     support_actions = {"view"}
     operator_capabilities = {"view": Capability.VIEW}
     change_form_template = "admin/webhooks/webhookdelivery/change_form.html"
-    list_display = ["created_at", "event_type", "endpoint", "team", "status", "attempts", "last_status_code",
+    list_display = ["created_at", "event_type", "endpoint", "team", "status_badge", "attempts", "last_status_code",
                     "delivered_at"]
     list_filter = ["status", "event_type", DeliveryTeamFilter, DeliveryEndpointFilter]
     search_fields = ["webhook_id", "endpoint__url"]
@@ -296,6 +304,9 @@ class WebhookDeliveryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     fields = ["endpoint", "event_type", "webhook_id", "status", "attempts", "next_attempt_at",
               "last_status_code", "last_error", "delivered_at", "created_at", "attempts_table", "body"]
     readonly_fields = fields
+
+    status_badge = choice_badge(WebhookDelivery, "status", {
+        "pending": GREY, "sending": BLUE, "succeeded": GREEN, "failed": RED})
 
     def teams_of(self, obj) -> set[int]:
         return {obj.endpoint.team_id}

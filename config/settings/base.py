@@ -36,6 +36,11 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # The back-office theme (accounts/admin_sites.py); before the admin so its
+    # templates win. Its CSS, fonts and scripts are static files: nothing is
+    # loaded from the internet.
+    "unfold",
+    "unfold.contrib.filters",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -58,6 +63,37 @@ INSTALLED_APPS = [
     "privacy",
     "webhooks",
 ]
+
+# django-unfold, for both back-office sites. Titles and the "View site" link
+# are the sites' own (accounts/admin_sites.py); the sidebar is built from
+# each site's registry, so it lists only what the user may open.
+UNFOLD = {
+    "SITE_URL": None,
+    "SHOW_VIEW_ON_SITE": False,
+    "SITE_SYMBOL": "ev_station",  # a Material Symbols icon, shipped with the theme's font
+    "BORDER_RADIUS": "6px",
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        "navigation": "accounts.admin_sites.sidebar_navigation",
+    },
+    "COLORS": {
+        # A calm blue for links, buttons and the active menu entry.
+        "primary": {
+            "50": "oklch(97% .014 254.604)",
+            "100": "oklch(93.2% .032 255.585)",
+            "200": "oklch(88.2% .059 254.128)",
+            "300": "oklch(80.9% .105 251.813)",
+            "400": "oklch(70.7% .165 254.624)",
+            "500": "oklch(62.3% .214 259.815)",
+            "600": "oklch(54.6% .245 262.881)",
+            "700": "oklch(48.8% .243 264.376)",
+            "800": "oklch(42.4% .199 265.638)",
+            "900": "oklch(37.9% .146 265.522)",
+            "950": "oklch(28.2% .091 267.935)",
+        },
+    },
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

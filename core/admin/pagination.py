@@ -13,6 +13,10 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from unfold.widgets import CHECKBOX_CLASSES
+
+# The theme's checkbox look, written once instead of rendered per row.
+_CHECKBOX_CLASS = " ".join([*CHECKBOX_CLASSES, "action-select"])
 
 
 def planner_row_estimate(queryset: QuerySet) -> int | None:
@@ -87,6 +91,6 @@ class BigTableAdminMixin:
         # Django renders a form widget through a template and calls str(obj)
         # for the label on every row: 0.9 ms a row, most of a 200-row page.
         return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="Select #{}">',
-            helpers.ACTION_CHECKBOX_NAME, obj.pk, obj.pk,
+            '<input type="checkbox" name="{}" value="{}" class="{}" aria-label="Select #{}">',
+            helpers.ACTION_CHECKBOX_NAME, obj.pk, _CHECKBOX_CLASS, obj.pk,
         )

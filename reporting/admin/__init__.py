@@ -9,6 +9,7 @@ from . import charge_points, error_hints, health, maintenance, reports, settings
 from .dashboard import dashboard_context
 
 # The sites belong to accounts, which knows nothing of reports: the reports
-# dashboard is plugged in from here.
-support_site.dashboard_provider = dashboard_context
-operator_site.dashboard_provider = dashboard_context
+# dashboard, and the reports list first in the sidebar, are plugged in from here.
+for _site in (support_site, operator_site):
+    _site.dashboard_provider = dashboard_context
+    _site.pin_to_sidebar("reporting.Report", icon="flag")

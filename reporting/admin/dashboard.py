@@ -24,6 +24,8 @@ from reporting.catalogue import Party, Reason, Source
 from reporting.models import ReportState
 from reporting.selectors import report_dashboard_figures, report_start_here
 
+from .badges import SOURCE_COLOURS, STATE_COLOURS
+
 CACHE_SECONDS = 60
 
 
@@ -105,6 +107,8 @@ def start_here(user, *, site, changelist: str) -> dict:
             "source": str(Source(report.source).label),
             "state": report.state,
             "state_label": str(ReportState(report.state).label),
+            "state_variant": STATE_COLOURS.get(report.state, ""),
+            "source_variant": SOURCE_COLOURS.get(report.source, ""),
             "charge_point": f"{cp.name} ({cp.ocpp_id})" if cp else "no charge point yet",
             "age": ("just now" if (now - report.created_at).total_seconds() < 60
                     else timesince(report.created_at, now, depth=1) + " ago"),

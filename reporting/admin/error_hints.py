@@ -8,6 +8,7 @@ from django.contrib import admin
 from accounts.admin_refusals import ServiceRefusalAdminMixin
 from accounts.admin_sites import support_site
 from accounts.admin_tenancy import ScopedAdminMixin
+from core.admin.base import ModelAdmin
 from reporting.error_hint_services import vendor_error_code_delete, vendor_error_code_save
 from reporting.error_hints import CATALOGUE
 from reporting.models import VendorErrorCode
@@ -27,7 +28,7 @@ class CatalogueSourceFilter(admin.SimpleListFilter):
         return queryset.filter(code__in=[code for code, entry in CATALOGUE.items() if entry.source == source])
 
 
-class VendorErrorCodeAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class VendorErrorCodeAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, ModelAdmin):
     support_actions = {"view", "add", "change", "delete"}
     list_display = ["vendor", "model_or_any", "vendor_error_code", "code", "party", "updated_at"]
     list_filter = ["vendor", CatalogueSourceFilter, "code"]

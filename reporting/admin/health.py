@@ -12,6 +12,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from accounts.admin_refusals import ServiceRefusalAdminMixin
 from accounts.admin_sites import support_site
 from accounts.admin_tenancy import ScopedAdminMixin
+from core.admin.base import ModelAdmin
 from reporting.catalogue import SYSTEM_REASONS, Reason
 from reporting.models import HealthCheckSettings
 from reporting.settings_services import health_check_settings_delete, health_check_settings_save
@@ -27,7 +28,7 @@ def _defaults_text(reason: str) -> str:
     return f"Default: {shown}. Leave a field empty to use the default."
 
 
-class HealthCheckSettingsAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class HealthCheckSettingsAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, ModelAdmin):
     support_actions = SUPPORT_ONLY
     list_display = ["team", "auto_resolve", "overrides"]
     list_select_related = ["team"]
@@ -78,21 +79,21 @@ class HealthCheckSettingsAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin
             health_check_settings_delete(settings=settings_row, by=request.user)
 
 
-class SupportPeriodicTaskAdmin(ScopedAdminMixin, PeriodicTaskAdmin):
+class SupportPeriodicTaskAdmin(ScopedAdminMixin, PeriodicTaskAdmin, ModelAdmin):
     support_actions = SUPPORT_ONLY
 
     def scope_queryset(self, request, queryset):
         return queryset if self.on_support_site() and self.allows(request, "view") else queryset.none()
 
 
-class SupportIntervalScheduleAdmin(ScopedAdminMixin, IntervalScheduleAdmin):
+class SupportIntervalScheduleAdmin(ScopedAdminMixin, IntervalScheduleAdmin, ModelAdmin):
     support_actions = SUPPORT_ONLY
 
     def scope_queryset(self, request, queryset):
         return queryset if self.on_support_site() and self.allows(request, "view") else queryset.none()
 
 
-class SupportCrontabScheduleAdmin(ScopedAdminMixin, CrontabScheduleAdmin):
+class SupportCrontabScheduleAdmin(ScopedAdminMixin, CrontabScheduleAdmin, ModelAdmin):
     support_actions = SUPPORT_ONLY
 
     def scope_queryset(self, request, queryset):

@@ -13,6 +13,7 @@ from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import ScopedAdminMixin
 from accounts.models import Team
 from accounts.permissions import Capability
+from core.admin.base import ModelAdmin, TabularInline
 from core.admin.filters import ScopedRelatedFilter
 from core.admin.readonly import ReadOnlyInlineMixin
 from core.errors import Invalid
@@ -57,7 +58,7 @@ class MaintenanceWindowForm(forms.ModelForm):
         return cleaned
 
 
-class SilencedDetectionInline(ReadOnlyInlineMixin, admin.TabularInline):
+class SilencedDetectionInline(ReadOnlyInlineMixin, TabularInline):
     """Would have filed: written by the health sweep, read here."""
 
     model = SilencedDetection
@@ -68,7 +69,7 @@ class SilencedDetectionInline(ReadOnlyInlineMixin, admin.TabularInline):
     readonly_fields = fields
 
 
-class MaintenanceWindowAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class MaintenanceWindowAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, ModelAdmin):
     support_actions = {"view", "add", "change", "delete"}
     operator_capabilities = {
         "view": Capability.VIEW, "add": Capability.EDIT_ASSETS, "change": Capability.EDIT_ASSETS,

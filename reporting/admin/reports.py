@@ -25,6 +25,7 @@ from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import ScopedAdminMixin
 from accounts.permissions import Capability, is_support, person_label
 from chargepoints.models import ChargePoint, Site
+from core.admin.base import ModelAdmin
 from core.admin.pagination import BigTableAdminMixin
 from reporting import services
 from reporting.catalogue import Party, Reason, Source
@@ -50,7 +51,7 @@ STATE_LABELS = {value: str(label) for value, label in ReportState.choices}
 NO_CHARGE_POINT = "— needs a charge point —"
 
 
-class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, ModelAdmin):
     support_actions = {"view", "add"}
     operator_capabilities = {"view": Capability.VIEW, "add": Capability.COMMENT}
 

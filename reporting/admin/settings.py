@@ -19,6 +19,7 @@ from accounts.admin_refusals import ServiceRefusalAdminMixin
 from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import TeamOwnedAdminMixin
 from accounts.permissions import Capability
+from core.admin.base import ModelAdmin, TabularInline
 from core.errors import DomainError
 from reporting.models import ReportContact, ReportSettings
 from reporting.settings_services import report_contacts_validate, report_settings_update
@@ -44,7 +45,7 @@ class ContactFormSet(BaseInlineFormSet):
             raise forms.ValidationError(error.message) from None
 
 
-class ReportContactInline(admin.TabularInline):
+class ReportContactInline(TabularInline):
     model = ReportContact
     formset = ContactFormSet
     fields = ["name", "email", "phone", "is_active"]
@@ -70,7 +71,7 @@ class ReportContactInline(admin.TabularInline):
         return obj is not None and self.parent_admin.has_change_permission(request, obj)
 
 
-class ReportSettingsAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, admin.ModelAdmin):
+class ReportSettingsAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, ModelAdmin):
     menu_label = "Settings"
     support_actions = {"view", "change"}
     operator_capabilities = {"view": Capability.VIEW, "change": Capability.EDIT_ASSETS}

@@ -13,6 +13,7 @@ from accounts.admin_refusals import ServiceRefusalAdminMixin
 from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import TeamOwnedAdminMixin
 from accounts.permissions import Capability
+from core.admin.base import ModelAdmin
 from core.errors import DomainError
 from reporting.response_target_services import (
     response_target_delete,
@@ -39,7 +40,7 @@ class ResponseTargetForm(forms.ModelForm):
         return data
 
 
-class ResponseTargetAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, admin.ModelAdmin):
+class ResponseTargetAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, ModelAdmin):
     menu_label = "Response-time targets"
     form = ResponseTargetForm
     support_actions = {"view", "add", "change", "delete"}

@@ -41,10 +41,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1600, "height": 900}, locale="en-GB")
-    # Django's admin remembers a collapsed menu in localStorage; collapsed,
-    # the list's columns fit the screenshots.
-    context.add_init_script("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
+    # A common laptop screen; the screenshots in docs/screenshots/ are this wide.
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

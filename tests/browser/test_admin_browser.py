@@ -68,7 +68,7 @@ def log_in(page, live_server, prefix, email):
     page.goto(f"{live_server.url}/{prefix}/login/?next=/{prefix}/")
     page.fill("#id_username", email)
     page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
     page.wait_for_selector("#dashboard")
 
 
@@ -77,6 +77,7 @@ def test_support_filters_assigns_to_the_owner_resolves_and_sees_the_timeline(pag
     shot(page, "dashboard-support")
 
     page.goto(f"{live_server.url}/admin/reporting/report/")
+    page.click("text=Filters")  # the filters are in a side panel
     page.click("#changelist-filter >> text=Not working")
     page.wait_for_url("**reason__exact=not_working**")
     page.wait_for_load_state()
@@ -95,14 +96,13 @@ def test_support_filters_assigns_to_the_owner_resolves_and_sees_the_timeline(pag
     page.fill("textarea[name=note]", "Please check the display")
     shot(page, "assign-confirmation")
     page.click("input[value='Yes, assign']")
-    page.wait_for_selector(".messagelist")
-    assert "assigned to the owner" in page.inner_text(".messagelist")
+    page.wait_for_selector("#main li >> text=assigned to the owner")  # the success message
     assert "Owner: Olivia Owner" in page.inner_text("#assigned-to")
 
     page.click("#report-actions >> text=Resolve…")
     page.fill("textarea[name=note]", "Display replaced on site")
     page.click("input[value='Yes, resolve']")
-    page.wait_for_selector(".messagelist")
+    page.wait_for_selector("#timeline >> text=Display replaced on site")
     timeline = page.inner_text("#timeline")
     assert re.search(r"Assigned.*open → assigned", timeline, re.S)
     assert "Display replaced on site" in timeline and "Resolved" in timeline

@@ -118,7 +118,7 @@ def log_in(page, url: str, prefix: str, email: str) -> None:
     page.goto(f"{url}/{prefix}/login/?next=/{prefix}/")
     page.fill("#id_username", email)
     page.fill("#id_password", DEMO_PASSWORD)
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
     page.wait_for_selector("#dashboard")
 
 
@@ -209,7 +209,8 @@ def test_the_demo_in_a_browser(require_postgres, browser, tmp_path):
             channels = set()
             for row in found[:6]:
                 support.goto(f"{reports}{row['id'].strip()}/change/")
-                filings = support.inner_text(".field-drivers_display")
+                # The report page's "Drivers' filings" row (unfold's form rows carry no field-<name> class).
+                filings = support.locator(".form-row", has_text="Drivers' filings").first.inner_text()
                 channels |= {c for c in ("on the public page", "in the drivers' app") if c in filings}
             return channels == {"on the public page", "in the drivers' app"}
 
@@ -257,7 +258,7 @@ def test_the_demo_in_a_browser(require_postgres, browser, tmp_path):
         operator.click("#report-actions >> text=Resolve…")
         operator.fill("textarea[name=note]", "Cleared the bay; the charger works.")
         operator.click("input[value='Yes, resolve']")
-        operator.wait_for_selector(".messagelist")
+        operator.wait_for_selector("#timeline >> text=Cleared the bay")
         assert "Cleared the bay" in operator.inner_text("#timeline")
 
         # Support resolves the conversation.
@@ -265,7 +266,7 @@ def test_the_demo_in_a_browser(require_postgres, browser, tmp_path):
         support.click("#report-actions >> text=Resolve…")
         support.fill("textarea[name=note]", "The driver is charging again.")
         support.click("input[value='Yes, resolve']")
-        support.wait_for_selector(".messagelist")
+        support.wait_for_selector("#timeline >> text=The driver is charging again.")
 
         # Every system reason resolves by itself when the charger recovers.
         def resolved():
