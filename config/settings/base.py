@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "drivers",
     "privacy",
     "webhooks",
+    "performance",
 ]
 
 MIDDLEWARE = [
