@@ -165,3 +165,28 @@ def figures_for(*, charge_points: QuerySet[ChargePoint], period: Period, now: da
         for port in one.ports:
             port.minutes = minutes
     return figures
+
+
+# What the figures can be grouped by: a charger's make, model and firmware.
+GROUPINGS: dict[str, tuple[str, ...]] = {
+    "vendor": ("vendor",),
+    "model": ("vendor", "model"),
+    "firmware": ("vendor", "model", "firmware_version"),
+}
+
+
+def figures_by_group(*, charge_points: QuerySet[ChargePoint], period: Period, by: str,
+                     now: datetime | None = None) -> list[tuple[tuple[str, ...], Figures]]:
+    """The figures summed per vendor, vendor and model, or vendor, model and
+    firmware (``by``: a key of ``GROUPINGS``), worst success rate first."""
+    from core.errors import Invalid
+
+    if by not in GROUPINGS:
+        raise Invalid(f"Group by one of: {', '.join(GROUPINGS)}.", field="by")
+    fields = GROUPINGS[by]
+    per_cp = figures_for(charge_points=charge_points, period=period, now=now, with_causes=True)
+    groups: dict[tuple[str, ...], Figures] = defaultdict(Figures)
+    for cp_id, *key in charge_points.order_by().values_list("pk", *fields):
+        groups[tuple(key)].add(per_cp[cp_id])
+    return sorted(groups.items(), key=lambda item: (
+        item[1].success_rate if item[1].success_rate is not None else 101, item[0]))
