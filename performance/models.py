@@ -171,3 +171,23 @@ class DirtyDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.charge_point_id} on {self.day}"
+
+
+class SiteVisit(models.Model):
+    """Someone went to the charge point for a report: a problem solved after
+    a visit was not solved remotely. Recorded through
+    ``performance.response_times.site_visit_record``, which notes it on the
+    report's timeline too."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    visited_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", editable=False)
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-visited_at", "-id"]
+        indexes = [models.Index(fields=["report", "visited_at"], name="perf_sitevisit_report_idx")]
+
+    def __str__(self) -> str:
+        return f"Site visit for report {self.report_id} at {self.visited_at:%Y-%m-%d %H:%M}"
