@@ -102,7 +102,8 @@ class SiteOutageCause(models.Model):
 
 class PortDay(models.Model):
     """One port's outage on one UTC day: what ``rollups.rollup_day``
-    computed from the ledger. A period's figures are sums of these."""
+    computed from the ledger; only days with an outage have a row. A
+    period's figures are sums of these."""
 
     charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="+", db_index=False)
     connector = models.PositiveSmallIntegerField()
@@ -116,6 +117,8 @@ class PortDay(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["charge_point", "day", "connector"], name="perf_portday_unique"),
         ]
+        # The dashboard's worst uptimes: the outage rows of a period.
+        indexes = [models.Index(fields=["day", "charge_point"], name="perf_portday_day_idx")]
 
     def __str__(self) -> str:
         return f"Port {self.connector} of {self.charge_point_id} on {self.day}"
@@ -133,6 +136,7 @@ class ChargePointDay(models.Model):
     excluded_seconds = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
     successes = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)  # attempts - successes (indexed: the worst success rates)
     # Failed attempts by cause ("stop:EmergencyStop", "no_energy", "error:GroundFailure").
     failures = models.JSONField(default=dict, blank=True)
     covered_until = models.DateTimeField()
@@ -149,6 +153,11 @@ class ChargePointDay(models.Model):
         indexes = [
             # The roll-over finds the days computed before they were over.
             models.Index(fields=["day"], name="perf_cpday_incomplete_idx", condition=Q(complete=False)),
+            # The dashboard's worst success rates start from the days with failures.
+            models.Index(fields=["day", "charge_point"], name="perf_cpday_failed_idx", condition=Q(failed__gt=0)),
+            # Ports down at the end of a day: ongoing outages.
+            models.Index(fields=["day", "charge_point"], name="perf_cpday_down_idx",
+                         condition=Q(ports_down_at_end__gt=0)),
         ]
 
     def __str__(self) -> str:

@@ -130,6 +130,8 @@ def rollup_day(*, charge_point: ChargePoint, day: date, now: datetime | None = N
     ledger = ledger_for(charge_point=charge_point, start=start, end=end)
     port_rows = []
     for port, outages in ledger.ports.items():
+        if not outages:
+            continue  # no row: a port without one was up all day (the dashboard reads only trouble)
         causes: dict[str, float] = defaultdict(float)
         for outage in outages:
             for segment in outage.segments:
@@ -153,6 +155,7 @@ def rollup_day(*, charge_point: ChargePoint, day: date, now: datetime | None = N
             "excluded_seconds": round(sum(o.excluded_seconds for o in ledger.charge_point)),
             "attempts": len(charges),
             "successes": sum(1 for c in charges if c["success"]),
+            "failed": sum(1 for c in charges if not c["success"]),
             "failures": dict(failures),
             "covered_until": end,
             "complete": end >= start + DAY,
