@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from chargepoints.models import ChargePoint, Connector
@@ -190,3 +190,85 @@ def figures_by_group(*, charge_points: QuerySet[ChargePoint], period: Period, by
         groups[tuple(key)].add(per_cp[cp_id])
     return sorted(groups.items(), key=lambda item: (
         item[1].success_rate if item[1].success_rate is not None else 101, item[0]))
+
+
+# --- The dashboards: worst first, read from the trouble only ---------------------------
+
+WORST = 20
+# Candidates ranked exactly: the charge points with the most net outage (or
+# failures) in the period, this many times the places shown.
+CANDIDATES_FACTOR = 5
+
+
+def _ranked(figures: dict[int, Figures], key, limit: int) -> list[tuple[int, Figures]]:
+    return sorted(figures.items(), key=key)[:limit]
+
+
+def worst_by_uptime(*, charge_points: QuerySet[ChargePoint], period: Period, now: datetime | None = None,
+                    limit: int = WORST) -> list[tuple[int, Figures]]:
+    """The charge points with the lowest uptime in the period (below 100 %):
+    the candidates are those with the most outage time not excluded (the
+    outage rows of the period, a range on their day index) and those down
+    now; their exact figures decide the order."""
+    now = now or timezone.now()
+    ids = charge_points.order_by().values("pk")
+    net = (PortDay.objects.filter(charge_point_id__in=ids, day__gte=period.first, day__lte=period.last)
+           .order_by().values("charge_point_id").annotate(net=Sum(F("outage_seconds") - F("excluded_seconds")))
+           .filter(net__gt=0).order_by("-net").values_list("charge_point_id", flat=True)[:limit * CANDIDATES_FACTOR])
+    down = (ChargePointDay.objects.filter(charge_point_id__in=ids, day__gte=period.first, day__lte=period.last,
+                                          ports_down_at_end__gt=0, covered_until__lt=min(period.end, now))
+            .order_by().values_list("charge_point_id", flat=True).distinct()[:limit * CANDIDATES_FACTOR])
+    candidates = set(net) | set(down)
+    if not candidates:
+        return []
+    figures = figures_for(charge_points=ChargePoint.objects.filter(pk__in=candidates), period=period, now=now)
+    figures = {cp_id: f for cp_id, f in figures.items() if f.uptime is not None and f.uptime < 100}
+    return _ranked(figures, lambda item: (item[1].uptime, item[0]), limit)
+
+
+def worst_by_success_rate(*, charge_points: QuerySet[ChargePoint], period: Period, now: datetime | None = None,
+                          limit: int = WORST) -> list[tuple[int, Figures]]:
+    """The charge points with the lowest charging success rate in the period:
+    the candidates are those with the most failed attempts (the days with
+    failures, a partial index); ties go to the one with more failures."""
+    ids = charge_points.order_by().values("pk")
+    failing = (ChargePointDay.objects.filter(charge_point_id__in=ids, day__gte=period.first, day__lte=period.last,
+                                             failed__gt=0)
+               .order_by().values("charge_point_id").annotate(f=Sum("failed")).order_by("-f")
+               .values_list("charge_point_id", flat=True)[:limit * CANDIDATES_FACTOR])
+    candidates = list(failing)
+    if not candidates:
+        return []
+    figures = figures_for(charge_points=ChargePoint.objects.filter(pk__in=candidates), period=period, now=now)
+    return _ranked(figures, lambda item: (item[1].success_rate, -(item[1].attempts - item[1].successes), item[0]),
+                   limit)
+
+
+def daily_uptime(*, charge_points: QuerySet[ChargePoint], period: Period, now: datetime | None = None
+                 ) -> list[tuple[date, float | None]]:
+    """The uptime of each day of the period over all the charge points'
+    ports (None for a day before any of them existed or after now)."""
+    now = now or timezone.now()
+    ids = charge_points.order_by().values("pk")
+    created = dict(charge_points.order_by().values_list("pk", "created_at"))
+    ports: Counter = Counter(Connector.objects.filter(charge_point_id__in=ids, number__gte=1)
+                             .values_list("charge_point_id", flat=True))
+    net: Counter = Counter()
+    for day, seconds in (PortDay.objects.filter(charge_point_id__in=ids, day__gte=period.first,
+                                                day__lte=period.last)
+                         .order_by().values("day").annotate(n=Sum(F("outage_seconds") - F("excluded_seconds")))
+                         .values_list("day", "n")):
+        net[day] += seconds or 0
+    for day, covered_until, end_state in ChargePointDay.objects.filter(
+            charge_point_id__in=ids, day__gte=period.first, day__lte=period.last, ports_down_at_end__gt=0,
+    ).values_list("day", "covered_until", "end_state"):
+        extra = (min(day_start(day) + timedelta(days=1), now) - covered_until).total_seconds()
+        if extra > 0:
+            net[day] += extra * sum(1 for cause in end_state.values() if cause)
+    series = []
+    for day in period.days():
+        start, end = day_start(day), min(day_start(day) + timedelta(days=1), now)
+        minutes = sum(max((end - max(start, at)).total_seconds(), 0) / 60 * (ports[cp_id] or 1)
+                      for cp_id, at in created.items())
+        series.append((day, nevi_uptime(minutes=minutes, outage_minutes=net[day] / 60, excluded_minutes=0)))
+    return series
