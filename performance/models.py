@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Team
 from accounts.permissions import visible_team_ids
 from chargepoints.models import ChargePoint
 from reporting.models import Report
@@ -200,3 +201,19 @@ class SiteVisit(models.Model):
 
     def __str__(self) -> str:
         return f"Site visit for report {self.report_id} at {self.visited_at:%Y-%m-%d %H:%M}"
+
+
+class MonthlyEmail(models.Model):
+    """A team's monthly performance e-mail was queued for ``month`` (its
+    first day): at most once, however often the task runs."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    queued_at = models.DateTimeField(default=timezone.now)
+    recipients = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "month"], name="perf_monthlyemail_once")]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.month:%Y-%m}"
