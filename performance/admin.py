@@ -39,9 +39,10 @@ from reporting.models import Report
 
 from .exclusions import exclusion_add, exclusion_remove, site_outage_cause_clear, site_outage_cause_mark
 from .exports import uptime_csv_lines
-from .models import Exclusion, SiteOutageCause
+from .models import Exclusion, SiteOutageCause, SiteVisit
 from .pages import charge_point_page, dashboard_page, site_page
 from .periods import LAST_DAYS, Period, period_parse, period_quarter_of
+from .response_times import site_visit_record
 
 DEFAULT_PERIOD = "30d"
 
@@ -314,6 +315,48 @@ class SiteOutageCauseAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.Mod
             site_outage_cause_clear(by=request.user, report=cause.report)
 
 
+class SiteVisitForm(forms.ModelForm):
+    class Meta:
+        model = SiteVisit
+        fields = ["report", "visited_at"]
+
+
+class SiteVisitAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Someone went on site for a report: such a report does not count as
+    solved remotely (docs/performance.md, response times)."""
+
+    support_actions = {"view", "add"}
+    operator_capabilities = {"view": Capability.VIEW, "add": Capability.COMMENT}
+    form = SiteVisitForm
+    list_display = ["report", "visited_at", "recorded_by", "recorded_at"]
+    list_select_related = ["report", "recorded_by"]
+    raw_id_fields = ["report"]
+
+    def scope_queryset(self, request, queryset):
+        if self.on_support_site() and is_support(request.user):
+            return queryset
+        if not self.has_module_permission(request):
+            return queryset.none()
+        return queryset.filter(report__in=Report.objects.for_user(request.user))
+
+    def teams_of(self, obj) -> set[int]:
+        report = obj.report
+        if report.charge_point_id:
+            return {report.charge_point.owner_id, report.charge_point.operator_id}
+        return {report.site.team_id} if report.site_id else set()
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["report", "visited_at", "recorded_by", "recorded_at"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        visit = site_visit_record(by=request.user, report=data["report"], visited_at=data["visited_at"])
+        obj.pk = visit.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no many-to-many fields, no inlines
+
+
 def register() -> None:
     for admin_site in (support_site, operator_site):
         for model, extend in ((ChargePoint, _with_charge_point_performance), (Site, _with_site_performance)):
@@ -322,6 +365,7 @@ def register() -> None:
             admin_site.register(model, extend(current))
         admin_site.register(Exclusion, ExclusionAdmin)
         admin_site.register(SiteOutageCause, SiteOutageCauseAdmin)
+        admin_site.register(SiteVisit, SiteVisitAdmin)
 
 
 register()

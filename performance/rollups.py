@@ -35,6 +35,8 @@ from .ledger import ledger_for
 from .models import ChargePointDay, DirtyDay, PortDay
 
 DAY = timedelta(days=1)
+ROW_FIELDS = ["outage_seconds", "excluded_seconds", "attempts", "successes", "failed", "failures", "covered_until",
+              "complete", "end_state", "ports_down_at_end"]
 # Days claimed per transaction by the refresh.
 CLAIM_CHUNK = 200
 
@@ -148,21 +150,22 @@ def rollup_day(*, charge_point: ChargePoint, day: date, now: datetime | None = N
         .annotate(success=Q(SUCCESS)).values("started_at", "ended_at", "energy_wh", "stop_reason", "success")
     )
     failures = _failure_causes(charge_point.pk, [c for c in charges if not c["success"]])
-    row, _created = ChargePointDay.objects.update_or_create(
+    row = ChargePointDay(
         charge_point_id=charge_point.pk, day=day,
-        defaults={
-            "outage_seconds": round(sum(o.seconds for o in ledger.charge_point)),
-            "excluded_seconds": round(sum(o.excluded_seconds for o in ledger.charge_point)),
-            "attempts": len(charges),
-            "successes": sum(1 for c in charges if c["success"]),
-            "failed": sum(1 for c in charges if not c["success"]),
-            "failures": dict(failures),
-            "covered_until": end,
-            "complete": end >= start + DAY,
-            "end_state": {str(port): cause.key if cause else "" for port, cause in ledger.end_state.items()},
-            "ports_down_at_end": sum(1 for cause in ledger.end_state.values() if cause),
-        },
+        outage_seconds=round(sum(o.seconds for o in ledger.charge_point)),
+        excluded_seconds=round(sum(o.excluded_seconds for o in ledger.charge_point)),
+        attempts=len(charges),
+        successes=sum(1 for c in charges if c["success"]),
+        failed=sum(1 for c in charges if not c["success"]),
+        failures=dict(failures),
+        covered_until=end,
+        complete=end >= start + DAY,
+        end_state={str(port): cause.key if cause else "" for port, cause in ledger.end_state.items()},
+        ports_down_at_end=sum(1 for cause in ledger.end_state.values() if cause),
     )
+    # One upsert (update_or_create is a savepoint, a locking read and a write).
+    ChargePointDay.objects.bulk_create([row], update_conflicts=True, unique_fields=["charge_point", "day"],
+                                       update_fields=ROW_FIELDS)
     return row
 
 

@@ -122,3 +122,18 @@ def test_an_admin_adds_and_removes_an_exclusion_in_the_operator_site(client, mem
 def test_a_viewer_cannot_add_an_exclusion(client, member_factory, troubled):
     client.force_login(member_factory(troubled.owner, Role.VIEWER))
     assert client.get("/operator/performance/exclusion/add/").status_code == 403
+
+
+def test_an_installer_records_a_site_visit_on_a_report(client, member_factory, troubled):
+    from performance.models import SiteVisit
+    from reporting.models import Report
+
+    report = Report.objects.get()
+    client.force_login(member_factory(troubled.owner, Role.INSTALLER))
+
+    response = client.post("/operator/performance/sitevisit/add/", {
+        "report": report.pk, "visited_at_0": "2026-03-02", "visited_at_1": "15:00:00"})
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert SiteVisit.objects.get().report == report
+    assert report.events.filter(note__startswith="Site visit on 2026-03-02 15:00").exists()

@@ -77,6 +77,9 @@ def _owned_by():
 
     mapping[Exclusion] = lambda t: {"charge_point__owner": t}
     mapping[SiteOutageCause] = lambda t: {"report__site__team": t}
+    from performance.models import SiteVisit
+
+    mapping[SiteVisit] = lambda t: {"report__charge_point__owner": t}
     return mapping
 
 
@@ -136,6 +139,9 @@ def build_team(marker: str):
     site_report = ReportFactory(charge_point=None, site=site, source=Source.SYSTEM, reason=Reason.SITE_OFFLINE,
                                 description=f"{marker} site offline")
     site_outage_cause_mark(by=None, report=site_report, reason="utility_outage", evidence_text=f"{marker} grid")
+    from performance.response_times import site_visit_record
+
+    site_visit_record(by=None, report=report, note=f"{marker} visit")
     return {"team": team, "site": site, "cp": cp, "members": members,
             "reports": [report, conversation, resolved]}
 
