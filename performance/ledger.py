@@ -20,11 +20,13 @@ Times are UTC; a window never starts before the charge point was created.
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Q
 
 from chargepoints.models import ChargePoint, ChargePointState, Connector, Heartbeat, StateChange
@@ -163,23 +165,78 @@ def _stream_key(connector: int | None):
     return WHOLE if connector is None else connector
 
 
-def _history(cp_id: int, start: datetime, end: datetime) -> dict[object, list[_Event]]:
+@dataclass
+class _Loaded:
+    """The history of several charge points for one window, read in a few
+    statements: connector numbers, the window's state changes, and each
+    stream's state at the window's start."""
+
+    numbers: dict[int, set[int]]
+    rows: dict[int, list[tuple]]  # charge point -> (connector, at, state, error code), in order
+    prior: dict[tuple[int, object], tuple]  # (charge point, stream) -> (at, state, error code)
+
+
+def _load(starts: dict[int, datetime], end: datetime) -> _Loaded:
+    ids = sorted(starts)
+    numbers: dict[int, set[int]] = defaultdict(set)
+    for cp_id, number in Connector.objects.filter(charge_point_id__in=ids).values_list("charge_point_id", "number"):
+        numbers[cp_id].add(number)
+    rows: dict[int, list[tuple]] = defaultdict(list)
+    for cp_id, connector, at, state, error_code in (
+        StateChange.objects.filter(charge_point_id__in=ids, occurred_at__gte=min(starts.values()), occurred_at__lt=end)
+        .order_by("charge_point_id", "occurred_at", "id")
+        .values_list("charge_point_id", "connector", "occurred_at", "state", "error_code")
+    ):
+        if at >= starts[cp_id]:
+            rows[cp_id].append((connector, at, state, error_code))
+            if connector is not None:
+                numbers[cp_id].add(connector)
+    keys = [(cp_id, key) for cp_id in ids for key in [WHOLE, *sorted(numbers[cp_id])]]
+    return _Loaded(numbers, rows, _prior(keys, starts))
+
+
+def _prior(keys: list[tuple[int, object]], starts: dict[int, datetime]) -> dict[tuple[int, object], tuple]:
+    """Each (charge point, stream)'s latest state before its start: on
+    PostgreSQL one statement (a LATERAL probe of the charge point's history
+    index per stream), elsewhere a query per stream."""
+    found: dict[tuple[int, object], tuple] = {}
+    if not keys:
+        return found
+    if connection.vendor == "postgresql":
+        document = [{"cp": cp_id, "conn": None if key == WHOLE else key, "start": starts[cp_id].isoformat()}
+                    for cp_id, key in keys]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT k.cp, k.conn, s.occurred_at, s.state, s.error_code "
+                "FROM jsonb_to_recordset(%s::jsonb) AS k(cp bigint, conn integer, start timestamptz) "
+                "CROSS JOIN LATERAL (SELECT occurred_at, state, error_code "
+                f"FROM {StateChange._meta.db_table} s WHERE s.charge_point_id = k.cp AND s.occurred_at < k.start "
+                "AND s.connector IS NOT DISTINCT FROM k.conn ORDER BY s.occurred_at DESC, s.id DESC LIMIT 1) s",
+                [json.dumps(document)],
+            )
+            for cp_id, connector, at, state, error_code in cursor.fetchall():
+                found[(cp_id, WHOLE if connector is None else connector)] = (at, state, error_code)
+        return found
+    for cp_id, key in keys:
+        prior = StateChange.objects.filter(charge_point_id=cp_id, occurred_at__lt=starts[cp_id])
+        prior = prior.filter(connector__isnull=True) if key == WHOLE else prior.filter(connector=key)
+        row = prior.order_by("-occurred_at", "-id").values_list("occurred_at", "state", "error_code").first()
+        if row is not None:
+            found[(cp_id, key)] = row
+    return found
+
+
+def _history(cp_id: int, start: datetime, end: datetime, loaded: _Loaded) -> dict[object, list[_Event]]:
     """Per stream: its state at ``start`` (if any was reported before) and
     its events within the window, in order; a disconnection gets an
     "unknown" event where the charger was next heard from."""
-    numbers = set(Connector.objects.filter(charge_point_id=cp_id).values_list("number", flat=True))
-    rows = list(
-        StateChange.objects.filter(charge_point_id=cp_id, occurred_at__gte=start, occurred_at__lt=end)
-        .order_by("occurred_at", "id").values_list("connector", "occurred_at", "state", "error_code")
-    )
-    numbers |= {connector for connector, *_ in rows if connector is not None}
+    numbers = loaded.numbers.get(cp_id, set())
+    rows = loaded.rows.get(cp_id, [])
     streams: dict[object, list[_Event]] = defaultdict(list)
     last_heard_before = None  # the latest status of any stream before the window
     whole_at = None  # when the connector-less state in force at the start was reported
     for key in [WHOLE, *sorted(numbers)]:
-        prior = StateChange.objects.filter(charge_point_id=cp_id, occurred_at__lt=start)
-        prior = prior.filter(connector__isnull=True) if key == WHOLE else prior.filter(connector=key)
-        row = prior.order_by("-occurred_at", "-id").values_list("occurred_at", "state", "error_code").first()
+        row = loaded.prior.get((cp_id, key))
         if row is not None:
             streams[key].append(_Event(start, row[1], row[2]))
             if key != WHOLE and (last_heard_before is None or row[0] > last_heard_before):
@@ -279,27 +336,54 @@ class _Exclusions:
         return self.every_port + (self.by_port.get(port, []) if port is not None else [])
 
 
-def _exclusions(cp: ChargePoint, start: datetime, end: datetime) -> _Exclusions:
-    every: list[tuple[Span, str]] = []
-    by_port: dict[int, list[tuple[Span, str]]] = defaultdict(list)
-    for row in Exclusion.objects.filter(charge_point_id=cp.pk, starts_at__lt=end, ends_at__gt=start):
-        span = ((max(row.starts_at, start), min(row.ends_at, end)), str(row.get_reason_display()))
-        (every if row.connector is None else by_port[row.connector]).append(span)
+def _exclusions(charge_points: list[ChargePoint], starts: dict[int, datetime], end: datetime
+                ) -> dict[int, _Exclusions]:
+    """Each charge point's exclusion spans within its window: three
+    statements for all of them (its own exclusions, the maintenance windows
+    of it, its site or its teams, its site's marked outages)."""
+    lo = min(starts.values())
+    ids = [cp.pk for cp in charge_points]
+    sites = {cp.site_id for cp in charge_points}
+    teams = {cp.owner_id for cp in charge_points} | {cp.operator_id for cp in charge_points}
+    every: dict[int, list[tuple[Span, str]]] = defaultdict(list)
+    by_port: dict[int, dict[int, list[tuple[Span, str]]]] = defaultdict(lambda: defaultdict(list))
+    for row in Exclusion.objects.filter(charge_point_id__in=ids, starts_at__lt=end, ends_at__gt=lo):
+        span = ((row.starts_at, row.ends_at), str(row.get_reason_display()))
+        (every[row.charge_point_id] if row.connector is None else by_port[row.charge_point_id][row.connector]
+         ).append(span)
     windows = MaintenanceWindow.objects.filter(
-        Q(charge_point_id=cp.pk) | Q(site_id=cp.site_id, charge_point__isnull=True)
-        | Q(team_id__in=[cp.owner_id, cp.operator_id], site__isnull=True, charge_point__isnull=True),
-        Q(ends_at__isnull=True) | Q(ends_at__gt=start), starts_at__lt=end,
+        Q(charge_point_id__in=ids) | Q(site_id__in=sites, charge_point__isnull=True)
+        | Q(team_id__in=teams, site__isnull=True, charge_point__isnull=True),
+        Q(ends_at__isnull=True) | Q(ends_at__gt=lo), starts_at__lt=end,
     )
+    by_site: dict[int, list[tuple[Span, str]]] = defaultdict(list)
+    by_team: dict[int, list[tuple[Span, str]]] = defaultdict(list)
     for window in windows:
-        label = f"Maintenance window: {window.reason}"
-        every.extend((span, label) for span in maintenance_occurrences(window, start, end))
+        spans = [(span, f"Maintenance window: {window.reason}") for span in maintenance_occurrences(window, lo, end)]
+        if window.charge_point_id:
+            every[window.charge_point_id].extend(spans)
+        elif window.site_id:
+            by_site[window.site_id].extend(spans)
+        else:
+            by_team[window.team_id].extend(spans)
     causes = SiteOutageCause.objects.filter(
-        report__site_id=cp.site_id, report__charge_point__isnull=True, starts_at__lt=end,
-    ).filter(Q(report__resolved_at__isnull=True) | Q(report__resolved_at__gt=start)).select_related("report")
+        report__site_id__in=sites, report__charge_point__isnull=True, starts_at__lt=end,
+    ).filter(Q(report__resolved_at__isnull=True) | Q(report__resolved_at__gt=lo)).select_related("report")
     for cause in causes:
-        span = (max(cause.starts_at, start), min(cause.report.resolved_at or end, end))
-        every.append((span, f"Site outage: {cause.get_reason_display()}"))
-    return _Exclusions(every, dict(by_port))
+        by_site[cause.report.site_id].append(
+            ((cause.starts_at, cause.report.resolved_at or end), f"Site outage: {cause.get_reason_display()}"))
+    result = {}
+    for cp in charge_points:
+        start = starts[cp.pk]
+
+        def clip(spans, start=start):
+            return [((max(s, start), min(e, end)), label) for (s, e), label in spans if s < end and e > start]
+
+        mine = every[cp.pk] + by_site[cp.site_id] + by_team[cp.owner_id]
+        if cp.operator_id != cp.owner_id:
+            mine += by_team[cp.operator_id]
+        result[cp.pk] = _Exclusions(clip(mine), {port: clip(spans) for port, spans in by_port[cp.pk].items()})
+    return result
 
 
 def _apply_exclusions(outages: list[Outage], exclusions: list[tuple[Span, str]]) -> None:
@@ -318,24 +402,43 @@ def ports_of(streams: dict[object, list[_Event]]) -> list[int]:
     return ports or [0]
 
 
+def ledgers_for(*, charge_points: list[ChargePoint], start: datetime, end: datetime) -> dict[int, Ledger]:
+    """The outage ledgers of several charge points over [start, end), read
+    in a handful of statements whatever their number (a charge point's
+    window starts at its creation when it was created later)."""
+    ledgers: dict[int, Ledger] = {}
+    starts: dict[int, datetime] = {}
+    for cp in charge_points:
+        cp_start = max(start, cp.created_at)
+        if end <= cp_start:
+            ledgers[cp.pk] = Ledger(cp.pk, cp_start, cp_start, {}, [], {})
+        else:
+            starts[cp.pk] = cp_start
+    if not starts:
+        return ledgers
+    alive = [cp for cp in charge_points if cp.pk in starts]
+    loaded = _load(starts, end)
+    exclusions = _exclusions(alive, starts, end)
+    for cp in alive:
+        cp_start = starts[cp.pk]
+        streams = _history(cp.pk, cp_start, end, loaded)
+        ports = ports_of(streams)
+        by_port, whole, state_at_end = _segments(streams, ports, cp_start, end)
+        ledger_ports = {}
+        for port, segments in by_port.items():
+            outages = _outages(segments, end)
+            _apply_exclusions(outages, exclusions[cp.pk].for_port(port))
+            ledger_ports[port] = outages
+        cp_outages = _outages(whole, end)
+        _apply_exclusions(cp_outages, exclusions[cp.pk].for_port(None))
+        ledgers[cp.pk] = Ledger(cp.pk, cp_start, end, ledger_ports, cp_outages, state_at_end)
+    return ledgers
+
+
 def ledger_for(*, charge_point: ChargePoint, start: datetime, end: datetime) -> Ledger:
     """The outage ledger of a charge point over [start, end): ``start`` moves
     to its creation when it was created later."""
-    start = max(start, charge_point.created_at)
-    if end <= start:
-        return Ledger(charge_point.pk, start, start, {}, [], {})
-    streams = _history(charge_point.pk, start, end)
-    ports = ports_of(streams)
-    by_port, whole, state_at_end = _segments(streams, ports, start, end)
-    exclusions = _exclusions(charge_point, start, end)
-    ledger_ports = {}
-    for port, segments in by_port.items():
-        outages = _outages(segments, end)
-        _apply_exclusions(outages, exclusions.for_port(port))
-        ledger_ports[port] = outages
-    cp_outages = _outages(whole, end)
-    _apply_exclusions(cp_outages, exclusions.for_port(None))
-    return Ledger(charge_point.pk, start, end, ledger_ports, cp_outages, state_at_end)
+    return ledgers_for(charge_points=[charge_point], start=start, end=end)[charge_point.pk]
 
 
 def ledger_attach_reports(ledger: Ledger, *, charge_point: ChargePoint) -> None:

@@ -31,7 +31,7 @@ from django.utils import timezone
 from chargepoints.charging import SUCCESS, charge_attempts, charge_failure_cause
 from chargepoints.models import ChargePoint, ChargePointState, StateChange
 
-from .ledger import ledger_for
+from .ledger import ledgers_for
 from .models import ChargePointDay, DirtyDay, PortDay
 
 DAY = timedelta(days=1)
@@ -99,74 +99,94 @@ def maintenance_window_mark_dirty(*, windows) -> None:
 
 # --- Computing one day ------------------------------------------------------------------
 
-def _failure_causes(cp_id: int, failed: list[dict]) -> Counter:
-    """Failed attempts by cause; the error code of an error during the
-    charge comes from the history (one query for the day's failures)."""
-    causes: Counter = Counter()
+def _failure_causes(failed: list[dict]) -> dict[int, Counter]:
+    """Failed attempts by cause per charge point; the error code of an error
+    during the charge comes from the history (one query for all)."""
+    causes: dict[int, Counter] = defaultdict(Counter)
     if not failed:
         return causes
-    errors = list(
-        StateChange.objects.filter(
-            charge_point_id=cp_id, state=ChargePointState.ERROR,
-            occurred_at__gte=min(c["started_at"] for c in failed), occurred_at__lte=max(c["ended_at"] for c in failed),
-        ).order_by("occurred_at").values_list("occurred_at", "error_code")
-    )
+    errors: dict[int, list] = defaultdict(list)
+    for cp_id, at, code in StateChange.objects.filter(
+        charge_point_id__in={c["charge_point_id"] for c in failed}, state=ChargePointState.ERROR,
+        occurred_at__gte=min(c["started_at"] for c in failed), occurred_at__lte=max(c["ended_at"] for c in failed),
+    ).order_by("occurred_at").values_list("charge_point_id", "occurred_at", "error_code"):
+        errors[cp_id].append((at, code))
     for charge in failed:
-        during = [code for at, code in errors if charge["started_at"] <= at <= charge["ended_at"]]
-        causes[charge_failure_cause(energy_wh=charge["energy_wh"], stop_reason=charge["stop_reason"],
-                                    error_code=during[0] if during else None)] += 1
+        during = [code for at, code in errors[charge["charge_point_id"]]
+                  if charge["started_at"] <= at <= charge["ended_at"]]
+        causes[charge["charge_point_id"]][charge_failure_cause(
+            energy_wh=charge["energy_wh"], stop_reason=charge["stop_reason"],
+            error_code=during[0] if during else None)] += 1
     return causes
 
 
-def rollup_day(*, charge_point: ChargePoint, day: date, now: datetime | None = None) -> ChargePointDay | None:
-    """Recompute one charge point's day (its ports' rows and its own) from
-    the history; returns its row (None: the day is before the charge point
-    existed or after now). The caller holds the transaction."""
+def rollup_days(*, charge_points: list[ChargePoint], day: date, now: datetime | None = None
+                ) -> dict[int, ChargePointDay | None]:
+    """Recompute one day of these charge points (their ports' rows and their
+    own) from the history, in a handful of statements whatever their number;
+    charge point id -> its row (None: the day is before it existed or after
+    now). The caller holds the transaction."""
     now = now or timezone.now()
     start = day_start(day)
     end = min(start + DAY, now)
-    PortDay.objects.filter(charge_point_id=charge_point.pk, day=day).delete()
-    if end <= max(start, charge_point.created_at):
-        ChargePointDay.objects.filter(charge_point_id=charge_point.pk, day=day).delete()
-        return None
-    ledger = ledger_for(charge_point=charge_point, start=start, end=end)
+    ids = [cp.pk for cp in charge_points]
+    PortDay.objects.filter(charge_point_id__in=ids, day=day).delete()
+    alive = [cp for cp in charge_points if end > max(start, cp.created_at)]
+    gone = [cp.pk for cp in charge_points if cp not in alive]
+    if gone:
+        ChargePointDay.objects.filter(charge_point_id__in=gone, day=day).delete()
+    result: dict[int, ChargePointDay | None] = dict.fromkeys(gone)
+    if not alive:
+        return result
+    ledgers = ledgers_for(charge_points=alive, start=start, end=end)
     port_rows = []
-    for port, outages in ledger.ports.items():
-        if not outages:
-            continue  # no row: a port without one was up all day (the dashboard reads only trouble)
-        causes: dict[str, float] = defaultdict(float)
-        for outage in outages:
-            for segment in outage.segments:
-                causes[segment.cause.key] += (segment.end - segment.start).total_seconds()
-        port_rows.append(PortDay(
-            charge_point_id=charge_point.pk, connector=port, day=day,
-            outage_seconds=round(sum(o.seconds for o in outages)),
-            excluded_seconds=round(sum(o.excluded_seconds for o in outages)),
-            causes={key: round(seconds) for key, seconds in causes.items()},
-        ))
+    for cp in alive:
+        for port, outages in ledgers[cp.pk].ports.items():
+            if not outages:
+                continue  # no row: a port without one was up all day (the dashboard reads only trouble)
+            causes: dict[str, float] = defaultdict(float)
+            for outage in outages:
+                for segment in outage.segments:
+                    causes[segment.cause.key] += (segment.end - segment.start).total_seconds()
+            port_rows.append(PortDay(
+                charge_point_id=cp.pk, connector=port, day=day,
+                outage_seconds=round(sum(o.seconds for o in outages)),
+                excluded_seconds=round(sum(o.excluded_seconds for o in outages)),
+                causes={key: round(seconds) for key, seconds in causes.items()},
+            ))
     PortDay.objects.bulk_create(port_rows)
-    charges = list(
-        charge_attempts(started_from=start, started_before=start + DAY).filter(charge_point_id=charge_point.pk)
-        .annotate(success=Q(SUCCESS)).values("started_at", "ended_at", "energy_wh", "stop_reason", "success")
-    )
-    failures = _failure_causes(charge_point.pk, [c for c in charges if not c["success"]])
-    row = ChargePointDay(
-        charge_point_id=charge_point.pk, day=day,
-        outage_seconds=round(sum(o.seconds for o in ledger.charge_point)),
-        excluded_seconds=round(sum(o.excluded_seconds for o in ledger.charge_point)),
-        attempts=len(charges),
-        successes=sum(1 for c in charges if c["success"]),
-        failed=sum(1 for c in charges if not c["success"]),
-        failures=dict(failures),
-        covered_until=end,
-        complete=end >= start + DAY,
-        end_state={str(port): cause.key if cause else "" for port, cause in ledger.end_state.items()},
-        ports_down_at_end=sum(1 for cause in ledger.end_state.values() if cause),
-    )
-    # One upsert (update_or_create is a savepoint, a locking read and a write).
-    ChargePointDay.objects.bulk_create([row], update_conflicts=True, unique_fields=["charge_point", "day"],
+    charges: dict[int, list[dict]] = defaultdict(list)
+    for charge in (charge_attempts(started_from=start, started_before=start + DAY)
+                   .filter(charge_point_id__in=[cp.pk for cp in alive]).annotate(success=Q(SUCCESS))
+                   .values("charge_point_id", "started_at", "ended_at", "energy_wh", "stop_reason", "success")):
+        charges[charge["charge_point_id"]].append(charge)
+    failures = _failure_causes([c for rows in charges.values() for c in rows if not c["success"]])
+    rows = []
+    for cp in alive:
+        ledger, mine = ledgers[cp.pk], charges[cp.pk]
+        rows.append(ChargePointDay(
+            charge_point_id=cp.pk, day=day,
+            outage_seconds=round(sum(o.seconds for o in ledger.charge_point)),
+            excluded_seconds=round(sum(o.excluded_seconds for o in ledger.charge_point)),
+            attempts=len(mine),
+            successes=sum(1 for c in mine if c["success"]),
+            failed=sum(1 for c in mine if not c["success"]),
+            failures=dict(failures.get(cp.pk, {})),
+            covered_until=end,
+            complete=end >= start + DAY,
+            end_state={str(port): cause.key if cause else "" for port, cause in ledger.end_state.items()},
+            ports_down_at_end=sum(1 for cause in ledger.end_state.values() if cause),
+        ))
+    # One upsert for all (update_or_create is a savepoint, a locking read and a write per row).
+    ChargePointDay.objects.bulk_create(rows, update_conflicts=True, unique_fields=["charge_point", "day"],
                                        update_fields=ROW_FIELDS)
-    return row
+    result.update({row.charge_point_id: row for row in rows})
+    return result
+
+
+def rollup_day(*, charge_point: ChargePoint, day: date, now: datetime | None = None) -> ChargePointDay | None:
+    """Recompute one charge point's day (``rollup_days`` for one)."""
+    return rollup_days(charge_points=[charge_point], day=day, now=now)[charge_point.pk]
 
 
 # --- The refresh ---------------------------------------------------------------------------
@@ -203,18 +223,20 @@ def rollups_refresh(*, now: datetime | None = None, max_days: int | None = None)
                 .only("charge_point_id", "day", "end_state")
             }
             carry, down = [], []
+            by_day: dict[date, list[ChargePoint]] = defaultdict(list)
             for _pk, cp_id, day in claimed:
-                charge_point = charge_points.get(cp_id)
-                if charge_point is None or day > today:
-                    continue
-                row = rollup_day(charge_point=charge_point, day=day, now=now)
-                done += 1
-                if row is None or day >= today:
-                    continue
-                if _down(row.end_state) != _down(previous.get((cp_id, day))):
-                    carry.append((cp_id, day + DAY))
-                elif row.ports_down_at_end:
-                    down.append((cp_id, day + DAY))
+                if cp_id in charge_points and day <= today:
+                    by_day[day].append(charge_points[cp_id])
+            for day, day_charge_points in sorted(by_day.items()):
+                rows = rollup_days(charge_points=day_charge_points, day=day, now=now)
+                done += len(rows)
+                for cp_id, row in rows.items():
+                    if row is None or day >= today:
+                        continue
+                    if _down(row.end_state) != _down(previous.get((cp_id, day))):
+                        carry.append((cp_id, day + DAY))
+                    elif row.ports_down_at_end:
+                        down.append((cp_id, day + DAY))
             DirtyDay.objects.filter(pk__in=[pk for pk, _cp, _day in claimed]).delete()
             rollups_mark_days(carry + _missing(down))
     return done

@@ -9,10 +9,10 @@ from django.test.utils import CaptureQueriesContext
 
 from performance.exclusions import exclusion_add
 from performance.models import ChargePointDay, DirtyDay, PortDay
-from performance.rollups import rollup_day, rollups_refresh
+from performance.rollups import rollup_day, rollups_mark_days, rollups_refresh
 from reporting.maintenance import maintenance_window_create
 
-from .conftest import T0, at, charge, record, status
+from .conftest import T0, at, charge, make_charge_point, record, status
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +122,48 @@ def test_the_rollups_equal_a_recompute_from_scratch(cp):
         ((T0 + timedelta(days=1)).date().isoformat(), 2): (9 * 3600, 0),
         ((T0 + timedelta(days=2)).date().isoformat(), 1): (3600, 0),
     }
+
+
+def _fleet(count):
+    fleet = []
+    for n in range(count):
+        cp = make_charge_point()
+        record(status(cp, at(-48), "Available", 1), status(cp, at(-48), "Available", 2),
+               status(cp, at(1 + n), "Faulted", 1 + n % 2, "GroundFailure"), status(cp, at(3 + n), "Available", 1 + n % 2),
+               charge(cp, at(8), 30, 0 if n % 3 == 0 else 5_000))
+        fleet.append(cp)
+    return fleet
+
+
+def test_a_day_of_many_charge_points_equals_each_computed_alone():
+    fleet = _fleet(4)
+    now = at(12, day=2)
+    rollups_refresh(now=now)
+    together = {cp.pk: port_rows(cp) for cp in fleet}
+    days = {row.charge_point_id: (row.attempts, row.successes, row.failures)
+            for row in ChargePointDay.objects.filter(day=T0.date())}
+
+    PortDay.objects.all().delete()
+    ChargePointDay.objects.all().delete()
+    for cp in fleet:
+        rollup_day(charge_point=cp, day=T0.date(), now=now)
+
+    assert {cp.pk: port_rows(cp) for cp in fleet} == together
+    assert together[fleet[1].pk] == {(T0.date().isoformat(), 2): (7200, 0)}
+    assert {row.charge_point_id: (row.attempts, row.successes, row.failures)
+            for row in ChargePointDay.objects.filter(day=T0.date())} == days
+
+
+def test_the_refresh_reads_a_day_of_many_charge_points_in_the_same_number_of_statements(require_postgres):
+    def statements(count):
+        PortDay.objects.all().delete()
+        ChargePointDay.objects.all().delete()
+        DirtyDay.objects.all().delete()
+        fleet = _fleet(count)
+        DirtyDay.objects.all().delete()
+        rollups_mark_days((cp.pk, T0.date()) for cp in fleet)
+        with CaptureQueriesContext(connection) as queries:
+            rollups_refresh(now=at(12, day=2))
+        return len(queries.captured_queries)
+
+    assert statements(2) == statements(8)
