@@ -21,10 +21,11 @@ changed, never by a pass over all history.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -57,6 +58,17 @@ def rollups_mark_days(pairs) -> None:
     if not pairs:
         return
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        # One statement from one JSON document, as the telemetry batch writes
+        # its rows (no model instance per row, no per-value quoting).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {DirtyDay._meta.db_table} (charge_point_id, day, marked_at) "
+                "SELECT r.cp, r.day, %s FROM jsonb_to_recordset(%s::jsonb) AS r(cp bigint, day date) "
+                "ORDER BY r.cp, r.day ON CONFLICT DO NOTHING",
+                [now, json.dumps([{"cp": cp_id, "day": day.isoformat()} for cp_id, day in sorted(pairs)])],
+            )
+        return
     DirtyDay.objects.bulk_create(
         [DirtyDay(charge_point_id=cp_id, day=day, marked_at=now) for cp_id, day in sorted(pairs)],
         ignore_conflicts=True, batch_size=5000,
