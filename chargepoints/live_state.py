@@ -172,6 +172,7 @@ def _apply_one(cp: ChargePoint, c: dict) -> None:
             cp.state_since = at
             cp.state_reported_at = at
             cp.error_code = cp.vendor_error_code = ""
+            c["reconnected"] = True  # the end of a disconnection (chargepoints.hooks)
     elif kind == "signal":
         prefix = "wifi" if c["kind"] == SignalKind.WIFI else "cellular"
         latest = getattr(cp, f"{prefix}_signal_at")

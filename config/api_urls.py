@@ -15,6 +15,12 @@ from chargepoints.api.views import ChargePointViewSet, SiteViewSet
 from core.rest.errors import api_not_found
 from drivers.api.views import DriverReportViewSet, DriverReviewViewSet
 from gateway.api.views import RemoteCommandViewSet
+from performance.api.views import (
+    ChargePointPerformanceView,
+    ResponseTimesView,
+    SitePerformanceView,
+    TeamPerformanceView,
+)
 from reporting.api.maintenance import MaintenanceWindowViewSet
 from reporting.api.views import (
     ReportMessageViewSet,
@@ -65,6 +71,11 @@ urlpatterns = [
         name="charge-point-command",
     ),
     path("teams/<int:team_id>/report-settings/", ReportSettingsView.as_view(), name="team-report-settings"),
+    path("charge-points/<int:charge_point_id>/performance/", ChargePointPerformanceView.as_view(),
+         name="charge-point-performance"),
+    path("sites/<int:site_id>/performance/", SitePerformanceView.as_view(), name="site-performance"),
+    path("teams/<int:team_id>/performance/", TeamPerformanceView.as_view(), name="team-performance"),
+    path("teams/<int:team_id>/response-times/", ResponseTimesView.as_view(), name="team-response-times"),
     *router.urls,
     # Last: anything else under /api/v1/ is a JSON 404, not Django's HTML page.
     re_path(r"^.*$", api_not_found),

@@ -25,6 +25,9 @@ class NotificationKind(models.TextChoices):
     TARGET_MISSED = "target_missed", _("Response-time target missed")
     # A team's digest: the reports filed, assigned and resolved in a period.
     DIGEST = "digest", _("Digest")
+    # A team's monthly performance figures (the performance app writes it
+    # through notifications.services.notifications_queue_for_team).
+    PERFORMANCE = "performance", _("Monthly performance")
 
 
 # Kinds sent to a driver, not to a team's contact: at most one of each per

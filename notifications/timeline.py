@@ -41,4 +41,5 @@ def subject_label(notification: Notification) -> str:
         NotificationKind.DRIVER_RESOLVED: "the resolution",
         NotificationKind.DRIVER_MESSAGE: "support's reply",
         NotificationKind.DIGEST: "the digest",
+        NotificationKind.PERFORMANCE: "the monthly performance figures",
     }.get(notification.kind, "the report")

@@ -14,6 +14,11 @@ exception rolls the report change back.
 point id -> report id) after the health checks filed system reports, in the
 same transaction: a higher app adds to the new reports' timelines (the
 gateway: what self-healing tried).
+
+``maintenance_windows_changed``: called with ``windows=`` (the windows as
+they were before a change or deletion and as they are after it) inside the
+transaction of ``reporting.maintenance``'s create, update and delete: the
+performance rollups mark the days the windows cover.
 """
 
 from __future__ import annotations
@@ -24,6 +29,12 @@ TimelineListener = Callable[..., None]
 
 timeline_listeners: list[TimelineListener] = []
 system_reports_filed: list[Callable[..., None]] = []
+maintenance_windows_changed: list[Callable[..., None]] = []
+
+
+def maintenance_changed(*, windows: list) -> None:
+    for listener in maintenance_windows_changed:
+        listener(windows=windows)
 
 
 def timeline_written(*, event_ids: list[int], kind: str) -> None:

@@ -10,6 +10,7 @@ detections; it resolves as usual when the condition clears.
 
 from __future__ import annotations
 
+import copy
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from accounts.permissions import Capability, can_on_team
 from chargepoints.models import ChargePoint, Site
 from core.errors import Invalid, NotAllowed
 
+from .hooks import maintenance_changed
 from .models import MaintenanceWindow, SilencedDetection
 
 FIELDS = ("team", "site", "charge_point", "reason", "starts_at", "ends_at", "weekdays", "local_start",
@@ -121,6 +123,7 @@ def maintenance_window_create(*, by, team: Team | int, reason: str, starts_at: d
         window.save()
         audit_record(by=by, action=AuditAction.CREATE, obj=window, team=team_id,
                      changes=audit_diff({}, _snapshot(window)))
+        maintenance_changed(windows=[window])
     return window
 
 
@@ -133,6 +136,7 @@ def maintenance_window_update(*, window: MaintenanceWindow, by, **changes) -> Ma
         current = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
         _require(by, current.team_id)
         before = _snapshot(current)
+        was = copy.copy(current)
         for name, value in changes.items():
             setattr(current, name, value.strip() if name == "reason" and isinstance(value, str) else value)
         maintenance_window_validate(current)
@@ -140,6 +144,7 @@ def maintenance_window_update(*, window: MaintenanceWindow, by, **changes) -> Ma
         diff = audit_diff(before, _snapshot(current))
         if diff:
             audit_record(by=by, action=AuditAction.UPDATE, obj=current, team=current.team_id, changes=diff)
+            maintenance_changed(windows=[was, current])
     for field in MaintenanceWindow._meta.concrete_fields:
         setattr(window, field.attname, getattr(current, field.attname))
     return window
@@ -150,6 +155,7 @@ def maintenance_window_delete(*, window: MaintenanceWindow, by) -> None:
     with transaction.atomic():
         audit_record(by=by, action=AuditAction.DELETE, obj=window, team=window.team_id,
                      changes=audit_diff(_snapshot(window), {}))
+        maintenance_changed(windows=[window])
         window.delete()
 
 

@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"chargepoints"},
     {"reporting"},
     {"notifications", "gateway", "webhooks"},
-    {"drivers", "privacy"},
+    {"drivers", "privacy", "performance"},
 ]
 COMPOSITION_ROOT = "config"
 SKIP_PARTS = {"migrations", "tests", "bench", ".venv", "node_modules", "__pycache__"}

@@ -31,7 +31,7 @@ from tests.factories import MembershipFactory, SupportUserFactory, TeamFactory, 
 pytestmark = pytest.mark.django_db
 
 PROJECT = ("core", "accounts", "chargepoints", "reporting", "notifications", "gateway", "drivers", "privacy",
-           "webhooks", "config")
+           "webhooks", "performance", "config")
 
 # Library models whose own admin writes them: the beat schedules of
 # django-celery-beat (support sets how often the sweep runs). Not domain data.

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..connectors import connectors_apply
+from ..hooks import telemetry_stored
 from ..live_state import boots_apply, live_state_apply, live_state_lock
 from ..models import Charge, ChargePoint, Heartbeat, SignalReading, StateChange
 from ..telemetry_validation import InvalidEvent, telemetry_validate
@@ -150,6 +151,7 @@ def _record_orm(valid: list[tuple[int, dict]], results: list[TelemetryResult], *
     _store_signals(accepted.get("signal", []), now=now)
     _store_charges(accepted.get("charge", []), now=now)
     live_state_apply(accepted)
+    telemetry_stored(accepted=accepted)
 
 
 def _record_postgresql(valid: list[tuple[int, dict]], results: list[TelemetryResult], *, actor,
@@ -190,6 +192,7 @@ def _record_postgresql(valid: list[tuple[int, dict]], results: list[TelemetryRes
     boots_apply(accepted.get("boot", []))
     _store_charges(accepted.get("charge", []), now=now)
     live_state_apply(accepted, locked=live)
+    telemetry_stored(accepted=accepted)
 
 
 def _by_type(valid: list[tuple[int, dict]], results: list[TelemetryResult],

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "drivers",
     "privacy",
     "webhooks",
+    "performance",
 ]
 
 # django-unfold, for both back-office sites. Titles and the "View site" link

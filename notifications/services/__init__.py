@@ -3,8 +3,10 @@ once, retrying, and support's "send again". One module per concern; every
 name is also importable from here (``from notifications.services import
 notifications_send_due``):
 
-- ``queueing``: handing committed rows to a worker (``enqueue_send``) and
-  support's send-again of a failed row (``notification_retry``).
+- ``queueing``: handing committed rows to a worker (``enqueue_send``), an
+  e-mail to a team's report contacts that is not about a report
+  (``notifications_queue_for_team``) and support's send-again of a failed
+  row (``notification_retry``).
 - ``claims``: taking a row for sending with a conditional UPDATE and a
   lease, and fixing its Message-ID (``notification_claim``).
 - ``mail``: the e-mail itself and one connection per run of sends
@@ -50,7 +52,7 @@ from .failures import (
     is_permanent_smtp_error,
 )
 from .mail import NOTIFICATION_ID_HEADER, MailConnection, make_message_id
-from .queueing import SEND_TASK, enqueue_send, notification_retry
+from .queueing import SEND_TASK, enqueue_send, notification_retry, notifications_queue_for_team
 from .sending import SWEEP_BATCH, notification_send, notifications_send_due, notifications_send_many
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "MailConnection",
     "backoff",
     "enqueue_send",
+    "notifications_queue_for_team",
     "first_backoff",
     "is_permanent_smtp_error",
     "lease",

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
+from chargepoints.charging import charge_failures
 from chargepoints.models import (
     Charge,
-    ChargeOutcome,
     ChargePoint,
     ChargePointState,
     SignalKind,
@@ -118,7 +118,9 @@ def _since(row: dict) -> str:
 # --- Failed charges ---------------------------------------------------------------
 
 def _failures_since(since: datetime) -> QuerySet[Charge]:
-    return Charge.objects.filter(outcome=ChargeOutcome.FAILED, ended_at__gt=since)
+    """The attempts that were not a success (``chargepoints.charging``, the
+    definition the charging success rate uses too) ended since ``since``."""
+    return charge_failures(ended_after=since)
 
 
 def failed_charges(t: Thresholds, now: datetime, ids: IdRange = ALL) -> QuerySet[ChargePoint]:

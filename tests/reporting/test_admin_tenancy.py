@@ -73,6 +73,13 @@ def _owned_by():
     mapping[WebhookEndpoint] = lambda t: {"team": t}
     mapping[WebhookDelivery] = lambda t: {"endpoint__team": t}
     mapping[RemoteCommand] = lambda t: {"charge_point__owner": t}
+    from performance.models import Exclusion, SiteOutageCause
+
+    mapping[Exclusion] = lambda t: {"charge_point__owner": t}
+    mapping[SiteOutageCause] = lambda t: {"report__site__team": t}
+    from performance.models import SiteVisit
+
+    mapping[SiteVisit] = lambda t: {"report__charge_point__owner": t}
     return mapping
 
 
@@ -124,6 +131,17 @@ def build_team(marker: str):
     maintenance_window_create(by=None, team=team, site=site, reason=f"{marker} maintenance",
                               starts_at=timezone.now(), ends_at=timezone.now() + timezone.timedelta(hours=1))
     ResponseTarget.objects.create(team=team, source=Source.USER, time_to_assign=datetime.timedelta(hours=1))
+    from performance.exclusions import exclusion_add, site_outage_cause_mark
+    from tests.factories import ReportFactory
+
+    exclusion_add(by=None, charge_point=cp, starts_at=now - timezone.timedelta(hours=2),
+                  ends_at=now - timezone.timedelta(hours=1), reason="vandalism", evidence_text=f"{marker} evidence")
+    site_report = ReportFactory(charge_point=None, site=site, source=Source.SYSTEM, reason=Reason.SITE_OFFLINE,
+                                description=f"{marker} site offline")
+    site_outage_cause_mark(by=None, report=site_report, reason="utility_outage", evidence_text=f"{marker} grid")
+    from performance.response_times import site_visit_record
+
+    site_visit_record(by=None, report=report, note=f"{marker} visit")
     return {"team": team, "site": site, "cp": cp, "members": members,
             "reports": [report, conversation, resolved]}
 
