@@ -158,7 +158,7 @@ def _with_links(data: dict, *, changelist: str, site) -> dict:
             "url": reverse(f"{site.name}:reporting_report_change", args=[data["oldest"]["id"]]),
         }
     data["top_charge_points"] = [
-        {**row, "url": f"{changelist}?q={row['ocpp_id']}",
+        {**row, "url": f"{changelist}?state=all&q={row['ocpp_id']}",
          "cp_url": reverse(f"{site.name}:chargepoints_chargepoint_change", args=[row["id"]])}
         for row in data["top_charge_points"]
     ]

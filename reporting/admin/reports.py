@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import ScopedAdminMixin
@@ -28,18 +29,30 @@ from chargepoints.models import ChargePoint, Site
 from core.admin.pagination import BigTableAdminMixin
 from reporting import services
 from reporting.catalogue import Party, Reason, Source
-from reporting.contact_visibility import HIDDEN_REPEAT_NOTE, driver_contact_visible
+from reporting.contact_visibility import (
+    HIDDEN_REPEAT_NOTE,
+    driver_contact_visible,
+    reports_with_visible_contact,
+)
 from reporting.error_hint_selectors import error_hint_for_report
 from reporting.errors import ReportError
 from reporting.exports import report_csv_lines
-from reporting.models import EventKind, Report, ReportState
+from reporting.models import EventKind, Report, ReportReporter, ReportState
 from reporting.response_targets import report_time_left, with_due_times
 from reporting.selectors import report_evidence
 from reporting.services import report_allows, report_site_team_ids
 
 from . import actions
 from .driver_fields import DriverFieldsMixin
-from .filters import CreatedRangeFilter, ResponseTargetFilter, SiteFilter, StateFilter, TeamFilter
+from .filters import (
+    AssigneeFilter,
+    CreatedRangeFilter,
+    QuickViewFilter,
+    ResponseTargetFilter,
+    SiteFilter,
+    StateFilter,
+    TeamFilter,
+)
 from .forms import CommentForm, MessageForm, ReportCreateForm
 from .linking import LinkChargePointForm, NeedsChargePointFilter, link_charge_point_view
 
@@ -57,13 +70,13 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
     list_display = ["id", "charge_point_col", "site_col", "owner_col", "operator_col", "source_col",
                     "reason_col", "state_col", "assigned_col", "age", "time_left", "occurrences"]
     list_display_links = ["id", "charge_point_col"]
-    list_filter = [StateFilter, "source", "reason", "assigned_party", ResponseTargetFilter, NeedsChargePointFilter,
-                   TeamFilter, SiteFilter, CreatedRangeFilter]
+    list_filter = [QuickViewFilter, StateFilter, "source", "reason", "assigned_party", AssigneeFilter,
+                   ResponseTargetFilter, NeedsChargePointFilter, TeamFilter, SiteFilter, CreatedRangeFilter]
     search_fields = ["description"]  # see get_search_results
     search_limit = 1000
-    search_help_text = (
-        "Charge point name, serial or OCPP id, site name, description, or #id; "
-        "shows the newest 1,000 matches of each."
+    search_help_text = _(
+        "Charge point name, serial or OCPP id, charging site name, description, the driver's name or e-mail, "
+        "or #id; shows the newest 1,000 matches of each."
     )
     list_select_related = ["charge_point__site", "charge_point__owner", "charge_point__operator", "assigned_to",
                            "site"]
@@ -162,6 +175,31 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
             return person_label(obj.reported_by, for_support=self.on_support_site())
         return obj.reporter_name or {"system": "The health checks"}.get(obj.source, "—")
 
+    # --- the views above the list ---
+
+    QUICK_VIEWS = [
+        ("unresolved", _("Unresolved"), {}),
+        (QuickViewFilter.MINE, _("Assigned to me"), {"view": QuickViewFilter.MINE}),
+        (QuickViewFilter.TEAM, _("My team's"), {"view": QuickViewFilter.TEAM}),
+        (QuickViewFilter.UNASSIGNED, _("Unassigned"), {"view": QuickViewFilter.UNASSIGNED}),
+        (StateFilter.ALL, _("All"), {"state": StateFilter.ALL}),
+    ]
+
+    def quick_views(self, request) -> list[dict]:
+        """Each view is a clean link (its own parameters only); the one whose
+        parameters the page has is marked."""
+        current = {"view": request.GET.get("view"), "state": request.GET.get("state")}
+        views = []
+        for key, label, params in self.QUICK_VIEWS:
+            active = all(current[name] == params.get(name) for name in current)
+            query = "&".join(f"{name}={value}" for name, value in params.items())
+            views.append({"key": key, "label": label, "url": f"?{query}" if query else "?", "active": active})
+        return views
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "quick_views": self.quick_views(request)}
+        return super().changelist_view(request, extra_context)
+
     # --- search: one subquery finds the charge points (by name, serial, OCPP
     # id or site name), so the reports table is filtered on its own columns
     # and PostgreSQL never joins every report to its charge point to search ---
@@ -183,9 +221,18 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
         # not sort half the table.
         number = term.removeprefix("#")
         report_id = int(number) if number.isdigit() and len(number) < 19 else None
+        # The driver's name and e-mail address: only on the reports where
+        # the user may see them (need to know), else a search would tell
+        # which reports a driver filed.
+        contact_visible = reports_with_visible_contact(queryset.select_related(None).order_by(),
+                                                       actor=request.user)
+        by_reporter = contact_visible.filter(Q(reporter_name__icontains=term) | Q(reporter_email__icontains=term))
+        by_filing = contact_visible.filter(pk__in=ReportReporter.objects.filter(
+            Q(name__icontains=term) | Q(email__icontains=term)).values("report_id"))
         if not connections[queryset.db].features.supports_slicing_ordering_in_compound:
             # SQLite (a development database): a plain OR is fine at that size.
-            q = Q(description__icontains=term) | Q(charge_point_id__in=charge_points)
+            q = (Q(description__icontains=term) | Q(charge_point_id__in=charge_points)
+                 | Q(pk__in=by_reporter.values("pk")) | Q(pk__in=by_filing.values("pk")))
             if report_id is not None:
                 q |= Q(pk=report_id)
             return queryset.filter(q), False
@@ -198,7 +245,9 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, admin
             return reports.order_by("-created_at").values("pk")[: self.search_limit]
 
         matches = newest(scoped.filter(description__icontains=term)).union(
-            newest(scoped.filter(charge_point_id__in=charge_points))
+            newest(scoped.filter(charge_point_id__in=charge_points)),
+            newest(by_reporter),
+            newest(by_filing),
         )
         if report_id is not None:
             matches = matches.union(scoped.filter(pk=report_id).values("pk"))
