@@ -13,10 +13,17 @@ Each site's index shows a dashboard that a higher app plugs in through
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import is_support
+from core.errors import DomainError
 
 
 class DashboardIndexMixin:
@@ -32,6 +39,28 @@ class DashboardIndexMixin:
         if self.dashboard_provider is not None:
             extra_context["dashboard"] = self.dashboard_provider(request, site=self)
         return super().index(request, extra_context)
+
+    def get_urls(self):
+        return [path("language/", self.admin_view(self.language_view), name="language"), *super().get_urls()]
+
+    def language_view(self, request):
+        """The header's language switch: saves the user's language and goes
+        back to the page it was used on, now in that language."""
+        from accounts.preferences import user_set_language
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+            target = reverse(f"{self.name}:index")
+        try:
+            user_set_language(user=request.user, language=request.POST.get("language", ""), by=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            translation.activate(request.user.language or translation.get_language())
+        return redirect(target)
 
     def get_app_list(self, request, app_label=None):
         """A ModelAdmin's ``menu_label`` renames its entry (Reports → Settings).
@@ -50,9 +79,9 @@ class DashboardIndexMixin:
 
 
 class SupportAdminSite(DashboardIndexMixin, admin.AdminSite):
-    site_header = "Charge point reports — Support"
-    site_title = "Support back-office"
-    index_title = "Dashboard"
+    site_header = _("Charge point reports — Support")
+    site_title = _("Support back-office")
+    index_title = _("Dashboard")
 
     def has_permission(self, request) -> bool:
         user = request.user
@@ -65,7 +94,7 @@ class OperatorAuthenticationForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "not_member": "This account is not a member of any team. Support staff log in at /admin/.",
+        "not_member": _("This account is not a member of any team. Support staff log in at /admin/."),
     }
 
     def confirm_login_allowed(self, user):
@@ -76,9 +105,9 @@ class OperatorAuthenticationForm(AuthenticationForm):
 
 class OperatorAdminSite(DashboardIndexMixin, admin.AdminSite):
     login_form = OperatorAuthenticationForm
-    site_header = "Charge point reports — Operator"
-    site_title = "Operator back-office"
-    index_title = "Dashboard"
+    site_header = _("Charge point reports — Operator")
+    site_title = _("Operator back-office")
+    index_title = _("Dashboard")
 
     def has_permission(self, request) -> bool:
         user = request.user

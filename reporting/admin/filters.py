@@ -184,3 +184,15 @@ class ResponseTargetFilter(admin.SimpleListFilter):
         if self.value() in ("breached", "at_risk"):
             return reports_by_target_status(queryset, status=self.value())
         return queryset
+
+
+def titled(title):
+    """A choices filter on a model field, under a translated title (the
+    field's own name is not marked for translation)."""
+
+    class TitledChoicesFilter(admin.ChoicesFieldListFilter):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return TitledChoicesFilter

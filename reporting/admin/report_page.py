@@ -106,7 +106,7 @@ class ReportPageMixin:
         buttons = []
         for name in ("assign", "resolve", "reopen"):
             if actions.refusal(report, name, user) is None:
-                buttons.append({"label": actions.TRANSITIONS[name].title.replace(" report", "") + "…",
+                buttons.append({"label": actions.TRANSITIONS[name].page_button,
                                 "url": reverse(f"{site}:reporting_report_{name}", args=[report.pk])})
         # People are named by name only outside /admin/ (see person_label).
         for_support = self.on_support_site()

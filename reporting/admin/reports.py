@@ -38,6 +38,7 @@ from .filters import (
     SiteFilter,
     StateFilter,
     TeamFilter,
+    titled,
 )
 from .forms import ReportCreateForm
 from .linking import NeedsChargePointFilter, link_charge_point_view
@@ -52,7 +53,8 @@ class ReportAdmin(ReportListMixin, ReportPageMixin, DriverFieldsMixin, BigTableA
 
     list_display = ["id", "charge_point_col", "reason_col", "state_col", "assigned_col", "age", "occurrences_col"]
     list_display_links = ["id"]  # the charge point column links to the report itself
-    list_filter = [QuickViewFilter, StateFilter, "source", "reason", "assigned_party", AssigneeFilter,
+    list_filter = [QuickViewFilter, StateFilter, ("source", titled(_("source"))), ("reason", titled(_("reason"))),
+                   ("assigned_party", titled(_("assigned to"))), AssigneeFilter,
                    ResponseTargetFilter, NeedsChargePointFilter, TeamFilter, SiteFilter, CreatedRangeFilter]
     search_fields = ["description"]  # see get_search_results
     search_limit = 1000
@@ -162,15 +164,15 @@ class ReportAdmin(ReportListMixin, ReportPageMixin, DriverFieldsMixin, BigTableA
     def has_comment_permission(self, request, obj=None):
         return self._may(request, Capability.COMMENT, obj)
 
-    @admin.action(description="Assign report…", permissions=["assign"])
+    @admin.action(description=_("Assign report…"), permissions=["assign"])
     def assign_reports(self, request, queryset):
         return actions.bulk_action(self, request, queryset, "assign")
 
-    @admin.action(description="Resolve…", permissions=["resolve"])
+    @admin.action(description=_("Resolve…"), permissions=["resolve"])
     def resolve_reports(self, request, queryset):
         return actions.bulk_action(self, request, queryset, "resolve")
 
-    @admin.action(description="Reopen…", permissions=["resolve"])
+    @admin.action(description=_("Reopen…"), permissions=["resolve"])
     def reopen_reports(self, request, queryset):
         return actions.bulk_action(self, request, queryset, "reopen")
 

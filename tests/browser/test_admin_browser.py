@@ -77,7 +77,7 @@ def test_support_filters_assigns_to_the_owner_resolves_and_sees_the_timeline(pag
     shot(page, "dashboard-support")
 
     page.goto(f"{live_server.url}/admin/reporting/report/")
-    page.click("#changelist-filter >> text=Not working")
+    page.click("#changelist-filter >> text=Charge point is not working")
     page.wait_for_url("**reason__exact=not_working**")
     page.wait_for_load_state()
     rows = page.locator("#result_list tbody tr")
@@ -97,7 +97,7 @@ def test_support_filters_assigns_to_the_owner_resolves_and_sees_the_timeline(pag
     page.click("input[value='Yes, assign']")
     page.wait_for_selector(".messagelist")
     assert "assigned to the owner" in page.inner_text(".messagelist")
-    assert "Owner: Olivia Owner" in page.inner_text("#assigned-to")
+    assert "Team owner: Olivia Owner" in page.inner_text("#assigned-to")
 
     page.click("#report-actions >> text=Resolve…")
     page.fill("textarea[name=note]", "Display replaced on site")

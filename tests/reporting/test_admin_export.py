@@ -46,7 +46,7 @@ def test_export_is_a_streamed_csv_with_the_date_in_its_name_and_the_list_links_t
     cp = report.charge_point
     assert (row["id"], row["charge point"], row["site"], row["owner"], row["operator"]) == (
         str(report.pk), cp.name, cp.site.name, cp.owner.name, cp.operator.name)
-    assert (row["reason"], row["state"], row["source"]) == ("Not working", "Open", "User")
+    assert (row["reason"], row["state"], row["source"]) == ("Charge point is not working", "Open", "User")
     assert (row["driver name"], row["driver e-mail"]) == ("Ann Driver", "ann@example.com")
     page = client.get("/admin/reporting/report/?q=zzz").content.decode()
     assert 'href="/admin/reporting/report/export.csv?q=zzz"' in page and "Export CSV" in page

@@ -119,7 +119,7 @@ def test_a_target_is_not_missed_a_second_before_it_is_due_and_is_missed_one_seco
     assert row.note.startswith("Missed the time to assign of 1 h 0 min")
     assert recipients() == ["ada@ops.example", "bo@ops.example"]
     missed = [m for m in mail.outbox if "missed" in m.subject]
-    assert missed[0].subject == f"Report #{report.pk} missed its response-time target: Not working at Pier 1"
+    assert missed[0].subject == f"Report #{report.pk} missed its response-time target: Charge point is not working at Pier 1"
     assert "The report missed its response-time target (Time to assign)" in missed[0].body
     assert set(Notification.objects.filter(kind=NotificationKind.TARGET_MISSED).values_list("status", flat=True)) == {
         "sent"
