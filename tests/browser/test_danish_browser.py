@@ -10,7 +10,14 @@ import pytest
 from accounts.models import Role, Team
 from reporting import services
 from reporting.catalogue import Party, Reason, Source
-from tests.factories import PASSWORD, ChargePointFactory, MembershipFactory, SiteFactory, TeamFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    ChargePointFactory,
+    MembershipFactory,
+    SiteFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
