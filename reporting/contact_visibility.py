@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKeyScope
 from accounts.permissions import Capability, is_support, role_allows
@@ -29,11 +30,11 @@ from .settings_models import ReportSettings
 
 # What a masked viewer reads in place of the details and of timeline notes
 # that quote a driver by name.
-HIDDEN_NOTICE = (
+HIDDEN_NOTICE = _(
     "A driver's contact details are shown to support, and to installers and up in the report's "
     "teams while it is open."
 )
-HIDDEN_REPEAT_NOTE = "A driver reported this again."
+HIDDEN_REPEAT_NOTE = _("A driver reported this again.")
 
 
 def _contact_days_by_team(actor, team_ids: list[int]) -> dict[int, int | None]:

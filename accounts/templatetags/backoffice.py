@@ -22,6 +22,8 @@ def when(value: datetime | None) -> str:
     """A date and time as the back-office writes them, in the active time zone."""
     if not value:
         return ""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
     return date_filter(value, DATE_FORMAT)
 
 

@@ -20,12 +20,13 @@ from reporting.error_hint_selectors import error_hint_for_report
 from reporting.errors import ReportError
 from reporting.models import EventKind, Report, ReportState
 from reporting.selectors import report_evidence
-from reporting.services import report_allows
+from reporting.services import SYSTEM_LABEL, report_allows
 
 from . import actions
 from .forms import CommentForm, MessageForm
 from .linking import LinkChargePointForm
 from .report_list import label_of
+from .timeline_text import translate_note
 
 
 class ReportPageMixin:
@@ -115,22 +116,34 @@ class ReportPageMixin:
         for event in events:
             if not contact_visible and event.kind == EventKind.REPORTED_AGAIN:
                 event.note = HIDDEN_REPEAT_NOTE
+            elif event.kind not in (EventKind.COMMENT, EventKind.MESSAGE):
+                # The system's own sentences in the reader's language; a person's words as written.
+                event.note = translate_note(event.note)
             event.actor_display = event.actor_label
             if event.actor_id and event.actor_label.lower() == event.actor.email.lower():
                 event.actor_display = person_label(event.actor, for_support=for_support)
             event.to_person_display = person_label(event.to_person, for_support=for_support)
+            # States and parties by their labels, in the reader's language.
+            event.from_state_label = label_of(ReportState, event.from_state) if event.from_state else ""
+            event.to_state_label = label_of(ReportState, event.to_state) if event.to_state else ""
+            event.from_party_label = label_of(Party, event.from_party) if event.from_party else ""
+            event.to_party_label = label_of(Party, event.to_party) if event.to_party else ""
+            # The system, named in the reader's language.
+            if not event.actor_id and event.actor_label == SYSTEM_LABEL:
+                event.actor_display = _("System")
         conversation = list(report.messages.select_related("author").order_by("sent_at", "id"))
         for message in conversation:
             message.author_display = message.author_name
             if not contact_visible and message.sender == message.Sender.DRIVER:
-                message.author_display = "Driver"
+                message.author_display = _("Driver")
             if message.author_id and message.author_name.lower() == message.author.email.lower():
                 message.author_display = person_label(message.author, for_support=for_support)
         return {
             "report": report,
             "cp": cp,
             "cp_url": reverse(f"{site}:chargepoints_chargepoint_change", args=[cp.pk]) if cp else "",
-            "site_url": reverse(f"{site}:chargepoints_site_change", args=[cp.site_id if cp else report.site_id])
+            # Not "site_url": that name is the admin header's "View site" link.
+            "charging_site_url": reverse(f"{site}:chargepoints_site_change", args=[cp.site_id if cp else report.site_id])
             if cp or report.site_id else "",
             "about_site": report.site if cp is None and report.site_id else None,
             "reason_label": label_of(Reason, report.reason),
@@ -138,16 +151,20 @@ class ReportPageMixin:
             "state_label": label_of(ReportState, report.state),
             "party_label": label_of(Party, report.assigned_party),
             "age": timesince(report.created_at, timezone.now(), depth=2),
+            "time_left": self.time_left(report),
+            "reporter": self.reporter_display(report) if contact_visible else _("A driver (contact details hidden)"),
+            "is_resolved": report.state == ReportState.RESOLVED,
+            "history_url": "#timeline",
             "buttons": buttons,
             "events": events,
             "can_comment": report_allows(user, Capability.COMMENT, report),
             "comment_url": reverse(f"{site}:reporting_report_comment", args=[report.pk]),
-            "comment_form": CommentForm(),
+            "comment_form": CommentForm(auto_id="comment_%s"),
             "is_conversation": report.source == Source.SUPPORT,
             "conversation": conversation,
             "can_message": self.on_support_site() and is_support(user),
             "message_url": reverse(f"{site}:reporting_report_message", args=[report.pk]),
-            "message_form": MessageForm(),
+            "message_form": MessageForm(auto_id="message_%s"),
             "evidence": report_evidence(report=report),
             "assignee": person_label(report.assigned_to, for_support=for_support),
             "can_link": cp is None and report.source == Source.SUPPORT and self.on_support_site() and is_support(user),

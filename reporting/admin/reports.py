@@ -72,19 +72,16 @@ class ReportAdmin(ReportListMixin, ReportPageMixin, DriverFieldsMixin, BigTableA
     change_list_template = "admin/reporting/report/change_list.html"
     inlines = []  # the notifications app adds the report's e-mails
 
+    # The report page shows its header, tabs and evidence from its own
+    # template (change_form.html); the only fields Django renders are the
+    # drivers' filings and files, under the Conversation tab.
     fieldsets = [
-        (None, {"fields": ["description"]}),
-        ("Reported by", {"fields": ["reporter_display", "reporter_name", "reporter_email", "reporter_phone",
-                                    "reporter_count", "drivers_display", "attachments_display"]}),
-        ("Resolution", {"fields": ["time_left", "resolution_note", "resolved_at"]}),
-        ("Bookkeeping", {"fields": ["occurrences", "flapping", "last_seen_at", "condition_cleared_at", "created_at",
-                                    "updated_at"]}),
+        (_("Reported by"), {"fields": ["reporter_display", "reporter_contact", "reporter_count", "drivers_display",
+                                       "attachments_display"]}),
     ]
-    readonly_fields = ["description", "time_left", "reporter_display", "reporter_name", "reporter_email", "reporter_phone",
-                       "reporter_count", "drivers_display", "attachments_display",
-                       "resolution_note", "resolved_at", "occurrences", "flapping", "last_seen_at",
-                       "condition_cleared_at",
-                       "created_at", "updated_at"]
+    readonly_fields = ["reporter_display", "reporter_contact", "reporter_count", "drivers_display",
+                       "attachments_display"]
+    view_on_site = False
 
     def teams_of(self, obj):
         if obj.charge_point_id is None and obj.site_id is not None:
@@ -113,9 +110,7 @@ class ReportAdmin(ReportListMixin, ReportPageMixin, DriverFieldsMixin, BigTableA
         if obj is None:
             return [(None, {"fields": ReportCreateForm.Meta.fields})]
         if not driver_contact_visible(actor=request.user, report=obj):
-            masked = ["reporter_hidden", "reporter_count", "attachments_display"]
-            return [(name, {"fields": masked}) if name == "Reported by" else (name, options)
-                    for name, options in self.fieldsets]
+            return [(_("Reported by"), {"fields": ["reporter_hidden", "reporter_count", "attachments_display"]})]
         return self.fieldsets
 
     def get_readonly_fields(self, request, obj=None):

@@ -96,7 +96,7 @@ def test_support_filters_assigns_to_the_owner_resolves_and_sees_the_timeline(pag
     shot(page, "assign-confirmation")
     page.click("input[value='Yes, assign']")
     page.wait_for_selector(".messagelist")
-    assert "assigned to the owner" in page.inner_text(".messagelist")
+    assert "assigned to the team owner" in page.inner_text(".messagelist")
     assert "Team owner: Olivia Owner" in page.inner_text("#assigned-to")
 
     page.click("#report-actions >> text=Resolve…")
@@ -104,7 +104,7 @@ def test_support_filters_assigns_to_the_owner_resolves_and_sees_the_timeline(pag
     page.click("input[value='Yes, resolve']")
     page.wait_for_selector(".messagelist")
     timeline = page.inner_text("#timeline")
-    assert re.search(r"Assigned.*open → assigned", timeline, re.S)
+    assert re.search(r"Assigned.*Open → Assigned", timeline, re.S)  # states by their labels
     assert "Display replaced on site" in timeline and "Resolved" in timeline
     shot(page, "report-page")
 

@@ -34,7 +34,7 @@ today unassigned unresolved user view views waiting was week weeks welcome what 
 yes you your
 """.split())
 # Proper names and codes the pages may show as they are.
-ALLOWED = {"ocpp", "csv", "id", "api", "wifi", "wi-fi", "e-mail"}
+ALLOWED = {"ocpp", "csv", "id", "api", "wifi", "wi-fi", "e-mail", "e-mails"}
 
 
 def english_words(text: str) -> list[str]:
@@ -96,6 +96,13 @@ def test_a_danish_users_main_screens_have_no_english_left(danish_page, live_serv
     page.click("#quick-views >> text=Tildelt mig")
     page.wait_for_url("**view=mine**")
     _assert_danish(page, "reports list, assigned to me")
+
+    page.goto(f"{live_server.url}/operator/reporting/report/{danish_team_member['report'].pk}/change/")
+    page.wait_for_selector("#report-header")
+    _assert_danish(page, "report page")
+    for tab in ("Samtale", "Dokumentation", "E-mails"):
+        page.click(f".bo-tabs >> text={tab}")
+        _assert_danish(page, f"report page, tab {tab}")
 
 
 
