@@ -21,12 +21,12 @@ from reporting.errors import ReportError
 from reporting.models import EventKind, Report, ReportState
 from reporting.selectors import report_evidence
 from reporting.services import SYSTEM_LABEL, report_allows
+from reporting.system_text import translate_note
 
 from . import actions
 from .forms import CommentForm, MessageForm
 from .linking import LinkChargePointForm
 from .report_list import label_of
-from .timeline_text import translate_note
 
 
 class ReportPageMixin:
@@ -140,6 +140,8 @@ class ReportPageMixin:
                 message.author_display = person_label(message.author, for_support=for_support)
         return {
             "report": report,
+            "description": translate_note(report.description) if report.source == Source.SYSTEM
+            else report.description,
             "cp": cp,
             "cp_url": reverse(f"{site}:chargepoints_chargepoint_change", args=[cp.pk]) if cp else "",
             # Not "site_url": that name is the admin header's "View site" link.

@@ -8,8 +8,8 @@ import pytest
 
 from accounts.models import Role, Team
 from reporting import services
-from reporting.admin.timeline_text import translate_note
 from reporting.catalogue import Reason, Source
+from reporting.system_text import translate_note
 from tests.factories import ChargePointFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -105,5 +105,9 @@ def test_system_sentences_are_recognised_and_a_persons_note_is_left_alone():
         assert translate_note("Filed by the health checks and routed to the operator automatically.") == "Oprettet af sundhedstjekkene og sendt automatisk til operatør."
         assert translate_note("Resolved by the health checks: The problem is back.") == (
             "Løst af sundhedstjekkene: Problemet er tilbage.")
+        assert translate_note(
+            "In error since 2026-11-30 07:00 UTC: more than 10 minutes. Error code: none; vendor error code: E7."
+        ) == ("I fejl siden 2026-11-30 07:00 UTC: mere end 10 minutter. Fejlkode: ingen; "
+              "producentens fejlkode: E7.")
         assert translate_note("Routed to the moon automatically.") == "Routed to the moon automatically."
         assert translate_note("Cable replaced") == "Cable replaced"
