@@ -50,8 +50,8 @@ class ReportContactInline(admin.TabularInline):
     formset = ContactFormSet
     fields = ["name", "email", "phone", "is_active"]
     extra = 1
-    verbose_name = "contact"
-    verbose_name_plural = "contacts notified of new reports"
+    verbose_name = _("contact")
+    verbose_name_plural = _("contacts notified of new reports")
 
     # The page decides: whoever may change the settings may change the contacts.
     @property

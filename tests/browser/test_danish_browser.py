@@ -1,5 +1,5 @@
 """A Danish user's back-office in Chromium: the main screens (reports list,
-report page, dashboard) show no English words, only Danish text and proper
+report page, dashboard, report settings) show no English words, only Danish text and proper
 names. The language is the user's (their team's here), whatever the
 browser asks for."""
 
@@ -103,6 +103,10 @@ def test_a_danish_users_main_screens_have_no_english_left(danish_page, live_serv
     for tab in ("Samtale", "Dokumentation", "E-mails"):
         page.click(f".bo-tabs >> text={tab}")
         _assert_danish(page, f"report page, tab {tab}")
+
+    page.goto(f"{live_server.url}/operator/reporting/reportsettings/")
+    page.wait_for_selector("#content-main")
+    _assert_danish(page, "report settings")
 
 
 
