@@ -67,3 +67,25 @@ def test_the_switch_goes_nowhere_outside_and_refuses_a_get_or_an_unknown_languag
     assert response.status_code == 200 and "Unknown language" in response.content.decode()
     user.refresh_from_db()
     assert user.language == "da"
+
+
+def _user_form(user, **changes):
+    data = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name, "phone": "",
+            "language": user.language, "time_zone": user.time_zone, "is_active": "on"}
+    return {**data, **changes}
+
+
+def test_support_sets_a_persons_language_and_time_zone_on_their_page(client, support_user):
+    user = UserFactory()
+    client.force_login(support_user)
+    page = client.get(f"/admin/accounts/user/{user.pk}/change/").content.decode()
+    assert '<option value="Europe/Copenhagen">' in page and '<option value="da">' in page
+
+    response = client.post(f"/admin/accounts/user/{user.pk}/change/",
+                           _user_form(user, language="da", time_zone="Europe/Copenhagen"))
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.language, user.time_zone) == ("da", "Europe/Copenhagen")
+    response = client.post(f"/admin/accounts/user/{user.pk}/change/", _user_form(user, time_zone="Mars/Olympus"))
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
