@@ -9,10 +9,14 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import OuterRef
+from django.utils.translation import gettext_lazy as _
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from accounts import (
@@ -261,6 +265,19 @@ class SupportUserAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, DjangoUserAdm
             fields = ["email"]
 
     class ChangeForm(UserChangeForm):
+        # Choices, not free text: a language the site has and a real time zone.
+        language = forms.ChoiceField(
+            label=_("language"), required=False,
+            choices=lambda: [("", _("— the team's —")), *settings.LANGUAGES],
+            help_text=_("The back-office's language. Empty: the team's language."),
+        )
+        time_zone = forms.ChoiceField(
+            label=_("time zone"), required=False,
+            choices=lambda: [("", _("— the installation's —"))] + [
+                (name, name) for name in sorted(zoneinfo.available_timezones())],
+            help_text=_("Dates in the back-office are shown in this time zone."),
+        )
+
         class Meta:
             model = User
             fields = "__all__"
@@ -274,7 +291,7 @@ class SupportUserAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, DjangoUserAdm
     search_fields = ["email", "first_name", "last_name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Person", {"fields": ["first_name", "last_name", "phone"]}),
+        ("Person", {"fields": ["first_name", "last_name", "phone", "language", "time_zone"]}),
         ("Access", {"fields": ["is_active", "is_staff", "groups"],
                     "description": "Support staff are staff users in the Support group."}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),

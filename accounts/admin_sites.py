@@ -17,14 +17,20 @@ app, after the dashboard and the entries a higher app pins to the top
 """
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.forms import AuthenticationForm
-from django.urls import NoReverseMatch, reverse
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from unfold.sites import UnfoldAdminSite
 from unfold.widgets import BASE_INPUT_CLASSES
 
 from accounts.permissions import is_support
+from core.errors import DomainError
 
 
 class DashboardIndexMixin:
@@ -59,6 +65,29 @@ class DashboardIndexMixin:
         if self.dashboard_provider is not None:
             extra_context["dashboard"] = self.dashboard_provider(request, site=self)
         return super().index(request, extra_context)
+
+    def get_urls(self):
+        return [path("language/", self.admin_view(self.language_view), name="language"), *super().get_urls()]
+
+    def language_view(self, request):
+        """The header's language switch: saves the user's language and goes
+        back to the page it was used on, now in that language."""
+        from accounts.preferences import user_set_language
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        # Back to the page the switch was used on (the theme's form names none).
+        target = request.POST.get("next") or request.META.get("HTTP_REFERER", "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+            target = reverse(f"{self.name}:index")
+        try:
+            user_set_language(user=request.user, language=request.POST.get("language", ""), by=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            translation.activate(request.user.language or translation.get_language())
+        return redirect(target)
 
     def get_app_list(self, request, app_label=None):
         """A ModelAdmin's ``menu_label`` renames its entry (Reports → Settings).
@@ -138,6 +167,13 @@ def site_for_request(request):
     return _SITES.get(match.namespace if match else None)
 
 
+def language_action(request) -> str:
+    """UNFOLD["LANGUAGES"]["action"]: the language switch posts to the
+    language view of the site serving the request."""
+    site = site_for_request(request) or support_site
+    return reverse(f"{site.name}:language")
+
+
 def sidebar_navigation(request) -> list[dict]:
     """UNFOLD["SIDEBAR"]["navigation"]: the sidebar of the site serving the request."""
     site = site_for_request(request)
@@ -162,7 +198,7 @@ class OperatorAuthenticationForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "not_member": "This account is not a member of any team. Support staff log in at /admin/.",
+        "not_member": _("This account is not a member of any team. Support staff log in at /admin/."),
     }
 
     def __init__(self, request=None, *args, **kwargs):

@@ -41,6 +41,18 @@ class User(AbstractUser):
     username = None
     email = models.EmailField(_("e-mail address"), unique=True)
     phone = models.CharField(max_length=40, blank=True)
+    # The back-office's language for this person; empty: their team's
+    # language, else the installation's (accounts.preferences.user_language).
+    language = models.CharField(
+        _("language"), max_length=5, blank=True, default="",
+        help_text=_("The back-office's language. Empty: the team's language."),
+    )
+    # Dates in the back-office are shown in this time zone (an IANA name,
+    # e.g. Europe/Copenhagen); empty: the installation's TIME_ZONE.
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, default="",
+        help_text=_("An IANA time zone such as Europe/Copenhagen. Empty: the installation's."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -48,6 +60,8 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["email"]
 
     def __str__(self) -> str:
@@ -119,6 +133,8 @@ class Team(models.Model):
     objects = TeamQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -137,6 +153,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = ["team__name", "user__email"]
         constraints = [
             models.UniqueConstraint(fields=["user", "team"], name="membership_unique_user_team")

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ChargepointsConfig(AppConfig):
     name = "chargepoints"
-    verbose_name = "Charge points"
+    verbose_name = _("Charge points")

@@ -40,6 +40,8 @@ class Site(models.Model):
     objects = SiteQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("charging site")
+        verbose_name_plural = _("charging sites")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -150,6 +152,8 @@ class ChargePoint(models.Model):
     objects = ChargePointQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("charge point")
+        verbose_name_plural = _("charge points")
         ordering = ["name"]
         indexes = [
             # owner and operator: their foreign keys' own indexes (a second

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from chargepoints.models import ChargePoint
@@ -63,8 +64,8 @@ class TeamGatewaySettings(models.Model):
     objects = TeamGatewaySettingsQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "OCPP gateway settings"
-        verbose_name_plural = "OCPP gateway settings"
+        verbose_name = _("OCPP gateway settings")
+        verbose_name_plural = _("OCPP gateway settings")
 
     def __str__(self) -> str:
         return f"OCPP gateway settings of {self.team}"
@@ -176,6 +177,8 @@ class RemoteCommand(models.Model):
     objects = RemoteCommandQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("remote command")
+        verbose_name_plural = _("remote commands")
         ordering = ["-requested_at", "-pk"]
         indexes = [
             # What a gateway process polls for, and what the sweep times out:

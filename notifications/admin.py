@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_sites import operator_site, support_site
 from core.admin.badges import BLUE, GREEN, GREY, RED, choice_badge
@@ -66,7 +67,7 @@ class ReadOnlyNotificationMixin(ReadOnlyAdminMixin):
     delivery_status_badge = choice_badge(Notification, "delivery_status", {
         "delivered": GREEN, "rejected": RED, "bounced": RED, "complained": RED})
 
-    @admin.display(description="recipient", ordering="recipient_email")
+    @admin.display(description=_("recipient"), ordering="recipient_email")
     def recipient(self, obj: Notification) -> str:
         return obj.recipient
 
@@ -172,8 +173,8 @@ class NotificationInline(ReadOnlyNotificationMixin, TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-    verbose_name = "e-mail notification"
-    verbose_name_plural = "e-mail notifications"
+    verbose_name = _("e-mail notification")
+    verbose_name_plural = _("e-mail notifications")
     fields = ["created_at", "kind", "recipient", "team", "status", "attempts", "sent_at", "delivery_status"]
     readonly_fields = fields
     ordering = ["created_at", "id"]

@@ -101,9 +101,10 @@ class Notification(models.Model):
     digest = models.ForeignKey(
         "Digest", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
-    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
     team = models.ForeignKey(
         Team,
+        verbose_name=_("team"),
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -124,9 +125,9 @@ class Notification(models.Model):
     headers = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(
-        max_length=20, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+        _("status"), max_length=20, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
     claimed_until = models.DateTimeField(null=True, blank=True)
@@ -138,20 +139,22 @@ class Notification(models.Model):
     email_message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, editable=False)
     esp_name = models.CharField(_("provider"), max_length=50, blank=True)
     message_id = models.CharField(_("provider message id"), max_length=255, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     delivery_status = models.CharField(
-        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.UNKNOWN, blank=True
+        _("delivery"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.UNKNOWN, blank=True
     )
     delivery_detail = models.TextField(blank=True)
     delivery_at = models.DateTimeField(null=True, blank=True)
 
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = NotificationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         constraints = [
             # One e-mail per address per event, however the contacts overlap.

@@ -11,10 +11,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from accounts.models import Team
-from reporting.catalogue import Party
+from reporting.catalogue import Party, Source
 from reporting.error_hint_selectors import error_hint_for_report
 from reporting.models import ReportEvent, ReportState
 from reporting.settings_models import BreachKind, ResponseBreach
+from reporting.system_text import translate_note
 
 from .models import NotificationKind
 
@@ -64,7 +65,12 @@ def _render(*, kind: str, event: ReportEvent, team: Team, to_support: bool = Fal
             "state": ReportState(event.to_state or report.state).label,
             "party": Party(report.assigned_party).label,
             "person": report.assigned_to.actor_label if report.assigned_to else "",
-            "note": event.note if kind in (NotificationKind.ASSIGNED, NotificationKind.RESOLVED) else "",
+            # The system's own sentences (auto-resolve notes, health-check
+            # descriptions) in the e-mail's language; a person's as written.
+            "note": translate_note(event.note) if kind in (NotificationKind.ASSIGNED, NotificationKind.RESOLVED)
+            else "",
+            "description": translate_note(report.description) if report.source == Source.SYSTEM
+            else report.description,
             "url": report_admin_url(report_id=report.pk, site="admin" if to_support else "operator"),
             "to_support": to_support,
             "target_label": BreachKind(breach.kind).label if breach else "",

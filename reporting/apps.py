@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReportingConfig(AppConfig):
     name = "reporting"
-    verbose_name = "Reports"
+    verbose_name = _("Reports")
 
     def ready(self):
         # A new team gets its report settings in team_create's transaction

@@ -15,23 +15,23 @@ class Source(models.TextChoices):
 
 class Reason(models.TextChoices):
     # system: the health checks
-    DISCONNECTED = "disconnected", _("Disconnected for a while")
-    IN_ERROR = "in_error", _("In error for a while")
-    FAILED_CHARGES = "failed_charges", _("Failed charges")
-    BAD_WIFI = "bad_wifi", _("Bad Wi-Fi signal")
-    BAD_CELL_SIGNAL = "bad_cell_signal", _("Bad cellular signal")
+    DISCONNECTED = "disconnected", _("Charge point disconnected for a while")
+    IN_ERROR = "in_error", _("Charge point in error for a while")
+    FAILED_CHARGES = "failed_charges", _("Charge point had 3 failed charges last 1 hour")
+    BAD_WIFI = "bad_wifi", _("Charge point is having a bad wifi strength")
+    BAD_CELL_SIGNAL = "bad_cell_signal", _("Charge point is having a bad cell signal")
     # system, about a whole site: ours, not in the brief's list (health
     # checks' site outage; docs/health-checks.md)
-    SITE_OFFLINE = "site_offline", _("Site offline")
+    SITE_OFFLINE = "site_offline", _("Charging site offline")
     # user: filed by drivers
-    NOT_WORKING = "not_working", _("Not working")
-    NOT_IN_LOCATION = "not_in_location", _("Not in location")
-    INACCESSIBLE = "inaccessible", _("Inaccessible")
-    BROKEN = "broken", _("Broken")
+    NOT_WORKING = "not_working", _("Charge point is not working")
+    NOT_IN_LOCATION = "not_in_location", _("Charge point is not in location")
+    INACCESSIBLE = "inaccessible", _("Charge point is unaccessible")
+    BROKEN = "broken", _("Charge point is broken")
     CHARGE_INTERRUPTED = "charge_interrupted", _("Charge interrupted")
     PARKING_BLOCKED = "parking_blocked", _("Car blocking the parking space")
     OTHER = "other", _("Something else")
-    TAX_REFUND = "tax_refund", _("Tax refund issue")
+    TAX_REFUND = "tax_refund", _("Tax refund issue (Only in Denmark)")
     # user, from drivers' reviews of their charge: ours, not in the brief's
     # list (reporting/reviews.py files it; docs/drivers.md "Reviews")
     CUSTOMER_EXPERIENCE = "customer_experience", _("Customer experience")
@@ -41,7 +41,7 @@ class Reason(models.TextChoices):
 
 class Party(models.TextChoices):
     OPERATOR = "operator", _("Operator")
-    OWNER = "owner", _("Owner")
+    OWNER = "owner", _("Team owner")
     SUPPORT = "support", _("Support")
 
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKeyScope
 from accounts.permissions import Capability, is_support, role_allows
@@ -28,11 +30,11 @@ from .settings_models import ReportSettings
 
 # What a masked viewer reads in place of the details and of timeline notes
 # that quote a driver by name.
-HIDDEN_NOTICE = (
+HIDDEN_NOTICE = _(
     "A driver's contact details are shown to support, and to installers and up in the report's "
     "teams while it is open."
 )
-HIDDEN_REPEAT_NOTE = "A driver reported this again."
+HIDDEN_REPEAT_NOTE = _("A driver reported this again.")
 
 
 def _contact_days_by_team(actor, team_ids: list[int]) -> dict[int, int | None]:
@@ -78,3 +80,31 @@ def driver_contact_visible(*, actor, report: Report, now: datetime | None = None
         if days is None or report.created_at >= now - timedelta(days=days):
             return True
     return False
+
+
+def reports_with_visible_contact(queryset, *, actor, now: datetime | None = None):
+    """The reports of ``queryset`` on which ``actor`` may see the driver's
+    contact details: ``driver_contact_visible`` as one filter, so a search
+    on a driver's name or e-mail finds only reports that could show it."""
+    if is_support(actor):
+        return queryset
+    roles_by_team = getattr(actor, "roles_by_team", None)
+    if actor is None or roles_by_team is None:
+        return queryset.none()
+    if hasattr(actor, "has_scope") and not actor.has_scope(ApiKeyScope.DRIVER_CONTACT):
+        return queryset.none()
+    teams = [team_id for team_id, role in roles_by_team().items()
+             if role_allows(role, Capability.VIEW_DRIVER_CONTACT)]
+    if not teams:
+        return queryset.none()
+    now = now or timezone.now()
+    by_days: dict[int | None, list[int]] = {}
+    for team_id, days in _contact_days_by_team(actor, teams).items():
+        by_days.setdefault(days, []).append(team_id)
+    allowed = Q()
+    for days, team_ids in by_days.items():
+        of_teams = Q(charge_point__owner_id__in=team_ids) | Q(charge_point__operator_id__in=team_ids)
+        if days is not None:
+            of_teams &= Q(created_at__gte=now - timedelta(days=days))
+        allowed |= of_teams
+    return queryset.exclude(state=ReportState.RESOLVED).filter(charge_point__isnull=False).filter(allowed)

@@ -18,7 +18,7 @@ from .catalogue import Party
 class ActingParty(models.TextChoices):
     DRIVER = "driver", _("Driver")
     OPERATOR = "operator", _("Operator")
-    OWNER = "owner", _("Owner")
+    OWNER = "owner", _("Team owner")
     INSTALLER = "installer", _("Installer")
     MANUFACTURER = "manufacturer", _("Manufacturer")
     GRID = "grid", _("Grid company")

@@ -56,6 +56,8 @@ class MaintenanceWindow(models.Model):
     objects = MaintenanceWindowQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("maintenance window")
+        verbose_name_plural = _("maintenance windows")
         ordering = ["-starts_at", "-id"]
         indexes = [models.Index(fields=["starts_at", "ends_at"], name="maintwindow_period_idx")]
         constraints = [

@@ -120,6 +120,8 @@ class Report(ConcurrentTransitionMixin, models.Model):
     objects = ReportQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["state", "-created_at"], name="report_state_created_idx"),

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db.models import Count, DateTimeField, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .catalogue import Source
 from .models import Report, ReportState
@@ -81,10 +82,15 @@ class TimeLeft:
         return not self.breached and self.left < self.target * settings.RESPONSE_TARGETS_AT_RISK_SHARE
 
     def label(self) -> str:
-        what = "assign" if self.kind == BreachKind.ASSIGN else "resolve"
+        """For the back-office, in the active language."""
+        what = gettext("assign") if self.kind == BreachKind.ASSIGN else gettext("resolve")
         if self.breached:
-            return f"{what}: overdue by {format_duration(-self.left)}"
-        return f"{what}: {format_duration(self.left)} left" + (" (at risk)" if self.at_risk else "")
+            return gettext("%(what)s: overdue by %(duration)s") % {"what": what,
+                                                                    "duration": format_duration(-self.left)}
+        if self.at_risk:
+            return gettext("%(what)s: %(duration)s left (at risk)") % {"what": what,
+                                                                        "duration": format_duration(self.left)}
+        return gettext("%(what)s: %(duration)s left") % {"what": what, "duration": format_duration(self.left)}
 
 
 def format_duration(value: timedelta) -> str:

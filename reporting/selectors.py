@@ -259,8 +259,10 @@ def report_dashboard_figures(*, actor) -> dict:
             "id": oldest.pk,
             "created_at": oldest.created_at,
             "reason": str(Reason(oldest.reason).label),
-            "charge_point": oldest.charge_point.name if oldest.charge_point_id else "no charge point yet",
-            "site": oldest.charge_point.site.name if oldest.charge_point_id else "—",
+            "reason_code": oldest.reason,
+            # Empty without a charge point: the page says so in the reader's language.
+            "charge_point": oldest.charge_point.name if oldest.charge_point_id else "",
+            "site": oldest.charge_point.site.name if oldest.charge_point_id else "",
         },
         "per_day": per_day,
         "per_day_total": sum(d["count"] for d in per_day),

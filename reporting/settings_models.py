@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
@@ -74,16 +75,16 @@ class ReportSettings(models.Model):
         verbose_name_plural = _("report settings")
 
     def __str__(self) -> str:
-        return f"Report settings of {self.team}"
+        return gettext("Report settings of %(team)s") % {"team": self.team}
 
 
 class ReportContact(models.Model):
     """A person notified when one of the team's reports is created."""
 
     settings = models.ForeignKey(ReportSettings, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=200)
-    email = models.EmailField()
-    phone = models.CharField(max_length=40, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_active = models.BooleanField(_("notify"), default=True)
 
     class Meta:

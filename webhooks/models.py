@@ -78,8 +78,9 @@ class WebhookEndpoint(models.Model):
     objects = WebhookEndpointQuerySet.as_manager()
 
     class Meta:
-        ordering = ["team__name", "url", "id"]
         verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        ordering = ["team__name", "url", "id"]
         indexes = [
             models.Index(fields=["team"], condition=Q(is_active=True), name="webhookendpoint_active_idx"),
             models.Index(

@@ -71,6 +71,13 @@ INSTALLED_APPS = [
 UNFOLD = {
     "SITE_URL": None,
     "SHOW_VIEW_ON_SITE": False,
+    # Django's per-object history stays empty: the audit log and the
+    # report's timeline say who changed what.
+    "SHOW_HISTORY": False,
+    # The language switch in the user menu saves the person's choice
+    # (accounts.admin_sites: the site's language view), not a cookie.
+    "SHOW_LANGUAGES": True,
+    "LANGUAGES": {"action": "accounts.admin_sites.language_action"},
     "SITE_SYMBOL": "ev_station",  # a Material Symbols icon, shipped with the theme's font
     "BORDER_RADIUS": "6px",
     "SIDEBAR": {
@@ -103,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as axes asks: answers the lockout page to a locked-out login.

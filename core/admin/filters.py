@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext
 
 
 def scoped_queryset(model, user) -> QuerySet | None:
@@ -78,7 +79,9 @@ class DateRangeFilter(admin.ListFilter):
                 except ValueError:
                     parsed = None
                 if parsed is None:
-                    self.errors.append(f"“{value}” is not a date (use YYYY-MM-DD); it is ignored.")
+                    self.errors.append(
+                        gettext("“%(value)s” is not a date (use YYYY-MM-DD); it is ignored.") % {"value": value}
+                    )
             self.dates[param] = parsed
 
     def has_output(self):

@@ -15,6 +15,7 @@ from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from accounts.models import User
@@ -38,12 +39,16 @@ class Transition:
     title: str
     button: str
     done: str  # past tense for messages
+    page_button: str  # the report page's button
 
 
 TRANSITIONS = {
-    "assign": Transition("assign", Capability.ASSIGN, "Assign report", "Yes, assign", "assigned"),
-    "resolve": Transition("resolve", Capability.RESOLVE, "Resolve report", "Yes, resolve", "resolved"),
-    "reopen": Transition("reopen", Capability.RESOLVE, "Reopen report", "Yes, reopen", "reopened"),
+    "assign": Transition("assign", Capability.ASSIGN, _("Assign report"), _("Yes, assign"), "assigned",
+                         _("Assign…")),
+    "resolve": Transition("resolve", Capability.RESOLVE, _("Resolve report"), _("Yes, resolve"), "resolved",
+                          _("Resolve…")),
+    "reopen": Transition("reopen", Capability.RESOLVE, _("Reopen report"), _("Yes, reopen"), "reopened",
+                         _("Reopen…")),
 }
 
 

@@ -14,17 +14,20 @@ newest reports it may see and its own work, read fresh on every load.
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from accounts.permissions import best_role, is_support, visible_team_ids
+from accounts.templatetags.backoffice import ago_text
 from reporting.catalogue import Party, Reason, Source
 from reporting.models import ReportState
 from reporting.selectors import report_dashboard_figures, report_start_here
 
 from .badges import SOURCE_COLOURS, STATE_COLOURS
+from .report_list import label_of
 
 CACHE_SECONDS = 60
 
@@ -48,36 +51,36 @@ def dashboard_context(request, *, site) -> dict:
 # reports assigned to them by name.
 FIRST_LOOK = {
     "support": (
-        "Start with the newest reports of every team, then the support queue: the drivers' conversations "
-        "by e-mail and the reports routed to support. The inbox (Notifications) shows every e-mail sent.",
-        "Waiting for support",
-        "Nothing is waiting for support: no open conversation, no report routed to support.",
+        _("Start with the newest reports of every team, then the support queue: the drivers' conversations "
+        "by e-mail and the reports routed to support. The inbox (Notifications) shows every e-mail sent."),
+        _("Waiting for support"),
+        _("Nothing is waiting for support: no open conversation, no report routed to support."),
     ),
     Role.OWNER: (
-        "Start with your teams' newest reports: assign each to the person who should act, or resolve it. "
-        "As the owner you also manage the team's memberships.",
-        "Assigned to you",
-        "Nothing is assigned to you by name. Reports your team assigns to you appear here.",
+        _("Start with your teams' newest reports: assign each to the person who should act, or resolve it. "
+        "As the owner you also manage the team's memberships."),
+        _("Assigned to you"),
+        _("Nothing is assigned to you by name. Reports your team assigns to you appear here."),
     ),
     Role.ADMIN: (
-        "Start with your teams' newest reports: assign each to the person who should act, or resolve it. "
-        "Reports → Settings says who is e-mailed about new reports.",
-        "Assigned to you",
-        "Nothing is assigned to you by name. Reports your team assigns to you appear here.",
+        _("Start with your teams' newest reports: assign each to the person who should act, or resolve it. "
+        "Reports → Settings says who is e-mailed about new reports."),
+        _("Assigned to you"),
+        _("Nothing is assigned to you by name. Reports your team assigns to you appear here."),
     ),
     Role.INSTALLER: (
-        "Start with your work: the reports assigned to you. Comment on them as you go, and resolve each "
-        "with a note when it is fixed.",
-        "Your work",
-        "Nothing is assigned to you. When an admin assigns you a report, it appears here.",
+        _("Start with your work: the reports assigned to you. Comment on them as you go, and resolve each "
+        "with a note when it is fixed."),
+        _("Your work"),
+        _("Nothing is assigned to you. When an admin assigns you a report, it appears here."),
     ),
     Role.VIEWER: (
-        "You can follow your teams' reports and charge points; changing them takes an installer or an admin.",
-        "Assigned to you",
-        "Viewers are not assigned reports; the newest reports are on the left.",
+        _("You can follow your teams' reports and charge points; changing them takes an installer or an admin."),
+        _("Assigned to you"),
+        _("Viewers are not assigned reports; the newest reports are on the left."),
     ),
 }
-NO_REPORTS = (
+NO_REPORTS = _(
     "No reports yet. The health checks file one when a charge point stays disconnected or in error, fails "
     "charges or has a weak signal; drivers file them from the page behind the charge point's QR sticker."
 )
@@ -90,11 +93,11 @@ def start_here(user, *, site, changelist: str) -> dict:
     if is_support(user):
         who = "support"
         work_url = f"{changelist}?state=unresolved&assigned_party__exact={Party.SUPPORT}"
-        more_label = "The whole support queue →"
+        more_label = _("The whole support queue →")
     else:
         who = best_role(user, list(user.roles_by_team())) or Role.VIEWER
         work_url = f"{changelist}?state=unresolved"
-        more_label = "All open reports →"
+        more_label = _("All open reports →")
     hint, work_title, work_empty = FIRST_LOOK[who]
     now = timezone.now()
 
@@ -103,15 +106,14 @@ def start_here(user, *, site, changelist: str) -> dict:
         return {
             "id": report.pk,
             "url": reverse(f"{site.name}:reporting_report_change", args=[report.pk]),
-            "reason": str(Reason(report.reason).label),
-            "source": str(Source(report.source).label),
+            "reason": label_of(Reason, report.reason),
+            "source": label_of(Source, report.source),
             "state": report.state,
-            "state_label": str(ReportState(report.state).label),
+            "state_label": label_of(ReportState, report.state),
+            "charge_point": f"{cp.name} ({cp.ocpp_id})" if cp else _("no charge point yet"),
+            "age": ago_text(report.created_at, now),
             "state_variant": STATE_COLOURS.get(report.state, ""),
             "source_variant": SOURCE_COLOURS.get(report.source, ""),
-            "charge_point": f"{cp.name} ({cp.ocpp_id})" if cp else "no charge point yet",
-            "age": ("just now" if (now - report.created_at).total_seconds() < 60
-                    else timesince(report.created_at, now, depth=1) + " ago"),
         }
 
     return {
@@ -142,27 +144,32 @@ def _with_links(data: dict, *, changelist: str, site) -> dict:
                 **d,
                 "x": i * bar_width,
                 "h": 0 if not peak else max(1, round(d["count"] / peak * (chart_height - 20))),
-                "label_day": d["day"].strftime("%d %b"),
+                "label_day": date_filter(d["day"], "j M"),
             }
             for i, d in enumerate(data["per_day"])
         ],
     }
     for bar in data["chart"]["bars"]:
         bar["y"] = chart_height - bar["h"]
+    # Labels from the codes, in the reader's language (the figures are cached for everyone).
     data["by_reason"] = [
-        {**row, "url": f"{changelist}?state=unresolved&reason__exact={row['reason']}"} for row in data["by_reason"]
+        {**row, "label": label_of(Reason, row["reason"]),
+         "url": f"{changelist}?state=unresolved&reason__exact={row['reason']}"} for row in data["by_reason"]
     ]
     data["by_party"] = [
-        {**row, "url": f"{changelist}?state=unresolved&assigned_party__exact={row['party']}"}
+        {**row, "label": label_of(Party, row["party"]),
+         "url": f"{changelist}?state=unresolved&assigned_party__exact={row['party']}"}
         for row in data["by_party"]
     ]
     if data["oldest"]:
+        oldest = data["oldest"]
         data["oldest"] = {
-            **data["oldest"],
+            **oldest,
+            "reason": label_of(Reason, oldest["reason_code"]) if "reason_code" in oldest else oldest["reason"],
             "url": reverse(f"{site.name}:reporting_report_change", args=[data["oldest"]["id"]]),
         }
     data["top_charge_points"] = [
-        {**row, "url": f"{changelist}?q={row['ocpp_id']}",
+        {**row, "url": f"{changelist}?state=all&q={row['ocpp_id']}",
          "cp_url": reverse(f"{site.name}:chargepoints_chargepoint_change", args=[row["id"]])}
         for row in data["top_charge_points"]
     ]

@@ -7,29 +7,37 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
+from accounts.templatetags.backoffice import when
 from reporting.contact_visibility import HIDDEN_NOTICE
 
 # How the driver reached us (ReportReporter.channel), as the report page says it.
-CHANNELS = {"web": "on the public page", "app": "in the drivers' app"}
+CHANNELS = {"web": _("on the public page"), "app": _("in the drivers' app")}
 
 
 class DriverFieldsMixin:
-    @admin.display(description="reported by")
+    @admin.display(description=_("reported by"))
     def reporter_hidden(self, obj):
-        return format_html("A driver <em>(contact details hidden)</em><div class=\"help\">{}</div>", HIDDEN_NOTICE)
+        return format_html("{} <em>({})</em><div class=\"help\">{}</div>", _("A driver"),
+                           _("contact details hidden"), HIDDEN_NOTICE)
 
-    @admin.display(description="drivers' filings")
+    @admin.display(description=_("driver's contact"))
+    def reporter_contact(self, obj):
+        parts = [part for part in (obj.reporter_email, obj.reporter_phone) if part]
+        return ", ".join(parts) or "—"
+
+    @admin.display(description=_("drivers' filings"))
     def drivers_display(self, obj):
         rows = format_html_join(
             "", "<li>{} — {}{}{} ({})</li>",
-            ((r.created_at.strftime("%Y-%m-%d %H:%M"), r.name or "A driver", f" <{r.email}>" if r.email else "",
+            ((when(r.created_at), r.name or _("A driver"), f" <{r.email}>" if r.email else "",
               f", {r.phone}" if r.phone else "", CHANNELS.get(r.channel, r.channel))
              for r in obj.reporters.all()),
         )
         return format_html("<ul>{}</ul>", rows) if rows else "—"
 
-    @admin.display(description="attachments")
+    @admin.display(description=_("attachments"))
     def attachments_display(self, obj):
         rows = format_html_join(
             "", '<li><a href="{}" target="_blank" rel="noopener">{}</a> ({} KB, {})</li>',

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import is_support
 from chargepoints.models import ChargePoint, normalize_public_code
@@ -52,11 +53,11 @@ class NeedsChargePointFilter(admin.SimpleListFilter):
     """Support conversations that came in by e-mail without naming a charge
     point, waiting for support to link one."""
 
-    title = "charge point"
+    title = _("charge point")
     parameter_name = "charge_point_linked"
 
     def lookups(self, request, model_admin):
-        return [("no", "Needs a charge point"), ("yes", "Linked")]
+        return [("no", _("Needs a charge point")), ("yes", _("Linked"))]
 
     def queryset(self, request, queryset):
         if self.value() == "no":

@@ -10,85 +10,80 @@ each a call to ``reporting.services`` that also writes the timeline.
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db import connections
-from django.db.models import Q
-from django.http import HttpResponseNotAllowed, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.timesince import timesince
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_sites import operator_site, support_site
 from accounts.admin_tenancy import ScopedAdminMixin
-from accounts.permissions import Capability, is_support, person_label
-from chargepoints.models import ChargePoint, Site
+from accounts.permissions import Capability, is_support
 from core.admin.base import ModelAdmin
 from core.admin.pagination import BigTableAdminMixin
 from reporting import services
-from reporting.catalogue import Party, Reason, Source
-from reporting.contact_visibility import HIDDEN_REPEAT_NOTE, driver_contact_visible
-from reporting.error_hint_selectors import error_hint_for_report
-from reporting.errors import ReportError
-from reporting.exports import report_csv_lines
-from reporting.models import EventKind, Report, ReportState
-from reporting.response_targets import report_time_left, with_due_times
-from reporting.selectors import report_evidence
+from reporting.catalogue import Source
+from reporting.contact_visibility import (
+    driver_contact_visible,
+)
+from reporting.models import Report
+from reporting.response_targets import with_due_times
 from reporting.services import report_allows, report_site_team_ids
 
 from . import actions
 from .driver_fields import DriverFieldsMixin
-from .filters import CreatedRangeFilter, ResponseTargetFilter, SiteFilter, StateFilter, TeamFilter
-from .forms import CommentForm, MessageForm, ReportCreateForm
-from .linking import LinkChargePointForm, NeedsChargePointFilter, link_charge_point_view
+from .filters import (
+    AssigneeFilter,
+    CreatedRangeFilter,
+    QuickViewFilter,
+    ResponseTargetFilter,
+    SiteFilter,
+    StateFilter,
+    TeamFilter,
+    titled,
+)
+from .forms import ReportCreateForm
+from .linking import NeedsChargePointFilter, link_charge_point_view
+from .report_list import ReportListMixin
+from .report_page import ReportPageMixin
 
-REASON_LABELS = {value: str(label) for value, label in Reason.choices}
-SOURCE_LABELS = {value: str(label) for value, label in Source.choices}
-PARTY_LABELS = {value: str(label) for value, label in Party.choices}
-STATE_LABELS = {value: str(label) for value, label in ReportState.choices}
-NO_CHARGE_POINT = "— needs a charge point —"
 
-
-class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, ModelAdmin):
+class ReportAdmin(ReportListMixin, ReportPageMixin, DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin,
+                  ModelAdmin):
     support_actions = {"view", "add"}
     operator_capabilities = {"view": Capability.VIEW, "add": Capability.COMMENT}
 
-    list_display = ["id", "charge_point_col", "site_col", "owner_col", "operator_col", "source_col",
-                    "reason_col", "state_col", "assigned_col", "age", "time_left", "occurrences"]
-    list_display_links = ["id", "charge_point_col"]
-    list_filter = [StateFilter, "source", "reason", "assigned_party", ResponseTargetFilter, NeedsChargePointFilter,
-                   TeamFilter, SiteFilter, CreatedRangeFilter]
+    list_display = ["id", "charge_point_col", "reason_col", "state_col", "assigned_col", "age", "occurrences_col"]
+    list_display_links = ["id"]  # the charge point column links to the report itself
+    list_filter = [QuickViewFilter, StateFilter, ("source", titled(_("source"))), ("reason", titled(_("reason"))),
+                   ("assigned_party", titled(_("assigned to"))), AssigneeFilter,
+                   ResponseTargetFilter, NeedsChargePointFilter, TeamFilter, SiteFilter, CreatedRangeFilter]
     search_fields = ["description"]  # see get_search_results
     search_limit = 1000
-    search_help_text = (
-        "Charge point name, serial or OCPP id, site name, description, or #id; "
-        "shows the newest 1,000 matches of each."
+    search_help_text = _(
+        "Charge point name, serial or OCPP id, charging site name, description, the driver's name or e-mail, "
+        "or #id; shows the newest 1,000 matches of each."
     )
     list_select_related = ["charge_point__site", "charge_point__owner", "charge_point__operator", "assigned_to",
-                           "site"]
+                           "site__team"]
     list_per_page = 50
     ordering = ["-created_at", "-id"]
     actions = ["assign_reports", "resolve_reports", "reopen_reports"]
     autocomplete_fields = ["charge_point"]
     change_form_template = "admin/reporting/report/change_form.html"
     change_list_template = "admin/reporting/report/change_list.html"
+    list_before_template = "admin/reporting/report/_quick_views.html"  # the quick views, above the search
     inlines = []  # the notifications app adds the report's e-mails
 
+    # The report page shows its header, tabs and evidence from its own
+    # template (change_form.html); the only fields Django renders are the
+    # drivers' filings and files, under the Conversation tab.
     fieldsets = [
-        (None, {"fields": ["description"]}),
-        ("Reported by", {"fields": ["reporter_display", "reporter_name", "reporter_email", "reporter_phone",
-                                    "reporter_count", "drivers_display", "attachments_display"]}),
-        ("Resolution", {"fields": ["time_left", "resolution_note", "resolved_at"]}),
-        ("Bookkeeping", {"fields": ["occurrences", "flapping", "last_seen_at", "condition_cleared_at", "created_at",
-                                    "updated_at"]}),
+        (_("Reported by"), {"fields": ["reporter_display", "reporter_contact", "reporter_count", "drivers_display",
+                                       "attachments_display"]}),
     ]
-    readonly_fields = ["description", "time_left", "reporter_display", "reporter_name", "reporter_email", "reporter_phone",
-                       "reporter_count", "drivers_display", "attachments_display",
-                       "resolution_note", "resolved_at", "occurrences", "flapping", "last_seen_at",
-                       "condition_cleared_at",
-                       "created_at", "updated_at"]
+    readonly_fields = ["reporter_display", "reporter_contact", "reporter_count", "drivers_display",
+                       "attachments_display"]
+    view_on_site = False
 
     def teams_of(self, obj):
         if obj.charge_point_id is None and obj.site_id is not None:
@@ -101,109 +96,6 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, Model
         # The response-time targets' due times: subqueries on the small
         # targets table, so the "time left" column costs no query per row.
         return with_due_times(super().get_queryset(request).select_related(*self.list_select_related))
-
-    # --- columns: everything comes from list_select_related, no query per row ---
-
-    @admin.display(description="charge point", ordering="charge_point__name")
-    def charge_point_col(self, obj):
-        if obj.charge_point_id is None:
-            return "— (the whole site)" if obj.site_id else NO_CHARGE_POINT
-        return f"{obj.charge_point.name} ({obj.charge_point.ocpp_id})"
-
-    @admin.display(description="site", ordering="charge_point__site__name")
-    def site_col(self, obj):
-        site = obj.report_site
-        return site.name if site is not None else "—"
-
-    @admin.display(description="owner")
-    def owner_col(self, obj):
-        return obj.charge_point.owner.name if obj.charge_point_id else "—"
-
-    @admin.display(description="operator")
-    def operator_col(self, obj):
-        return obj.charge_point.operator.name if obj.charge_point_id else "—"
-
-    @admin.display(description="source", ordering="source")
-    def source_col(self, obj):
-        return SOURCE_LABELS.get(obj.source, obj.source)
-
-    @admin.display(description="reason", ordering="reason")
-    def reason_col(self, obj):
-        return REASON_LABELS.get(obj.reason, obj.reason)
-
-    @admin.display(description="state", ordering="state")
-    def state_col(self, obj):
-        return format_html('<span class="report-state report-state-{}">{}</span>', obj.state,
-                           STATE_LABELS.get(obj.state, obj.state))
-
-    @admin.display(description="assigned to", ordering="assigned_party")
-    def assigned_col(self, obj):
-        party = PARTY_LABELS.get(obj.assigned_party, obj.assigned_party)
-        if obj.assigned_to_id:
-            return f"{party}: {person_label(obj.assigned_to, for_support=self.on_support_site())}"
-        return party
-
-    @admin.display(description="age", ordering="-created_at")
-    def age(self, obj):
-        return timesince(obj.created_at, timezone.now(), depth=1)
-
-    @admin.display(description="time left")
-    def time_left(self, obj):
-        """The response-time target that applies now: time left, or how long overdue."""
-        left = report_time_left(obj) if obj.pk else None
-        if left is None:
-            return "—"
-        if left.breached or left.at_risk:
-            return format_html('<strong class="bo-warn">{}</strong>', left.label())
-        return left.label()
-
-    @admin.display(description="reported by")
-    def reporter_display(self, obj):
-        if obj.reported_by_id:
-            return person_label(obj.reported_by, for_support=self.on_support_site())
-        return obj.reporter_name or {"system": "The health checks"}.get(obj.source, "—")
-
-    # --- search: one subquery finds the charge points (by name, serial, OCPP
-    # id or site name), so the reports table is filtered on its own columns
-    # and PostgreSQL never joins every report to its charge point to search ---
-
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        charge_points = ChargePoint.objects.filter(
-            Q(name__icontains=term) | Q(serial_number__icontains=term) | Q(ocpp_id__icontains=term)
-        ).order_by().values("pk").union(
-            ChargePoint.objects.filter(site__in=Site.objects.filter(name__icontains=term).values("pk"))
-            .order_by().values("pk")
-        )
-        # A UNION of ids, one part per column: each part can use its own index
-        # (the charge point's, a trigram index on the description where there
-        # is one), which an OR across them never can. Each part keeps its
-        # newest ``search_limit`` matches, so a word found in half the table does
-        # not sort half the table.
-        number = term.removeprefix("#")
-        report_id = int(number) if number.isdigit() and len(number) < 19 else None
-        if not connections[queryset.db].features.supports_slicing_ordering_in_compound:
-            # SQLite (a development database): a plain OR is fine at that size.
-            q = Q(description__icontains=term) | Q(charge_point_id__in=charge_points)
-            if report_id is not None:
-                q |= Q(pk=report_id)
-            return queryset.filter(q), False
-
-        # The cap applies to what this user may see (and has filtered): capped
-        # over every team, other teams' newer matches would push theirs out.
-        scoped = queryset.select_related(None).order_by()
-
-        def newest(reports):
-            return reports.order_by("-created_at").values("pk")[: self.search_limit]
-
-        matches = newest(scoped.filter(description__icontains=term)).union(
-            newest(scoped.filter(charge_point_id__in=charge_points))
-        )
-        if report_id is not None:
-            matches = matches.union(scoped.filter(pk=report_id).values("pk"))
-        return queryset.filter(pk__in=matches), False
 
     # --- filing a report: through the service ---
 
@@ -220,9 +112,7 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, Model
         if obj is None:
             return [(None, {"fields": ReportCreateForm.Meta.fields})]
         if not driver_contact_visible(actor=request.user, report=obj):
-            masked = ["reporter_hidden", "reporter_count", "attachments_display"]
-            return [(name, {"fields": masked}) if name == "Reported by" else (name, options)
-                    for name, options in self.fieldsets]
+            return [(_("Reported by"), {"fields": ["reporter_hidden", "reporter_count", "attachments_display"]})]
         return self.fieldsets
 
     def get_readonly_fields(self, request, obj=None):
@@ -271,15 +161,15 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, Model
     def has_comment_permission(self, request, obj=None):
         return self._may(request, Capability.COMMENT, obj)
 
-    @admin.action(description="Assign report…", permissions=["assign"])
+    @admin.action(description=_("Assign report…"), permissions=["assign"])
     def assign_reports(self, request, queryset):
         return actions.bulk_action(self, request, queryset, "assign")
 
-    @admin.action(description="Resolve…", permissions=["resolve"])
+    @admin.action(description=_("Resolve…"), permissions=["resolve"])
     def resolve_reports(self, request, queryset):
         return actions.bulk_action(self, request, queryset, "resolve")
 
-    @admin.action(description="Reopen…", permissions=["resolve"])
+    @admin.action(description=_("Reopen…"), permissions=["resolve"])
     def reopen_reports(self, request, queryset):
         return actions.bulk_action(self, request, queryset, "reopen")
 
@@ -301,142 +191,6 @@ class ReportAdmin(DriverFieldsMixin, BigTableAdminMixin, ScopedAdminMixin, Model
                 self, request, report_id)), name="reporting_report_link_charge_point"),
             *super().get_urls(),
         ]
-
-    def export_view(self, request):
-        """The list as CSV: the same filters, search and team scope as the
-        list itself (the changelist's own queryset), streamed."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        try:
-            changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters:
-            return redirect(reverse(f"{self.admin_site.name}:reporting_report_changelist") + "?e=1")
-        lines = report_csv_lines(changelist.queryset, actor=request.user, for_support=self.on_support_site())
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        filename = f"reports-{timezone.localdate():%Y-%m-%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-
-    def _report(self, request, report_id) -> Report:
-        return get_object_or_404(self.get_queryset(request), pk=report_id)
-
-    def _page_url(self, report) -> str:
-        return reverse(f"{self.admin_site.name}:reporting_report_change", args=[report.pk])
-
-    def transition_view(self, request, report_id, name):
-        report = self._report(request, report_id)
-        why = actions.refusal(report, name, request.user)
-        if why is not None:
-            self.message_user(request, why, messages.ERROR)
-            return redirect(self._page_url(report))
-        if request.method == "POST":
-            form = actions.make_form(name, request, [report], request.POST)
-            if form.is_valid():
-                done, failed = actions.apply(name, reports=[report], user=request.user, cleaned=form.cleaned_data)
-                actions.report_outcome(self, request, name, done, failed, form.cleaned_data)
-                return redirect(self._page_url(report))
-        else:
-            form = actions.make_form(name, request, [report])
-        return actions.render_page(self, request, name, reports=[report], form=form, bulk=False,
-                                   cancel_url=self._page_url(report))
-
-    def comment_view(self, request, report_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        report = self._report(request, report_id)
-        form = CommentForm(request.POST)
-        if not form.is_valid():
-            self.message_user(request, "Write a comment first.", messages.ERROR)
-        else:
-            try:
-                services.report_comment(report=report, by=request.user, body=form.cleaned_data["body"])
-            except ReportError as error:
-                self.message_user(request, error.message, messages.ERROR)
-            else:
-                self.message_user(request, "Comment added to the timeline.", messages.SUCCESS)
-        return redirect(self._page_url(report) + "#timeline")
-
-    def message_view(self, request, report_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        report = self._report(request, report_id)
-        form = MessageForm(request.POST)
-        if not form.is_valid():
-            self.message_user(request, "Write a message first.", messages.ERROR)
-        else:
-            try:
-                services.report_add_message(report=report, by=request.user, **form.cleaned_data)
-            except ReportError as error:
-                self.message_user(request, error.message, messages.ERROR)
-            else:
-                self.message_user(request, "Message added to the conversation.", messages.SUCCESS)
-        return redirect(self._page_url(report) + "#conversation")
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        report = None
-        if str(object_id).isdigit():
-            report = self.get_queryset(request).filter(pk=int(object_id)).first()
-        extra = {}
-        if report is not None:
-            extra = self.page_context(request, report)
-        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
-
-    def page_context(self, request, report: Report) -> dict:
-        site = self.admin_site.name
-        cp = report.charge_point
-        user = request.user
-        buttons = []
-        for name in ("assign", "resolve", "reopen"):
-            if actions.refusal(report, name, user) is None:
-                buttons.append({"label": actions.TRANSITIONS[name].title.replace(" report", "") + "…",
-                                "url": reverse(f"{site}:reporting_report_{name}", args=[report.pk])})
-        # People are named by name only outside /admin/ (see person_label).
-        for_support = self.on_support_site()
-        events = list(report.events.select_related("to_person", "actor").order_by("created_at", "id"))
-        contact_visible = driver_contact_visible(actor=user, report=report)
-        for event in events:
-            if not contact_visible and event.kind == EventKind.REPORTED_AGAIN:
-                event.note = HIDDEN_REPEAT_NOTE
-            event.actor_display = event.actor_label
-            if event.actor_id and event.actor_label.lower() == event.actor.email.lower():
-                event.actor_display = person_label(event.actor, for_support=for_support)
-            event.to_person_display = person_label(event.to_person, for_support=for_support)
-        conversation = list(report.messages.select_related("author").order_by("sent_at", "id"))
-        for message in conversation:
-            message.author_display = message.author_name
-            if not contact_visible and message.sender == message.Sender.DRIVER:
-                message.author_display = "Driver"
-            if message.author_id and message.author_name.lower() == message.author.email.lower():
-                message.author_display = person_label(message.author, for_support=for_support)
-        return {
-            "report": report,
-            "cp": cp,
-            "cp_url": reverse(f"{site}:chargepoints_chargepoint_change", args=[cp.pk]) if cp else "",
-            "site_url": reverse(f"{site}:chargepoints_site_change", args=[cp.site_id if cp else report.site_id])
-            if cp or report.site_id else "",
-            "about_site": report.site if cp is None and report.site_id else None,
-            "reason_label": REASON_LABELS.get(report.reason),
-            "source_label": SOURCE_LABELS.get(report.source),
-            "state_label": STATE_LABELS.get(report.state),
-            "party_label": PARTY_LABELS.get(report.assigned_party),
-            "age": timesince(report.created_at, timezone.now(), depth=2),
-            "buttons": buttons,
-            "events": events,
-            "can_comment": report_allows(user, Capability.COMMENT, report),
-            "comment_url": reverse(f"{site}:reporting_report_comment", args=[report.pk]),
-            "comment_form": CommentForm(),
-            "is_conversation": report.source == Source.SUPPORT,
-            "conversation": conversation,
-            "can_message": self.on_support_site() and is_support(user),
-            "message_url": reverse(f"{site}:reporting_report_message", args=[report.pk]),
-            "message_form": MessageForm(),
-            "evidence": report_evidence(report=report),
-            "assignee": person_label(report.assigned_to, for_support=for_support),
-            "can_link": cp is None and report.source == Source.SUPPORT and self.on_support_site() and is_support(user),
-            "link_url": reverse(f"{site}:reporting_report_link_charge_point", args=[report.pk]),
-            "link_form": LinkChargePointForm(),
-            "error_hint": error_hint_for_report(report),
-        }
 
 
 support_site.register(Report, ReportAdmin)

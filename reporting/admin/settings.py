@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_refusals import ServiceRefusalAdminMixin
 from accounts.admin_sites import operator_site, support_site
@@ -50,8 +51,8 @@ class ReportContactInline(TabularInline):
     formset = ContactFormSet
     fields = ["name", "email", "phone", "is_active"]
     extra = 1
-    verbose_name = "contact"
-    verbose_name_plural = "contacts notified of new reports"
+    verbose_name = _("contact")
+    verbose_name_plural = _("contacts notified of new reports")
 
     # The page decides: whoever may change the settings may change the contacts.
     @property
@@ -72,7 +73,7 @@ class ReportContactInline(TabularInline):
 
 
 class ReportSettingsAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, ModelAdmin):
-    menu_label = "Settings"
+    menu_label = _("Settings")
     support_actions = {"view", "change"}
     operator_capabilities = {"view": Capability.VIEW, "change": Capability.EDIT_ASSETS}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_refusals import ServiceRefusalAdminMixin
 from accounts.admin_sites import operator_site, support_site
@@ -41,7 +42,7 @@ class ResponseTargetForm(forms.ModelForm):
 
 
 class ResponseTargetAdmin(ServiceRefusalAdminMixin, TeamOwnedAdminMixin, ModelAdmin):
-    menu_label = "Response-time targets"
+    menu_label = _("Response-time targets")
     form = ResponseTargetForm
     support_actions = {"view", "add", "change", "delete"}
     operator_capabilities = {

@@ -31,7 +31,7 @@ def test_the_api_gives_the_hint_object_or_null(erring, make_key, client_for):
     assert hints[erring.pk]["vendor_error_code"] == "T-88"
     assert api.get(f"/api/v1/charge-points/{erring.pk}/").json()["hint"]["code"] == "HighTemperature"
     danish = api.get(f"/api/v1/reports/{report.pk}/", HTTP_ACCEPT_LANGUAGE="da").json()["hint"]
-    assert (danish["title"], danish["party_label"]) == ("For høj temperatur", "Ejer")
+    assert (danish["title"], danish["party_label"]) == ("For høj temperatur", "Ejerteam")
     assert api.get("/api/v1/reports/").json()["results"][0]["hint"]["code"] == "HighTemperature"
 
 

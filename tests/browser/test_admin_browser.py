@@ -78,7 +78,7 @@ def test_support_filters_assigns_to_the_owner_resolves_and_sees_the_timeline(pag
 
     page.goto(f"{live_server.url}/admin/reporting/report/")
     page.click("text=Filters")  # the filters are in a side panel
-    page.click("#changelist-filter >> text=Not working")
+    page.click("#changelist-filter >> text=Charge point is not working")
     page.wait_for_url("**reason__exact=not_working**")
     page.wait_for_load_state()
     rows = page.locator("#result_list tbody tr")
@@ -96,15 +96,15 @@ def test_support_filters_assigns_to_the_owner_resolves_and_sees_the_timeline(pag
     page.fill("textarea[name=note]", "Please check the display")
     shot(page, "assign-confirmation")
     page.click("input[value='Yes, assign']")
-    page.wait_for_selector("#main li >> text=assigned to the owner")  # the success message
-    assert "Owner: Olivia Owner" in page.inner_text("#assigned-to")
+    page.wait_for_selector("#main li >> text=assigned to the team owner")  # the success message
+    assert "Team owner: Olivia Owner" in page.inner_text("#assigned-to")
 
     page.click("#report-actions >> text=Resolve…")
     page.fill("textarea[name=note]", "Display replaced on site")
     page.click("input[value='Yes, resolve']")
     page.wait_for_selector("#timeline >> text=Display replaced on site")
     timeline = page.inner_text("#timeline")
-    assert re.search(r"Assigned.*open → assigned", timeline, re.S)
+    assert re.search(r"Assigned.*Open → Assigned", timeline, re.S)  # states by their labels
     assert "Display replaced on site" in timeline and "Resolved" in timeline
     shot(page, "report-page")
 

@@ -91,8 +91,8 @@ def test_a_digest_team_gets_one_email_per_contact_when_the_period_is_over_listin
     assert message.subject == "Rapporter for Operatør ApS: 2 oprettet, 1 tildelt, 1 løst"  # a Danish team
     link = "https://reports.example.com/operator/reporting/report/{}/change/"
     filed = message.body.split("Oprettet (2):")[1].split("Tildelt (1):")[0]
-    assert f"#{first.pk} Virker ikke" in filed and link.format(first.pk) in filed
-    assert f"#{second.pk} Virker ikke" in filed and link.format(second.pk) in filed
+    assert f"#{first.pk} Ladestanderen virker ikke" in filed and link.format(first.pk) in filed
+    assert f"#{second.pk} Ladestanderen virker ikke" in filed and link.format(second.pk) in filed
     assigned = message.body.split("Tildelt (1):")[1].split("Løst (1):")[0]
     assert f"#{first.pk}" in assigned and "→ Operatør" in assigned and f"#{second.pk}" not in assigned
     resolved = message.body.split("Løst (1):")[1]

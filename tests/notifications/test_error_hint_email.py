@@ -22,7 +22,7 @@ def test_the_report_email_carries_the_hint_in_danish_and_english(fleet, django_c
                                          reason=Reason.IN_ERROR)
     danish = [m for m in mail.outbox if "ida@operator.example" in m.to[0]][0]
     assert "Fejlforklaring: For høj temperatur (HighTemperature / T-88)" in danish.body
-    assert "Bør sandsynligvis handle: Ejer." in danish.body
+    assert "Bør sandsynligvis handle: Ejerteam." in danish.body
     assert "Første skridt: Tjek at ventilationen er fri" in danish.body
     assert "For høj temperatur" in danish.alternatives[0][0]
 
@@ -30,7 +30,7 @@ def test_the_report_email_carries_the_hint_in_danish_and_english(fleet, django_c
     subject, text, html = rendering._render(kind="created", event=ReportEvent.objects.filter(report=report).first(),
                                             team=fleet.owner)
     assert "Error hint: Temperature too high (HighTemperature / T-88)" in text
-    assert "Likely to act: Owner. First step: Check that vents are free" in text
+    assert "Likely to act: Team owner. First step: Check that vents are free" in text
 
 
 def test_a_report_without_a_known_error_has_no_hint_line(fleet, django_capture_on_commit_callbacks):

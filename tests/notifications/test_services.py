@@ -56,13 +56,13 @@ def test_new_report_email_is_in_the_teams_language_with_every_field_and_the_oper
 
     message = mail.outbox[0]
     link = f"https://reports.example.com/operator/reporting/report/{report.pk}/change/"
-    assert message.subject == f"Ny rapport #{report.pk}: Virker ikke ved {fleet.charge_point.name}"
+    assert message.subject == f"Ny rapport #{report.pk}: Ladestanderen virker ikke ved {fleet.charge_point.name}"
     for expected in [
         "Ladestander: " + fleet.charge_point.name,
-        "Lokation: Harbour",
-        "Ejer: Owner Energy",
+        "Ladested: Harbour",
+        "Ejerteam: Owner Energy",
         "Operatør: Operatør ApS",
-        "Årsag: Virker ikke",
+        "Årsag: Ladestanderen virker ikke",
         "Kilde: Bruger",
         "Status: Åben",
         "Tildelt: Operatør",
@@ -73,7 +73,7 @@ def test_new_report_email_is_in_the_teams_language_with_every_field_and_the_oper
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
     assert f'href="{link}"' in html
-    assert "Virker ikke" in html
+    assert "Ladestanderen virker ikke" in html
     assert "&lt;b&gt;all day&lt;/b&gt;" in html  # the driver's text is escaped
     assert message.anymail_test_params["metadata"]["report_id"] == str(report.pk)
 
@@ -85,7 +85,7 @@ def test_english_team_gets_english(fleet, django_capture_on_commit_callbacks):
     report = file_report(fleet, django_capture_on_commit_callbacks, reason=Reason.TAX_REFUND)
 
     message = mail.outbox[0]
-    assert message.subject == f"New report #{report.pk}: Tax refund issue at {fleet.charge_point.name}"
+    assert message.subject == f"New report #{report.pk}: Tax refund issue (Only in Denmark) at {fleet.charge_point.name}"
     assert message.body.startswith(
         "A new report was filed about a charge point operated by Operatør ApS.\n\nCharge point: "
     )
@@ -97,7 +97,7 @@ def test_english_team_gets_english(fleet, django_capture_on_commit_callbacks):
 def test_system_reasons_are_translated(fleet, django_capture_on_commit_callbacks):
     file_report(fleet, django_capture_on_commit_callbacks, source=Source.SYSTEM, reason=Reason.BAD_CELL_SIGNAL)
 
-    assert "Årsag: Dårligt mobilsignal" in mail.outbox[0].body
+    assert "Årsag: Ladestanderen har dårligt mobilsignal" in mail.outbox[0].body
     assert "Kilde: System" in mail.outbox[0].body
 
 
@@ -132,8 +132,8 @@ def test_assigning_to_the_owner_emails_the_owner_contacts_in_english(fleet, djan
 
     assert recipients() == ["olivia@owner.example", "oscar@owner.example"]
     message = mail.outbox[0]
-    assert message.subject == f"Report #{report.pk} assigned to Owner: Not working at {fleet.charge_point.name}"
-    assert "The report has been assigned to Owner." in message.body
+    assert message.subject == f"Report #{report.pk} assigned to Team owner: Charge point is not working at {fleet.charge_point.name}"
+    assert "The report has been assigned to Team owner." in message.body
     assert "State: Assigned" in message.body
     assert "Note: Needs a new cable" in message.body
     assert Notification.objects.filter(report=report, kind=NotificationKind.ASSIGNED).count() == 2

@@ -27,5 +27,5 @@ def test_a_site_offline_report_emails_the_operator_and_names_the_site(fleet, dja
     assert sorted(m.to[0] for m in mail.outbox) == ["Ib Operatør <ib@operator.example>",
                                                     "Ida Operatør <ida@operator.example>"]
     message = mail.outbox[0]
-    assert message.subject == f"Ny rapport #{report.pk}: Lokation offline ved Harbour"
+    assert message.subject == f"Ny rapport #{report.pk}: Ladestedet er offline ved Harbour"
     assert "hele lokationen" in message.body and "Operatør ApS" in message.body and "Owner Energy" in message.body

@@ -37,7 +37,7 @@ def test_support_sees_a_charge_points_performance_page(client, support_user, tro
     assert "No energy delivered" in html
     assert '<svg class="bo-chart"' in html
     assert "2026-03-02 10:00" in html  # the outage in the ledger, with the report filed during it
-    assert "Not working" in html
+    assert "Charge point is not working" in html
 
 
 def test_the_charge_point_page_has_a_performance_button(client, support_user, cp):

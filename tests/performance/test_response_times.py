@@ -65,7 +65,7 @@ def test_grouped_by_reason_and_team(cp, three_reports):
     by_team = response_times(reports=Report.objects.all(), by="team", created_from=at(0), created_before=at(24))
     assert [(row.key, row.reports) for row in by_team] == [(cp.operator_id, 3)]
     by_reason = response_times(reports=Report.objects.all(), by="reason", created_from=at(0), created_before=at(24))
-    assert [(row.label, row.reports) for row in by_reason] == [("Not working", 3)]
+    assert [(row.label, row.reports) for row in by_reason] == [("Charge point is not working", 3)]
     with pytest.raises(Invalid):
         response_times(reports=Report.objects.all(), by="colour", created_from=at(0), created_before=at(24))
 

@@ -84,3 +84,21 @@ def test_search_caps_the_matches_the_user_may_see_not_every_teams(require_postgr
     found = _ids(response.content.decode())
 
     assert found == [mine.pk]
+
+
+def test_search_on_a_driver_caps_the_reports_whose_contact_the_user_may_see(require_postgres, client,
+                                                                             member_factory, monkeypatch):
+    """The driver parts of the search are capped after need to know: other
+    teams' newer filings by the same driver do not push the user's out."""
+    monkeypatch.setattr(ReportAdmin, "search_limit", 5)
+    ours = ChargePointFactory()
+    _bulk_reports(ours, 1)
+    mine = Report.objects.get()
+    Report.objects.filter(pk=mine.pk).update(reporter_email="ann@example.com")
+    _bulk_reports(ChargePointFactory(), 8)
+    Report.objects.exclude(pk=mine.pk).update(reporter_email="ann@example.com")
+    client.force_login(member_factory(ours.operator, Role.INSTALLER))
+
+    response = client.get("/operator/reporting/report/", {"q": "ann@example"})
+
+    assert set(re.findall(r"/reporting/report/(\d+)/change/", response.content.decode())) == {str(mine.pk)}

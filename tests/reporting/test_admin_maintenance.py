@@ -75,7 +75,7 @@ def test_the_windows_page_shows_what_would_have_been_filed(client, support_user)
 
     page = client.get(f"/admin/reporting/maintenancewindow/{window.pk}/change/").content.decode()
 
-    assert "would have filed" in page.lower() and "Harbour 7" in page and "In error for a while" in page
+    assert "would have filed" in page.lower() and "Harbour 7" in page and "Charge point in error for a while" in page
 
 
 def test_delete_goes_through_the_service(client, support_user, team):

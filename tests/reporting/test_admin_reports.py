@@ -41,8 +41,8 @@ def test_list_shows_each_column_for_a_report(support_client):
     report = _report(description="Cable torn off")
     cp = report.charge_point
     page = support_client.get(LIST).content.decode()
-    for text in [f">{report.pk}<", cp.name, cp.ocpp_id, cp.site.name, cp.owner.name, "User", "Not working",
-                 "Open", "Owner"]:
+    for text in [f">{report.pk}<", cp.name, cp.ocpp_id, cp.site.name, cp.owner.name, "User", "Charge point is not working",
+                 "Open", "Team owner"]:
         assert text in page
 
 
@@ -79,9 +79,10 @@ def test_filters_by_state_reason_team_site_and_dates(support_client, support_use
     assert ids("?state=resolved") == {b.pk}
     assert ids("?reason__exact=broken") == {a.pk}
     assert ids(f"?team={a.charge_point.owner_id}") == {a.pk}
-    assert ids(f"?site={b.charge_point.site_id}") == {b.pk}
+    assert ids(f"?site={b.charge_point.site_id}") == set()  # resolved: not in the default view
+    assert ids(f"?state=all&site={b.charge_point.site_id}") == {b.pk}
     today = a.created_at.date().isoformat()
-    assert ids(f"?created_at__from={today}&created_at__to={today}") == {a.pk, b.pk}
+    assert ids(f"?state=all&created_at__from={today}&created_at__to={today}") == {a.pk, b.pk}
     assert ids("?created_at__from=2001-01-01&created_at__to=2001-01-02") == set()
 
 
@@ -127,7 +128,7 @@ def test_assign_to_owner_goes_through_a_confirmation_page_and_writes_the_timelin
     event = report.events.get(kind=EventKind.ASSIGNED)
     assert event.to_person == person and event.note == "please check"
     page = support_client.get(response["Location"]).content.decode()
-    assert "1 report assigned to the owner" in page
+    assert "1 report assigned to the team owner" in page
 
 
 def test_assign_refuses_a_person_of_another_party(support_client, member_factory):
@@ -135,7 +136,7 @@ def test_assign_refuses_a_person_of_another_party(support_client, member_factory
     person = member_factory(report.charge_point.owner, Role.INSTALLER)
     response = support_client.post(f"{LIST}{report.pk}/assign/", {"party": "support", "person": str(person.pk)})
     assert response.status_code == 200
-    assert "belongs to the operator or owner, not the support" in response.content.decode()
+    assert "belongs to the operator or team owner, not the support" in response.content.decode()
     report.refresh_from_db()
     assert report.state == ReportState.OPEN
 
@@ -160,11 +161,12 @@ def test_bulk_resolve_changes_what_it_can_and_names_the_rest(support_client, sup
     open_one, open_two, done = _report(), _report(), _report()
     services.report_resolve(report=done, by=support_user, note="x")
     selected = [open_one.pk, open_two.pk, done.pk]
-    confirm = support_client.post(LIST, {"action": "resolve_reports", "_selected_action": selected})
+    everything = LIST + "?state=all"  # the default view hides the resolved one
+    confirm = support_client.post(everything, {"action": "resolve_reports", "_selected_action": selected})
     html = confirm.content.decode()
     assert "Yes, resolve" in html and f"#{done.pk}" in html and "Cannot resolve a report that is resolved" in html
     response = support_client.post(
-        LIST, {"action": "resolve_reports", "_selected_action": selected, "post": "yes", "note": "batch fix"},
+        everything, {"action": "resolve_reports", "_selected_action": selected, "post": "yes", "note": "batch fix"},
         follow=True,
     )
     html = response.content.decode()
@@ -305,8 +307,8 @@ def test_dashboard_counts_open_reports_by_reason_and_party(support_client, suppo
 
     cache.clear()
     html = support_client.get("/admin/").content.decode()
-    assert "Open reports" in html and "Broken" in html and "Reports per day" in html
-    assert re.search(r"Broken</a></td><td class=\"num\">2<", html)
+    assert "Open reports" in html and "Charge point is broken" in html and "Reports per day" in html
+    assert re.search(r"Charge point is broken</a></td><td class=\"num\">2<", html)
     assert "Something else</a>" not in html[html.index("Open by reason"):]  # resolved: not open
 
 
@@ -340,10 +342,10 @@ def test_dashboard_starts_each_login_with_what_to_look_at_first(client, member_f
     start = _start_here(client.get("/operator/").content.decode())
     assert "Start with your work: the reports assigned to you" in start
     newest = start[start.index('id="newest-reports"'):start.index('id="my-work"')]
-    assert newest.index(f"#{newer.pk} Car blocking") < newest.index(f"#{older.pk} Broken")
+    assert newest.index(f"#{newer.pk} Car blocking") < newest.index(f"#{older.pk} Charge point is broken")
     assert "Elsewhere 1" not in start  # another team's report is not shown
     mine = start[start.index('id="my-work"'):]
-    assert f"#{older.pk} Broken" in mine and f"#{newer.pk}" not in mine
+    assert f"#{older.pk} Charge point is broken" in mine and f"#{newer.pk}" not in mine
 
     client.force_login(admin)
     start = _start_here(client.get("/operator/").content.decode())

@@ -125,13 +125,13 @@ def test_the_support_admin_shows_the_hint_on_report_and_charge_point_pages(clien
         page = client.get(url).content.decode()
         assert 'id="error-hint"' in page, url
         assert "Temperature too high" in page and "vendor code T-88" in page
-        assert "Likely to act: <strong>Owner</strong>" in page
+        assert "Likely to act: <strong>Team owner</strong>" in page
 
 
 def test_the_operator_admin_shows_the_hint_and_a_page_without_error_shows_none(client, erring):
     from tests.factories import MembershipFactory, UserFactory
 
-    user = UserFactory()
+    user = UserFactory(language="en")  # the team's language is Danish; this person chose English
     MembershipFactory(user=user, team=erring.operator, role=Role.ADMIN)
     client.force_login(user)
     report = services.report_create(charge_point=erring, source=Source.SYSTEM, reason=Reason.IN_ERROR)

@@ -90,7 +90,7 @@ def test_the_bulk_action_reopens_what_it_can_and_links_the_blocking_report(pair,
                                    reason=Reason.BROKEN, by=None)
     services.report_resolve(report=other, by=None, note="x")
     client.force_login(support_user)
-    response = client.post("/admin/reporting/report/", {
+    response = client.post("/admin/reporting/report/?state=all", {
         "action": "reopen_reports", "_selected_action": [old.pk, other.pk], "post": "yes", "note": "again",
     }, follow=True)
     html = response.content.decode()

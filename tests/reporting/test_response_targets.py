@@ -119,7 +119,7 @@ def test_a_target_is_not_missed_a_second_before_it_is_due_and_is_missed_one_seco
     assert row.note.startswith("Missed the time to assign of 1 h 0 min")
     assert recipients() == ["ada@ops.example", "bo@ops.example"]
     missed = [m for m in mail.outbox if "missed" in m.subject]
-    assert missed[0].subject == f"Report #{report.pk} missed its response-time target: Not working at Pier 1"
+    assert missed[0].subject == f"Report #{report.pk} missed its response-time target: Charge point is not working at Pier 1"
     assert "The report missed its response-time target (Time to assign)" in missed[0].body
     assert set(Notification.objects.filter(kind=NotificationKind.TARGET_MISSED).values_list("status", flat=True)) == {
         "sent"
@@ -355,3 +355,18 @@ def test_two_checks_at_once_record_and_email_each_miss_once(require_postgres, ch
     assert ReportEvent.objects.filter(kind=EventKind.ASSIGNED, note__startswith="Re-assigned").count() == 5
     missed = [m for m in mail.outbox if "missed its response-time target" in m.subject]
     assert len(missed) == 5 * 2
+
+
+def test_a_danish_reader_sees_the_time_left_in_danish(charge_point, client, member_factory):
+    from accounts.models import Role
+
+    charge_point.operator.language = "da"
+    charge_point.operator.save(update_fields=["language"])
+    default_target(time_to_assign=HOUR)
+    late = file(charge_point)
+    Report.objects.filter(pk=late.pk).update(created_at=late.created_at - 2 * HOUR)
+    client.force_login(member_factory(charge_point.operator, Role.ADMIN))
+
+    listing = client.get("/operator/reporting/report/?target=breached").content.decode()
+
+    assert "tildeling: overskredet med 1 h 0 min" in listing and "overdue" not in listing

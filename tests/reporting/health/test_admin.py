@@ -42,7 +42,7 @@ def test_the_list_shows_each_teams_overrides(client, support_user):
     response = client.get("/admin/reporting/healthchecksettings/")
 
     assert response.status_code == 200
-    assert "failed charges: count 5" in response.content.decode()
+    assert "charge point had 3 failed charges last 1 hour: count 5" in response.content.decode()
 
 
 def test_support_changes_the_sweep_schedule(client, support_user):

@@ -41,7 +41,7 @@ def test_the_sweep_routes_each_report_and_its_timeline_by_the_routing_table(monk
     report = Report.objects.get(charge_point=cp)
     created = report.events.get(kind=EventKind.CREATED)
     assert (report.assigned_party, created.to_party) == (Party.OWNER, Party.OWNER)
-    assert created.note == "Filed by the health checks and routed to the owner automatically."
+    assert created.note == "Filed by the health checks and routed to the team owner automatically."
 
 
 @pytest.mark.django_db

@@ -152,7 +152,7 @@ def test_the_site_report_reads_sensibly_in_the_admin_and_the_api(client, member_
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     body = api.get(f"/api/v1/reports/{report.pk}/").json()
     assert (body["charge_point"], body["site"]["id"], body["reason"], body["reason_label"]) == (
-        None, site.pk, "site_offline", "Site offline")
+        None, site.pk, "site_offline", "Charging site offline")
     for query in (f"site={site.pk}", f"team={site.team_id}"):
         assert [r["id"] for r in api.get(f"/api/v1/reports/?{query}").json()["results"]] == [report.pk]
     filtered = client.get(f"/operator/reporting/report/?site={site.pk}").content.decode()
