@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PerformanceConfig(AppConfig):
     name = "performance"
-    verbose_name = "Performance"
+    verbose_name = _("Performance")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):

@@ -68,6 +68,8 @@ class Exclusion(models.Model):
     objects = ExclusionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("exclusion")
+        verbose_name_plural = _("exclusions")
         ordering = ["-starts_at", "-id"]
         indexes = [models.Index(fields=["charge_point", "starts_at"], name="perf_exclusion_cp_idx")]
         constraints = [
@@ -93,6 +95,10 @@ class SiteOutageCause(models.Model):
     marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+", editable=False)
     marked_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("site outage cause")
+        verbose_name_plural = _("site outage causes")
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} (report {self.report_id})"
@@ -196,6 +202,8 @@ class SiteVisit(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("site visit")
+        verbose_name_plural = _("site visits")
         ordering = ["-visited_at", "-id"]
         indexes = [models.Index(fields=["report", "visited_at"], name="perf_sitevisit_report_idx")]
 

@@ -31,7 +31,7 @@ def test_the_report_page_has_a_header_and_tabs(browser, live_server, conversatio
         page.goto(f"{live_server.url}/admin/login/?next=/admin/reporting/report/{conversation.pk}/change/")
         page.fill("#id_username", "support@example.com")
         page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
+        page.click("#login-form [type=submit]")
         page.wait_for_selector("#report-header")
         header = page.inner_text("#report-header")
         for label in ("Charge point", "Charging site", "Team owner", "Operator", "State", "Age", "Occurrences",
@@ -39,7 +39,9 @@ def test_the_report_page_has_a_header_and_tabs(browser, live_server, conversatio
             assert label in header, label
         # One tab at a time, the timeline first; no stray Close button, no "View site".
         assert page.is_visible("#timeline") and not page.is_visible("#conversation")
-        assert page.locator("text=Close").count() == 0 and page.locator("text=View site").count() == 0
+        # (unfold's folded-away mobile menu has a "close" icon: only what is on screen counts)
+        assert page.locator("text=Close >> visible=true").count() == 0
+        assert page.locator("text=View site >> visible=true").count() == 0
         assert page.evaluate("document.documentElement.scrollWidth") <= width
 
         page.click(".bo-tabs >> text=Conversation")
@@ -53,8 +55,8 @@ def test_the_report_page_has_a_header_and_tabs(browser, live_server, conversatio
         assert page.is_visible("#timeline")
         assert page.evaluate("document.activeElement.id") == "comment_body"
         page.keyboard.type("Called the driver back")
-        page.click("#comment-form input[type=submit]")
-        page.wait_for_selector(".messagelist")
+        page.click("#comment-form [type=submit]")
+        page.wait_for_selector("#main li >> text=Comment added")  # the success message
         assert page.is_visible("#timeline") and "Called the driver back" in page.inner_text("#timeline")
         page.screenshot(path=f"/tmp/cpr-report-page-{width}.png", full_page=True)
     finally:
