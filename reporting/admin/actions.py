@@ -15,6 +15,7 @@ from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
@@ -37,18 +38,19 @@ class Transition:
     name: str
     capability: Capability
     title: str
+    title_many: str
     button: str
-    done: str  # past tense for messages
+    done: str  # the past participle the page's and the messages' sentences use
     page_button: str  # the report page's button
 
 
 TRANSITIONS = {
-    "assign": Transition("assign", Capability.ASSIGN, _("Assign report"), _("Yes, assign"), "assigned",
-                         _("Assign…")),
-    "resolve": Transition("resolve", Capability.RESOLVE, _("Resolve report"), _("Yes, resolve"), "resolved",
-                          _("Resolve…")),
-    "reopen": Transition("reopen", Capability.RESOLVE, _("Reopen report"), _("Yes, reopen"), "reopened",
-                         _("Reopen…")),
+    "assign": Transition("assign", Capability.ASSIGN, _("Assign report"), _("Assign reports"), _("Yes, assign"),
+                         pgettext_lazy("what happens to a report", "assigned"), _("Assign…")),
+    "resolve": Transition("resolve", Capability.RESOLVE, _("Resolve report"), _("Resolve reports"),
+                          _("Yes, resolve"), pgettext_lazy("what happens to a report", "resolved"), _("Resolve…")),
+    "reopen": Transition("reopen", Capability.RESOLVE, _("Reopen report"), _("Reopen reports"), _("Yes, reopen"),
+                         pgettext_lazy("what happens to a report", "reopened"), _("Reopen…")),
 }
 
 
@@ -96,7 +98,8 @@ def _why(model_admin, why):
     links to that one."""
     if isinstance(why, OpenReportExists):
         url = reverse(f"{model_admin.admin_site.name}:reporting_report_change", args=[why.open_report_id])
-        return format_html('{} <a href="{}">Open report #{}</a>', why.message, url, why.open_report_id)
+        return format_html('{} <a href="{}">{}</a>', why.message, url,
+                           gettext("Open report #%(id)s") % {"id": why.open_report_id})
     return getattr(why, "message", why)
 
 
@@ -104,19 +107,23 @@ def report_outcome(model_admin, request, name: str, done, failed, cleaned) -> No
     transition = TRANSITIONS[name]
     if done:
         ids = ", ".join(f"#{r.pk}" for r in done)
-        where = ""
         if name == "assign":
-            where = f" to the {Party(cleaned['party']).label.lower()}"
+            party = str(Party(cleaned["party"]).label).lower()
             if done[0].assigned_to_id:
-                where += f" ({person_label(done[0].assigned_to, for_support=is_support(request.user))})"
-        noun = "report" if len(done) == 1 else "reports"
-        model_admin.message_user(request, f"{len(done)} {noun} {transition.done}{where}: {ids}.", messages.SUCCESS)
+                party += f" ({person_label(done[0].assigned_to, for_support=is_support(request.user))})"
+            text = ngettext("%(count)s report assigned to the %(party)s: %(ids)s.",
+                            "%(count)s reports assigned to the %(party)s: %(ids)s.", len(done))
+        else:
+            party = ""
+            text = ngettext("%(count)s report %(done)s: %(ids)s.", "%(count)s reports %(done)s: %(ids)s.", len(done))
+        model_admin.message_user(
+            request, text % {"count": len(done), "party": party, "done": transition.done, "ids": ids}, messages.SUCCESS)
     if failed:
-        noun = "report was" if len(failed) == 1 else "reports were"
+        heading = ngettext("%(count)s report was not %(done)s:", "%(count)s reports were not %(done)s:", len(failed))
         items = format_html_join("", "<li>#{}: {}</li>", ((r.pk, _why(model_admin, why)) for r, why in failed))
         model_admin.message_user(
             request,
-            format_html("{} {} not {}:<ul>{}</ul>", len(failed), noun, transition.done, items),
+            format_html("{}<ul>{}</ul>", heading % {"count": len(failed), "done": transition.done}, items),
             messages.WARNING if done else messages.ERROR,
         )
 
@@ -131,7 +138,7 @@ def render_page(model_admin, request, name: str, *, reports: list[Report], form,
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
-        "title": transition.title + ("s" if bulk and len(reports) > 1 else ""),
+        "title": transition.title_many if bulk and len(reports) > 1 else transition.title,
         "transition": transition,
         "applicable": applicable,
         "refused": [(r, why) for r, why in rows if why is not None],
@@ -151,7 +158,8 @@ def bulk_action(model_admin, request, queryset, name: str):
     reports = list(queryset.with_context()[: MAX_BULK + 1])
     if len(reports) > MAX_BULK:
         model_admin.message_user(
-            request, f"Select at most {MAX_BULK} reports at a time; nothing was changed.", messages.ERROR
+            request, gettext("Select at most %(max)s reports at a time; nothing was changed.") % {"max": MAX_BULK},
+            messages.ERROR,
         )
         return None
     if request.POST.get("post") == "yes":
