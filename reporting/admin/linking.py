@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import is_support
@@ -31,13 +32,13 @@ def link_charge_point_view(model_admin, request, report_id):
     form = LinkChargePointForm(request.POST)
     page = model_admin._page_url(report)
     if not form.is_valid():
-        model_admin.message_user(request, "Name the charge point by its OCPP id or public code.", messages.ERROR)
+        model_admin.message_user(request, _("Name the charge point by its OCPP id or public code."), messages.ERROR)
         return redirect(page)
     value = form.cleaned_data["charge_point"].strip()
     charge_point = (ChargePoint.objects.filter(ocpp_id=value).first()
                     or ChargePoint.objects.filter(public_code=normalize_public_code(value)).first())
     if charge_point is None:
-        model_admin.message_user(request, f"No charge point has the OCPP id or public code “{value}”.",
+        model_admin.message_user(request, gettext("No charge point has the OCPP id or public code “%(value)s”.") % {"value": value},
                                  messages.ERROR)
         return redirect(page)
     try:
@@ -45,7 +46,7 @@ def link_charge_point_view(model_admin, request, report_id):
     except ReportError as error:
         model_admin.message_user(request, error.message, messages.ERROR)
     else:
-        model_admin.message_user(request, f"Linked to {charge_point.name}.", messages.SUCCESS)
+        model_admin.message_user(request, gettext("Linked to %(name)s.") % {"name": charge_point.name}, messages.SUCCESS)
     return redirect(page)
 
 

@@ -65,14 +65,14 @@ class ReportPageMixin:
         report = self._report(request, report_id)
         form = CommentForm(request.POST)
         if not form.is_valid():
-            self.message_user(request, "Write a comment first.", messages.ERROR)
+            self.message_user(request, _("Write a comment first."), messages.ERROR)
         else:
             try:
                 services.report_comment(report=report, by=request.user, body=form.cleaned_data["body"])
             except ReportError as error:
                 self.message_user(request, error.message, messages.ERROR)
             else:
-                self.message_user(request, "Comment added to the timeline.", messages.SUCCESS)
+                self.message_user(request, _("Comment added to the timeline."), messages.SUCCESS)
         return redirect(self._page_url(report) + "#timeline")
 
     def message_view(self, request, report_id):
@@ -81,14 +81,14 @@ class ReportPageMixin:
         report = self._report(request, report_id)
         form = MessageForm(request.POST)
         if not form.is_valid():
-            self.message_user(request, "Write a message first.", messages.ERROR)
+            self.message_user(request, _("Write a message first."), messages.ERROR)
         else:
             try:
                 services.report_add_message(report=report, by=request.user, **form.cleaned_data)
             except ReportError as error:
                 self.message_user(request, error.message, messages.ERROR)
             else:
-                self.message_user(request, "Message added to the conversation.", messages.SUCCESS)
+                self.message_user(request, _("Message added to the conversation."), messages.SUCCESS)
         return redirect(self._page_url(report) + "#conversation")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
