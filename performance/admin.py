@@ -33,6 +33,7 @@ from accounts.admin_tenancy import ScopedAdminMixin
 from accounts.models import Team
 from accounts.permissions import Capability, is_support, visible_team_ids
 from chargepoints.models import ChargePoint, Site
+from core.admin.base import ModelAdmin
 from core.errors import Invalid
 from reporting.catalogue import Reason
 from reporting.models import Report
@@ -205,7 +206,7 @@ class ExclusionForm(forms.ModelForm):
         fields = ["charge_point", "connector", "starts_at", "ends_at", "reason", "evidence_text", "evidence_file"]
 
 
-class ExclusionAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ExclusionAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, ModelAdmin):
     """Added and removed, never changed: a changed exclusion is a removed one
     and a new one, both audited."""
 
@@ -261,13 +262,25 @@ class ExclusionAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmi
             exclusion_remove(by=request.user, exclusion=exclusion)
 
 
+class ReportRowScopeMixin:
+    """Rows about a report: support sees them all on /admin/, everyone else
+    those of the reports they may see."""
+
+    def scope_queryset(self, request, queryset):
+        if self.on_support_site() and is_support(request.user):
+            return queryset
+        if not self.has_module_permission(request):
+            return queryset.none()
+        return queryset.filter(report__in=Report.objects.for_user(request.user))
+
+
 class SiteOutageCauseForm(forms.ModelForm):
     class Meta:
         model = SiteOutageCause
         fields = ["report", "reason", "evidence_text"]
 
 
-class SiteOutageCauseAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class SiteOutageCauseAdmin(ReportRowScopeMixin, ServiceRefusalAdminMixin, ScopedAdminMixin, ModelAdmin):
     """A site outage marked as outside the operator's control: only then do
     its charge points' outages stop counting against their uptime."""
 
@@ -278,13 +291,6 @@ class SiteOutageCauseAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.Mod
     list_display = ["report", "reason", "starts_at", "marked_by", "marked_at"]
     list_select_related = ["report__site", "marked_by"]
     raw_id_fields = ["report"]
-
-    def scope_queryset(self, request, queryset):
-        if self.on_support_site() and is_support(request.user):
-            return queryset
-        if not self.has_module_permission(request):
-            return queryset.none()
-        return queryset.filter(report__in=Report.objects.for_user(request.user))
 
     def teams_of(self, obj) -> set[int]:
         return {obj.report.site.team_id}
@@ -321,7 +327,7 @@ class SiteVisitForm(forms.ModelForm):
         fields = ["report", "visited_at"]
 
 
-class SiteVisitAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class SiteVisitAdmin(ReportRowScopeMixin, ServiceRefusalAdminMixin, ScopedAdminMixin, ModelAdmin):
     """Someone went on site for a report: such a report does not count as
     solved remotely (docs/performance.md, response times)."""
 
@@ -331,13 +337,6 @@ class SiteVisitAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmi
     list_display = ["report", "visited_at", "recorded_by", "recorded_at"]
     list_select_related = ["report", "recorded_by"]
     raw_id_fields = ["report"]
-
-    def scope_queryset(self, request, queryset):
-        if self.on_support_site() and is_support(request.user):
-            return queryset
-        if not self.has_module_permission(request):
-            return queryset.none()
-        return queryset.filter(report__in=Report.objects.for_user(request.user))
 
     def teams_of(self, obj) -> set[int]:
         report = obj.report

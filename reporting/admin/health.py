@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django_celery_beat.admin import CrontabScheduleAdmin, IntervalScheduleAdmin, PeriodicTaskAdmin
+from django_celery_beat.admin import (
+    CrontabScheduleAdmin,
+    IntervalScheduleAdmin,
+    PeriodicTaskAdmin,
+    PeriodicTaskInline,
+)
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from accounts.admin_refusals import ServiceRefusalAdminMixin
 from accounts.admin_sites import support_site
 from accounts.admin_tenancy import ScopedAdminMixin
-from core.admin.base import ModelAdmin
+from core.admin.base import ModelAdmin, TabularInline
 from reporting.catalogue import SYSTEM_REASONS, Reason
 from reporting.models import HealthCheckSettings
 from reporting.settings_services import health_check_settings_delete, health_check_settings_save
@@ -79,25 +84,29 @@ class HealthCheckSettingsAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, Model
             health_check_settings_delete(settings=settings_row, by=request.user)
 
 
-class SupportPeriodicTaskAdmin(ScopedAdminMixin, PeriodicTaskAdmin, ModelAdmin):
+class SupportOnlyMixin(ScopedAdminMixin):
+    """Celery beat's schedules: support staff on /admin/ only."""
+
     support_actions = SUPPORT_ONLY
 
     def scope_queryset(self, request, queryset):
         return queryset if self.on_support_site() and self.allows(request, "view") else queryset.none()
 
 
-class SupportIntervalScheduleAdmin(ScopedAdminMixin, IntervalScheduleAdmin, ModelAdmin):
-    support_actions = SUPPORT_ONLY
-
-    def scope_queryset(self, request, queryset):
-        return queryset if self.on_support_site() and self.allows(request, "view") else queryset.none()
+class ThemedPeriodicTaskInline(PeriodicTaskInline, TabularInline):
+    """The tasks that use a schedule, in the theme's look."""
 
 
-class SupportCrontabScheduleAdmin(ScopedAdminMixin, CrontabScheduleAdmin, ModelAdmin):
-    support_actions = SUPPORT_ONLY
+class SupportPeriodicTaskAdmin(SupportOnlyMixin, PeriodicTaskAdmin, ModelAdmin):
+    pass
 
-    def scope_queryset(self, request, queryset):
-        return queryset if self.on_support_site() and self.allows(request, "view") else queryset.none()
+
+class SupportIntervalScheduleAdmin(SupportOnlyMixin, IntervalScheduleAdmin, ModelAdmin):
+    inlines = [ThemedPeriodicTaskInline]
+
+
+class SupportCrontabScheduleAdmin(SupportOnlyMixin, CrontabScheduleAdmin, ModelAdmin):
+    inlines = [ThemedPeriodicTaskInline]
 
 
 support_site.register(HealthCheckSettings, HealthCheckSettingsAdmin)
