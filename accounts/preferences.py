@@ -45,21 +45,10 @@ def user_language(user) -> str:
 def user_set_language(*, user: User, language: str, by) -> User:
     """Save ``user``'s back-office language (their own choice: only they, or
     support, change it). An empty language goes back to the team's."""
-    if by is None or (by.pk != user.pk and not getattr(by, "is_support", False)):
-        raise NotAllowed("Only the person themselves or support may change their language.")
+    _require_self_or_support(user, by, "language")
     if language and language not in available_languages():
         raise Invalid(f"Unknown language: {language!r}.")
-    with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
-        before = locked.language
-        if before == language:
-            return locked
-        locked.language = language
-        locked.save(update_fields=["language"])
-        audit_record(by=by, action=AuditAction.UPDATE, obj=locked, team=None,
-                     changes={"language": {"before": before, "after": language}})
-    user.language = language
-    return locked
+    return _user_set(user=user, field="language", value=language, by=by)
 
 
 def user_time_zone(user) -> zoneinfo.ZoneInfo:
@@ -73,18 +62,27 @@ def user_time_zone(user) -> zoneinfo.ZoneInfo:
 
 def user_set_time_zone(*, user: User, time_zone: str, by) -> User:
     """Save ``user``'s time zone (only they, or support); empty: the installation's."""
-    if by is None or (by.pk != user.pk and not getattr(by, "is_support", False)):
-        raise NotAllowed("Only the person themselves or support may change their time zone.")
+    _require_self_or_support(user, by, "time zone")
     if time_zone and time_zone not in zoneinfo.available_timezones():
         raise Invalid(f"Unknown time zone: {time_zone!r}.")
+    return _user_set(user=user, field="time_zone", value=time_zone, by=by)
+
+
+def _require_self_or_support(user: User, by, what: str) -> None:
+    if by is None or (by.pk != user.pk and not getattr(by, "is_support", False)):
+        raise NotAllowed(f"Only the person themselves or support may change their {what}.")
+
+
+def _user_set(*, user: User, field: str, value: str, by) -> User:
+    """Save one of a person's own preferences (checked by the caller), audited."""
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        before = locked.time_zone
-        if before == time_zone:
+        before = getattr(locked, field)
+        if before == value:
             return locked
-        locked.time_zone = time_zone
-        locked.save(update_fields=["time_zone"])
+        setattr(locked, field, value)
+        locked.save(update_fields=[field])
         audit_record(by=by, action=AuditAction.UPDATE, obj=locked, team=None,
-                     changes={"time_zone": {"before": before, "after": time_zone}})
-    user.time_zone = time_zone
+                     changes={field: {"before": before, "after": value}})
+    setattr(user, field, value)
     return locked
