@@ -16,8 +16,9 @@ from reporting.models import ReportState
 LOCALE = Path(settings.BASE_DIR) / "locale" / "da" / "LC_MESSAGES"
 
 
-def po_entries(path: Path) -> dict[str, str]:
-    """msgid -> msgstr for every entry of a .po file (not the header)."""
+def po_entries(path: Path) -> dict[tuple[str, str], str]:
+    """(context, msgid) -> msgstr for every entry of a .po file (not the
+    header); the context is "" for an entry without msgctxt."""
     entries = {}
     for block in path.read_text(encoding="utf-8").split("\n\n"):
         lines = [line for line in block.splitlines() if not line.startswith("#")]
@@ -29,10 +30,15 @@ def po_entries(path: Path) -> dict[str, str]:
         def unquote(chunk: str) -> str:
             return "".join(re.findall(r'"(.*)"', chunk)).replace('\\"', '"').replace("\\n", "\n")
 
+        context = re.search(r'msgctxt ((?:".*"\n?)+)', text + "\n")
         msgid, msgstr = unquote(match.group(1)), unquote(match.group(2))
         if msgid:
-            entries[msgid] = msgstr
+            entries[(unquote(context.group(1)) if context else "", msgid)] = msgstr
     return entries
+
+
+def looked_up(compiled: gettext.GNUTranslations, context: str, msgid: str) -> str:
+    return compiled.pgettext(context, msgid) if context else compiled.gettext(msgid)
 
 
 @pytest.fixture(scope="module")
@@ -42,16 +48,16 @@ def compiled() -> gettext.GNUTranslations:
 
 
 def test_every_string_in_the_po_file_is_translated():
-    untranslated = [msgid for msgid, msgstr in po_entries(LOCALE / "django.po").items() if not msgstr]
+    untranslated = [msgid for (_context, msgid), msgstr in po_entries(LOCALE / "django.po").items() if not msgstr]
 
     assert untranslated == []
 
 
 def test_the_committed_mo_file_is_compiled_from_the_po_file(compiled):
     stale = {
-        msgid: (msgstr, compiled.gettext(msgid))
-        for msgid, msgstr in po_entries(LOCALE / "django.po").items()
-        if compiled.gettext(msgid) != msgstr
+        (context, msgid): (msgstr, looked_up(compiled, context, msgid))
+        for (context, msgid), msgstr in po_entries(LOCALE / "django.po").items()
+        if looked_up(compiled, context, msgid) != msgstr
     }
 
     assert stale == {}, "run: msgfmt --check -o locale/da/LC_MESSAGES/django.mo locale/da/LC_MESSAGES/django.po"
