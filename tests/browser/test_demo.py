@@ -123,13 +123,20 @@ def log_in(page, url: str, prefix: str, email: str) -> None:
 
 
 def rows(page, url: str, columns: list[str]) -> list[dict]:
-    """A changelist's rows: the given columns' texts (Django's field-<name> cells)."""
+    """A changelist's rows: the given columns' texts (Django's field-<name>
+    cells), without the grey second line some cells carry (the reason's
+    source, the charge point's site and teams)."""
     page.goto(url)
     page.wait_for_selector("#changelist")
     return page.eval_on_selector_all(
         "#result_list tbody tr",
-        "(trs, cols) => trs.map(tr => Object.fromEntries(cols.map(c => "
-        "[c, (tr.querySelector('.field-' + c) || {}).textContent || ''])))",
+        "(trs, cols) => trs.map(tr => Object.fromEntries(cols.map(c => {"
+        "  const cell = tr.querySelector('.field-' + c);"
+        "  if (!cell) return [c, ''];"
+        "  const copy = cell.cloneNode(true);"
+        "  copy.querySelectorAll('.bo-sub').forEach(sub => sub.remove());"
+        "  return [c, copy.textContent.trim()];"
+        "})))",
         columns,
     )
 
