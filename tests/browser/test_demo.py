@@ -40,7 +40,9 @@ APPEAR_SECONDS = 360
 RESOLVE_SECONDS = 180
 POLL_SECONDS = 4
 
-pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: an earlier transactional test flushed the tables; the
+# data the migrations seeded (beat schedules, settings rows) comes back first.
+pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def _database_url() -> str:
