@@ -16,28 +16,27 @@ an exclusion of the port or of the whole charge point, inside an
 occurrence of a maintenance window covering the charge point, or inside a
 site outage whose cause a person marked as outside the operator's control.
 Times are UTC; a window never starts before the charge point was created.
+Reading the history is ``history.py``; a weekly maintenance window's
+occurrences come from ``reporting.maintenance``.
 """
 
 from __future__ import annotations
 
-import json
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.db import connection
 from django.db.models import Q
 
-from chargepoints.models import ChargePoint, ChargePointState, Connector, Heartbeat, StateChange
+from chargepoints.models import ChargePoint
+from reporting.maintenance import maintenance_window_occurrences
 from reporting.maintenance_models import MaintenanceWindow
 from reporting.models import Report
 
+from .history import WHOLE, Event, S, history_load, history_streams
 from .models import Exclusion, SiteOutageCause
 
-S = ChargePointState
 OUTAGE_STATES = frozenset({S.ERROR, S.PASSIVE, S.DISCONNECTED})
-WHOLE = "cp"  # the stream of states reported without a connector
 
 
 @dataclass(frozen=True)
@@ -127,158 +126,13 @@ def _overlap_seconds(start: datetime, end: datetime, spans: list[Span]) -> float
     return total
 
 
-def maintenance_occurrences(window: MaintenanceWindow, start: datetime, end: datetime) -> list[Span]:
-    """The times within [start, end) in which the maintenance window was in
-    force (a weekly window: each occurrence, in its own time zone)."""
-    lo = max(start, window.starts_at)
-    hi = end if window.ends_at is None else min(end, window.ends_at)
-    if hi <= lo:
-        return []
-    if not window.weekdays:
-        return [(lo, hi)]
-    zone = zoneinfo.ZoneInfo(window.time_zone)
-    duration = timedelta(minutes=window.duration_minutes or 0)
-    days = set(window.weekday_list())
-    spans = []
-    day = (lo - duration).astimezone(zone).date() - timedelta(days=1)
-    last = hi.astimezone(zone).date()
-    while day <= last:
-        if day.weekday() in days:
-            occurrence = datetime.combine(day, window.local_start, tzinfo=zone)
-            s, e = max(occurrence, lo), min(occurrence + duration, hi)
-            if e > s:
-                spans.append((s, e))
-        day += timedelta(days=1)
-    return spans
-
-
-# --- Reading the history ----------------------------------------------------------------
-
-@dataclass
-class _Event:
-    at: datetime
-    state: str
-    error_code: str
-
-
-def _stream_key(connector: int | None):
-    return WHOLE if connector is None else connector
-
-
-@dataclass
-class _Loaded:
-    """The history of several charge points for one window, read in a few
-    statements: connector numbers, the window's state changes, and each
-    stream's state at the window's start."""
-
-    numbers: dict[int, set[int]]
-    rows: dict[int, list[tuple]]  # charge point -> (connector, at, state, error code), in order
-    prior: dict[tuple[int, object], tuple]  # (charge point, stream) -> (at, state, error code)
-
-
-def _load(starts: dict[int, datetime], end: datetime) -> _Loaded:
-    ids = sorted(starts)
-    numbers: dict[int, set[int]] = defaultdict(set)
-    for cp_id, number in Connector.objects.filter(charge_point_id__in=ids).values_list("charge_point_id", "number"):
-        numbers[cp_id].add(number)
-    rows: dict[int, list[tuple]] = defaultdict(list)
-    for cp_id, connector, at, state, error_code in (
-        StateChange.objects.filter(charge_point_id__in=ids, occurred_at__gte=min(starts.values()), occurred_at__lt=end)
-        .order_by("charge_point_id", "occurred_at", "id")
-        .values_list("charge_point_id", "connector", "occurred_at", "state", "error_code")
-    ):
-        if at >= starts[cp_id]:
-            rows[cp_id].append((connector, at, state, error_code))
-            if connector is not None:
-                numbers[cp_id].add(connector)
-    keys = [(cp_id, key) for cp_id in ids for key in [WHOLE, *sorted(numbers[cp_id])]]
-    return _Loaded(numbers, rows, _prior(keys, starts))
-
-
-def _prior(keys: list[tuple[int, object]], starts: dict[int, datetime]) -> dict[tuple[int, object], tuple]:
-    """Each (charge point, stream)'s latest state before its start: on
-    PostgreSQL one statement (a LATERAL probe of the charge point's history
-    index per stream), elsewhere a query per stream."""
-    found: dict[tuple[int, object], tuple] = {}
-    if not keys:
-        return found
-    if connection.vendor == "postgresql":
-        document = [{"cp": cp_id, "conn": None if key == WHOLE else key, "start": starts[cp_id].isoformat()}
-                    for cp_id, key in keys]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT k.cp, k.conn, s.occurred_at, s.state, s.error_code "
-                "FROM jsonb_to_recordset(%s::jsonb) AS k(cp bigint, conn integer, start timestamptz) "
-                "CROSS JOIN LATERAL (SELECT occurred_at, state, error_code "
-                f"FROM {StateChange._meta.db_table} s WHERE s.charge_point_id = k.cp AND s.occurred_at < k.start "
-                "AND s.connector IS NOT DISTINCT FROM k.conn ORDER BY s.occurred_at DESC, s.id DESC LIMIT 1) s",
-                [json.dumps(document)],
-            )
-            for cp_id, connector, at, state, error_code in cursor.fetchall():
-                found[(cp_id, WHOLE if connector is None else connector)] = (at, state, error_code)
-        return found
-    for cp_id, key in keys:
-        prior = StateChange.objects.filter(charge_point_id=cp_id, occurred_at__lt=starts[cp_id])
-        prior = prior.filter(connector__isnull=True) if key == WHOLE else prior.filter(connector=key)
-        row = prior.order_by("-occurred_at", "-id").values_list("occurred_at", "state", "error_code").first()
-        if row is not None:
-            found[(cp_id, key)] = row
-    return found
-
-
-def _history(cp_id: int, start: datetime, end: datetime, loaded: _Loaded) -> dict[object, list[_Event]]:
-    """Per stream: its state at ``start`` (if any was reported before) and
-    its events within the window, in order; a disconnection gets an
-    "unknown" event where the charger was next heard from."""
-    numbers = loaded.numbers.get(cp_id, set())
-    rows = loaded.rows.get(cp_id, [])
-    streams: dict[object, list[_Event]] = defaultdict(list)
-    last_heard_before = None  # the latest status of any stream before the window
-    whole_at = None  # when the connector-less state in force at the start was reported
-    for key in [WHOLE, *sorted(numbers)]:
-        row = loaded.prior.get((cp_id, key))
-        if row is not None:
-            streams[key].append(_Event(start, row[1], row[2]))
-            if key != WHOLE and (last_heard_before is None or row[0] > last_heard_before):
-                last_heard_before = row[0]
-            if key == WHOLE:
-                whole_at = row[0]
-    for connector, at, state, error_code in rows:
-        streams[_stream_key(connector)].append(_Event(at, state, error_code))
-
-    whole = streams.get(WHOLE)
-    if whole:
-        if whole_at is not None and whole[0].at == start and whole[0].state == S.DISCONNECTED:
-            # Still disconnected at the start only if nothing was heard since.
-            heard = (last_heard_before is not None and last_heard_before > whole_at) or Heartbeat.objects.filter(
-                charge_point_id=cp_id, occurred_at__gt=whole_at, occurred_at__lt=start).exists()
-            if heard:
-                whole[0] = _Event(start, S.UNKNOWN, "")
-        others = sorted(e.at for key, events in streams.items() if key != WHOLE for e in events if e.at > start)
-        ended: list[_Event] = []
-        for index, event in enumerate(whole):
-            ended.append(event)
-            if event.state != S.DISCONNECTED:
-                continue
-            limit = whole[index + 1].at if index + 1 < len(whole) else end
-            back = [at for at in others if event.at < at < limit]
-            beat = Heartbeat.objects.filter(charge_point_id=cp_id, occurred_at__gt=event.at,
-                                            occurred_at__lt=limit).order_by("occurred_at").values_list(
-                "occurred_at", flat=True).first()
-            candidates = [at for at in [*back[:1], beat] if at is not None]
-            if candidates:
-                ended.append(_Event(min(candidates), S.UNKNOWN, ""))
-        streams[WHOLE] = ended
-    return streams
-
-
 # --- The sweep over time -----------------------------------------------------------------
 
 def _down(state: str | None, error_code: str) -> Cause | None:
     return Cause(state, error_code) if state in OUTAGE_STATES else None
 
 
-def _segments(streams: dict[object, list[_Event]], ports: list[int], start: datetime, end: datetime
+def _segments(streams: dict[object, list[Event]], ports: list[int], start: datetime, end: datetime
               ) -> tuple[dict[int, list[Segment]], list[Segment], dict[int, Cause | None]]:
     """Each port's down segments and the charge point's (every port down)."""
     times = sorted({start, end, *(e.at for events in streams.values() for e in events if start < e.at < end)})
@@ -359,7 +213,7 @@ def _exclusions(charge_points: list[ChargePoint], starts: dict[int, datetime], e
     by_site: dict[int, list[tuple[Span, str]]] = defaultdict(list)
     by_team: dict[int, list[tuple[Span, str]]] = defaultdict(list)
     for window in windows:
-        spans = [(span, f"Maintenance window: {window.reason}") for span in maintenance_occurrences(window, lo, end)]
+        spans = [(span, f"Maintenance window: {window.reason}") for span in maintenance_window_occurrences(window, lo, end)]
         if window.charge_point_id:
             every[window.charge_point_id].extend(spans)
         elif window.site_id:
@@ -397,7 +251,7 @@ def _apply_exclusions(outages: list[Outage], exclusions: list[tuple[Span, str]])
 
 # --- The ledger ---------------------------------------------------------------------------
 
-def ports_of(streams: dict[object, list[_Event]]) -> list[int]:
+def ports_of(streams: dict[object, list[Event]]) -> list[int]:
     ports = sorted(key for key in streams if key != WHOLE and key != 0)
     return ports or [0]
 
@@ -417,11 +271,11 @@ def ledgers_for(*, charge_points: list[ChargePoint], start: datetime, end: datet
     if not starts:
         return ledgers
     alive = [cp for cp in charge_points if cp.pk in starts]
-    loaded = _load(starts, end)
+    loaded = history_load(starts, end)
     exclusions = _exclusions(alive, starts, end)
     for cp in alive:
         cp_start = starts[cp.pk]
-        streams = _history(cp.pk, cp_start, end, loaded)
+        streams = history_streams(cp.pk, cp_start, end, loaded)
         ports = ports_of(streams)
         by_port, whole, state_at_end = _segments(streams, ports, cp_start, end)
         ledger_ports = {}

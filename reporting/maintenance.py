@@ -163,23 +163,33 @@ def maintenance_window_delete(*, window: MaintenanceWindow, by) -> None:
 
 
 def maintenance_window_is_active(window: MaintenanceWindow, now: datetime) -> bool:
-    if now < window.starts_at or (window.ends_at is not None and now >= window.ends_at):
-        return False
+    return bool(maintenance_window_occurrences(window, now, now + timedelta(microseconds=1)))
+
+
+def maintenance_window_occurrences(window: MaintenanceWindow, start: datetime, end: datetime
+                                   ) -> list[tuple[datetime, datetime]]:
+    """The times within [start, end) in which the maintenance window was in
+    force (a weekly window: each occurrence, in its own time zone)."""
+    lo = max(start, window.starts_at)
+    hi = end if window.ends_at is None else min(end, window.ends_at)
+    if hi <= lo:
+        return []
     if not window.weekdays:
-        return True
+        return [(lo, hi)]
     zone = zoneinfo.ZoneInfo(window.time_zone)
-    local_now = now.astimezone(zone)
     duration = timedelta(minutes=window.duration_minutes or 0)
     days = set(window.weekday_list())
-    # An occurrence that started up to the longest duration ago may still run.
-    for days_back in range(0, (duration.days + 2)):
-        day = (local_now - timedelta(days=days_back)).date()
-        if day.weekday() not in days:
-            continue
-        start = datetime.combine(day, window.local_start, tzinfo=zone)
-        if start <= local_now < start + duration:
-            return True
-    return False
+    spans = []
+    day = (lo - duration).astimezone(zone).date() - timedelta(days=1)
+    last = hi.astimezone(zone).date()
+    while day <= last:
+        if day.weekday() in days:
+            occurrence = datetime.combine(day, window.local_start, tzinfo=zone)
+            s, e = max(occurrence, lo), min(occurrence + duration, hi)
+            if e > s:
+                spans.append((s, e))
+        day += timedelta(days=1)
+    return spans
 
 
 @dataclass(frozen=True)
