@@ -17,7 +17,8 @@ from playwright.sync_api import sync_playwright
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-HASHED_CSS = re.compile(r"/static/admin/css/base\.[0-9a-f]{12}\.css$")
+# The admin theme's (django-unfold's) stylesheet under its hashed name.
+HASHED_CSS = re.compile(r"/static/unfold/css/styles\.[0-9a-f]{12}\.css$")
 
 
 def check(condition, message):
@@ -35,10 +36,10 @@ def main(base_url, email, password):
         page.goto(f"{base_url}/admin/login/?next=/admin/reporting/report/")
         page.fill("#id_username", email)
         page.fill("#id_password", password)
-        page.click("input[type=submit]")
+        page.click("#login-form [type=submit]")
         page.wait_for_url(re.compile(r"/admin/reporting/report/$"))
         page.wait_for_selector("#changelist")
-        check(page.locator("#logout-form").count() == 1, "logged in to /admin/ as the user the smoke run created")
+        check(page.locator("form[action$='/logout/']").count() >= 1, "logged in to /admin/ as the user the smoke run created")
         rows = page.locator("#result_list tbody tr").count()
         check(rows > 0, f"the reports list shows {rows} report(s)")
 
