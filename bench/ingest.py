@@ -1,6 +1,6 @@
 """Benchmark of telemetry ingest on PostgreSQL.
 
-    .venv/bin/python bench/ingest.py [--charge-points 10000] [--history 1000000] [--runs 15]
+    .venv/bin/python bench/ingest.py [--fresh] [--charge-points 10000] [--history 1000000] [--runs 15]
                                      [--workers 4] [--http-runs 5] [--batches 8] [--only service|http]
 
 Seeds ``--charge-points`` charge points over 100 teams and ``--history``
@@ -8,7 +8,8 @@ telemetry rows (the mix below, random 36-character event ids, as senders
 use UUIDs) with SQL, once (later runs reuse them); then prints the storage
 per event (table and index bytes of the four telemetry tables from
 ``pg_total_relation_size``, divided by their rows) and per day at 5,000
-events/s. Then, in the same run:
+events/s (``--fresh`` drops the database first, so that the figure is the
+seed's alone: later runs add their batches' rows). Then, in the same run:
 
 1. the service (``chargepoints.services.telemetry_record_batch``, called
    directly, batches of 1,000 over one team's 100 charge points: half
@@ -122,17 +123,21 @@ def seed_history(rows: int) -> None:
         cur.execute("VACUUM ANALYZE")
 
 
-def storage_per_event() -> tuple[int, float]:
-    """Rows in the four telemetry tables and their table + index bytes per row."""
+def storage_per_event() -> tuple[int, float, dict[str, tuple[int, float, float]]]:
+    """Rows in the four telemetry tables and their table + index bytes per
+    row; and per table: rows, table bytes per row, index bytes per row."""
     from django.db import connection
 
     rows = size = 0
+    tables = {}
     with connection.cursor() as cur:
         for table in TELEMETRY_TABLES:
-            cur.execute(f"SELECT count(*), pg_total_relation_size('{table}') FROM {table}")
-            count, bytes_ = cur.fetchone()
-            rows, size = rows + count, size + bytes_
-    return rows, size / rows
+            cur.execute(f"SELECT count(*), pg_total_relation_size('{table}'), pg_indexes_size('{table}') "
+                        f"FROM {table}")
+            count, total, indexes = cur.fetchone()
+            rows, size = rows + count, size + total
+            tables[table] = (count, (total - indexes) / max(count, 1), indexes / max(count, 1))
+    return rows, size / rows, tables
 
 
 # --- The service ------------------------------------------------------------------------
@@ -218,15 +223,24 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=8, help="batches each client posts per run")
     parser.add_argument("--clients", default="1,2,4")
     parser.add_argument("--only", choices=["service", "http"])
+    parser.add_argument("--fresh", action="store_true",
+                        help="drop the benchmark's database first: the storage figure is then the seed's alone")
     args = parser.parse_args()
 
+    if args.fresh:
+        import psycopg
+
+        with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}"')
     bench_setup(DATABASE)
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     seed_fleet_sql(args.charge_points)
     seed_history(args.history)
-    rows, per_event = storage_per_event()
-    print(f"\nStorage after the seed: {rows:,} telemetry rows, {per_event:,.0f} bytes per event (table + indexes); "
+    rows, per_event, tables = storage_per_event()
+    print(f"\nStorage: {rows:,} telemetry rows, {per_event:,.0f} bytes per event (table + indexes); "
           f"at 5,000 events/s: {per_event * EVENTS_PER_SECOND_PER_DAY / 1e9:,.1f} GB per day")
+    for table, (count, heap, indexes) in tables.items():
+        print(f"  {table:28} {count:>10,} rows {heap:6.0f} B/row table {indexes:6.0f} B/row indexes")
 
     if args.only != "http":
         medians = bench_service(args.runs)

@@ -64,7 +64,11 @@ class Server:
         }
         command = [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
                    "--workers", str(workers), "--timeout", "30", "--graceful-timeout", "30",
-                   "--max-requests", "2000", "--max-requests-jitter", "200", "--error-logfile", "-"]
+                   "--max-requests", "2000", "--max-requests-jitter", "200", "--access-logfile", "-",
+                   "--error-logfile", "-",
+                   # gunicorn 27's control socket sits at one path per user: not
+                   # shared with another gunicorn on this machine.
+                   "--no-control-socket"]
         if config:
             command += ["--config", f"python:{config}"]
             env["PYTHONPATH"] = f"{BENCH}{os.pathsep}{env.get('PYTHONPATH', '')}"
@@ -151,7 +155,9 @@ def _run(port: int, senders, batches: int, make_events) -> float:
 
 
 def _measure(server: Server, senders, clients: list[int], runs: int, batches: int, make_events) -> dict[int, float]:
-    _run(server.port, senders[:1], 2, make_events)  # warm every worker up
+    # Warm every worker up (its database connection, the first request's
+    # imports): a cold worker's first batches take several times as long.
+    _run(server.port, senders, 3, make_events)
     rates = {}
     for count in clients:
         rates[count] = statistics.median(_run(server.port, senders[:count], batches, make_events)
