@@ -350,3 +350,15 @@ def test_the_hook_hears_of_the_stored_events_only_with_their_charges_outcome():
     assert set(Charge.objects.values_list("event_id", "outcome")) == {
         ("c", ChargeOutcome.FAILED), ("new-c", ChargeOutcome.FAILED)
     }
+
+
+@pytest.mark.parametrize("value", [["wifi"], {"wifi": 1}, 7, None])
+def test_a_signal_kind_that_is_not_text_is_rejected_with_its_message(value):
+    cp = make_charge_point()
+    event = {"event_id": "w", "type": "signal", "ocpp_id": cp.ocpp_id, "occurred_at": iso(timezone.now()),
+             "kind": value, "dbm": -70}
+
+    [result] = telemetry_record_batch(events=[event])
+
+    assert (result.status, result.errors) == ("rejected", {"kind": "Must be one of: wifi, cellular."})
+    assert not SignalReading.objects.exists()
