@@ -53,7 +53,8 @@ class Server:
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SITE_URL": f"http://127.0.0.1:{self.port}",
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+            # bench_setup() set it: the benchmark's database, or DATABASE_URL's.
+            "DATABASE_URL": os.environ.get("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{database}"),
             "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
             "CACHE_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
             # Nothing listens there: no e-mail leaves the machine.
@@ -80,6 +81,7 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.__exit__()
                 raise SystemExit(f"gunicorn stopped:\n{self.tail()}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
@@ -89,14 +91,19 @@ class Server:
             except OSError:
                 pass
             time.sleep(0.5)
+        self.__exit__()
         raise SystemExit(f"gunicorn did not answer /healthz in 60 s:\n{self.tail()}")
 
     def tail(self) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return (Path(self.workdir) / "gunicorn.log").read_text(errors="replace")[-3000:]
 
     def __exit__(self, *exc) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:  # already gone
+            pass
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
