@@ -9,6 +9,9 @@ telemetry_record_batch``):
   signal readings, each event once.
 - ``charges``: the failed-charge rule (``charge_failure_reason``) and
   storing charges with their outcome.
+- ``rows``: on PostgreSQL, the one ``INSERT ... SELECT ... ON CONFLICT DO
+  NOTHING RETURNING`` per table that stores a batch's new rows without a
+  model instance per event (history and charges alike).
 
 A batch stores the history rows and moves each charge point's live state
 forward (``chargepoints/live_state.py``, ``chargepoints/connectors.py``) in

@@ -19,7 +19,7 @@ from ..hooks import telemetry_stored
 from ..live_state import boots_apply, live_state_apply, live_state_lock
 from ..models import Charge, ChargePoint, Heartbeat, SignalReading, StateChange
 from ..telemetry_validation import InvalidEvent, telemetry_validate
-from .charges import _fail_interrupted_charges, _store_charges
+from .charges import _fail_interrupted_charges, _insert_charges, _store_charges
 from .history import (
     _insert_heartbeats,
     _insert_signals,
@@ -162,15 +162,18 @@ def _record_postgresql(valid: list[tuple[int, dict]], results: list[TelemetryRes
     of thousands of values: together most of a gateway batch's time):
 
     1. the charge points, locked in id order, with their live state;
-    2. the history rows, ``INSERT ... ON CONFLICT DO NOTHING RETURNING``: an
-       event whose row was not inserted was recorded before (a duplicate);
+    2. the history rows and the charges (``chargepoints/services/rows.py``),
+       ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING``, no model
+       instances: an event whose row was not inserted was recorded before
+       (a duplicate);
     3. the connectors (read, then one upsert) and the live state (one
        update), as on other databases."""
     live = live_state_lock(ocpp_ids={clean["ocpp_id"] for _, clean in valid}, actor=actor)
     by_type = _by_type(valid, results, {ocpp_id: row.pk for ocpp_id, row in live.items()})
     accepted: dict[str, list[dict]] = {}
+    # State changes first: a charge in this batch may have seen one.
     history = [("state_change", _insert_state_changes), ("heartbeat", _insert_heartbeats),
-               ("signal", _insert_signals)]
+               ("signal", _insert_signals), ("charge", _insert_charges)]
     for kind, insert in history:
         items = by_type.get(kind, [])
         if kind == "heartbeat":
@@ -183,14 +186,11 @@ def _record_postgresql(valid: list[tuple[int, dict]], results: list[TelemetryRes
                 accepted.setdefault(clean["type"], []).append(clean)
             else:
                 results[index].status = DUPLICATE
-    if "charge" in by_type:
-        accepted["charge"] = _not_known("charge", by_type["charge"], results)
 
     connectors_apply(accepted.get("state_change", []), locked=True,
                      loaded={row.pk: row.connectors for row in live.values()})
     _fail_interrupted_charges(accepted.get("state_change", []))
     boots_apply(accepted.get("boot", []))
-    _store_charges(accepted.get("charge", []), now=now)
     live_state_apply(accepted, locked=live)
     telemetry_stored(accepted=accepted)
 

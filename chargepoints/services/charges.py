@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from ..models import Charge, ChargeOutcome, ChargePointState, StateChange
 from ..telemetry_validation import FAULT_STOP_REASONS
+from .rows import _insert_returning
 
 
 def charge_failure_reason(*, energy_wh: int, stop_reason: str, went_to_error: bool) -> str:
@@ -54,9 +55,10 @@ def _fail_interrupted_charges(items: list[dict]) -> None:
     )
 
 
-def _store_charges(items: list[dict], *, now: datetime) -> None:
-    if not items:
-        return
+def _decide_outcomes(items: list[dict]) -> None:
+    """Set each charge's ``outcome`` and ``failure_reason`` (in the clean
+    dicts) by ``charge_failure_reason``, the charge point's errors during
+    the charge read with one query."""
     # Errors of these charge points over the batch's whole time span (one
     # range on the partial error index); which charge each fell in is
     # decided below.
@@ -68,13 +70,40 @@ def _store_charges(items: list[dict], *, now: datetime) -> None:
         occurred_at__lte=max(c["ended_at"] for c in items),
     ).values_list("charge_point_id", "occurred_at"):
         errors_by_cp[cp_id].append(at)
-    rows = []
     for c in items:
         went_to_error = any(c["started_at"] <= at <= c["ended_at"] for at in errors_by_cp[c["charge_point_id"]])
-        failure = charge_failure_reason(
+        c["failure_reason"] = charge_failure_reason(
             energy_wh=c["energy_wh"], stop_reason=c["stop_reason"], went_to_error=went_to_error
         )
-        rows.append(
+        c["outcome"] = ChargeOutcome.FAILED if c["failure_reason"] else ChargeOutcome.COMPLETED
+
+
+def _insert_charges(items: list[dict], *, now: datetime) -> set[tuple[int, str]]:
+    """PostgreSQL: the charges with their outcome in one ``INSERT ... SELECT
+    ... ON CONFLICT DO NOTHING RETURNING`` (no model instances); the
+    (charge point, event id) of those inserted, the others were recorded
+    before."""
+    if not items:
+        return set()
+    _decide_outcomes(items)
+    return _insert_returning(
+        Charge, "started_at, ended_at, energy_wh, stop_reason, transaction_id, outcome, failure_reason",
+        "r.started, r.ended, r.wh, r.stop, r.tx, r.outcome, r.failure",
+        "started timestamptz, ended timestamptz, wh integer, stop text, tx text, outcome text, failure text",
+        [{"cp": c["charge_point_id"], "id": c["event_id"], "started": c["started_at"].isoformat(),
+          "ended": c["ended_at"].isoformat(), "wh": c["energy_wh"], "stop": c["stop_reason"],
+          "tx": c["transaction_id"], "outcome": c["outcome"], "failure": c["failure_reason"]} for c in items],
+        now,
+    )
+
+
+def _store_charges(items: list[dict], *, now: datetime) -> None:
+    """Other databases: the charges already found new, with bulk_create."""
+    if not items:
+        return
+    _decide_outcomes(items)
+    Charge.objects.bulk_create(
+        [
             Charge(
                 charge_point_id=c["charge_point_id"],
                 event_id=c["event_id"],
@@ -83,9 +112,11 @@ def _store_charges(items: list[dict], *, now: datetime) -> None:
                 energy_wh=c["energy_wh"],
                 stop_reason=c["stop_reason"],
                 transaction_id=c["transaction_id"],
-                outcome=ChargeOutcome.FAILED if failure else ChargeOutcome.COMPLETED,
-                failure_reason=failure,
+                outcome=c["outcome"],
+                failure_reason=c["failure_reason"],
                 received_at=now,
             )
-        )
-    Charge.objects.bulk_create(rows, ignore_conflicts=True)
+            for c in items
+        ],
+        ignore_conflicts=True,
+    )

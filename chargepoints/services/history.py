@@ -6,27 +6,11 @@ rows are new, elsewhere a bulk insert of the rows already found new.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-
-from django.db import connection
 
 from ..models import Heartbeat, SignalReading, StateChange
 from .charges import _fail_interrupted_charges
-
-
-def _insert_returning(model, columns: str, select: str, record: str, rows: list[dict],
-                      now: datetime) -> set[tuple[int, str]]:
-    """INSERT the rows (one JSON document) unless their (charge point, event
-    id) is there already; the keys of those inserted."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {model._meta.db_table} (charge_point_id, event_id, received_at, {columns}) "
-            f"SELECT r.cp, r.id, %s, {select} FROM jsonb_to_recordset(%s::jsonb) AS r(cp bigint, id text, {record}) "
-            "ON CONFLICT DO NOTHING RETURNING charge_point_id, event_id",
-            [now, json.dumps(rows)],
-        )
-        return set(cursor.fetchall())
+from .rows import _insert_returning
 
 
 def _insert_state_changes(items: list[dict], *, now: datetime) -> set[tuple[int, str]]:

@@ -67,6 +67,25 @@ def test_another_teams_event_with_the_same_id_is_stored_not_a_duplicate(world):
     assert world.their_cp.state == ChargePointState.ERROR
 
 
+def test_a_charge_sent_twice_is_answered_duplicate_and_stored_once_another_teams_is_not(world):
+    charge = {"event_id": "tx-1", "type": "charge", "ocpp_id": world.cp.ocpp_id, "started_at": at(30),
+              "ended_at": at(2), "energy_wh": 7000, "stop_reason": "Local"}
+    assert send(world.client, [charge]).json()["accepted"] == 1
+
+    body = send(world.client, [charge, {**charge, "event_id": "tx-2"}]).json()
+    theirs = send(world.their_client, [{**charge, "ocpp_id": world.their_cp.ocpp_id}]).json()
+
+    assert body == {"accepted": 1, "duplicates": 1, "rejected": 0, "results": [
+        {"event_id": "tx-1", "status": "duplicate", "errors": {}},
+        {"event_id": "tx-2", "status": "accepted", "errors": {}},
+    ]}
+    assert theirs["results"] == [{"event_id": "tx-1", "status": "accepted", "errors": {}}]
+    assert sorted(Charge.objects.values_list("event_id", "charge_point_id", "outcome")) == sorted([
+        ("tx-1", world.cp.pk, "completed"), ("tx-2", world.cp.pk, "completed"),
+        ("tx-1", world.their_cp.pk, "completed"),
+    ])
+
+
 def test_each_event_is_answered_and_the_valid_ones_recorded(world):
     events = [
         state_event(world),

@@ -288,3 +288,77 @@ def test_hostile_values_are_rejected_not_a_database_error(field, value, message)
     assert result.status == "rejected"
     assert message in result.errors[field]
     assert not Heartbeat.objects.exists()
+
+
+def every_kind(cp, now, prefix=""):
+    """One event of each type for ``cp``, ids ``<prefix>s``, ``h``, ``w``,
+    ``c``, ``b``."""
+    at = iso(now - timedelta(minutes=5))
+    return [
+        state_event(cp, f"{prefix}s", now - timedelta(minutes=5), state="busy"),
+        {"event_id": f"{prefix}h", "type": "heartbeat", "ocpp_id": cp.ocpp_id, "occurred_at": at},
+        {"event_id": f"{prefix}w", "type": "signal", "ocpp_id": cp.ocpp_id, "occurred_at": at, "kind": "wifi",
+         "dbm": -70},
+        {"event_id": f"{prefix}c", "type": "charge", "ocpp_id": cp.ocpp_id, "started_at": iso(now - timedelta(hours=1)),
+         "ended_at": at, "energy_wh": 5000, "stop_reason": "Local"},
+        {"event_id": f"{prefix}b", "type": "boot", "ocpp_id": cp.ocpp_id, "occurred_at": at, "vendor": "Alfen"},
+    ]
+
+
+def test_two_teams_may_use_the_same_event_ids_and_the_same_charge_point_sending_one_twice_is_a_duplicate():
+    ours = make_charge_point()
+    theirs = make_charge_point(owner=TeamFactory(), operator=TeamFactory())
+    now = timezone.now()
+
+    first = telemetry_record_batch(events=every_kind(ours, now))
+    second = telemetry_record_batch(events=every_kind(theirs, now))
+    again = telemetry_record_batch(events=every_kind(ours, now) + every_kind(theirs, now))
+
+    assert [r.status for r in first] == [r.status for r in second] == ["accepted"] * 5
+    assert [(r.event_id, r.status, r.errors) for r in again] == [
+        (event_id, "duplicate", {}) for event_id in ["s", "h", "w", "c", "b"] * 2
+    ]
+    for model in (StateChange, Heartbeat, SignalReading, Charge):
+        assert sorted(model.objects.values_list("charge_point_id", flat=True)) == sorted(
+            [ours.pk, theirs.pk] * (2 if model is Heartbeat else 1)  # a boot is stored as a heartbeat
+        ), model
+
+
+def test_the_hook_hears_of_the_stored_events_only_with_their_charges_outcome():
+    from chargepoints import hooks
+
+    cp = make_charge_point()
+    now = timezone.now()
+    telemetry_record_batch(events=every_kind(cp, now)[:4])
+    heard = []
+    hooks.telemetry_recorded.append(lambda *, accepted: heard.append(accepted))
+    try:
+        results = telemetry_record_batch(events=every_kind(cp, now) + every_kind(cp, now, prefix="new-")
+                                         + [state_event(cp, "err", now - timedelta(minutes=30), state="error")])
+    finally:
+        hooks.telemetry_recorded.pop()
+
+    assert [r.status for r in results] == ["duplicate"] * 4 + ["accepted"] * 7
+    [accepted] = heard
+    assert {kind: sorted(c["event_id"] for c in events) for kind, events in accepted.items() if events} == {
+        "state_change": ["err", "new-s"], "heartbeat": ["new-h"], "signal": ["new-w"], "charge": ["new-c"],
+        "boot": ["b", "new-b"],
+    }
+    # The error in this batch fell in both charges: the new one is stored
+    # failed, the one stored before is failed now.
+    assert accepted["charge"][0]["outcome"] == ChargeOutcome.FAILED
+    assert set(Charge.objects.values_list("event_id", "outcome")) == {
+        ("c", ChargeOutcome.FAILED), ("new-c", ChargeOutcome.FAILED)
+    }
+
+
+@pytest.mark.parametrize("value", [["wifi"], {"wifi": 1}, 7, None])
+def test_a_signal_kind_that_is_not_text_is_rejected_with_its_message(value):
+    cp = make_charge_point()
+    event = {"event_id": "w", "type": "signal", "ocpp_id": cp.ocpp_id, "occurred_at": iso(timezone.now()),
+             "kind": value, "dbm": -70}
+
+    [result] = telemetry_record_batch(events=[event])
+
+    assert (result.status, result.errors) == ("rejected", {"kind": "Must be one of: wifi, cellular."})
+    assert not SignalReading.objects.exists()
