@@ -11,14 +11,18 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Q
 
+from ..charging import ABANDONED_STOP_REASON
 from ..models import Charge, ChargeOutcome, ChargePointState, StateChange
 from ..telemetry_validation import FAULT_STOP_REASONS
 
 
 def charge_failure_reason(*, energy_wh: int, stop_reason: str, went_to_error: bool) -> str:
     """Why a charge failed, or "" when it did not. The brief's definition, in
-    one place: it ended without delivering energy, or stopped for a fault
-    reason, or its charge point went to error during it."""
+    one place: it was abandoned (``chargepoints.charging``: started, never
+    stopped), ended without delivering energy, stopped for a fault reason,
+    or its charge point went to error during it."""
+    if stop_reason == ABANDONED_STOP_REASON:
+        return "Started but never stopped."
     if energy_wh <= 0:
         return "No energy was delivered."
     if stop_reason in FAULT_STOP_REASONS:
