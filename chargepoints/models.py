@@ -290,6 +290,9 @@ class Charge(TelemetryEvent):
     energy_wh = models.PositiveIntegerField("energy (Wh)")
     stop_reason = models.CharField(max_length=50, blank=True)
     transaction_id = models.CharField(max_length=100, blank=True)
+    # The port the charge was on, where the sender knew it (OCPP
+    # StartTransaction's connectorId): the success rate per port.
+    connector = models.PositiveSmallIntegerField(null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=ChargeOutcome.choices)
     failure_reason = models.CharField(max_length=200, blank=True)
 

@@ -120,7 +120,7 @@ def _close(tx: Transaction, *, ocpp_id: str, ended_at: datetime, reason: str, me
         "event_id": f"gw-tx-{tx.pk}", "type": "charge", "ocpp_id": ocpp_id,
         "started_at": tx.started_at.isoformat(), "ended_at": ended_at.isoformat(),
         "energy_wh": max(0, meter_stop_wh - tx.meter_start_wh), "stop_reason": reason,
-        "transaction_id": str(tx.pk),
+        "transaction_id": str(tx.pk), "connector": tx.connector or None,
     }])
     if result.status == "rejected":
         logger.warning("Charge of %s transaction %s not recorded: %s", ocpp_id, tx.pk, result.errors)

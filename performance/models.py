@@ -146,6 +146,9 @@ class ChargePointDay(models.Model):
     failed = models.PositiveIntegerField(default=0)  # attempts - successes (indexed: the worst success rates)
     # Failed attempts by cause ("stop:EmergencyStop", "no_energy", "error:GroundFailure").
     failures = models.JSONField(default=dict, blank=True)
+    # Per port, the attempts and successes of the charges that know their
+    # connector: {"1": [attempts, successes]} (the others count only above).
+    port_charges = models.JSONField(default=dict, blank=True)
     covered_until = models.DateTimeField()
     complete = models.BooleanField(default=False)
     # Each port's cause at covered_until ("" when up): a change carries over

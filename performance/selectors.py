@@ -46,6 +46,13 @@ class PortFigures:
     minutes: float = 0.0
     outage_seconds: float = 0.0
     excluded_seconds: float = 0.0
+    # Of the charges that know their connector (read with the causes).
+    attempts: int = 0
+    successes: int = 0
+
+    @property
+    def success_rate(self) -> float | None:
+        return success_rate(attempts=self.attempts, successes=self.successes)
 
     @property
     def outage_minutes(self) -> float:
@@ -115,7 +122,7 @@ def figures_for(*, charge_points: QuerySet[ChargePoint], period: Period, now: da
     """Charge point id -> its figures over the period, for every charge
     point of the queryset: a handful of queries whatever their number
     (grouped sums over the rollups; the causes, JSON per row, only when
-    asked)."""
+    asked, with each port's attempts and successes)."""
     now = now or timezone.now()
     end = min(period.end, now)
     ids = charge_points.order_by().values("pk")
@@ -157,8 +164,12 @@ def figures_for(*, charge_points: QuerySet[ChargePoint], period: Period, now: da
     if with_causes:
         for cp_id, causes in days.values_list("charge_point_id", "causes"):
             figures[cp_id].causes.update(causes)
-        for cp_id, failures in cp_days.values_list("charge_point_id", "failures"):
+        for cp_id, failures, port_charges in cp_days.values_list("charge_point_id", "failures", "port_charges"):
             figures[cp_id].failures.update(failures)
+            for number, (attempts, successes) in port_charges.items():
+                port = ports[cp_id].setdefault(int(number), PortFigures(int(number)))
+                port.attempts += attempts
+                port.successes += successes
     for cp_id, one in figures.items():
         minutes = max((end - starts[cp_id]).total_seconds(), 0) / 60
         one.ports = sorted(ports[cp_id].values(), key=lambda p: p.connector) or [PortFigures(0)]

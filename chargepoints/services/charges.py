@@ -87,6 +87,7 @@ def _store_charges(items: list[dict], *, now: datetime) -> None:
                 energy_wh=c["energy_wh"],
                 stop_reason=c["stop_reason"],
                 transaction_id=c["transaction_id"],
+                connector=c.get("connector"),
                 outcome=ChargeOutcome.FAILED if failure else ChargeOutcome.COMPLETED,
                 failure_reason=failure,
                 received_at=now,

@@ -47,6 +47,7 @@ def test_a_start_is_a_charge_in_progress_until_the_deadline_then_a_failed_attemp
     assert (charge.started_at, charge.ended_at) == (T0, T0 + ABANDONED_AFTER)
     assert charge.stop_reason == ABANDONED_STOP_REASON
     assert charge.energy_wh == 3000  # what the meter readings showed, yet a failure
+    assert charge.connector == 1
     assert charge.outcome == ChargeOutcome.FAILED
     assert charge.failure_reason == "Started but never stopped."
     assert Transaction.objects.get(pk=tx).ended_at == T0 + ABANDONED_AFTER
