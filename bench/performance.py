@@ -1,32 +1,37 @@
 """Benchmark: the performance figures on a fleet with days of state history.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_performance \\
-        .venv/bin/python bench/performance.py --charge-points 1000000 --days 90
+    .venv/bin/python bench/performance.py --charge-points 1000000 --days 90
 
-Seeds N charge points (two connectors each) with D days of history: every
-day a charge on connector 1 (busy 08:00-09:00, one attempt in 33 delivers
-nothing), and on one charge point day in 50 connector 2 faulted from 12:00
-to 14:00. The daily rollups of those days are seeded in SQL as the refresh
-would write them; a sample of days of the whole fleet is recomputed from the
-history with ``rollup_days`` to check that (and to time a full recompute). Then it
-times, median of several runs, each beside a baseline measured in the same
-run:
+Seeds N charge points (two connectors each, ten teams) with D days of
+history at a stated density (by charge point id): most are quiet (a first
+status per connector, then nothing); one in BUSY_MODULO has a charge every
+day on connector 1, 08:00-09:00 (one attempt in FAILED_MODULO delivers
+nothing); one in FAULTY_MODULO has connector 2 faulted 12:00-14:00 every
+FAULT_EVERY days. The daily rollups of the days with events are seeded in
+SQL as the refresh writes them (a quiet day has no row: nothing marks it
+dirty). Prints each seed step's rows and time and the tables' sizes.
+
+A sample of the fleet (``--sample-share``, the first charge points by id:
+the same mix) is recomputed from the history with ``rollup_days`` on
+``--sample-days`` days, checked equal to the seeded rollups, and timed: the
+cost of a full recompute, extrapolated to the fleet and D + 1 days. Then,
+median of several runs, each beside a baseline measured in the same run:
 
 - the charge point tab (``pages.charge_point_page``, 90 days: the figures,
-  the chart and the outage ledger) against the raw SQL that reads the same
-  charge point's rollups;
+  the chart and the outage ledger) of a busy and of a faulty charge point,
+  against the raw SQL that reads the same charge point's rollups;
 - the team dashboard (``pages.dashboard_page``, 30 days: the 20 worst by
   uptime and by success rate) for the biggest team and for the whole fleet
   (support's view), against raw SQL picking the 20 with the most outage and
   the 20 with the most failures;
-- the nightly rollup: yesterday's telemetry recorded in batches (which marks
-  the days dirty), then ``rollups_refresh``, against a full recompute of
-  every charge point day (the sampled days' cost per day of the fleet
-  times D + 1);
-- the telemetry batches with the dirty-day hook against the same batches
-  without it.
+- yesterday's telemetry (the busy charge points' charges, the faulty ones'
+  faults) through ``telemetry_record_batch`` in 500-event batches, with the
+  dirty-day hook and without;
+- the nightly ``rollups_refresh`` of the days that telemetry marked,
+  against the full recompute.
 
-Without DATABASE_URL the database is bench_performance_<N>, created if missing.
+Without DATABASE_URL the database is bench_performance_<N>, created if
+missing; ``--reuse`` keeps a previous run's seed.
 """
 
 from __future__ import annotations
@@ -85,10 +90,10 @@ def seed(days: int, start: datetime) -> None:
             WHERE {BUSY}"""),
         ("the busy charge points' charges", f"""
             INSERT INTO chargepoints_charge (charge_point_id, event_id, received_at, started_at, ended_at,
-                energy_wh, stop_reason, transaction_id, outcome, failure_reason)
+                energy_wh, stop_reason, transaction_id, connector, outcome, failure_reason)
             SELECT cp.id, 'ch' || d, %(start)s, %(start)s + d * interval '1 day' + interval '8 hours',
                    %(start)s + d * interval '1 day' + interval '9 hours',
-                   CASE WHEN (cp.id / %(bm)s + d) %% %(xm)s = 0 THEN 0 ELSE 10000 END, 'Local', '',
+                   CASE WHEN (cp.id / %(bm)s + d) %% %(xm)s = 0 THEN 0 ELSE 10000 END, 'Local', '', 1,
                    CASE WHEN (cp.id / %(bm)s + d) %% %(xm)s = 0 THEN 'failed' ELSE 'completed' END,
                    CASE WHEN (cp.id / %(bm)s + d) %% %(xm)s = 0 THEN 'No energy was delivered.' ELSE '' END
             FROM chargepoints_chargepoint cp, generate_series(0, %(days)s - 1) d
@@ -106,12 +111,16 @@ def seed(days: int, start: datetime) -> None:
         # (a quiet charge point day has none: nothing marks it dirty).
         ("charge point days", f"""
             INSERT INTO performance_chargepointday (charge_point_id, day, outage_seconds, excluded_seconds,
-                attempts, successes, failed, failures, covered_until, complete, end_state, ports_down_at_end)
+                attempts, successes, failed, failures, port_charges, covered_until, complete, end_state,
+                ports_down_at_end)
             SELECT cp.id, (%(start)s + d * interval '1 day')::date, 0, 0, b.n,
                    CASE WHEN b.n = 1 AND (cp.id / %(bm)s + d) %% %(xm)s <> 0 THEN 1 ELSE 0 END,
                    CASE WHEN b.n = 1 AND (cp.id / %(bm)s + d) %% %(xm)s = 0 THEN 1 ELSE 0 END,
                    CASE WHEN b.n = 1 AND (cp.id / %(bm)s + d) %% %(xm)s = 0 THEN '{{"no_energy": 1}}'::jsonb
                         ELSE '{{}}'::jsonb END,
+                   CASE WHEN b.n = 0 THEN '{{}}'::jsonb
+                        WHEN (cp.id / %(bm)s + d) %% %(xm)s = 0 THEN '{{"1": [1, 0]}}'::jsonb
+                        ELSE '{{"1": [1, 1]}}'::jsonb END,
                    %(start)s + (d + 1) * interval '1 day', true, '{{"1": "", "2": ""}}'::jsonb, 0
             FROM chargepoints_chargepoint cp, generate_series(0, %(days)s - 1) d,
                  LATERAL (SELECT CASE WHEN {BUSY} THEN 1 ELSE 0 END AS n) b
@@ -152,7 +161,7 @@ def rollup_rows(cp_ids, days) -> list:
     cp_days = list(ChargePointDay.objects.filter(charge_point_id__in=cp_ids, day__in=days)
                    .order_by("charge_point_id", "day")
                    .values_list("charge_point_id", "day", "outage_seconds", "attempts", "successes", "failed",
-                                "failures", "complete", "end_state"))
+                                "failures", "port_charges", "complete", "end_state"))
     port_days = list(PortDay.objects.filter(charge_point_id__in=cp_ids, day__in=days)
                      .order_by("charge_point_id", "day", "connector")
                      .values_list("charge_point_id", "day", "connector", "outage_seconds", "excluded_seconds",
@@ -176,7 +185,7 @@ def full_recompute(days: list, now: datetime, share: float) -> float:
     total = ChargePoint.objects.count()
     ids = list(ChargePoint.objects.order_by("pk").values_list("pk", flat=True)[:max(1, round(total * share))])
     before = rollup_rows(ids, days)
-    seeded = {(row[0], row[1]) for row in before if len(row) == 9}
+    seeded = {(row[0], row[1]) for row in before if len(row) == 10}
     elapsed = 0.0
     for day in days:
         for i in range(0, len(ids), CLAIM_CHUNK):
@@ -210,7 +219,7 @@ def yesterdays_events(day: datetime, d: int) -> list[dict]:
             events.append({"event_id": f"y{day:%j}", "type": "charge", "ocpp_id": ocpp_id,
                            "started_at": (day + timedelta(hours=8)).isoformat(),
                            "ended_at": (day + timedelta(hours=9)).isoformat(), "energy_wh": 9000,
-                           "stop_reason": "Local"})
+                           "stop_reason": "Local", "connector": 1})
         if pk % FAULTY_MODULO == FAULTY_REMAINDER and (pk + d) % FAULT_EVERY == 0:
             for k, (status, hours, code) in enumerate((("Faulted", 12, "GroundFailure"), ("Available", 14, ""))):
                 events.append({"event_id": f"yf{day:%j}-{k}", "type": "state_change", "ocpp_id": ocpp_id,

@@ -159,6 +159,11 @@ class ChargePoint(models.Model):
             # owner and operator: their foreign keys' own indexes (a second
             # index on each was one more write per live state update).
             models.Index(fields=["state", "state_since"], name="cp_state_since_idx"),
+            # Whose is this charge point: the performance dashboard keeps a
+            # team's rollup rows from the index alone (no heap page per row at
+            # a million charge points). A state update already writes every
+            # index (cp_state_since_idx makes it a non-HOT update): one more.
+            models.Index(fields=["id"], include=["owner", "operator"], name="cp_teams_idx"),
             # The signal checks start from charge points whose latest reading is
             # weak: a range scan over the few below a threshold, not the fleet.
             models.Index(

@@ -211,6 +211,15 @@ WORST = 20
 CANDIDATES_FACTOR = 5
 
 
+def _of(rows: QuerySet, charge_points: QuerySet[ChargePoint]) -> QuerySet:
+    """The rollup rows of these charge points. Every charge point (support's
+    whole fleet) needs no filter: a semi-join with the whole charge point
+    table would hash a million ids to keep every row."""
+    if not charge_points.query.where and not charge_points.query.is_sliced:
+        return rows
+    return rows.filter(charge_point_id__in=charge_points.order_by().values("pk"))
+
+
 def _ranked(figures: dict[int, Figures], key, limit: int) -> list[tuple[int, Figures]]:
     return sorted(figures.items(), key=key)[:limit]
 
@@ -222,12 +231,11 @@ def worst_by_uptime(*, charge_points: QuerySet[ChargePoint], period: Period, now
     outage rows of the period, a range on their day index) and those down
     now; their exact figures decide the order."""
     now = now or timezone.now()
-    ids = charge_points.order_by().values("pk")
-    net = (PortDay.objects.filter(charge_point_id__in=ids, day__gte=period.first, day__lte=period.last)
+    net = (_of(PortDay.objects.filter(day__gte=period.first, day__lte=period.last), charge_points)
            .order_by().values("charge_point_id").annotate(net=Sum(F("outage_seconds") - F("excluded_seconds")))
            .filter(net__gt=0).order_by("-net").values_list("charge_point_id", flat=True)[:limit * CANDIDATES_FACTOR])
-    down = (ChargePointDay.objects.filter(charge_point_id__in=ids, day__gte=period.first, day__lte=period.last,
-                                          ports_down_at_end__gt=0, covered_until__lt=min(period.end, now))
+    down = (_of(ChargePointDay.objects.filter(day__gte=period.first, day__lte=period.last, ports_down_at_end__gt=0,
+                                              covered_until__lt=min(period.end, now)), charge_points)
             .order_by().values_list("charge_point_id", flat=True).distinct()[:limit * CANDIDATES_FACTOR])
     candidates = set(net) | set(down)
     if not candidates:
@@ -242,9 +250,8 @@ def worst_by_success_rate(*, charge_points: QuerySet[ChargePoint], period: Perio
     """The charge points with the lowest charging success rate in the period:
     the candidates are those with the most failed attempts (the days with
     failures, a partial index); ties go to the one with more failures."""
-    ids = charge_points.order_by().values("pk")
-    failing = (ChargePointDay.objects.filter(charge_point_id__in=ids, day__gte=period.first, day__lte=period.last,
-                                             failed__gt=0)
+    failing = (_of(ChargePointDay.objects.filter(day__gte=period.first, day__lte=period.last, failed__gt=0),
+                   charge_points)
                .order_by().values("charge_point_id").annotate(f=Sum("failed")).order_by("-f")
                .values_list("charge_point_id", flat=True)[:limit * CANDIDATES_FACTOR])
     candidates = list(failing)
