@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from accounts.audit import audit_record
 from accounts.models import AuditAction
@@ -134,13 +134,21 @@ def transactions_close_abandoned(*, now: datetime, limit: int = 500) -> int:
     each as a failed charge ending at that moment, so the charging success
     rate and the failed-charges check count it. A stop that arrives later
     finds the transaction closed and records nothing. Each is taken under a
-    lock that a second sweep skips; returns how many were closed."""
-    later = Transaction.objects.filter(charge_point_id=OuterRef("charge_point_id"), connector=OuterRef("connector"),
-                                       started_at__gt=OuterRef("started_at")).order_by("started_at", "pk")
+    lock that a second sweep skips; returns how many were closed.
+
+    Cheap every sweep: the candidates are the open transactions past the
+    deadline or with a later *open* one on the same connector (both on the
+    open-transactions index); the next start, from all of the charge point's
+    transactions, is looked up for those few only. A start superseded by one
+    that has stopped since is therefore found at its deadline, and closed
+    at that next start all the same."""
+    open_ones = Transaction.objects.filter(ended_at__isnull=True)
+    same_connector = {"charge_point_id": OuterRef("charge_point_id"), "connector": OuterRef("connector"),
+                      "started_at__gt": OuterRef("started_at")}
+    next_start = Transaction.objects.filter(**same_connector).order_by("started_at", "pk").values("started_at")[:1]
     candidates = list(
-        Transaction.objects.filter(ended_at__isnull=True)
-        .annotate(next_start=Subquery(later.values("started_at")[:1]))
-        .filter(Q(started_at__lte=now - ABANDONED_AFTER) | Q(next_start__isnull=False))
+        open_ones.filter(Q(started_at__lte=now - ABANDONED_AFTER) | Exists(open_ones.filter(**same_connector)))
+        .annotate(next_start=Subquery(next_start))
         .order_by("started_at", "pk").values_list("pk", "started_at", "next_start")[:limit]
     )
     closed = 0

@@ -73,6 +73,20 @@ def test_a_later_start_on_the_same_connector_abandons_the_open_one_at_once():
     assert Transaction.objects.filter(ended_at__isnull=True).count() == 2
 
 
+def test_a_start_superseded_by_one_that_stopped_is_found_at_its_deadline_and_ends_at_the_next_start():
+    cp = ChargePointFactory()
+    start(cp, T0)
+    later = start(cp, T0 + timedelta(hours=3))
+    transaction_stop(charge_point_id=cp.pk, ocpp_id=cp.ocpp_id, transaction_id=later, meter_stop_wh=9000,
+                     ended_at=T0 + timedelta(hours=4), reason="Local")
+
+    assert transactions_close_abandoned(now=T0 + timedelta(hours=5)) == 0  # no open start after it: not yet seen
+    assert transactions_close_abandoned(now=T0 + ABANDONED_AFTER) == 1
+
+    abandoned = Charge.objects.get(stop_reason=ABANDONED_STOP_REASON)
+    assert (abandoned.started_at, abandoned.ended_at) == (T0, T0 + timedelta(hours=3))
+
+
 def test_the_rate_and_the_health_check_both_count_the_abandoned_start():
     cp = ChargePointFactory()
     ChargePoint.objects.filter(pk=cp.pk).update(created_at=T0 - timedelta(days=30))
