@@ -159,6 +159,11 @@ class ChargePoint(models.Model):
             # owner and operator: their foreign keys' own indexes (a second
             # index on each was one more write per live state update).
             models.Index(fields=["state", "state_since"], name="cp_state_since_idx"),
+            # Whose is this charge point: the performance dashboard keeps a
+            # team's rollup rows from the index alone (no heap page per row at
+            # a million charge points). A state update already writes every
+            # index (cp_state_since_idx makes it a non-HOT update): one more.
+            models.Index(fields=["id"], include=["owner", "operator"], name="cp_teams_idx"),
             # The signal checks start from charge points whose latest reading is
             # weak: a range scan over the few below a threshold, not the fleet.
             models.Index(
@@ -290,6 +295,9 @@ class Charge(TelemetryEvent):
     energy_wh = models.PositiveIntegerField("energy (Wh)")
     stop_reason = models.CharField(max_length=50, blank=True)
     transaction_id = models.CharField(max_length=100, blank=True)
+    # The port the charge was on, where the sender knew it (OCPP
+    # StartTransaction's connectorId): the success rate per port.
+    connector = models.PositiveSmallIntegerField(null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=ChargeOutcome.choices)
     failure_reason = models.CharField(max_length=200, blank=True)
 

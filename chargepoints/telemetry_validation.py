@@ -148,6 +148,9 @@ def telemetry_validate(event, *, now: datetime) -> dict:
         clean["energy_wh"] = _integer(event, "energy_wh", errors, low=0, high=MAX_ENERGY_WH)
         clean["stop_reason"] = _text(event, "stop_reason", errors, max_length=50, required=False)
         clean["transaction_id"] = _text(event, "transaction_id", errors, max_length=100, required=False)
+        clean["connector"] = None
+        if event.get("connector") is not None:
+            clean["connector"] = _integer(event, "connector", errors, low=1, high=MAX_CONNECTOR)
     else:
         clean["occurred_at"] = _time(event, "occurred_at", errors, now=now)
 

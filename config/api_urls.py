@@ -21,6 +21,7 @@ from performance.api.views import (
     SitePerformanceView,
     TeamPerformanceView,
 )
+from performance.api.writes import ExclusionViewSet, SiteVisitViewSet
 from reporting.api.maintenance import MaintenanceWindowViewSet
 from reporting.api.views import (
     ReportMessageViewSet,
@@ -38,6 +39,8 @@ router.register("sites", SiteViewSet, basename="site")
 router.register("charge-points", ChargePointViewSet, basename="chargepoint")
 router.register("reports", ReportViewSet, basename="report")
 router.register("maintenance-windows", MaintenanceWindowViewSet, basename="maintenance-window")
+router.register("performance/exclusions", ExclusionViewSet, basename="performance-exclusion")
+router.register("performance/site-visits", SiteVisitViewSet, basename="performance-site-visit")
 router.register("telemetry/state-changes", StateChangeViewSet, basename="statechange")
 router.register("telemetry/heartbeats", HeartbeatViewSet, basename="heartbeat")
 router.register("telemetry/signal-readings", SignalReadingViewSet, basename="signalreading")

@@ -54,6 +54,7 @@ from .models import (
     answer_summary,
     command_summary,
 )
+from .services import transactions_close_abandoned
 
 logger = logging.getLogger("gateway")
 
@@ -254,17 +255,20 @@ class SweepResult:
     dead_processes: int = 0
     disconnected: int = 0
     self_healed: int = 0
+    abandoned: int = 0
 
 
 def gateway_sweep(*, now: datetime | None = None) -> SweepResult:
     """Time out open commands past their deadline, mark the connections of
-    dead gateway processes disconnected, and send self-healing resets. Safe
-    to run twice at once."""
+    dead gateway processes disconnected, send self-healing resets, and
+    record the abandoned transactions as failed charges. Safe to run twice
+    at once."""
     now = now or timezone.now()
     result = SweepResult()
     result.timed_out = commands_time_out(now=now)
     result.dead_processes, result.disconnected = dead_processes_sweep(now=now)
     result.self_healed = self_heal_sweep(now=now)
+    result.abandoned = transactions_close_abandoned(now=now)
     return result
 
 

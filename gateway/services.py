@@ -13,10 +13,12 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from accounts.audit import audit_record
 from accounts.models import AuditAction
 from accounts.permissions import Capability, can_on_charge_point, can_on_team, is_support
+from chargepoints.charging import ABANDONED_AFTER, ABANDONED_STOP_REASON, start_abandoned_at
 from chargepoints.models import ChargePoint
 from chargepoints.services import TelemetryResult, telemetry_record_batch
 from core.errors import NotAllowed
@@ -106,18 +108,63 @@ def transaction_stop(*, charge_point_id: int, ocpp_id: str, transaction_id: int,
               .filter(pk=transaction_id, charge_point_id=charge_point_id, ended_at__isnull=True).first())
         if tx is None:
             return None
-        ended_at = max(ended_at, tx.started_at)
-        tx.ended_at, tx.stop_reason, tx.meter_last_wh = ended_at, reason, meter_stop_wh
-        tx.save(update_fields=["ended_at", "stop_reason", "meter_last_wh"])
-        [result] = telemetry_record_batch(events=[{
-            "event_id": f"gw-tx-{tx.pk}", "type": "charge", "ocpp_id": ocpp_id,
-            "started_at": tx.started_at.isoformat(), "ended_at": ended_at.isoformat(),
-            "energy_wh": max(0, meter_stop_wh - tx.meter_start_wh), "stop_reason": reason,
-            "transaction_id": str(tx.pk),
-        }])
-        if result.status == "rejected":
-            logger.warning("Charge of %s transaction %s not recorded: %s", ocpp_id, tx.pk, result.errors)
-        return result
+        return _close(tx, ocpp_id=ocpp_id, ended_at=max(ended_at, tx.started_at), reason=reason,
+                      meter_stop_wh=meter_stop_wh)
+
+
+def _close(tx: Transaction, *, ocpp_id: str, ended_at: datetime, reason: str, meter_stop_wh: int) -> TelemetryResult:
+    """Close a locked open transaction and record its charge."""
+    tx.ended_at, tx.stop_reason, tx.meter_last_wh = ended_at, reason, meter_stop_wh
+    tx.save(update_fields=["ended_at", "stop_reason", "meter_last_wh"])
+    [result] = telemetry_record_batch(events=[{
+        "event_id": f"gw-tx-{tx.pk}", "type": "charge", "ocpp_id": ocpp_id,
+        "started_at": tx.started_at.isoformat(), "ended_at": ended_at.isoformat(),
+        "energy_wh": max(0, meter_stop_wh - tx.meter_start_wh), "stop_reason": reason,
+        "transaction_id": str(tx.pk), "connector": tx.connector or None,
+    }])
+    if result.status == "rejected":
+        logger.warning("Charge of %s transaction %s not recorded: %s", ocpp_id, tx.pk, result.errors)
+    return result
+
+
+def transactions_close_abandoned(*, now: datetime, limit: int = 500) -> int:
+    """Close the open transactions that are clearly abandoned
+    (``chargepoints.charging.start_abandoned_at``: no stop within
+    ``ABANDONED_AFTER``, or a later start on the same connector) and record
+    each as a failed charge ending at that moment, so the charging success
+    rate and the failed-charges check count it. A stop that arrives later
+    finds the transaction closed and records nothing. Each is taken under a
+    lock that a second sweep skips; returns how many were closed.
+
+    Cheap every sweep: the candidates are the open transactions past the
+    deadline or with a later *open* one on the same connector (both on the
+    open-transactions index); the next start, from all of the charge point's
+    transactions, is looked up for those few only. A start superseded by one
+    that has stopped since is therefore found at its deadline, and closed
+    at that next start all the same."""
+    open_ones = Transaction.objects.filter(ended_at__isnull=True)
+    same_connector = {"charge_point_id": OuterRef("charge_point_id"), "connector": OuterRef("connector"),
+                      "started_at__gt": OuterRef("started_at")}
+    next_start = Transaction.objects.filter(**same_connector).order_by("started_at", "pk").values("started_at")[:1]
+    candidates = list(
+        open_ones.filter(Q(started_at__lte=now - ABANDONED_AFTER) | Exists(open_ones.filter(**same_connector)))
+        .annotate(next_start=Subquery(next_start))
+        .order_by("started_at", "pk").values_list("pk", "started_at", "next_start")[:limit]
+    )
+    closed = 0
+    for pk, started_at, next_start in candidates:
+        ended_at = start_abandoned_at(started_at=started_at, next_start_at=next_start)
+        if ended_at > now:
+            continue
+        with transaction.atomic():
+            tx = (Transaction.objects.select_for_update(skip_locked=True).select_related("charge_point")
+                  .filter(pk=pk, ended_at__isnull=True).first())
+            if tx is None:
+                continue
+            _close(tx, ocpp_id=tx.charge_point.ocpp_id, ended_at=ended_at, reason=ABANDONED_STOP_REASON,
+                   meter_stop_wh=tx.meter_last_wh if tx.meter_last_wh is not None else tx.meter_start_wh)
+            closed += 1
+    return closed
 
 
 @transaction.atomic

@@ -2,7 +2,8 @@
 stream (each connector, and the states reported without one) the state in
 force at the window's start and the changes within it, for several charge
 points in a few statements; a disconnection ends where the charger was
-next heard from (a heartbeat or any status)."""
+next heard from (a heartbeat or any status): the first heartbeat after each
+disconnection is read for all of them at once, not a query each."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ class LoadedHistory:
     numbers: dict[int, set[int]]
     rows: dict[int, list[tuple]]  # charge point -> (connector, at, state, error code), in order
     prior: dict[tuple[int, object], tuple]  # (charge point, stream) -> (at, state, error code)
+    # (charge point, after, before) -> the first heartbeat strictly between, or None
+    beats: dict[tuple[int, datetime, datetime], datetime | None]
 
 
 def history_load(starts: dict[int, datetime], end: datetime) -> LoadedHistory:
@@ -57,7 +60,58 @@ def history_load(starts: dict[int, datetime], end: datetime) -> LoadedHistory:
             if connector is not None:
                 numbers[cp_id].add(connector)
     keys = [(cp_id, key) for cp_id in ids for key in [WHOLE, *sorted(numbers[cp_id])]]
-    return LoadedHistory(numbers, rows, _prior(keys, starts))
+    prior = _prior(keys, starts)
+    probes = [probe for cp_id in ids for probe in _heartbeat_probes(cp_id, starts[cp_id], end, rows[cp_id], prior)]
+    return LoadedHistory(numbers, rows, prior, _first_heartbeats(probes))
+
+
+def _heartbeat_probes(cp_id: int, start: datetime, end: datetime, rows: list[tuple],
+                      prior: dict) -> list[tuple[int, datetime, datetime]]:
+    """The windows in which a heartbeat would end a disconnection of this
+    charge point: after a disconnection in force at ``start`` (was it heard
+    from before the window?) and after each one within the window, up to the
+    next connector-less state."""
+    whole = [(at, state) for connector, at, state, _code in rows if connector is None]
+    found = prior.get((cp_id, WHOLE))
+    probes = []
+    if found is not None:
+        whole.insert(0, (start, found[1]))
+        if found[1] == S.DISCONNECTED:
+            probes.append((cp_id, found[0], start))
+    for index, (at, state) in enumerate(whole):
+        if state == S.DISCONNECTED:
+            probes.append((cp_id, at, whole[index + 1][0] if index + 1 < len(whole) else end))
+    return probes
+
+
+def _first_heartbeats(probes: list[tuple[int, datetime, datetime]]) -> dict[tuple[int, datetime, datetime],
+                                                                             datetime | None]:
+    """The first heartbeat strictly inside each (charge point, after, before)
+    window: on PostgreSQL one statement for all (a LATERAL probe of the
+    heartbeat index per window), elsewhere a query per window."""
+    probes = list(dict.fromkeys(probes))
+    found: dict[tuple[int, datetime, datetime], datetime | None] = dict.fromkeys(probes)
+    if not probes:
+        return found
+    if connection.vendor == "postgresql":
+        document = [{"i": i, "cp": cp_id, "a": after.isoformat(), "b": before.isoformat()}
+                    for i, (cp_id, after, before) in enumerate(probes)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT k.i, h.occurred_at FROM jsonb_to_recordset(%s::jsonb) AS k(i integer, cp bigint, "
+                "a timestamptz, b timestamptz) CROSS JOIN LATERAL (SELECT occurred_at "
+                f"FROM {Heartbeat._meta.db_table} h WHERE h.charge_point_id = k.cp AND h.occurred_at > k.a "
+                "AND h.occurred_at < k.b ORDER BY h.occurred_at LIMIT 1) h",
+                [json.dumps(document)],
+            )
+            for i, at in cursor.fetchall():
+                found[probes[i]] = at
+        return found
+    for probe in probes:
+        cp_id, after, before = probe
+        found[probe] = (Heartbeat.objects.filter(charge_point_id=cp_id, occurred_at__gt=after, occurred_at__lt=before)
+                        .order_by("occurred_at").values_list("occurred_at", flat=True).first())
+    return found
 
 
 def _prior(keys: list[tuple[int, object]], starts: dict[int, datetime]) -> dict[tuple[int, object], tuple]:
@@ -115,8 +169,8 @@ def history_streams(cp_id: int, start: datetime, end: datetime, loaded: LoadedHi
     if whole:
         if whole_at is not None and whole[0].at == start and whole[0].state == S.DISCONNECTED:
             # Still disconnected at the start only if nothing was heard since.
-            heard = (last_heard_before is not None and last_heard_before > whole_at) or Heartbeat.objects.filter(
-                charge_point_id=cp_id, occurred_at__gt=whole_at, occurred_at__lt=start).exists()
+            heard = ((last_heard_before is not None and last_heard_before > whole_at)
+                     or loaded.beats[(cp_id, whole_at, start)] is not None)
             if heard:
                 whole[0] = Event(start, S.UNKNOWN, "")
         others = sorted(e.at for key, events in streams.items() if key != WHOLE for e in events if e.at > start)
@@ -127,9 +181,7 @@ def history_streams(cp_id: int, start: datetime, end: datetime, loaded: LoadedHi
                 continue
             limit = whole[index + 1].at if index + 1 < len(whole) else end
             back = [at for at in others if event.at < at < limit]
-            beat = Heartbeat.objects.filter(charge_point_id=cp_id, occurred_at__gt=event.at,
-                                            occurred_at__lt=limit).order_by("occurred_at").values_list(
-                "occurred_at", flat=True).first()
+            beat = loaded.beats[(cp_id, event.at, limit)]
             candidates = [at for at in [*back[:1], beat] if at is not None]
             if candidates:
                 ended.append(Event(min(candidates), S.UNKNOWN, ""))

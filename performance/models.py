@@ -125,7 +125,9 @@ class PortDay(models.Model):
             models.UniqueConstraint(fields=["charge_point", "day", "connector"], name="perf_portday_unique"),
         ]
         # The dashboard's worst uptimes: the outage rows of a period.
-        indexes = [models.Index(fields=["day", "charge_point"], name="perf_portday_day_idx")]
+        # (Covering: the sums are read from the index alone.)
+        indexes = [models.Index(fields=["day", "charge_point"], include=["outage_seconds", "excluded_seconds"],
+                                name="perf_portday_day_cov_idx")]
 
     def __str__(self) -> str:
         return f"Port {self.connector} of {self.charge_point_id} on {self.day}"
@@ -146,6 +148,9 @@ class ChargePointDay(models.Model):
     failed = models.PositiveIntegerField(default=0)  # attempts - successes (indexed: the worst success rates)
     # Failed attempts by cause ("stop:EmergencyStop", "no_energy", "error:GroundFailure").
     failures = models.JSONField(default=dict, blank=True)
+    # Per port, the attempts and successes of the charges that know their
+    # connector: {"1": [attempts, successes]} (the others count only above).
+    port_charges = models.JSONField(default=dict, blank=True)
     covered_until = models.DateTimeField()
     complete = models.BooleanField(default=False)
     # Each port's cause at covered_until ("" when up): a change carries over
@@ -161,7 +166,9 @@ class ChargePointDay(models.Model):
             # The roll-over finds the days computed before they were over.
             models.Index(fields=["day"], name="perf_cpday_incomplete_idx", condition=Q(complete=False)),
             # The dashboard's worst success rates start from the days with failures.
-            models.Index(fields=["day", "charge_point"], name="perf_cpday_failed_idx", condition=Q(failed__gt=0)),
+            # (Covering: the sums of failures are read from the index alone.)
+            models.Index(fields=["day", "charge_point"], include=["failed"], name="perf_cpday_failed_cov_idx",
+                         condition=Q(failed__gt=0)),
             # Ports down at the end of a day: ongoing outages.
             models.Index(fields=["day", "charge_point"], name="perf_cpday_down_idx",
                          condition=Q(ports_down_at_end__gt=0)),

@@ -38,7 +38,8 @@ def cause_label(key: str) -> str:
     shown, with the error-hint catalogue's title of the code when it has one."""
     state, _sep, code = key.partition(":")
     names = {"error": _("Error"), "passive": _("Unavailable"), "disconnected": _("Disconnected"),
-             "stop": _("Stopped"), "no_energy": _("No energy delivered"), "other": _("Other")}
+             "stop": _("Stopped"), "no_energy": _("No energy delivered"),
+             "abandoned": _("Started, never stopped"), "other": _("Other")}
     label = str(names.get(state, state))
     if code:
         hint = CATALOGUE.get(code)

@@ -27,8 +27,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from accounts.permissions import Capability, can_on_charge_point
+from accounts.audit import audit_diff, audit_record
+from accounts.models import AuditAction, User
+from accounts.permissions import Capability, can_on_charge_point, can_on_team
 from core.errors import Invalid, NotAllowed
 from reporting.catalogue import Reason
 from reporting.models import EventKind, Report, ReportEvent, ReportState
@@ -147,8 +148,11 @@ def site_visit_record(*, by, report: Report, visited_at: datetime | None = None,
     report no longer counts as solved remotely."""
     if report.charge_point is None and report.site_id is None:
         raise Invalid(_("The report names no charge point or site to visit."), field="report")
-    if report.charge_point is not None and not can_on_charge_point(by, Capability.COMMENT,
-                                                                   charge_point=report.charge_point):
+    if report.charge_point is not None:
+        allowed = can_on_charge_point(by, Capability.COMMENT, charge_point=report.charge_point)
+    else:
+        allowed = can_on_team(by, Capability.COMMENT, team_id=report.site.team_id)
+    if not allowed:
         raise NotAllowed(_("Only the charge point's teams may record a site visit."))
     visited_at = visited_at or timezone.now()
     if visited_at > timezone.now() + timedelta(minutes=5):
@@ -156,6 +160,9 @@ def site_visit_record(*, by, report: Report, visited_at: datetime | None = None,
     with transaction.atomic():
         visit = SiteVisit.objects.create(report=report, visited_at=visited_at,
                                          recorded_by=by if isinstance(by, User) else None)
+        team = report.charge_point.owner_id if report.charge_point is not None else report.site.team_id
+        audit_record(by=by, action=AuditAction.CREATE, obj=visit, team=team,
+                     changes=audit_diff({}, {"report": report.pk, "visited_at": visited_at.isoformat()}))
         text = _("Site visit on %(when)s.") % {"when": f"{visited_at:%Y-%m-%d %H:%M} UTC"}
         report_timeline_note(report=report, by=by, kind=EventKind.COMMENT,
                              note=f"{text} {note.strip()}".strip())

@@ -36,8 +36,8 @@ from .ledger import ledgers_for
 from .models import ChargePointDay, DirtyDay, PortDay
 
 DAY = timedelta(days=1)
-ROW_FIELDS = ["outage_seconds", "excluded_seconds", "attempts", "successes", "failed", "failures", "covered_until",
-              "complete", "end_state", "ports_down_at_end"]
+ROW_FIELDS = ["outage_seconds", "excluded_seconds", "attempts", "successes", "failed", "failures", "port_charges",
+              "covered_until", "complete", "end_state", "ports_down_at_end"]
 # Days claimed per transaction by the refresh.
 CLAIM_CHUNK = 200
 
@@ -132,6 +132,17 @@ def _failure_causes(failed: list[dict]) -> dict[int, Counter]:
     return causes
 
 
+def _port_charges(charges: list[dict]) -> dict[str, list[int]]:
+    """Attempts and successes per port, of the charges that know theirs."""
+    ports: dict[str, list[int]] = {}
+    for charge in charges:
+        if charge["connector"]:
+            counts = ports.setdefault(str(charge["connector"]), [0, 0])
+            counts[0] += 1
+            counts[1] += 1 if charge["success"] else 0
+    return dict(sorted(ports.items(), key=lambda item: int(item[0])))
+
+
 def rollup_days(*, charge_points: list[ChargePoint], day: date, now: datetime | None = None
                 ) -> dict[int, ChargePointDay | None]:
     """Recompute one day of these charge points (their ports' rows and their
@@ -170,7 +181,8 @@ def rollup_days(*, charge_points: list[ChargePoint], day: date, now: datetime | 
     charges: dict[int, list[dict]] = defaultdict(list)
     for charge in (charge_attempts(started_from=start, started_before=start + DAY)
                    .filter(charge_point_id__in=[cp.pk for cp in alive]).annotate(success=Q(SUCCESS))
-                   .values("charge_point_id", "started_at", "ended_at", "energy_wh", "stop_reason", "success")):
+                   .values("charge_point_id", "started_at", "ended_at", "energy_wh", "stop_reason", "connector",
+                           "success")):
         charges[charge["charge_point_id"]].append(charge)
     failures = _failure_causes([c for rows in charges.values() for c in rows if not c["success"]])
     rows = []
@@ -184,6 +196,7 @@ def rollup_days(*, charge_points: list[ChargePoint], day: date, now: datetime | 
             successes=sum(1 for c in mine if c["success"]),
             failed=sum(1 for c in mine if not c["success"]),
             failures=dict(failures.get(cp.pk, {})),
+            port_charges=_port_charges(mine),
             covered_until=end,
             complete=end >= start + DAY,
             end_state={str(port): cause.key if cause else "" for port, cause in ledger.end_state.items()},

@@ -46,6 +46,13 @@ class PortFigures:
     minutes: float = 0.0
     outage_seconds: float = 0.0
     excluded_seconds: float = 0.0
+    # Of the charges that know their connector (read with the causes).
+    attempts: int = 0
+    successes: int = 0
+
+    @property
+    def success_rate(self) -> float | None:
+        return success_rate(attempts=self.attempts, successes=self.successes)
 
     @property
     def outage_minutes(self) -> float:
@@ -115,7 +122,7 @@ def figures_for(*, charge_points: QuerySet[ChargePoint], period: Period, now: da
     """Charge point id -> its figures over the period, for every charge
     point of the queryset: a handful of queries whatever their number
     (grouped sums over the rollups; the causes, JSON per row, only when
-    asked)."""
+    asked, with each port's attempts and successes)."""
     now = now or timezone.now()
     end = min(period.end, now)
     ids = charge_points.order_by().values("pk")
@@ -157,8 +164,12 @@ def figures_for(*, charge_points: QuerySet[ChargePoint], period: Period, now: da
     if with_causes:
         for cp_id, causes in days.values_list("charge_point_id", "causes"):
             figures[cp_id].causes.update(causes)
-        for cp_id, failures in cp_days.values_list("charge_point_id", "failures"):
+        for cp_id, failures, port_charges in cp_days.values_list("charge_point_id", "failures", "port_charges"):
             figures[cp_id].failures.update(failures)
+            for number, (attempts, successes) in port_charges.items():
+                port = ports[cp_id].setdefault(int(number), PortFigures(int(number)))
+                port.attempts += attempts
+                port.successes += successes
     for cp_id, one in figures.items():
         minutes = max((end - starts[cp_id]).total_seconds(), 0) / 60
         one.ports = sorted(ports[cp_id].values(), key=lambda p: p.connector) or [PortFigures(0)]
@@ -200,6 +211,15 @@ WORST = 20
 CANDIDATES_FACTOR = 5
 
 
+def _of(rows: QuerySet, charge_points: QuerySet[ChargePoint]) -> QuerySet:
+    """The rollup rows of these charge points. Every charge point (support's
+    whole fleet) needs no filter: a semi-join with the whole charge point
+    table would hash a million ids to keep every row."""
+    if not charge_points.query.where and not charge_points.query.is_sliced:
+        return rows
+    return rows.filter(charge_point_id__in=charge_points.order_by().values("pk"))
+
+
 def _ranked(figures: dict[int, Figures], key, limit: int) -> list[tuple[int, Figures]]:
     return sorted(figures.items(), key=key)[:limit]
 
@@ -211,12 +231,11 @@ def worst_by_uptime(*, charge_points: QuerySet[ChargePoint], period: Period, now
     outage rows of the period, a range on their day index) and those down
     now; their exact figures decide the order."""
     now = now or timezone.now()
-    ids = charge_points.order_by().values("pk")
-    net = (PortDay.objects.filter(charge_point_id__in=ids, day__gte=period.first, day__lte=period.last)
+    net = (_of(PortDay.objects.filter(day__gte=period.first, day__lte=period.last), charge_points)
            .order_by().values("charge_point_id").annotate(net=Sum(F("outage_seconds") - F("excluded_seconds")))
            .filter(net__gt=0).order_by("-net").values_list("charge_point_id", flat=True)[:limit * CANDIDATES_FACTOR])
-    down = (ChargePointDay.objects.filter(charge_point_id__in=ids, day__gte=period.first, day__lte=period.last,
-                                          ports_down_at_end__gt=0, covered_until__lt=min(period.end, now))
+    down = (_of(ChargePointDay.objects.filter(day__gte=period.first, day__lte=period.last, ports_down_at_end__gt=0,
+                                              covered_until__lt=min(period.end, now)), charge_points)
             .order_by().values_list("charge_point_id", flat=True).distinct()[:limit * CANDIDATES_FACTOR])
     candidates = set(net) | set(down)
     if not candidates:
@@ -231,9 +250,8 @@ def worst_by_success_rate(*, charge_points: QuerySet[ChargePoint], period: Perio
     """The charge points with the lowest charging success rate in the period:
     the candidates are those with the most failed attempts (the days with
     failures, a partial index); ties go to the one with more failures."""
-    ids = charge_points.order_by().values("pk")
-    failing = (ChargePointDay.objects.filter(charge_point_id__in=ids, day__gte=period.first, day__lte=period.last,
-                                             failed__gt=0)
+    failing = (_of(ChargePointDay.objects.filter(day__gte=period.first, day__lte=period.last, failed__gt=0),
+                   charge_points)
                .order_by().values("charge_point_id").annotate(f=Sum("failed")).order_by("-f")
                .values_list("charge_point_id", flat=True)[:limit * CANDIDATES_FACTOR])
     candidates = list(failing)

@@ -64,6 +64,9 @@ class ChargeEventSerializer(_EventBase):
     energy_wh = serializers.IntegerField(min_value=0, max_value=10_000_000)
     stop_reason = StrictCharField(max_length=50, required=False, help_text="OCPP StopTransaction reason.")
     transaction_id = StrictCharField(max_length=100, required=False)
+    connector = serializers.IntegerField(
+        min_value=1, max_value=1000, required=False, allow_null=True,
+        help_text="The port the charge was on (OCPP StartTransaction connectorId), for the success rate per port.")
 
 
 TELEMETRY_EVENT = PolymorphicProxySerializer(
@@ -101,6 +104,7 @@ BATCH_EXAMPLE = {
             "energy_wh": 0,
             "stop_reason": "EmergencyStop",
             "transaction_id": "88123",
+            "connector": 2,
         },
     ]
 }
@@ -195,13 +199,13 @@ class SignalReadingSerializer(_HistorySerializer):
 @extend_schema_serializer(examples=[OpenApiExample("A failed charge", response_only=True, value={
     "id": 1, "charge_point": 301, "ocpp_id": "DK-AAR-0001", "event_id": "0f6d7c2e-8b1a-4f7e-9c3d-2a5b6e8f0a14",
     "started_at": "2026-02-01T07:10:00Z", "ended_at": "2026-02-01T07:59:00Z", "energy_wh": 0,
-    "stop_reason": "EmergencyStop", "transaction_id": "88123", "outcome": "failed",
+    "connector": 2, "stop_reason": "EmergencyStop", "transaction_id": "88123", "outcome": "failed",
     "failure_reason": "No energy was delivered.", "received_at": RECEIVED})])
 class ChargeSerializer(_HistorySerializer):
     outcome = serializers.ChoiceField(choices=ChargeOutcome.choices, read_only=True)
 
     class Meta:
         model = Charge
-        fields = ["id", "charge_point", "ocpp_id", "event_id", "started_at", "ended_at", "energy_wh",
+        fields = ["id", "charge_point", "ocpp_id", "event_id", "started_at", "ended_at", "energy_wh", "connector",
                   "stop_reason", "transaction_id", "outcome", "failure_reason", "received_at"]
         read_only_fields = fields

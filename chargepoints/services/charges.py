@@ -11,6 +11,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Q
 
+from ..charging import ABANDONED_STOP_REASON
 from ..models import Charge, ChargeOutcome, ChargePointState, StateChange
 from ..telemetry_validation import FAULT_STOP_REASONS
 from .rows import _insert_returning
@@ -18,8 +19,11 @@ from .rows import _insert_returning
 
 def charge_failure_reason(*, energy_wh: int, stop_reason: str, went_to_error: bool) -> str:
     """Why a charge failed, or "" when it did not. The brief's definition, in
-    one place: it ended without delivering energy, or stopped for a fault
-    reason, or its charge point went to error during it."""
+    one place: it was abandoned (``chargepoints.charging``: started, never
+    stopped), ended without delivering energy, stopped for a fault reason,
+    or its charge point went to error during it."""
+    if stop_reason == ABANDONED_STOP_REASON:
+        return "Started but never stopped."
     if energy_wh <= 0:
         return "No energy was delivered."
     if stop_reason in FAULT_STOP_REASONS:
@@ -87,12 +91,14 @@ def _insert_charges(items: list[dict], *, now: datetime) -> set[tuple[int, str]]
         return set()
     _decide_outcomes(items)
     return _insert_returning(
-        Charge, "started_at, ended_at, energy_wh, stop_reason, transaction_id, outcome, failure_reason",
-        "r.started, r.ended, r.wh, r.stop, r.tx, r.outcome, r.failure",
-        "started timestamptz, ended timestamptz, wh integer, stop text, tx text, outcome text, failure text",
+        Charge, "started_at, ended_at, energy_wh, stop_reason, transaction_id, connector, outcome, failure_reason",
+        "r.started, r.ended, r.wh, r.stop, r.tx, r.connector, r.outcome, r.failure",
+        "started timestamptz, ended timestamptz, wh integer, stop text, tx text, connector smallint, outcome text,"
+        " failure text",
         [{"cp": c["charge_point_id"], "id": c["event_id"], "started": c["started_at"].isoformat(),
           "ended": c["ended_at"].isoformat(), "wh": c["energy_wh"], "stop": c["stop_reason"],
-          "tx": c["transaction_id"], "outcome": c["outcome"], "failure": c["failure_reason"]} for c in items],
+          "tx": c["transaction_id"], "connector": c.get("connector"), "outcome": c["outcome"],
+          "failure": c["failure_reason"]} for c in items],
         now,
     )
 
@@ -112,6 +118,7 @@ def _store_charges(items: list[dict], *, now: datetime) -> None:
                 energy_wh=c["energy_wh"],
                 stop_reason=c["stop_reason"],
                 transaction_id=c["transaction_id"],
+                connector=c.get("connector"),
                 outcome=c["outcome"],
                 failure_reason=c["failure_reason"],
                 received_at=now,

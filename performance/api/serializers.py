@@ -19,6 +19,11 @@ class PortSerializer(serializers.Serializer):
     outage_minutes = serializers.FloatField()
     excluded_minutes = serializers.FloatField()
     uptime = serializers.FloatField(allow_null=True, help_text="NEVI: 100 * (minutes - (outage - excluded)) / minutes.")
+    attempts = serializers.IntegerField(help_text="Charging attempts on this port: of the charges that know their "
+                                        "connector (OCPP StartTransaction's connectorId); the others count only "
+                                        "in the charge point's figures.")
+    successes = serializers.IntegerField()
+    success_rate = serializers.FloatField(allow_null=True)
 
 
 class CauseSerializer(serializers.Serializer):
@@ -54,7 +59,8 @@ def figures_data(figures, period, *, with_causes: bool = True) -> dict:
         "excluded_minutes": figures.excluded_minutes, "attempts": figures.attempts, "successes": figures.successes,
         "success_rate": figures.success_rate,
         "ports": [{"connector": p.connector, "minutes": p.minutes, "outage_minutes": p.outage_minutes,
-                   "excluded_minutes": p.excluded_minutes, "uptime": p.uptime} for p in figures.ports],
+                   "excluded_minutes": p.excluded_minutes, "uptime": p.uptime, "attempts": p.attempts,
+                   "successes": p.successes, "success_rate": p.success_rate} for p in figures.ports],
     }
     if with_causes:
         data["outage_causes"] = causes(figures.causes, minutes=True)

@@ -19,7 +19,7 @@ APRIL_10 = at(0, day=39)
 def troubled(world):
     ChargePoint.objects.filter(pk=world.cp.pk).update(created_at=T0 - timedelta(days=30))
     record(status(world.cp, at(10), "Faulted", 1, "GroundFailure"), status(world.cp, at(12), "Available", 1),
-           charge(world.cp, at(13), 60, 10_000), charge(world.cp, at(15), 3, 0))
+           charge(world.cp, at(13), 60, 10_000, connector=1), charge(world.cp, at(15), 3, 0, connector=1))
     rollups_refresh(now=APRIL_10)
     return world
 
@@ -29,7 +29,8 @@ def test_a_charge_points_figures(troubled):
 
     assert body["period"] == {"label": "2026-03", "first": "2026-03-01", "last": "2026-03-31"}
     assert body["ports"] == [{"connector": 1, "minutes": 44640.0, "outage_minutes": 120.0, "excluded_minutes": 0.0,
-                              "uptime": pytest.approx(100 * (44640 - 120) / 44640)}]
+                              "uptime": pytest.approx(100 * (44640 - 120) / 44640), "attempts": 2, "successes": 1,
+                              "success_rate": 50.0}]
     assert (body["attempts"], body["successes"], body["success_rate"]) == (2, 1, 50.0)
     assert body["outage_causes"][0]["cause"] == "error:GroundFailure"
     assert body["failure_causes"] == [{"cause": "no_energy", "label": "No energy delivered", "value": 1.0}]

@@ -40,10 +40,14 @@ def heartbeat(cp, when: datetime) -> dict:
             "occurred_at": when.isoformat()}
 
 
-def charge(cp, start: datetime, minutes: int, energy_wh: int, stop_reason: str = "Local") -> dict:
-    return {"event_id": f"c{next(_ids)}", "type": "charge", "ocpp_id": cp.ocpp_id,
-            "started_at": start.isoformat(), "ended_at": (start + timedelta(minutes=minutes)).isoformat(),
-            "energy_wh": energy_wh, "stop_reason": stop_reason}
+def charge(cp, start: datetime, minutes: int, energy_wh: int, stop_reason: str = "Local",
+           connector: int | None = None) -> dict:
+    event = {"event_id": f"c{next(_ids)}", "type": "charge", "ocpp_id": cp.ocpp_id,
+             "started_at": start.isoformat(), "ended_at": (start + timedelta(minutes=minutes)).isoformat(),
+             "energy_wh": energy_wh, "stop_reason": stop_reason}
+    if connector is not None:
+        event["connector"] = connector
+    return event
 
 
 def record(*events: dict) -> None:

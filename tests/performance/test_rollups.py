@@ -12,7 +12,7 @@ from performance.models import ChargePointDay, DirtyDay, PortDay
 from performance.rollups import rollup_day, rollups_mark_days, rollups_refresh
 from reporting.maintenance import maintenance_window_create
 
-from .conftest import T0, at, charge, make_charge_point, record, status
+from .conftest import T0, at, charge, disconnected, heartbeat, make_charge_point, record, status
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +164,30 @@ def test_the_refresh_reads_a_day_of_many_charge_points_in_the_same_number_of_sta
         rollups_mark_days((cp.pk, T0.date()) for cp in fleet)
         with CaptureQueriesContext(connection) as queries:
             rollups_refresh(now=at(12, day=2))
+        return len(queries.captured_queries)
+
+    assert statements(2) == statements(8)
+
+
+def test_the_disconnections_of_many_charge_points_cost_no_statement_each(require_postgres):
+    """The first heartbeat after each disconnection is read for all of them
+    in one statement: 2 charge points or 8, each with a disconnection still
+    in force at the day's start and three within it, the same statements."""
+    def statements(count):
+        PortDay.objects.all().delete()
+        ChargePointDay.objects.all().delete()
+        fleet = []
+        for _n in range(count):
+            cp = make_charge_point()
+            record(status(cp, at(-48), "Available", 1), disconnected(cp, at(-2)), heartbeat(cp, at(1)),
+                   *[event for hour in (4, 9, 15) for event in (disconnected(cp, at(hour)), heartbeat(cp, at(hour + 2)))])
+            fleet.append(cp)
+        DirtyDay.objects.all().delete()
+        rollups_mark_days((cp.pk, T0.date()) for cp in fleet)
+        with CaptureQueriesContext(connection) as queries:
+            rollups_refresh(now=at(12, day=2))
+        assert {row.charge_point_id: row.outage_seconds for row in ChargePointDay.objects.filter(day=T0.date())} == {
+            cp.pk: 7 * 3600 for cp in fleet}
         return len(queries.captured_queries)
 
     assert statements(2) == statements(8)

@@ -76,3 +76,33 @@ def test_a_charge_late_by_days_updates_the_day_it_started(cp):
 
     figures = figures_for(charge_points=ChargePoint.objects.filter(pk=cp.pk), period=MARCH, now=APRIL_10)[cp.pk]
     assert (figures.attempts, figures.successes) == (1, 0)
+
+
+def test_the_rate_per_port_counts_the_charges_that_know_their_connector(cp):
+    record(
+        charge(cp, at(8), 60, 15_000, connector=1),
+        charge(cp, at(10), 2, 0, connector=1),  # never delivered energy
+        charge(cp, at(8), 60, 12_000, connector=2),
+        charge(cp, at(12), 60, 12_000, connector=2),
+        charge(cp, at(14), 30, 4_000, stop_reason="EmergencyStop", connector=2),
+        charge(cp, at(16), 60, 9_000),  # the sender did not say which port: the charge point's figures only
+        charge(cp, at(8, day=1), 60, 9_000, connector=1),  # another day adds up
+    )
+    rollups_refresh(now=APRIL_10)
+
+    figures = figures_for(charge_points=ChargePoint.objects.filter(pk=cp.pk), period=MARCH, now=APRIL_10,
+                          with_causes=True)[cp.pk]
+
+    assert (figures.attempts, figures.successes) == (7, 5)
+    assert [(p.connector, p.attempts, p.successes) for p in figures.ports] == [(1, 3, 2), (2, 3, 2)]
+    assert [round(p.success_rate, 1) for p in figures.ports] == [66.7, 66.7]
+
+
+def test_a_charge_with_a_connector_that_is_not_a_port_is_rejected(cp):
+    from chargepoints.services import telemetry_record_batch
+
+    for bad, says in ((0, "Must be between 1 and 1000."), ("2", "Must be a number."), (1.5, "Must be a whole number.")):
+        event = charge(cp, at(8), 60, 1_000)
+        event["connector"] = bad
+        [result] = telemetry_record_batch(events=[event])
+        assert (result.status, result.errors) == ("rejected", {"connector": says})
