@@ -159,6 +159,10 @@ class ChargePoint(models.Model):
             # owner and operator: their foreign keys' own indexes (a second
             # index on each was one more write per live state update).
             models.Index(fields=["state", "state_since"], name="cp_state_since_idx"),
+            # The few charge points run by a team other than their owner: the
+            # sites whose site reports such an operator sees (Report.for_user).
+            models.Index(fields=["operator", "site"], name="cp_operated_for_others_idx",
+                         condition=~Q(operator=models.F("owner"))),
             # The signal checks start from charge points whose latest reading is
             # weak: a range scan over the few below a threshold, not the fleet.
             models.Index(

@@ -4,7 +4,7 @@ import os
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -24,17 +24,28 @@ class ReportState(models.TextChoices):
 
 class ReportQuerySet(models.QuerySet):
     def for_user(self, actor) -> ReportQuerySet:
-        """Reports about charge points the actor's teams own or operate."""
+        """Reports about charge points the actor's teams own or operate, read
+        from the report's own team columns (``owner_team``/``operator_team``)
+        so that each team's reports are an index range.
+
+        A site report belongs to the site's team (both columns) and to the
+        teams operating charge points there: those few sites are looked up
+        first and named as a list, so the condition stays three index scans
+        (a subquery in an OR would make PostgreSQL filter every row)."""
         team_ids = visible_team_ids(actor)
         if team_ids is None:
             return self
-        # A site report: the site's team and the teams with charge points there.
-        sites = ChargePoint.objects.filter(Q(owner_id__in=team_ids) | Q(operator_id__in=team_ids)).values("site_id")
-        return self.filter(
-            Q(charge_point__owner_id__in=team_ids) | Q(charge_point__operator_id__in=team_ids)
-            | (Q(charge_point__isnull=True, site__isnull=False)
-               & (Q(site__team_id__in=team_ids) | Q(site_id__in=sites)))
-        )
+        team_ids = list(team_ids)
+        scope = Q(owner_team_id__in=team_ids) | Q(operator_team_id__in=team_ids)
+        # The site belongs to the charge point's owner; the partial index
+        # cp_operated_for_others_idx holds exactly these charge points.
+        sites = sorted(set(
+            ChargePoint.objects.filter(~Q(operator_id=F("owner_id")), operator_id__in=team_ids)
+            .exclude(owner_id__in=team_ids).order_by().values_list("site_id", flat=True)
+        ))
+        if sites:
+            scope |= Q(site_id__in=sites)
+        return self.filter(scope)
 
     def unresolved(self) -> ReportQuerySet:
         return self.exclude(state=ReportState.RESOLVED)
@@ -65,6 +76,20 @@ class Report(ConcurrentTransitionMixin, models.Model):
     # Set only on a report about a whole site (a site outage, ``SITE_REASONS``),
     # which has no charge point.
     site = models.ForeignKey(Site, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
+    # The teams the report belongs to, copied from its charge point (its owner
+    # and operator) or, for a site report, the site's team in both, so that
+    # scoping a list to a team reads an index range instead of joining every
+    # report to its charge point. Empty only while a support report has no
+    # charge point (support sees those). Written by the filing services and
+    # kept right by ``reporting.teams`` when a charge point or site moves.
+    owner_team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
+        db_index=False, verbose_name=_("team owner"),
+    )
+    operator_team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
+        db_index=False, verbose_name=_("operator"),
+    )
     source = models.CharField(max_length=20, choices=Source.choices)
     reason = models.CharField(max_length=40, choices=Reason.choices)
     description = models.TextField(blank=True)
@@ -127,6 +152,21 @@ class Report(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "-created_at"], name="report_state_created_idx"),
             models.Index(fields=["charge_point", "-created_at"], name="report_cp_created_idx"),
             models.Index(fields=["reason", "-created_at"], name="report_reason_created_idx"),
+            # A team's reports, newest first (the scoped lists and the API).
+            models.Index(fields=["owner_team", "-created_at", "-id"], name="report_owner_team_idx"),
+            models.Index(fields=["operator_team", "-created_at", "-id"], name="report_operator_team_idx"),
+            # The unresolved ones (every list opens on them): partial indexes
+            # hold half the rows and walk in the list's order.
+            models.Index(fields=["-created_at", "-id"], condition=~Q(state=ReportState.RESOLVED),
+                         name="report_unresolved_idx"),
+            models.Index(fields=["owner_team", "-created_at", "-id"], condition=~Q(state=ReportState.RESOLVED),
+                         name="report_unres_owner_team_idx"),
+            models.Index(fields=["operator_team", "-created_at", "-id"], condition=~Q(state=ReportState.RESOLVED),
+                         name="report_unres_operator_team_idx"),
+            models.Index(fields=["reason", "-created_at", "-id"], condition=~Q(state=ReportState.RESOLVED),
+                         name="report_unres_reason_idx"),
+            models.Index(fields=["assigned_party", "-created_at", "-id"], condition=~Q(state=ReportState.RESOLVED),
+                         name="report_unres_party_idx"),
         ]
         constraints = [
             # At most one unresolved system report per charge point and reason:

@@ -40,7 +40,7 @@ from .settings_models import BreachKind, ResponseTarget, TargetEscalation
 def _target(field: str):
     """The report's target ``field``: its operator team's, else the default."""
     own = ResponseTarget.objects.filter(
-        team_id=OuterRef("charge_point__operator_id"), source=OuterRef("source")
+        team_id=OuterRef("operator_team_id"), source=OuterRef("source")
     ).order_by().values(field)[:1]
     default = ResponseTarget.objects.filter(team__isnull=True, source=OuterRef("source")).order_by().values(field)[:1]
     return Coalesce(Subquery(own, output_field=DurationField()), Subquery(default, output_field=DurationField()))
@@ -140,9 +140,9 @@ def target_groups(kind: str, *, rows: list[ResponseTarget] | None = None) -> lis
         for team_id, limit in own.items():
             by_limit.setdefault(limit, []).append(team_id)
         for limit, team_ids in sorted(by_limit.items()):
-            groups.append((Q(source=source, charge_point__operator_id__in=sorted(team_ids)), limit))
+            groups.append((Q(source=source, operator_team_id__in=sorted(team_ids)), limit))
         if default:
-            others = Q(source=source) & (Q(charge_point__isnull=True) | ~Q(charge_point__operator_id__in=sorted(own)))
+            others = Q(source=source) & (Q(operator_team__isnull=True) | ~Q(operator_team_id__in=sorted(own)))
             groups.append((others, default))
     return groups
 
