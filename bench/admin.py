@@ -7,9 +7,10 @@ Seeds 100,000 charge points of 100 teams and 1,000,000 reports with SQL
 logged in (force_login) as a support user on /admin/ and as an admin of one
 team on /operator/:
 
-* the reports list: default, filtered (state + reason), searched (an OCPP id
-  fragment, and a word of the description), at two page sizes, with the query
-  count of each;
+* the reports list: default (unresolved), filtered (unresolved + reason,
+  team + created range), searched (an OCPP id fragment, and a word of the
+  description), the quick views (assigned to me, my team's, unassigned, all),
+  at two page sizes, with the query count of each;
 * a report's page;
 * the dashboard (cache cleared before each request).
 
@@ -162,6 +163,10 @@ def main() -> None:
              base + f"?team={team.pk}&created_at__from=2000-01-01&created_at__to=2100-01-01", None),
             ("list, searched (OCPP id)", base + f"?q={ocpp[-6:]}", None),
             ("list, searched (description word)", base + "?q=report+12345", None),
+            ("quick view: assigned to me", base + "?view=mine", None),
+            ("quick view: my team's", base + "?view=team", None),
+            ("quick view: unassigned", base + "?view=unassigned", None),
+            ("quick view: all", base + "?state=all", None),
         ]
         for name, url, expect in cases:
             figures = []
