@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='report',
-            index=models.Index(condition=models.Q(('state', 'resolved'), _negated=True), fields=['reason', '-created_at', '-id'], name='report_unres_reason_idx'),
+            index=models.Index(condition=models.Q(('state', 'resolved'), _negated=True), fields=['reason', '-created_at', '-id'], include=['assigned_party'], name='report_unres_reason_idx'),
         ),
         migrations.AddIndex(
             model_name='report',
