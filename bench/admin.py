@@ -7,9 +7,10 @@ Seeds 100,000 charge points of 100 teams and 1,000,000 reports with SQL
 logged in (force_login) as a support user on /admin/ and as an admin of one
 team on /operator/:
 
-* the reports list: default, filtered (state + reason), searched (an OCPP id
-  fragment, and a word of the description), at two page sizes, with the query
-  count of each;
+* the reports list: default (unresolved), filtered (unresolved + reason,
+  team + created range), searched (an OCPP id fragment, and a word of the
+  description), the quick views (assigned to me, my team's, unassigned, all),
+  at two page sizes, with the query count of each;
 * a report's page;
 * the dashboard (cache cleared before each request).
 
@@ -18,7 +19,9 @@ reporting/0005_search_trigram_indexes.
 
 And, in the same run, two baselines for the default list: Django's stock
 ModelAdmin with the same columns (full COUNT(*), no list_select_related), and
-the raw SQL lower bound (the list's row query alone, through a cursor).
+the raw SQL lower bound (the list's row query alone, through a cursor); and
+the operator's default page's row query scoped the previous way (joining the
+charge point's owner and operator) against the report's team columns.
 
 It prints a Markdown table; docs/benchmarks.md records the figures.
 """
@@ -120,6 +123,34 @@ def raw_sql_lower_bound(per_page: int):
     return run
 
 
+def scoping_rows_query(operator, team: Team, per_page: int, *, columns: bool):
+    """The operator's default page (unresolved, newest first) as raw SQL,
+    scoped by the report's team columns (now) or by joining the charge point
+    as before reporting/0024 (the previous ``for_user``)."""
+    from django.db.models import Q
+
+    from chargepoints.models import ChargePoint
+
+    if columns:
+        reports = Report.objects.for_user(operator)
+    else:
+        ids = [team.pk]
+        sites = ChargePoint.objects.filter(Q(owner_id__in=ids) | Q(operator_id__in=ids)).values("site_id")
+        reports = Report.objects.filter(
+            Q(charge_point__owner_id__in=ids) | Q(charge_point__operator_id__in=ids)
+            | (Q(charge_point__isnull=True, site__isnull=False) & (Q(site__team_id__in=ids) | Q(site_id__in=sites)))
+        )
+    queryset = reports.unresolved().with_context().order_by("-created_at", "-id")[:per_page]
+    sql, params = queryset.query.sql_with_params()
+
+    def run():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+
+    return run
+
+
 def measure(client: Client, url: str, runs: int, expect: str | None = None) -> tuple[float, int]:
     def get():
         response = client.get(url)
@@ -162,6 +193,10 @@ def main() -> None:
              base + f"?team={team.pk}&created_at__from=2000-01-01&created_at__to=2100-01-01", None),
             ("list, searched (OCPP id)", base + f"?q={ocpp[-6:]}", None),
             ("list, searched (description word)", base + "?q=report+12345", None),
+            ("quick view: assigned to me", base + "?view=mine", None),
+            ("quick view: my team's", base + "?view=team", None),
+            ("quick view: unassigned", base + "?view=unassigned", None),
+            ("quick view: all", base + "?state=all", None),
         ]
         for name, url, expect in cases:
             figures = []
@@ -195,6 +230,12 @@ def main() -> None:
         raw_ms = median_seconds(raw_sql_lower_bound(per_page), runs=args.runs) * 1000
         baselines.append((per_page, stock_ms, len(queries), raw_ms))
 
+    scoping = []
+    for per_page in (50, 200):
+        joined = median_seconds(scoping_rows_query(operator, team, per_page, columns=False), runs=args.runs)
+        own = median_seconds(scoping_rows_query(operator, team, per_page, columns=True), runs=args.runs)
+        scoping.append((per_page, joined * 1000, own * 1000))
+
     print("\n| user | screen | 50 rows ms | q | 200 rows ms | q |")
     print("|---|---|---:|---:|---:|---:|")
     for who, name, ((ms50, q50), (ms200, q200)) in rows:
@@ -206,6 +247,12 @@ def main() -> None:
     for (per_page, stock_ms, stock_q, raw_ms), (ours_ms, _) in zip(baselines, ours["support"], strict=True):
         print(f"| {per_page} | {ours_ms:.1f} | {stock_ms:.1f} | {stock_q} | {stock_ms / ours_ms:.1f}x | "
               f"{raw_ms:.1f} | {ours_ms / raw_ms:.1f}x |")
+    print("\nThe operator's default page, rows query alone (raw SQL): scoped through the charge point's teams "
+          "(before reporting/0024) and by the report's team columns:\n")
+    print("| rows | joined scoping ms | team columns ms | joined / columns |")
+    print("|---:|---:|---:|---:|")
+    for per_page, joined_ms, own_ms in scoping:
+        print(f"| {per_page} | {joined_ms:.1f} | {own_ms:.1f} | {joined_ms / own_ms:.1f}x |")
 
 
 if __name__ == "__main__":

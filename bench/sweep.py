@@ -83,12 +83,12 @@ FILED_NOTE = "Filed by the health checks and routed to the operator automaticall
 FILE_SQL = f"""
 WITH offenders(charge_point_id, reason, description) AS ({OFFENDERS_SQL}),
 filed AS (
-    INSERT INTO reporting_report (charge_point_id, source, reason, description, reporter_name,
-        reporter_email, reporter_phone, state, assigned_party, resolution_note, reporter_count, occurrences,
-        last_seen_at, created_at, updated_at)
-    SELECT charge_point_id, 'system', reason, description, '', '', '', 'open', 'operator', '', 1, 1,
-           %(now)s, %(now)s, %(now)s
-    FROM offenders
+    INSERT INTO reporting_report (charge_point_id, owner_team_id, operator_team_id, source, reason, description,
+        reporter_name, reporter_email, reporter_phone, state, assigned_party, resolution_note, reporter_count,
+        occurrences, last_seen_at, created_at, updated_at)
+    SELECT o.charge_point_id, cp.owner_id, cp.operator_id, 'system', o.reason, o.description, '', '', '', 'open',
+           'operator', '', 1, 1, %(now)s, %(now)s, %(now)s
+    FROM offenders o JOIN chargepoints_chargepoint cp ON cp.id = o.charge_point_id
     ON CONFLICT DO NOTHING
     RETURNING id
 )

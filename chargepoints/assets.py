@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from accounts.audit import audit_diff, audit_record, audit_snapshot
 from accounts.models import AuditAction, Team
 from accounts.permissions import Capability, can_on_team, is_support
+from chargepoints import hooks
 from chargepoints.models import ChargePoint, Site
 from core.errors import Conflict, Invalid, NotAllowed
 
@@ -79,6 +80,8 @@ def site_update(*, site: Site, by, **changes) -> Site:
             raise Conflict("The site holds charge points; move them to another site first.", code="protected")
         action, former_team = AuditAction.MOVE, before["team"]
     site.save(update_fields=list(diff))
+    if "team" in diff:
+        hooks.site_changed_team(site=site)
     audit_record(by=by, action=action, obj=site, team=site.team_id, former_team=former_team, changes=diff)
     return site
 
@@ -161,6 +164,9 @@ def charge_point_update(*, charge_point: ChargePoint, by, **changes) -> ChargePo
     if {"site", "owner"} & set(diff):
         _check_site(charge_point.site, charge_point.owner_id)
     _save(charge_point, update_fields=list(diff))
+    if moved:
+        # Its reports follow it (reporting.teams), in this transaction.
+        hooks.charge_point_changed_teams(charge_point=charge_point)
     action = AuditAction.MOVE if moved else AuditAction.UPDATE
     former = owner_id if "owner" in diff else (operator_id if "operator" in diff else None)
     audit_record(by=by, action=action, obj=charge_point, team=charge_point.owner_id, former_team=former,

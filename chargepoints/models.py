@@ -164,6 +164,10 @@ class ChargePoint(models.Model):
             # a million charge points). A state update already writes every
             # index (cp_state_since_idx makes it a non-HOT update): one more.
             models.Index(fields=["id"], include=["owner", "operator"], name="cp_teams_idx"),
+            # The few charge points run by a team other than their owner: the
+            # sites whose site reports such an operator sees (Report.for_user).
+            models.Index(fields=["operator", "site"], name="cp_operated_for_others_idx",
+                         condition=~Q(operator=models.F("owner"))),
             # The signal checks start from charge points whose latest reading is
             # weak: a range scan over the few below a threshold, not the fleet.
             models.Index(

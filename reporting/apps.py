@@ -19,3 +19,13 @@ class ReportingConfig(AppConfig):
         from reporting.error_hint_selectors import error_hints_for_charge_points
 
         charge_point_serializers.error_hints_provider = error_hints_for_charge_points
+
+        # A report carries its charge point's teams; a move rewrites them
+        # in the move's transaction (chargepoints sits below us).
+        from chargepoints import hooks as charge_point_hooks
+        from reporting.teams import reports_follow_charge_point, reports_follow_site
+
+        if reports_follow_charge_point not in charge_point_hooks.charge_point_moved:
+            charge_point_hooks.charge_point_moved.append(reports_follow_charge_point)
+        if reports_follow_site not in charge_point_hooks.site_moved:
+            charge_point_hooks.site_moved.append(reports_follow_site)

@@ -16,16 +16,17 @@ from .catalogue import Source
 from .models import Report, ReportEvent
 
 # Columns that differ between the reports of one INSERT; the rest are the same.
-_VARYING = ("charge_point_id", "description", "assigned_party")
+_VARYING = ("charge_point_id", "owner_team_id", "operator_team_id", "description", "assigned_party")
 
 
 def _placeholders(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def insert_system_reports(*, reason: str, rows: list[tuple[int, str, str]], now: datetime, event: dict,
+def insert_system_reports(*, reason: str, rows: list[tuple[int, int, int, str, str]], now: datetime, event: dict,
                           notes: dict[str, str]) -> tuple[dict[int, int], list[int]]:
-    """Insert system reports, one per (charge point id, description, party),
+    """Insert system reports, one per (charge point id, owner team id,
+    operator team id, description, party),
     except where one is already unresolved (``ON CONFLICT DO NOTHING``
     against the conditional unique constraint), and each new report's
     timeline row: ``event``'s columns, ``to_party`` the report's party and
@@ -51,7 +52,7 @@ def insert_system_reports(*, reason: str, rows: list[tuple[int, str, str]], now:
                 [value for row in rows for value in (*row, *constant_values)],
             )
             created = dict(cursor.fetchall())
-        party_of = {cp_id: party for cp_id, _description, party in rows}
+        party_of = {row[0]: row[-1] for row in rows}
         event_ids = []
         for party in sorted({party_of[cp_id] for cp_id in created}):
             report_ids = [report_id for cp_id, report_id in created.items() if party_of[cp_id] == party]
@@ -62,8 +63,9 @@ def insert_system_reports(*, reason: str, rows: list[tuple[int, str, str]], now:
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH filed AS (INSERT INTO {table} ({columns}) "
-            f"SELECT v.cp, v.description, v.party, {_placeholders(constant)} "
-            "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(cp, description, party) "
+            f"SELECT v.cp, v.owner_team, v.operator_team, v.description, v.party, {_placeholders(constant)} "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[]) "
+            "AS v(cp, owner_team, operator_team, description, party) "
             "ORDER BY v.cp ON CONFLICT DO NOTHING RETURNING charge_point_id, id, assigned_party), "
             f"timeline AS (INSERT INTO {ReportEvent._meta.db_table} (report_id, {', '.join(fixed)}, to_party, note) "
             f"SELECT f.id, {_placeholders(fixed)}, f.assigned_party, n.note FROM filed f "
@@ -95,14 +97,14 @@ def insert_events(report_ids: list[int], row: dict) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-def insert_site_reports(*, reason: str, rows: list[tuple[int, str, str]], now: datetime) -> dict[int, int]:
-    """Insert system reports about sites, one per (site id, description,
-    party), except where one is already unresolved (``ON CONFLICT DO
+def insert_site_reports(*, reason: str, rows: list[tuple[int, int, int, str, str]], now: datetime) -> dict[int, int]:
+    """Insert system reports about sites, one per (site id, owner team id,
+    operator team id, description, party), except where one is already unresolved (``ON CONFLICT DO
     NOTHING`` against ``report_one_unresolved_site_report``). Site id -> new
     report id. Sites in an outage are few: one VALUES list on every backend."""
     if not rows:
         return {}
-    varying = ("site_id", "description", "assigned_party")
+    varying = ("site_id", "owner_team_id", "operator_team_id", "description", "assigned_party")
     template = Report(source=Source.SYSTEM, reason=reason, created_at=now, last_seen_at=now, updated_at=now)
     constant = [
         f for f in Report._meta.concrete_fields

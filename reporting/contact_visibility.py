@@ -103,7 +103,7 @@ def reports_with_visible_contact(queryset, *, actor, now: datetime | None = None
         by_days.setdefault(days, []).append(team_id)
     allowed = Q()
     for days, team_ids in by_days.items():
-        of_teams = Q(charge_point__owner_id__in=team_ids) | Q(charge_point__operator_id__in=team_ids)
+        of_teams = Q(owner_team_id__in=team_ids) | Q(operator_team_id__in=team_ids)
         if days is not None:
             of_teams &= Q(created_at__gte=now - timedelta(days=days))
         allowed |= of_teams

@@ -24,6 +24,7 @@ from .services.conversation import _add_message
 from .services.filing import report_create
 from .services.timeline import _event
 from .services.transitions import report_reopen
+from .teams import report_teams
 
 EMAIL_LABEL = "E-mail"
 # Words that could be an OCPP id or a public code: letters, digits and the
@@ -164,10 +165,12 @@ def report_link_charge_point(*, report: Report, charge_point: ChargePoint, by: A
     report's charge point is not changed afterwards)."""
     if by is not None and not is_support(by):
         raise NotPermitted(action="link a charge point to")
-    updated = Report.objects.filter(pk=report.pk, charge_point__isnull=True).update(charge_point=charge_point)
+    teams = report_teams(charge_point=charge_point)
+    updated = Report.objects.filter(pk=report.pk, charge_point__isnull=True).update(charge_point=charge_point, **teams)
     if not updated:
         raise InvalidReport("This report already has a charge point.", field="charge_point")
     report.charge_point = charge_point
+    report.owner_team_id, report.operator_team_id = teams["owner_team_id"], teams["operator_team_id"]
     _event(
         report,
         kind=EventKind.CHARGE_POINT_LINKED,

@@ -9,41 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from accounts.permissions import visible_team_ids
 from chargepoints.models import ChargePoint, Site
 
 from .catalogue import SITE_REASONS, Party, Reason, Source
+from .querysets import ReportQuerySet, ReportState
 from .storage import private_storage
-
-
-class ReportState(models.TextChoices):
-    OPEN = "open", _("Open")
-    ASSIGNED = "assigned", _("Assigned")
-    RESOLVED = "resolved", _("Resolved")
-
-
-class ReportQuerySet(models.QuerySet):
-    def for_user(self, actor) -> ReportQuerySet:
-        """Reports about charge points the actor's teams own or operate."""
-        team_ids = visible_team_ids(actor)
-        if team_ids is None:
-            return self
-        # A site report: the site's team and the teams with charge points there.
-        sites = ChargePoint.objects.filter(Q(owner_id__in=team_ids) | Q(operator_id__in=team_ids)).values("site_id")
-        return self.filter(
-            Q(charge_point__owner_id__in=team_ids) | Q(charge_point__operator_id__in=team_ids)
-            | (Q(charge_point__isnull=True, site__isnull=False)
-               & (Q(site__team_id__in=team_ids) | Q(site_id__in=sites)))
-        )
-
-    def unresolved(self) -> ReportQuerySet:
-        return self.exclude(state=ReportState.RESOLVED)
-
-    def with_context(self) -> ReportQuerySet:
-        """Everything a list row shows, in one query."""
-        return self.select_related(
-            "charge_point__site", "charge_point__owner", "charge_point__operator", "assigned_to", "site"
-        )
 
 
 class Report(ConcurrentTransitionMixin, models.Model):
@@ -65,6 +35,20 @@ class Report(ConcurrentTransitionMixin, models.Model):
     # Set only on a report about a whole site (a site outage, ``SITE_REASONS``),
     # which has no charge point.
     site = models.ForeignKey(Site, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
+    # The teams the report belongs to, copied from its charge point (its owner
+    # and operator) or, for a site report, the site's team in both, so that
+    # scoping a list to a team reads an index range instead of joining every
+    # report to its charge point. Empty only while a support report has no
+    # charge point (support sees those). Written by the filing services and
+    # kept right by ``reporting.teams`` when a charge point or site moves.
+    owner_team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
+        db_index=False, verbose_name=_("team owner"),
+    )
+    operator_team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
+        db_index=False, verbose_name=_("operator"),
+    )
     source = models.CharField(max_length=20, choices=Source.choices)
     reason = models.CharField(max_length=40, choices=Reason.choices)
     description = models.TextField(blank=True)
@@ -127,6 +111,23 @@ class Report(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "-created_at"], name="report_state_created_idx"),
             models.Index(fields=["charge_point", "-created_at"], name="report_cp_created_idx"),
             models.Index(fields=["reason", "-created_at"], name="report_reason_created_idx"),
+            # A team's reports, newest first (the scoped lists and the API).
+            models.Index(fields=["owner_team", "-created_at", "-id"], name="report_owner_team_idx"),
+            models.Index(fields=["operator_team", "-created_at", "-id"], name="report_operator_team_idx"),
+            # The unresolved ones (every list opens on them): partial indexes
+            # hold half the rows and walk in the list's order.
+            models.Index(fields=["-created_at", "-id"], condition=~Q(state=ReportState.RESOLVED),
+                         name="report_unresolved_idx"),
+            models.Index(fields=["owner_team", "-created_at", "-id"], condition=~Q(state=ReportState.RESOLVED),
+                         name="report_unres_owner_team_idx"),
+            models.Index(fields=["operator_team", "-created_at", "-id"], condition=~Q(state=ReportState.RESOLVED),
+                         name="report_unres_operator_team_idx"),
+            # Covering the party too: the dashboards' open reports by reason
+            # and party read this index alone (PostgreSQL).
+            models.Index(fields=["reason", "-created_at", "-id"], condition=~Q(state=ReportState.RESOLVED),
+                         include=["assigned_party"], name="report_unres_reason_idx"),
+            models.Index(fields=["assigned_party", "-created_at", "-id"], condition=~Q(state=ReportState.RESOLVED),
+                         name="report_unres_party_idx"),
         ]
         constraints = [
             # At most one unresolved system report per charge point and reason:

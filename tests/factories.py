@@ -114,6 +114,16 @@ class ReportFactory(factory.django.DjangoModelFactory):
     reason = Reason.NOT_WORKING
     description = "The screen stays black."
     assigned_party = Party.OPERATOR
+    # As the filing services write them (reporting.teams.report_teams).
+    owner_team = factory.LazyAttribute(lambda o: _report_team(o, "owner"))
+    operator_team = factory.LazyAttribute(lambda o: _report_team(o, "operator"))
+
+
+def _report_team(o, role: str):
+    if o.charge_point is not None:
+        return getattr(o.charge_point, role)
+    site = getattr(o, "site", None)
+    return site.team if site is not None else None
 
 
 class ReportSettingsFactory(factory.django.DjangoModelFactory):

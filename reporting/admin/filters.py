@@ -20,7 +20,7 @@ class TeamFilter(ScopedRelatedFilter):
     title = _("team")
     parameter_name = "team"
     related_model = Team
-    lookup = "charge_point__owner_id|charge_point__operator_id|site__team_id"
+    lookup = "owner_team_id|operator_team_id"  # a site report carries its site's team in both
 
 
 class SiteFilter(ScopedRelatedFilter):
@@ -85,13 +85,11 @@ def my_team_q(user, *, support: bool) -> Q:
     charge points their teams operate or to the owner of those they own."""
     if support:
         return Q(assigned_party=Party.SUPPORT)
-    team_ids = visible_team_ids(user) or []
+    team_ids = list(visible_team_ids(user) or [])
+    # A site report carries the site's team in both columns: it acts as both.
     return (
-        Q(assigned_party=Party.OPERATOR, charge_point__operator_id__in=team_ids)
-        | Q(assigned_party=Party.OWNER, charge_point__owner_id__in=team_ids)
-        # A site report (no charge point): the site's team acts as both.
-        | Q(charge_point__isnull=True, site__team_id__in=team_ids,
-            assigned_party__in=[Party.OPERATOR, Party.OWNER])
+        Q(assigned_party=Party.OPERATOR, operator_team_id__in=team_ids)
+        | Q(assigned_party=Party.OWNER, owner_team_id__in=team_ids)
     )
 
 

@@ -174,7 +174,11 @@ class ReportListMixin:
         )
         if report_id is not None:
             matches = matches.union(scoped.filter(pk=report_id).values("pk"))
-        return queryset.filter(pk__in=matches), False
+        # The matches (at most a few thousand ids) are read first and named
+        # as a list: as a subquery the list's seven joins came first and
+        # PostgreSQL (join_collapse_limit) joined every unresolved report
+        # before keeping the matches, 1.6 s instead of 25 ms at 1M reports.
+        return queryset.filter(pk__in=[row["pk"] for row in matches]), False
 
     def export_view(self, request):
         """The list as CSV: the same filters, search and team scope as the

@@ -66,6 +66,7 @@ class ReportAdmin(ReportListMixin, ReportPageMixin, DriverFieldsMixin, BigTableA
     list_select_related = ["charge_point__site", "charge_point__owner", "charge_point__operator", "assigned_to",
                            "site__team"]
     list_per_page = 50
+    fast_rows = True  # rows written by core/admin/fast_rows.py (same markup, a fraction of the time)
     ordering = ["-created_at", "-id"]
     actions = ["assign_reports", "resolve_reports", "reopen_reports"]
     autocomplete_fields = ["charge_point"]

@@ -35,8 +35,8 @@ class ReportFilter(django_filters.FilterSet):
         fields = ["state", "source", "reason", "party", "team", "site", "charge_point"]
 
     def filter_team(self, queryset, name, value):
-        return queryset.filter(Q(charge_point__owner=value) | Q(charge_point__operator=value)
-                               | Q(charge_point__isnull=True, site__team=value))
+        # A site report carries its site's team in both columns.
+        return queryset.filter(Q(owner_team=value) | Q(operator_team=value))
 
     def filter_site(self, queryset, name, value):
         return queryset.filter(Q(charge_point__site=value) | Q(charge_point__isnull=True, site=value))

@@ -26,6 +26,7 @@ from ..error_hint_selectors import error_hint_for
 from ..error_hints import ROUTE_TO
 from ..errors import InvalidReport, NotPermitted
 from ..models import EventKind, Report, ReportSettings, ReportState
+from ..teams import report_teams, site_teams
 from .access import report_require_speaker
 from .conversation import _add_message
 from .timeline import _event, report_system_events_bulk, system_event_row, system_events_written
@@ -96,6 +97,7 @@ def report_create(
         assigned_party=party,
         created_at=now,
         last_seen_at=now,
+        **report_teams(charge_point=charge_point),
     )
     _event(
         report,
@@ -146,7 +148,7 @@ def report_file_system_bulk(*, reason: str, offenders: list[dict], now) -> dict[
     caller holds the transaction. Returns charge point id -> new report id."""
     by_hint = _hint_parties(offenders) if reason == Reason.IN_ERROR else {}
     rows = [
-        (o["pk"], o["description"], by_hint.get(o["pk"]) or first_party(source=Source.SYSTEM, charge_point=SimpleNamespace(
+        (o["pk"], o["owner_id"], o["operator_id"], o["description"], by_hint.get(o["pk"]) or first_party(source=Source.SYSTEM, charge_point=SimpleNamespace(
             owner_id=o["owner_id"], operator_id=o["operator_id"])))
         for o in offenders
     ]
@@ -154,7 +156,7 @@ def report_file_system_bulk(*, reason: str, offenders: list[dict], now) -> dict[
     created, event_ids = insert_system_reports(
         reason=reason, rows=rows, now=now,
         event=system_event_row(kind=EventKind.CREATED, to_state=ReportState.OPEN),
-        notes={party: _filed_note(party) for party in {party for _cp, _text, party in rows}},
+        notes={party: _filed_note(party) for party in {row[-1] for row in rows}},
     )
     system_events_written(event_ids=event_ids, kind=EventKind.CREATED)
     for hook in hooks.system_reports_filed:
@@ -169,7 +171,11 @@ def report_file_site_reports(*, reason: str, sites: list[tuple[int, str]], now) 
     description). Routed like a disconnect: to the operator. The caller
     holds the transaction. Returns site id -> new report id."""
     party = Party.OPERATOR
-    created = insert_site_reports(reason=reason, rows=[(site_id, text, party) for site_id, text in sites], now=now)
+    teams = site_teams(site_id for site_id, _text in sites)
+    created = insert_site_reports(
+        reason=reason, rows=[(site_id, teams[site_id], teams[site_id], text, party) for site_id, text in sites],
+        now=now,
+    )
     report_system_events_bulk(
         report_ids=list(created.values()), kind=EventKind.CREATED, to_state=ReportState.OPEN, to_party=party,
         note=_filed_note(party),

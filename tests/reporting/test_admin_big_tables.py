@@ -20,7 +20,8 @@ LIST = "/admin/reporting/report/"
 def _bulk_reports(charge_point, n, description="Bench"):
     Report.objects.bulk_create(
         Report(charge_point=charge_point, source=Source.USER, reason=Reason.OTHER, description=f"{description} {i}",
-               assigned_party=Party.OPERATOR)
+               assigned_party=Party.OPERATOR, owner_team_id=charge_point.owner_id,
+               operator_team_id=charge_point.operator_id)
         for i in range(n)
     )
     with connection.cursor() as cursor:

@@ -246,6 +246,18 @@ def test_breached_and_at_risk_counts_at_their_boundaries(charge_point):
     assert response_target_counts(Report.objects.all(), now=at + 100 * minute) == {"breached": 1, "at_risk": 0}
 
 
+def test_without_any_target_the_counts_are_zero_without_reading_the_reports(charge_point):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    file(charge_point)
+    ResponseTarget.objects.all().delete()
+    with CaptureQueriesContext(connection) as queries:
+        counts = response_target_counts(Report.objects.all())
+    assert counts == {"breached": 0, "at_risk": 0}
+    assert not [q for q in queries.captured_queries if "reporting_report" in q["sql"]]
+
+
 def test_the_dashboard_shows_breached_and_at_risk_with_links(charge_point, support_client):
     default_target(time_to_assign=HOUR)
     late, soon = file(charge_point), file(charge_point)
