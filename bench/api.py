@@ -22,11 +22,10 @@ import argparse
 import sys
 import time
 import types
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import bench_setup, median_seconds, seed_fleet_sql, seed_reports_sql  # noqa: E402
+from common import bench_setup, median_seconds, seed_fleet_sql, seed_reports_sql, telemetry_events  # noqa: E402
 
 bench_setup("bench_api")
 
@@ -35,7 +34,6 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import clear_url_caches, include, path  # noqa: E402
-from django.utils import timezone  # noqa: E402
 from rest_framework import pagination, viewsets  # noqa: E402
 
 from accounts.models import ApiKey, Role, Team, User  # noqa: E402
@@ -123,27 +121,8 @@ def bench_report_list(runs: int) -> list[tuple]:
 
 
 def _events(ocpp_ids: list[str], count: int, tag: str) -> list[dict]:
-    """A realistic mix: half heartbeats, a quarter state changes, a fifth
-    signal readings, the rest finished charges, spread over the fleet."""
-    now = timezone.now()
-    events = []
-    for i in range(count):
-        ocpp_id = ocpp_ids[i % len(ocpp_ids)]
-        occurred = (now - timedelta(seconds=count - i)).isoformat()
-        base = {"event_id": f"{tag}-{i}", "ocpp_id": ocpp_id, "occurred_at": occurred}
-        slot = i % 20
-        if slot < 10:
-            events.append({**base, "type": "heartbeat"})
-        elif slot < 15:
-            status = ("Available", "Charging", "Faulted", "Available", "SuspendedEV")[i % 5]
-            events.append({**base, "type": "state_change", "status": status})
-        elif slot < 19:
-            events.append({**base, "type": "signal", "kind": ("wifi", "cellular")[i % 2], "dbm": -60 - i % 50})
-        else:
-            started = (now - timedelta(seconds=count - i + 3600)).isoformat()
-            events.append({**base, "type": "charge", "started_at": started, "ended_at": occurred,
-                           "energy_wh": (i * 37) % 30000, "stop_reason": "Local"})
-    return events
+    """A batch of ``count`` events (bench/common.py's mix), ids ``<tag>-<i>``."""
+    return telemetry_events(ocpp_ids, count, lambda i: f"{tag}-{i}")
 
 
 def bench_ingest(runs: int, single_requests: int) -> tuple[float, float]:

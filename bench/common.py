@@ -197,3 +197,32 @@ def seed_reports_sql(reports: int) -> None:
         # set, so the dashboards' index-only scans read no table pages.
         cur.execute("VACUUM ANALYZE reporting_report")
         cur.execute("ANALYZE")
+
+
+def telemetry_events(ocpp_ids: list[str], count: int, event_id: Callable[[int], str]) -> list[dict]:
+    """A realistic telemetry batch for ``POST /api/v1/telemetry/``: half
+    heartbeats, a quarter state changes, a fifth signal readings, the rest
+    finished charges, spread over ``ocpp_ids`` and the last ``count``
+    seconds; ``event_id(i)`` names the i-th event."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    events = []
+    for i in range(count):
+        occurred = (now - timedelta(seconds=count - i)).isoformat()
+        base = {"event_id": event_id(i), "ocpp_id": ocpp_ids[i % len(ocpp_ids)], "occurred_at": occurred}
+        slot = i % 20
+        if slot < 10:
+            events.append({**base, "type": "heartbeat"})
+        elif slot < 15:
+            status = ("Available", "Charging", "Faulted", "Available", "SuspendedEV")[i % 5]
+            events.append({**base, "type": "state_change", "status": status})
+        elif slot < 19:
+            events.append({**base, "type": "signal", "kind": ("wifi", "cellular")[i % 2], "dbm": -60 - i % 50})
+        else:
+            started = (now - timedelta(seconds=count - i + 3600)).isoformat()
+            events.append({**base, "type": "charge", "started_at": started, "ended_at": occurred,
+                           "energy_wh": (i * 37) % 30000, "stop_reason": "Local"})
+    return events

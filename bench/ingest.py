@@ -40,12 +40,11 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import bench_setup, seed_fleet_sql  # noqa: E402
+from common import bench_setup, seed_fleet_sql, telemetry_events  # noqa: E402
 
 DATABASE = "bench_ingest"
 EVENTS_PER_SECOND_PER_DAY = 5_000 * 86_400
@@ -54,30 +53,8 @@ TELEMETRY_TABLES = ("chargepoints_heartbeat", "chargepoints_statechange", "charg
 
 
 def make_events(ocpp_ids: list[str], count: int = 1000) -> list[dict]:
-    """A realistic batch: half heartbeats, a quarter state changes, a fifth
-    signal readings, the rest finished charges, spread over ``ocpp_ids``,
-    over the last ``count`` seconds; fresh UUID event ids."""
-    from django.utils import timezone
-
-    now = timezone.now()
-    events = []
-    for i in range(count):
-        ocpp_id = ocpp_ids[i % len(ocpp_ids)]
-        occurred = (now - timedelta(seconds=count - i)).isoformat()
-        base = {"event_id": str(uuid.uuid4()), "ocpp_id": ocpp_id, "occurred_at": occurred}
-        slot = i % 20
-        if slot < 10:
-            events.append({**base, "type": "heartbeat"})
-        elif slot < 15:
-            status = ("Available", "Charging", "Faulted", "Available", "SuspendedEV")[i % 5]
-            events.append({**base, "type": "state_change", "status": status})
-        elif slot < 19:
-            events.append({**base, "type": "signal", "kind": ("wifi", "cellular")[i % 2], "dbm": -60 - i % 50})
-        else:
-            started = (now - timedelta(seconds=count - i + 3600)).isoformat()
-            events.append({**base, "type": "charge", "started_at": started, "ended_at": occurred,
-                           "energy_wh": (i * 37) % 30000, "stop_reason": "Local"})
-    return events
+    """A batch of ``count`` events (bench/common.py's mix) with fresh UUID event ids."""
+    return telemetry_events(ocpp_ids, count, lambda i: str(uuid.uuid4()))
 
 
 # --- Seeding and storage ------------------------------------------------------------
