@@ -230,11 +230,11 @@ def daily_uptime(*, charge_points: QuerySet[ChargePoint], period: Period, now: d
 def _daily(charge_points: QuerySet[ChargePoint], period: Period, now: datetime) -> list[tuple[date, float | None]]:
     ids = _ids(charge_points)
     since = f"{_greatest()}(%s, {_epoch('c.created_at')})"
-    count = "GREATEST(COUNT(n.id), 1)" if connection.vendor == "postgresql" else "MAX(COUNT(n.id), 1)"
+    # A row per connector, or one for a charge point without any: its ports.
     groups = sorted((float(at), int(n)) for at, n in _rows(
-        f"SELECT since, SUM(ports) FROM (SELECT {since} AS since, {count} AS ports FROM {CP} c "
-        f"LEFT JOIN {CONNECTOR} n ON n.charge_point_id = c.id AND n.number >= 1 WHERE c.id IN ({ids[0]}) "
-        f"GROUP BY c.id, c.created_at) s GROUP BY since", (period.start.timestamp(), *ids[1])))
+        f"SELECT {since}, COUNT(*) FROM {CP} c LEFT JOIN {CONNECTOR} n ON n.charge_point_id = c.id "
+        f"AND n.number >= 1 WHERE c.id IN ({ids[0]}) GROUP BY {since}",
+        (period.start.timestamp(), *ids[1], period.start.timestamp())))
     starts = [at for at, _n in groups]
     ports_before = [0]
     weighted_before = [0.0]
