@@ -114,7 +114,6 @@ def totals_for(*, charge_points: QuerySet[ChargePoint], period: Period, now: dat
 
 def _totals(charge_points: QuerySet[ChargePoint], period: Period, end: datetime, with_causes: bool) -> Figures:
     ids = _ids(charge_points)
-    in_period = (period.first, period.last, *ids[1])
     seconds = f"{_greatest()}(%s - {_greatest()}(%s, {_epoch('c.created_at')}), 0)"
     # Each charge point's connectors (none: one port 0) and the seconds it
     # counts in the period; how many charge points.
@@ -127,39 +126,81 @@ def _totals(charge_points: QuerySet[ChargePoint], period: Period, end: datetime,
         total.ports_counted = 0
         return total
     ports = {number: PortFigures(number, minutes=float(secs or 0) / 60) for number, _n, secs in rows}
-    # Ports with outage rows that are no connector of theirs count too.
-    extra = set(_rows(
-        f"SELECT d.charge_point_id, d.connector FROM {PORT_DAY} d WHERE d.day >= %s AND d.day <= %s "
-        f"AND d.charge_point_id IN ({ids[0]}) AND NOT EXISTS (SELECT 1 FROM {CONNECTOR} n "
-        f"WHERE n.charge_point_id = d.charge_point_id AND n.number = d.connector AND n.number >= 1)", in_period))
-    days = PortDay.objects.filter(charge_point_id__in=charge_points.order_by().values("pk"),
-                                  day__gte=period.first, day__lte=period.last)
-    for number, outage, excluded in days.order_by().values("connector").annotate(
-            o=Sum("outage_seconds"), e=Sum("excluded_seconds")).values_list("connector", "o", "e"):
-        port = ports.setdefault(number, PortFigures(number))
-        port.outage_seconds, port.excluded_seconds = float(outage or 0), float(excluded or 0)
+    extra = set()
+    for kind, key, a, b in _rollup_sums(ids, period, with_causes):
+        if kind == "o":
+            port = ports.setdefault(int(key), PortFigures(int(key)))
+            port.outage_seconds, port.excluded_seconds = float(a or 0), float(b or 0)
+        elif kind == "x":
+            extra.add(tuple(int(part) for part in key.split(":")))
+        elif kind == "t":
+            total.attempts, total.successes = int(a or 0), int(b or 0)
+        elif kind == "c" and a:
+            total.causes[key] += a
+        elif kind == "f" and a:
+            total.failures[key] += int(a)
+        elif kind == "p":
+            port = ports.setdefault(int(key), PortFigures(int(key)))
+            port.attempts, port.successes = int(a or 0), int(b or 0)
     cp_days = ChargePointDay.objects.filter(charge_point_id__in=charge_points.order_by().values("pk"),
                                             day__gte=period.first, day__lte=period.last)
-    sums = cp_days.aggregate(a=Sum("attempts"), s=Sum("successes"))
-    total.attempts, total.successes = sums["a"] or 0, sums["s"] or 0
     extra |= _ongoing(total, ports, cp_days, end=end, with_causes=with_causes)
     _extra_ports(total, ports, extra, end=end, period=period)
-    if with_causes:
-        causes = _json_sums(PORT_DAY, "causes", ids, period)
-        causes.update(total.causes)
-        total.causes = Counter({key: _number(value) for key, value in causes.items()})
-        # Only days with a failed attempt have failures (a partial index).
-        total.failures = Counter({key: int(value) for key, value in _json_sums(
-            CP_DAY, "failures", ids, period, where="d.failed > 0").items()})
-        source, key, value = _json_pairs(CP_DAY, "port_charges")
-        for number, attempts, successes in _rows(
-                f"SELECT {key}, SUM({_json_number(value, 0)}), SUM({_json_number(value, 1)}) FROM {source} "
-                f"WHERE d.day >= %s AND d.day <= %s AND d.charge_point_id IN ({ids[0]}) GROUP BY {key}",
-                in_period):
-            port = ports.setdefault(int(number), PortFigures(int(number)))
-            port.attempts, port.successes = int(attempts or 0), int(successes or 0)
+    total.causes = Counter({key: _number(value) for key, value in total.causes.items()})
     total.ports = sorted(ports.values(), key=lambda p: p.connector)
     return total
+
+
+_NOT_A_CONNECTOR = (f"NOT EXISTS (SELECT 1 FROM {CONNECTOR} n WHERE n.charge_point_id = d.charge_point_id "
+                    f"AND n.number = d.connector AND n.number >= 1)")
+
+
+def _rollup_sums(ids: tuple[str, tuple], period: Period, with_causes: bool) -> list[tuple]:
+    """The period's rollup rows of the set summed, as (kind, key, a, b):
+    "o" a port number's outage and excluded seconds, "x" a charge point's
+    port with outage rows that is none of its connectors ("cp:port"), "t"
+    the attempts and successes; with the causes, "c" outage seconds and
+    "f" failed attempts by cause, "p" a port number's attempts and
+    successes. PostgreSQL: one pass over each rollup table (the JSON
+    columns expanded beside the plain sums); otherwise a statement each."""
+    in_period = (period.first, period.last, *ids[1])
+    where = f"d.day >= %s AND d.day <= %s AND d.charge_point_id IN ({ids[0]})"
+    if connection.vendor == "postgresql":
+        port_parts = ["SELECT 'o', d.connector::text, d.outage_seconds::float8, d.excluded_seconds::float8",
+                      f"SELECT 'x', d.charge_point_id || ':' || d.connector, 0, 0 WHERE {_NOT_A_CONNECTOR}"]
+        cp_parts = ["SELECT 't', '', d.attempts::float8, d.successes::float8"]
+        if with_causes:
+            port_parts.append("SELECT 'c', e.key, (e.value#>>'{}')::float8, 0 FROM jsonb_each(d.causes) e")
+            cp_parts += ["SELECT 'f', e.key, (e.value#>>'{}')::float8, 0 FROM jsonb_each(d.failures) e",
+                         "SELECT 'p', e.key, (e.value->>0)::float8, (e.value->>1)::float8 "
+                         "FROM jsonb_each(d.port_charges) e"]
+        rows = []
+        if not with_causes:  # the plain sums alone: no row expanded
+            rows += _rows(f"SELECT 't', '', SUM(d.attempts), SUM(d.successes) FROM {CP_DAY} d WHERE {where}",
+                          in_period)
+        for table, parts in ((PORT_DAY, port_parts), (CP_DAY, cp_parts))[:2 if with_causes else 1]:
+            rows += _rows(f"SELECT j.kind, j.key, SUM(j.a), SUM(j.b) FROM {table} d CROSS JOIN LATERAL ("
+                          + " UNION ALL ".join(parts) + f") j(kind, key, a, b) WHERE {where} GROUP BY j.kind, j.key",
+                          in_period)
+        return rows
+    rows = [("o", number, a, b) for number, a, b in _rows(
+        f"SELECT d.connector, SUM(d.outage_seconds), SUM(d.excluded_seconds) FROM {PORT_DAY} d WHERE {where} "
+        "GROUP BY d.connector", in_period)]
+    rows += [("x", f"{cp}:{number}", 0, 0) for cp, number in _rows(
+        f"SELECT DISTINCT d.charge_point_id, d.connector FROM {PORT_DAY} d WHERE {where} AND {_NOT_A_CONNECTOR}",
+        in_period)]
+    rows += [("t", "", a, b) for a, b in _rows(
+        f"SELECT SUM(d.attempts), SUM(d.successes) FROM {CP_DAY} d WHERE {where}", in_period)]
+    if with_causes:
+        rows += [("c", key, value, 0) for key, value in _json_sums(PORT_DAY, "causes", ids, period).items()]
+        # Only days with a failed attempt have failures.
+        rows += [("f", key, value, 0) for key, value in _json_sums(
+            CP_DAY, "failures", ids, period, where="d.failed > 0").items()]
+        source, key, value = _json_pairs(CP_DAY, "port_charges")
+        rows += [("p", number, a, b) for number, a, b in _rows(
+            f"SELECT {key}, SUM({_json_number(value, 0)}), SUM({_json_number(value, 1)}) FROM {source} "
+            f"WHERE {where} GROUP BY {key}", in_period)]
+    return rows
 
 
 def _number(value) -> float | int:
