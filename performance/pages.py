@@ -91,11 +91,12 @@ def open_report_counts(charge_point_ids) -> dict[int, int]:
                 .values("charge_point_id").annotate(n=Count("id")).values_list("charge_point_id", "n"))
 
 
-def site_rows(*, charge_points: QuerySet[ChargePoint], period: Period, now: datetime, limit: int = SITE_ROWS
+def site_rows(*, charge_points: QuerySet[ChargePoint], period: Period, now: datetime, limit: int | None = None
               ) -> tuple[list[tuple[int, object]], int]:
     """The site's charge points with their figures, lowest uptime first, and
-    how many it has: all of them up to ``limit``; beyond, the ``limit``
-    with the lowest uptime below 100 % (``worst_by_uptime``)."""
+    how many it has: all of them up to ``limit`` (``SITE_ROWS``); beyond,
+    the ``limit`` with the lowest uptime below 100 % (``worst_by_uptime``)."""
+    limit = SITE_ROWS if limit is None else limit
     count = charge_points.count()
     if count <= limit:
         per_cp = figures_for(charge_points=charge_points, period=period, now=now)
