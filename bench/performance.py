@@ -24,6 +24,14 @@ median of several runs, each beside a baseline measured in the same run:
   uptime and by success rate) for the biggest team and for the whole fleet
   (support's view), against raw SQL picking the 20 with the most outage and
   the 20 with the most failures;
+- the totals over a team or a site (``performance.totals``): the team
+  API (``GET /api/v1/teams/{id}/performance/``, 30 days, as a member of
+  the biggest team), the site page (``pages.site_page``, 30 days, its
+  site of 100,000 charge points) and the monthly e-mail's build
+  (``monthly.monthly_email_render``, last month, one team), against the
+  raw SQL sums of the same rollups (the lower bound of an aggregate over
+  daily rollups) and, once, the previous approach (``figures_for`` per
+  charge point summed in Python) over the same team;
 - yesterday's telemetry (the busy charge points' charges, the faulty ones'
   faults) through ``telemetry_record_batch`` in 500-event batches, with the
   dirty-day hook and without;
@@ -41,6 +49,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from common import bench_setup, median_seconds, seed_fleet_sql
+from perf_totals import _raw_worst, bench_totals
 
 # The fleet's density (by charge point id): most charge points are quiet
 # (no event in the period); one in BUSY_MODULO has a charge every day on
@@ -240,6 +249,8 @@ def main() -> None:
                         help="share of the fleet recomputed on those days (extrapolated to the whole fleet)")
     parser.add_argument("--pages-only", action="store_true",
                         help="with --reuse: only the charge point tab and the dashboard")
+    parser.add_argument("--totals-only", action="store_true",
+                        help="with --reuse: only the team and site totals (team API, site page, monthly e-mail)")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the data a previous run seeded (same N and D, seeded today or yesterday)")
     args = parser.parse_args()
@@ -290,6 +301,9 @@ def main() -> None:
     load = lambda: "load average " + " ".join(open("/proc/loadavg").read().split()[:3])  # noqa: E731
     print(load(), flush=True)
 
+    if args.totals_only:
+        bench_totals(args.runs, now, load)
+        return
     if args.pages_only:
         per_day = None
     else:
@@ -325,6 +339,7 @@ def main() -> None:
         print(f"dashboard (30 days, {label} charge points): {board * 1000:.1f} ms; "
               f"raw top-20 SQL {raw_board * 1000:.2f} ms; ratio {board / raw_board:.1f}x; {load()}", flush=True)
 
+    bench_totals(args.runs, now, load)
     if per_day is None:
         return
     # Yesterday's telemetry in gateway-sized batches: with the dirty-day hook and without.
@@ -368,28 +383,6 @@ def _raw_rollups(cp_id: int, period) -> None:
         cur.fetchall()
         cur.execute("SELECT sum(attempts), sum(successes) FROM performance_chargepointday "
                     "WHERE charge_point_id = %s AND day BETWEEN %s AND %s", [cp_id, period.first, period.last])
-        cur.fetchall()
-
-
-def _raw_worst(team_id: int | None, period) -> None:
-    from django.db import connection
-
-    # The team's charge points as the page filters them; none for the fleet.
-    team = "" if team_id is None else (
-        "AND d.charge_point_id IN (SELECT id FROM chargepoints_chargepoint "
-        f"WHERE owner_id = {int(team_id)} OR operator_id = {int(team_id)}) ")
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT d.charge_point_id, sum(d.outage_seconds - d.excluded_seconds) AS net FROM performance_portday d "
-            f"WHERE d.day BETWEEN %s AND %s {team}"
-            "GROUP BY d.charge_point_id ORDER BY net DESC LIMIT 20",
-            [period.first, period.last])
-        cur.fetchall()
-        cur.execute(
-            "SELECT d.charge_point_id, sum(d.failed) AS f FROM performance_chargepointday d "
-            f"WHERE d.day BETWEEN %s AND %s AND d.failed > 0 {team}"
-            "GROUP BY d.charge_point_id ORDER BY f DESC LIMIT 20",
-            [period.first, period.last])
         cur.fetchall()
 
 

@@ -24,7 +24,8 @@ from reporting.models import Report, ReportSettings
 from .models import MonthlyEmail
 from .periods import Period, period_month
 from .response_times import response_times
-from .selectors import figures_for, figures_sum, worst_by_uptime
+from .selectors import worst_by_uptime
+from .totals import totals_for
 
 WORST_IN_EMAIL = 5
 
@@ -41,7 +42,7 @@ def _team_charge_points(team: Team):
 def monthly_email_render(*, team: Team, period: Period, now: datetime) -> tuple[str, str, str]:
     """Subject, text and HTML of the team's e-mail for the month."""
     charge_points = _team_charge_points(team)
-    total = figures_sum(figures_for(charge_points=charge_points, period=period, now=now).values())
+    total = totals_for(charge_points=charge_points, period=period, now=now)
     worst = worst_by_uptime(charge_points=charge_points, period=period, now=now, limit=WORST_IN_EMAIL)
     names = dict(ChargePoint.objects.filter(pk__in=[cp_id for cp_id, _f in worst]).values_list("pk", "name"))
     reports = (Report.objects.filter(charge_point__owner_id=team.pk) | Report.objects.filter(

@@ -18,19 +18,17 @@ from reporting.reviews import review_summary
 
 from .ledger import ledger_attach_reports, ledger_for
 from .periods import Period, period_last_days
-from .selectors import (
-    daily_uptime,
-    figures_for,
-    figures_sum,
-    worst_by_success_rate,
-    worst_by_uptime,
-)
+from .selectors import figures_for, worst_by_success_rate, worst_by_uptime
+from .totals import daily_uptime, totals_for
 
 CHART_DAYS = 90
 CHART_HEIGHT = 100
 BAR_WIDTH = 6
 WORST_CAUSES = 5
 LEDGER_ROWS = 50
+# A site lists each of its charge points up to this many; a bigger site
+# lists this many with the lowest uptime (and says how many it has).
+SITE_ROWS = 100
 
 
 def cause_label(key: str) -> str:
@@ -93,18 +91,34 @@ def open_report_counts(charge_point_ids) -> dict[int, int]:
                 .values("charge_point_id").annotate(n=Count("id")).values_list("charge_point_id", "n"))
 
 
+def site_rows(*, charge_points: QuerySet[ChargePoint], period: Period, now: datetime, limit: int | None = None
+              ) -> tuple[list[tuple[int, object]], int]:
+    """The site's charge points with their figures, lowest uptime first, and
+    how many it has: all of them up to ``limit`` (``SITE_ROWS``); beyond,
+    the ``limit`` with the lowest uptime below 100 % (``worst_by_uptime``)."""
+    limit = SITE_ROWS if limit is None else limit
+    count = charge_points.count()
+    if count <= limit:
+        per_cp = figures_for(charge_points=charge_points, period=period, now=now)
+        ranked = sorted(per_cp.items(), key=lambda item: (101 if item[1].uptime is None else item[1].uptime, item[0]))
+    else:
+        ranked = worst_by_uptime(charge_points=charge_points, period=period, now=now, limit=limit)
+    return ranked, count
+
+
 def site_page(*, site: Site, charge_points: QuerySet[ChargePoint], period: Period, now: datetime | None = None
               ) -> dict:
     now = now or timezone.now()
-    per_cp = figures_for(charge_points=charge_points, period=period, now=now, with_causes=True)
-    total = figures_sum(per_cp.values())
-    names = dict(charge_points.values_list("pk", "name"))
-    rows = sorted(({"id": cp_id, "name": names[cp_id], "figures": f} for cp_id, f in per_cp.items()),
+    total = totals_for(charge_points=charge_points, period=period, now=now, with_causes=True)
+    ranked, count = site_rows(charge_points=charge_points, period=period, now=now)
+    names = dict(ChargePoint.objects.filter(pk__in=[cp_id for cp_id, _f in ranked]).values_list("pk", "name"))
+    rows = sorted(({"id": cp_id, "name": names[cp_id], "figures": f} for cp_id, f in ranked),
                   key=lambda row: (row["figures"].uptime if row["figures"].uptime is not None else 101,
                                    row["name"]))
     return {
         "figures": total,
         "rows": rows,
+        "rows_more": count - len(rows),
         "worst_outage_causes": _worst(total.causes, minutes=True),
         "worst_failure_causes": _worst(total.failures),
         "chart": chart(daily_uptime(charge_points=charge_points,

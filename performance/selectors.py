@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
@@ -79,6 +79,12 @@ class Figures:
     failures: Counter = field(default_factory=Counter)  # failed attempts by cause
     causes: Counter = field(default_factory=Counter)  # outage seconds by cause
     charge_points: int = 0
+    # The ports counted, when ``ports`` sums them per connector number (totals).
+    ports_counted: int | None = None
+
+    @property
+    def port_count(self) -> int:
+        return len(self.ports) if self.ports_counted is None else self.ports_counted
 
     @property
     def minutes(self) -> float:
@@ -260,33 +266,3 @@ def worst_by_success_rate(*, charge_points: QuerySet[ChargePoint], period: Perio
     figures = figures_for(charge_points=ChargePoint.objects.filter(pk__in=candidates), period=period, now=now)
     return _ranked(figures, lambda item: (item[1].success_rate, -(item[1].attempts - item[1].successes), item[0]),
                    limit)
-
-
-def daily_uptime(*, charge_points: QuerySet[ChargePoint], period: Period, now: datetime | None = None
-                 ) -> list[tuple[date, float | None]]:
-    """The uptime of each day of the period over all the charge points'
-    ports (None for a day before any of them existed or after now)."""
-    now = now or timezone.now()
-    ids = charge_points.order_by().values("pk")
-    created = dict(charge_points.order_by().values_list("pk", "created_at"))
-    ports: Counter = Counter(Connector.objects.filter(charge_point_id__in=ids, number__gte=1)
-                             .values_list("charge_point_id", flat=True))
-    net: Counter = Counter()
-    for day, seconds in (PortDay.objects.filter(charge_point_id__in=ids, day__gte=period.first,
-                                                day__lte=period.last)
-                         .order_by().values("day").annotate(n=Sum(F("outage_seconds") - F("excluded_seconds")))
-                         .values_list("day", "n")):
-        net[day] += seconds or 0
-    for day, covered_until, end_state in ChargePointDay.objects.filter(
-            charge_point_id__in=ids, day__gte=period.first, day__lte=period.last, ports_down_at_end__gt=0,
-    ).values_list("day", "covered_until", "end_state"):
-        extra = (min(day_start(day) + timedelta(days=1), now) - covered_until).total_seconds()
-        if extra > 0:
-            net[day] += extra * sum(1 for cause in end_state.values() if cause)
-    series = []
-    for day in period.days():
-        start, end = day_start(day), min(day_start(day) + timedelta(days=1), now)
-        minutes = sum(max((end - max(start, at)).total_seconds(), 0) / 60 * (ports[cp_id] or 1)
-                      for cp_id, at in created.items())
-        series.append((day, nevi_uptime(minutes=minutes, outage_minutes=net[day] / 60, excluded_minutes=0)))
-    return series

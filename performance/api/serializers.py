@@ -47,7 +47,9 @@ class FiguresSerializer(serializers.Serializer):
     attempts = serializers.IntegerField(help_text="Charging attempts: every authorised start.")
     successes = serializers.IntegerField(help_text="Attempts that delivered energy and ended normally.")
     success_rate = serializers.FloatField(allow_null=True)
-    ports = PortSerializer(many=True)
+    ports = PortSerializer(many=True, help_text="A charge point: each port. A site or a team: the ports summed per "
+                           "connector number (port 1 of every charge point, port 2, ...).")
+    port_count = serializers.IntegerField(help_text="The ports counted (each charge point's connectors).")
     outage_causes = CauseSerializer(many=True, required=False)
     failure_causes = CauseSerializer(many=True, required=False)
 
@@ -57,7 +59,7 @@ def figures_data(figures, period, *, with_causes: bool = True) -> dict:
         "period": {"label": period.label, "first": period.first, "last": period.last},
         "uptime": figures.uptime, "minutes": figures.minutes, "outage_minutes": figures.outage_minutes,
         "excluded_minutes": figures.excluded_minutes, "attempts": figures.attempts, "successes": figures.successes,
-        "success_rate": figures.success_rate,
+        "success_rate": figures.success_rate, "port_count": figures.port_count,
         "ports": [{"connector": p.connector, "minutes": p.minutes, "outage_minutes": p.outage_minutes,
                    "excluded_minutes": p.excluded_minutes, "uptime": p.uptime, "attempts": p.attempts,
                    "successes": p.successes, "success_rate": p.success_rate} for p in figures.ports],
@@ -90,7 +92,10 @@ class ChargePointRowSerializer(serializers.Serializer):
 
 class SitePerformanceSerializer(FiguresSerializer):
     site = serializers.IntegerField()
-    charge_points = ChargePointRowSerializer(many=True)
+    charge_points = ChargePointRowSerializer(
+        many=True, help_text="Lowest uptime first: every charge point of a site of up to 100; beyond, the 100 with "
+        "the lowest uptime below 100 %.")
+    charge_points_total = serializers.IntegerField(help_text="How many charge points of the site the figures cover.")
 
 
 class TeamPerformanceSerializer(FiguresSerializer):

@@ -18,10 +18,11 @@ from chargepoints.models import ChargePoint, Site
 from reporting.models import Report
 from reporting.reviews import review_summary
 
-from ..pages import open_report_counts
+from ..pages import SITE_ROWS, open_report_counts, site_rows
 from ..periods import period_parse
 from ..response_times import GROUPS, response_times
-from ..selectors import figures_for, figures_sum, worst_by_success_rate, worst_by_uptime
+from ..selectors import figures_for, worst_by_success_rate, worst_by_uptime
+from ..totals import totals_for
 from .serializers import (
     ChargePointPerformanceSerializer,
     ResponseTimesSerializer,
@@ -38,7 +39,7 @@ PERIOD = OpenApiParameter(
 _PERIOD = {"label": "2026-Q1", "first": "2026-01-01", "last": "2026-03-31"}
 _FIGURES = {
     "period": _PERIOD, "uptime": 99.72, "minutes": 259200.0, "outage_minutes": 780.0, "excluded_minutes": 60.0,
-    "attempts": 412, "successes": 398, "success_rate": 96.6,
+    "attempts": 412, "successes": 398, "success_rate": 96.6, "port_count": 2,
     "ports": [{"connector": 1, "minutes": 129600.0, "outage_minutes": 660.0, "excluded_minutes": 60.0,
                "uptime": 99.54, "attempts": 201, "successes": 190, "success_rate": 94.5},
               {"connector": 2, "minutes": 129600.0, "outage_minutes": 120.0, "excluded_minutes": 0.0,
@@ -92,22 +93,26 @@ class SitePerformanceView(APIView):
     @extend_schema(
         summary="A site's performance",
         description="The figures over all the site's charge points you can see (their ports' minutes "
-        "summed), and each charge point's uptime and success rate, lowest uptime first.",
+        "summed; `ports` sums them per connector number), and each charge point's uptime and success rate, "
+        f"lowest uptime first: every charge point of a site of up to {SITE_ROWS}; beyond, the {SITE_ROWS} "
+        "with the lowest uptime below 100 % (`charge_points_total` says how many the site has).",
         parameters=[OpenApiParameter("site_id", int, OpenApiParameter.PATH, description="Site id."), PERIOD],
         examples=[OpenApiExample("A site's quarter", response_only=True, value={
-            "site": 12, **_FIGURES, "charge_points": [{k: v for k, v in _ROW.items() if k != "open_reports"}]})],
+            "site": 12, **_FIGURES, "charge_points": [{k: v for k, v in _ROW.items() if k != "open_reports"}],
+            "charge_points_total": 1})],
         tags=[TAG],
     )
     def get(self, request, site_id):
         site = get_object_or_404(Site.objects.for_user(request.user), pk=site_id)
         period = _period(request)
         charge_points = ChargePoint.objects.for_user(request.user).filter(site=site)
-        per_cp = figures_for(charge_points=charge_points, period=period, with_causes=True)
-        names = dict(charge_points.values_list("pk", "name"))
-        rows = sorted((_row(cp_id, names[cp_id], f) for cp_id, f in per_cp.items()),
-                      key=lambda row: (101 if row["uptime"] is None else row["uptime"], row["charge_point"]))
-        return Response({"site": site.pk, **figures_data(figures_sum(per_cp.values()), period),
-                         "charge_points": rows})
+        now = timezone.now()
+        total = totals_for(charge_points=charge_points, period=period, now=now, with_causes=True)
+        ranked, count = site_rows(charge_points=charge_points, period=period, now=now)
+        names = dict(ChargePoint.objects.filter(pk__in=[cp_id for cp_id, _f in ranked]).values_list("pk", "name"))
+        return Response({"site": site.pk, **figures_data(total, period),
+                         "charge_points": [_row(cp_id, names[cp_id], f) for cp_id, f in ranked],
+                         "charge_points_total": count})
 
 
 class TeamPerformanceView(APIView):
@@ -115,8 +120,10 @@ class TeamPerformanceView(APIView):
 
     @extend_schema(
         summary="A team's performance",
-        description="The figures over every charge point the team owns or operates, and the 20 with the "
-        "lowest uptime and the 20 with the lowest charging success rate, with their open reports.",
+        description="The figures over every charge point the team owns or operates (summed in the "
+        "database; `ports` sums the ports per connector number: port 1 of every charge point, port 2, ...), "
+        "and the 20 with the lowest uptime and the 20 with the lowest charging success rate, with their open "
+        "reports.",
         parameters=[OpenApiParameter("team_id", int, OpenApiParameter.PATH, description="Team id."), PERIOD],
         examples=[OpenApiExample("A team's quarter", response_only=True, value={
             "team": 7, **_FIGURES, "worst_uptime": [_ROW], "worst_success_rate": [_ROW]})],
@@ -127,9 +134,10 @@ class TeamPerformanceView(APIView):
         period = _period(request)
         charge_points = ChargePoint.objects.for_user(request.user).filter(owner_id=team.pk) | \
             ChargePoint.objects.for_user(request.user).filter(operator_id=team.pk)
-        total = figures_sum(figures_for(charge_points=charge_points, period=period, with_causes=True).values())
-        by_uptime = worst_by_uptime(charge_points=charge_points, period=period)
-        by_success = worst_by_success_rate(charge_points=charge_points, period=period)
+        now = timezone.now()
+        total = totals_for(charge_points=charge_points, period=period, now=now, with_causes=True)
+        by_uptime = worst_by_uptime(charge_points=charge_points, period=period, now=now)
+        by_success = worst_by_success_rate(charge_points=charge_points, period=period, now=now)
         ids = {cp_id for cp_id, _f in by_uptime} | {cp_id for cp_id, _f in by_success}
         names = dict(ChargePoint.objects.filter(pk__in=ids).values_list("pk", "name"))
         reports = open_report_counts(ids)

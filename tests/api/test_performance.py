@@ -9,7 +9,7 @@ from chargepoints.models import ChargePoint
 from performance.rollups import rollups_refresh
 from reporting.models import EventKind, ReportEvent, ReportState
 from tests.factories import ReportFactory
-from tests.performance.conftest import T0, at, charge, record, status
+from tests.performance.conftest import T0, at, charge, make_charge_point, record, status
 
 pytestmark = pytest.mark.django_db
 APRIL_10 = at(0, day=39)
@@ -83,3 +83,16 @@ def test_the_endpoints_are_in_the_schema(anon):
     paths = anon.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
     assert {"/api/v1/charge-points/{charge_point_id}/performance/", "/api/v1/sites/{site_id}/performance/",
             "/api/v1/teams/{team_id}/performance/", "/api/v1/teams/{team_id}/response-times/"} <= set(paths)
+
+
+def test_a_big_site_lists_its_worst_charge_points_only(troubled, monkeypatch):
+    monkeypatch.setattr("performance.pages.SITE_ROWS", 1)
+    make_charge_point(site=troubled.cp.site, name="All good")
+
+    site = troubled.client.get(f"/api/v1/sites/{troubled.cp.site_id}/performance/?period=2026-03").json()
+
+    assert [row["charge_point"] for row in site["charge_points"]] == [troubled.cp.pk]
+    assert site["charge_points_total"] == 2
+    # Both charge points' ports in the totals, summed per connector number.
+    assert site["port_count"] == 2 and [port["connector"] for port in site["ports"]] == [0, 1]
+    assert site["minutes"] == 2 * 44640.0

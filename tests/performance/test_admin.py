@@ -137,3 +137,15 @@ def test_an_installer_records_a_site_visit_on_a_report(client, member_factory, t
     assert response.status_code == 302, response.content.decode()[:2000]
     assert SiteVisit.objects.get().report == report
     assert report.events.filter(note__startswith="Site visit on 2026-03-02 15:00").exists()
+
+
+def test_a_big_site_page_lists_the_lowest_uptimes_and_says_how_many_more(client, support_user, troubled,
+                                                                          monkeypatch):
+    monkeypatch.setattr("performance.pages.SITE_ROWS", 1)
+    fine = make_charge_point(site=troubled.site, name="All good")
+    client.force_login(support_user)
+
+    html = client.get(f"/admin/chargepoints/site/{troubled.site_id}/performance/?period=2026-03").content.decode()
+
+    assert troubled.name in html and fine.name not in html
+    assert "1 more charge point, not listed" in html
