@@ -187,7 +187,10 @@ class ChargePoint(models.Model):
 # the sender's ``event_id``, unique per charge point and type (never across
 # charge points, so one team's ids cannot shadow another team's events), so a
 # batch sent twice stores nothing the second time. ``occurred_at`` is the charger's time; the rows are
-# history, the live state lives on ChargePoint.
+# history, the live state lives on ChargePoint. They are kept for a retention
+# (chargepoints/services/retention.py); on PostgreSQL state changes,
+# heartbeats and signal readings are partitioned by ``occurred_at``
+# (chargepoints/partitions.py), so their ids are unique per event time too.
 
 
 def event_id_per_charge_point(model_name: str, partition_key: str | None = None) -> models.UniqueConstraint:
