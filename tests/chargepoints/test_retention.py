@@ -19,7 +19,6 @@ from chargepoints.partitions import PARTITIONED, partitions
 from chargepoints.services import DUPLICATE, telemetry_record_batch, telemetry_retention_apply
 from chargepoints.tasks import telemetry_retention
 from reporting.review_models import Review
-from tests import factories
 
 pytestmark = pytest.mark.django_db
 
