@@ -19,6 +19,7 @@ from chargepoints.partitions import PARTITIONED, partitions
 from chargepoints.services import DUPLICATE, telemetry_record_batch, telemetry_retention_apply
 from chargepoints.tasks import telemetry_retention
 from reporting.review_models import Review
+from tests.factories import ChargePointFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -197,3 +198,61 @@ def test_settings_refuse_a_retention_that_would_lose_what_the_product_needs(monk
     finally:
         monkeypatch.undo()
         importlib.reload(module)
+
+
+def _relkind(table: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relkind FROM pg_class WHERE oid = %s::regclass", [table])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_partitions_the_tables_keeping_their_rows_and_back(require_postgres):
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("chargepoints", "0007_translated_names")], [("chargepoints", "0008_telemetry_partitions")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        cp = ChargePointFactory()
+        old = timezone.now() - timedelta(days=100)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO chargepoints_heartbeat (charge_point_id, event_id, received_at, occurred_at) "
+                "SELECT %s, 'h' || g, now(), %s + g * interval '1 day' FROM generate_series(0, 99) g", [cp.pk, old])
+            cursor.execute(
+                "INSERT INTO chargepoints_statechange (charge_point_id, event_id, received_at, occurred_at, state, "
+                "ocpp_status, error_code, vendor_error_code) SELECT %s, 's' || g, now(), %s + g * interval '1 day', "
+                "'available', '', '', '' FROM generate_series(0, 99) g", [cp.pk, old])
+            cursor.execute("SELECT id FROM chargepoints_heartbeat ORDER BY id")
+            ids = [row[0] for row in cursor.fetchall()]
+        assert _relkind("chargepoints_heartbeat") == "r"
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+
+        assert _relkind("chargepoints_heartbeat") == "p" and _relkind("chargepoints_statechange") == "p"
+        assert list(Heartbeat.objects.order_by("id").values_list("id", flat=True)) == ids
+        assert StateChange.objects.count() == 100
+        first = Heartbeat.objects.get(event_id="h0")
+        assert _partition_of(Heartbeat, first.pk) == f"chargepoints_heartbeat_p{old:%Y%m%d}"
+        # New rows take ids after the copied ones, and a resend is still a duplicate.
+        assert _record(cp, "heartbeat", "new", timezone.now()) == "accepted"
+        assert Heartbeat.objects.get(event_id="new").pk > max(ids)
+        assert _record(cp, "heartbeat", "h0", first.occurred_at) == DUPLICATE
+
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(before)
+
+        assert _relkind("chargepoints_heartbeat") == "r" and _relkind("chargepoints_statechange") == "r"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM chargepoints_heartbeat")
+            assert cursor.fetchone()[0] == 101
+            cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = "
+                           "'heartbeat_cp_event_id_uniq'")
+            assert cursor.fetchone()[0] == "UNIQUE (charge_point_id, event_id)"
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
