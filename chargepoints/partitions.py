@@ -79,12 +79,6 @@ def partitions(cursor, spec: Partitioned) -> dict[str, datetime]:
     return found
 
 
-def is_partitioned(cursor, table: str) -> bool:
-    cursor.execute("SELECT relkind = 'p' FROM pg_class WHERE oid = %s::regclass", [table])
-    row = cursor.fetchone()
-    return bool(row and row[0])
-
-
 def create_partition(cursor, spec: Partitioned, start: datetime) -> str | None:
     """Create the partition of the period starting at ``start`` unless it
     exists; its name, or None. Rows of that period already in the default
