@@ -109,10 +109,14 @@ def storage_per_event() -> tuple[int, float, dict[str, tuple[int, float, float]]
     tables = {}
     with connection.cursor() as cur:
         for table in TELEMETRY_TABLES:
-            cur.execute(f"SELECT count(*), pg_total_relation_size('{table}'), pg_indexes_size('{table}') "
-                        f"FROM {table}")
+            # Summed over the partitions (a partitioned parent has no storage
+            # of its own; a plain table has no partition tree).
+            cur.execute(f"SELECT (SELECT count(*) FROM {table}), sum(pg_total_relation_size(relid)), "
+                        f"sum(pg_indexes_size(relid)) FROM (SELECT relid FROM pg_partition_tree('{table}') "
+                        f"UNION SELECT '{table}'::regclass) AS t")
             count, total, indexes = cur.fetchone()
-            rows, size = rows + count, size + total
+            rows, size = rows + count, size + int(total)
+            total, indexes = int(total), int(indexes)
             tables[table] = (count, (total - indexes) / max(count, 1), indexes / max(count, 1))
     return rows, size / rows, tables
 

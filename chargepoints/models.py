@@ -196,13 +196,23 @@ class ChargePoint(models.Model):
 # the sender's ``event_id``, unique per charge point and type (never across
 # charge points, so one team's ids cannot shadow another team's events), so a
 # batch sent twice stores nothing the second time. ``occurred_at`` is the charger's time; the rows are
-# history, the live state lives on ChargePoint.
+# history, the live state lives on ChargePoint. They are kept for a retention
+# (chargepoints/services/retention.py); on PostgreSQL state changes,
+# heartbeats and signal readings are partitioned by ``occurred_at``
+# (chargepoints/partitions.py), so their ids are unique per event time too.
 
 
-def event_id_per_charge_point(model_name: str) -> models.UniqueConstraint:
+def event_id_per_charge_point(model_name: str, partition_key: str | None = None) -> models.UniqueConstraint:
     """The sender's event id is unique per charge point. Its index (charge
-    point first) also serves the ingest's duplicate lookup."""
-    return models.UniqueConstraint(fields=["charge_point", "event_id"], name=f"{model_name}_cp_event_id_uniq")
+    point first) also serves the ingest's duplicate lookup.
+
+    On a table partitioned by time (``chargepoints/partitions.py``) a unique
+    constraint must include the partition key, so there the id is unique per
+    charge point and event time: a resend carries the same time, so it is
+    still caught, and the ingest looks duplicates up by (charge point, event
+    id) on other databases as before."""
+    fields = ["charge_point", "event_id", *([partition_key] if partition_key else [])]
+    return models.UniqueConstraint(fields=fields, name=f"{model_name}_cp_event_id_uniq")
 
 
 class SignalKind(models.TextChoices):
@@ -252,7 +262,7 @@ class StateChange(TelemetryEvent):
                 condition=Q(state=ChargePointState.ERROR),
             ),
         ]
-        constraints = [event_id_per_charge_point("statechange")]
+        constraints = [event_id_per_charge_point("statechange", "occurred_at")]
 
     def __str__(self) -> str:
         return f"{self.get_state_display()} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
@@ -264,7 +274,7 @@ class Heartbeat(TelemetryEvent):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["charge_point", "-occurred_at"], name="heartbeat_cp_idx")]
-        constraints = [event_id_per_charge_point("heartbeat")]
+        constraints = [event_id_per_charge_point("heartbeat", "occurred_at")]
 
     def __str__(self) -> str:
         return f"Heartbeat at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
@@ -284,7 +294,7 @@ class SignalReading(TelemetryEvent):
             # The signal checks read one charge point's readings in a window.
             models.Index(fields=["charge_point", "kind", "occurred_at"], name="signal_cp_kind_idx"),
         ]
-        constraints = [event_id_per_charge_point("signalreading")]
+        constraints = [event_id_per_charge_point("signalreading", "occurred_at")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.dbm} dBm at {self.occurred_at:%Y-%m-%d %H:%M:%S}"

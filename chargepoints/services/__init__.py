@@ -12,6 +12,9 @@ telemetry_record_batch``):
 - ``rows``: on PostgreSQL, the one ``INSERT ... SELECT ... ON CONFLICT DO
   NOTHING RETURNING`` per table that stores a batch's new rows without a
   model instance per event (history and charges alike).
+- ``retention``: ``telemetry_retention_apply``, keeping telemetry for its
+  retention (PostgreSQL partitions created ahead and dropped, rows deleted
+  elsewhere).
 
 A batch stores the history rows and moves each charge point's live state
 forward (``chargepoints/live_state.py``, ``chargepoints/connectors.py``) in
@@ -28,13 +31,16 @@ from .batch import (
     telemetry_record_batch,
 )
 from .charges import charge_failure_reason
+from .retention import RetentionReport, telemetry_retention_apply
 
 __all__ = [
     "ACCEPTED",
     "DUPLICATE",
     "REJECTED",
+    "RetentionReport",
     "UNKNOWN_CHARGE_POINT",
     "TelemetryResult",
     "charge_failure_reason",
     "telemetry_record_batch",
+    "telemetry_retention_apply",
 ]

@@ -57,7 +57,11 @@ def telemetry_record_batch(*, events: list[dict], actor=None) -> list[TelemetryR
     - ``event_id`` (string, at most 100 characters): the sender's id for the
       event, unique per charge point and type. An event whose id was recorded
       before for the same charge point is answered ``duplicate`` and changes
-      nothing; the same id on another charge point is another event.
+      nothing; the same id on another charge point is another event. On
+      PostgreSQL, where state changes, heartbeats and signal readings are
+      partitioned by time, their ids are unique per charge point and
+      ``occurred_at``: a resend carries the same time and is a duplicate.
+      Events are kept for their retention (``services/retention.py``).
     - ``type``: ``state_change``, ``heartbeat``, ``signal`` or ``charge``.
     - ``ocpp_id``: the charge box identity of the charge point.
     - ``occurred_at``: ISO 8601 date-time with a time zone (``Z`` or an

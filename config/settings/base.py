@@ -28,6 +28,7 @@ from .logging import *  # noqa: F403
 from .mail import *  # noqa: F403
 from .reports import *  # noqa: F403
 from .security import *  # noqa: F403
+from .telemetry import *  # noqa: F403
 from .webhooks import *  # noqa: F403
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
