@@ -14,7 +14,7 @@ Charges are not partitioned: reporting's driver reviews hold a foreign key
 to them, and a partitioned table cannot be referenced by its ``id`` alone.
 They are few (one per charging session) and deleted by rows instead.
 
-The migration (0008) and the retention service use these; the names are
+The migration (0011) and the retention service use these; the names are
 ``<table>_pYYYYMMDD`` (the period's first day) and ``<table>_default``.
 """
 

@@ -210,7 +210,7 @@ def _relkind(table: str) -> str:
 def test_the_migration_partitions_the_tables_keeping_their_rows_and_back(require_postgres):
     from django.db.migrations.executor import MigrationExecutor
 
-    before, after = [("chargepoints", "0007_translated_names")], [("chargepoints", "0008_telemetry_partitions")]
+    before, after = [("chargepoints", "0010_operated_for_others_index")], [("chargepoints", "0011_telemetry_partitions")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:

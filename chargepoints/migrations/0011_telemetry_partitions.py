@@ -113,7 +113,7 @@ def _unique(model: str, *fields: str) -> models.UniqueConstraint:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chargepoints', '0007_translated_names'),
+        ('chargepoints', '0010_operated_for_others_index'),
     ]
 
     operations = [

@@ -31,7 +31,7 @@ def unschedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("chargepoints", "0008_telemetry_partitions"),
+        ("chargepoints", "0011_telemetry_partitions"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
