@@ -37,7 +37,7 @@ from .models import ChargePointDay, DirtyDay, PortDay
 
 DAY = timedelta(days=1)
 ROW_FIELDS = ["outage_seconds", "excluded_seconds", "attempts", "successes", "failed", "failures", "port_charges",
-              "covered_until", "complete", "end_state", "ports_down_at_end"]
+              "covered_until", "complete", "end_state", "ports_down_at_end", "owner_team", "operator_team"]
 # Days claimed per transaction by the refresh.
 CLAIM_CHUNK = 200
 
@@ -173,6 +173,7 @@ def rollup_days(*, charge_points: list[ChargePoint], day: date, now: datetime | 
                     causes[segment.cause.key] += (segment.end - segment.start).total_seconds()
             port_rows.append(PortDay(
                 charge_point_id=cp.pk, connector=port, day=day,
+                owner_team_id=cp.owner_id, operator_team_id=cp.operator_id,
                 outage_seconds=round(sum(o.seconds for o in outages)),
                 excluded_seconds=round(sum(o.excluded_seconds for o in outages)),
                 causes={key: round(seconds) for key, seconds in causes.items()},
@@ -189,7 +190,7 @@ def rollup_days(*, charge_points: list[ChargePoint], day: date, now: datetime | 
     for cp in alive:
         ledger, mine = ledgers[cp.pk], charges[cp.pk]
         rows.append(ChargePointDay(
-            charge_point_id=cp.pk, day=day,
+            charge_point_id=cp.pk, day=day, owner_team_id=cp.owner_id, operator_team_id=cp.operator_id,
             outage_seconds=round(sum(o.seconds for o in ledger.charge_point)),
             excluded_seconds=round(sum(o.excluded_seconds for o in ledger.charge_point)),
             attempts=len(mine),
