@@ -79,8 +79,9 @@ def bench_totals(runs: int, now: datetime, load) -> None:
 
 
 # A team's rollup rows by their team columns (performance.teams.team_rows_sql).
-TEAM_ROWS = ("(d.owner_team_id = %(t)s OR (d.operator_team_id = %(t)s AND NOT (d.operator_team_id = d.owner_team_id "
-             "AND d.operator_team_id IS NOT NULL AND d.owner_team_id IS NOT NULL)))")
+OTHER_ROWS = ("(d.operator_team_id = %(t)s AND NOT (d.operator_team_id = d.owner_team_id "
+              "AND d.operator_team_id IS NOT NULL AND d.owner_team_id IS NOT NULL))")
+TEAM_ROWS = f"(d.owner_team_id = %(t)s OR {OTHER_ROWS})"
 
 
 def _raw_totals(where: str, key: int, period, *, causes: bool, columns: bool = False) -> None:
@@ -142,24 +143,30 @@ def _raw_daily(where: str, key: int, period) -> None:
 
 
 def _raw_worst(team_id: int | None, period, columns: bool = False) -> None:
+    """The raw top-20 by net outage and by failures: over the fleet, over a
+    team's charge points (a join, as the page filtered them), or
+    (``columns``) over its rows by their team columns, the owned rows and
+    those operated for another owner each a statement (two index ranges)."""
     from django.db import connection
 
-    # The team's charge points as the page filtered them (a join), or its
-    # rows by their team columns; none for the fleet.
-    team = "" if team_id is None else (
-        "AND " + TEAM_ROWS.replace("%(t)s", str(int(team_id))) + " " if columns else
-        "AND d.charge_point_id IN (SELECT id FROM chargepoints_chargepoint "
-        f"WHERE owner_id = {int(team_id)} OR operator_id = {int(team_id)}) ")
+    if team_id is None:
+        filters = [""]
+    elif columns:
+        filters = [f"AND d.owner_team_id = {int(team_id)} ", f"AND {OTHER_ROWS.replace('%(t)s', str(int(team_id)))} "]
+    else:
+        filters = ["AND d.charge_point_id IN (SELECT id FROM chargepoints_chargepoint "
+                   f"WHERE owner_id = {int(team_id)} OR operator_id = {int(team_id)}) "]
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT d.charge_point_id, sum(d.outage_seconds - d.excluded_seconds) AS net FROM performance_portday d "
-            f"WHERE d.day BETWEEN %s AND %s {team}"
-            "GROUP BY d.charge_point_id ORDER BY net DESC LIMIT 20",
-            [period.first, period.last])
-        cur.fetchall()
-        cur.execute(
-            "SELECT d.charge_point_id, sum(d.failed) AS f FROM performance_chargepointday d "
-            f"WHERE d.day BETWEEN %s AND %s AND d.failed > 0 {team}"
-            "GROUP BY d.charge_point_id ORDER BY f DESC LIMIT 20",
-            [period.first, period.last])
-        cur.fetchall()
+        for team in filters:
+            cur.execute(
+                "SELECT d.charge_point_id, sum(d.outage_seconds - d.excluded_seconds) AS net "
+                f"FROM performance_portday d WHERE d.day BETWEEN %s AND %s {team}"
+                "GROUP BY d.charge_point_id ORDER BY net DESC LIMIT 20",
+                [period.first, period.last])
+            cur.fetchall()
+            cur.execute(
+                "SELECT d.charge_point_id, sum(d.failed) AS f FROM performance_chargepointday d "
+                f"WHERE d.day BETWEEN %s AND %s AND d.failed > 0 {team}"
+                "GROUP BY d.charge_point_id ORDER BY f DESC LIMIT 20",
+                [period.first, period.last])
+            cur.fetchall()

@@ -4,7 +4,9 @@ dashboard and totals read an index range of its rows instead of joining its
 charge points, and kept right when a charge point moves between teams.
 
 - The refresh (``rollups.rollup_days``) writes the charge point's owner and
-  operator with each row.
+  operator with each row; ``rollups_refresh`` reads its charge points after
+  a lock only a move waits for (FOR KEY SHARE), so a move during a refresh
+  cannot leave rows with the former teams.
 - ``chargepoints`` sits below this app: its ``charge_point_update`` calls
   ``chargepoints.hooks.charge_point_moved`` in the move's transaction and
   ``rollups_follow_charge_point`` (connected in ``PerformanceConfig.ready``)
@@ -13,7 +15,8 @@ charge points, and kept right when a charge point moves between teams.
 
 A team's rows are those it owns, and those it operates for another owner
 (a few: their own partial indexes, whose condition ``team_rows`` repeats
-so that the planner can use them).
+so that the planner can use them). All of a charge point's rows carry its
+current teams, so each falls in exactly one of the two.
 """
 
 from __future__ import annotations
