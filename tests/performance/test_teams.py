@@ -143,3 +143,36 @@ def test_only_a_member_or_support_reads_a_team_by_its_columns(member_factory):
     assert whole_team(SupportUserFactory(), team.pk) == team.pk
     assert whole_team(member_factory(partner, Role.ADMIN), team.pk) is None
     assert whole_team(member_factory(team, Role.VIEWER), None) is None
+
+
+BEFORE = [("performance", "0007_covering_dashboard_indexes")]
+AFTER = [("performance", "0008_rollup_teams")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_fills_the_teams_of_the_existing_rows():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    operator = TeamFactory()
+    cp = ChargePointFactory(operator=operator)
+    other = ChargePointFactory()
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    try:
+        old = executor.loader.project_state(BEFORE).apps
+        for charge_point in (cp, other):
+            old.get_model("performance", "PortDay").objects.create(
+                charge_point_id=charge_point.pk, connector=1, day=at().date(), outage_seconds=60)
+            old.get_model("performance", "ChargePointDay").objects.create(
+                charge_point_id=charge_point.pk, day=at().date(), covered_until=at(24))
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(AFTER)
+
+        assert _row_teams(cp) == {(cp.owner_id, operator.pk)}
+        assert _row_teams(other) == {(other.owner_id, other.operator_id)}
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
