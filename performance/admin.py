@@ -44,6 +44,7 @@ from .models import Exclusion, SiteOutageCause, SiteVisit
 from .pages import charge_point_page, dashboard_page, site_page
 from .periods import LAST_DAYS, Period, period_parse, period_quarter_of
 from .response_times import site_visit_record
+from .teams import whole_team
 
 DEFAULT_PERIOD = "30d"
 
@@ -147,7 +148,8 @@ def _with_charge_point_performance(base: type[admin.ModelAdmin]) -> type[admin.M
             period = _period(request)
             teams = _dashboard_teams(request)
             team, charge_points = _team_charge_points(request, teams)
-            context = dashboard_page(charge_points=charge_points, period=period)
+            context = dashboard_page(charge_points=charge_points, period=period,
+                                     team_id=whole_team(request.user, team.pk if team else None))
             quarter = period_quarter_of(timezone.now().date())
             context.update({
                 "period": period, "teams": teams, "team": team,

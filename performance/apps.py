@@ -14,8 +14,13 @@ class PerformanceConfig(AppConfig):
         from reporting import hooks as reporting_hooks
 
         from .rollups import maintenance_window_mark_dirty, telemetry_mark_dirty
+        from .teams import rollups_follow_charge_point
 
         if telemetry_mark_dirty not in chargepoint_hooks.telemetry_recorded:
             chargepoint_hooks.telemetry_recorded.append(telemetry_mark_dirty)
         if maintenance_window_mark_dirty not in reporting_hooks.maintenance_windows_changed:
             reporting_hooks.maintenance_windows_changed.append(maintenance_window_mark_dirty)
+        # The rollups carry their charge point's teams; a move rewrites them
+        # in the move's transaction.
+        if rollups_follow_charge_point not in chargepoint_hooks.charge_point_moved:
+            chargepoint_hooks.charge_point_moved.append(rollups_follow_charge_point)

@@ -119,6 +119,12 @@ class PortDay(models.Model):
     excluded_seconds = models.PositiveIntegerField(default=0)
     # Outage seconds by cause ("error:GroundFailure", "disconnected", ...).
     causes = models.JSONField(default=dict, blank=True)
+    # The charge point's owner and operator teams (``performance.teams``): a
+    # team's figures read an index range, not a join with its charge points.
+    owner_team = models.ForeignKey(Team, null=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                                   related_name="+", db_index=False)
+    operator_team = models.ForeignKey(Team, null=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                                      related_name="+", db_index=False)
 
     class Meta:
         constraints = [
@@ -126,8 +132,17 @@ class PortDay(models.Model):
         ]
         # The dashboard's worst uptimes: the outage rows of a period.
         # (Covering: the sums are read from the index alone.)
-        indexes = [models.Index(fields=["day", "charge_point"], include=["outage_seconds", "excluded_seconds"],
-                                name="perf_portday_day_cov_idx")]
+        indexes = [
+            models.Index(fields=["day", "charge_point"], include=["outage_seconds", "excluded_seconds"],
+                         name="perf_portday_day_cov_idx"),
+            # A team's rows (the dashboard, the totals): its charge points'
+            # by owner, and those it runs for another owner (a few).
+            models.Index(fields=["owner_team", "day", "charge_point"],
+                         include=["connector", "outage_seconds", "excluded_seconds"], name="perf_portday_owner_idx"),
+            models.Index(fields=["operator_team", "day", "charge_point"],
+                         include=["connector", "outage_seconds", "excluded_seconds"],
+                         name="perf_portday_operator_idx", condition=~Q(operator_team=models.F("owner_team"))),
+        ]
 
     def __str__(self) -> str:
         return f"Port {self.connector} of {self.charge_point_id} on {self.day}"
@@ -157,6 +172,12 @@ class ChargePointDay(models.Model):
     # to the next day.
     end_state = models.JSONField(default=dict, blank=True)
     ports_down_at_end = models.PositiveSmallIntegerField(default=0)
+    # The charge point's owner and operator teams (``performance.teams``): a
+    # team's figures read an index range, not a join with its charge points.
+    owner_team = models.ForeignKey(Team, null=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                                   related_name="+", db_index=False)
+    operator_team = models.ForeignKey(Team, null=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                                      related_name="+", db_index=False)
 
     class Meta:
         constraints = [
@@ -172,6 +193,14 @@ class ChargePointDay(models.Model):
             # Ports down at the end of a day: ongoing outages.
             models.Index(fields=["day", "charge_point"], name="perf_cpday_down_idx",
                          condition=Q(ports_down_at_end__gt=0)),
+            # A team's rows: the totals' sums, the dashboard's days with
+            # failures; those a team runs for another owner (a few).
+            models.Index(fields=["owner_team", "day", "charge_point"], include=["attempts", "successes"],
+                         name="perf_cpday_owner_idx"),
+            models.Index(fields=["owner_team", "day", "charge_point"], include=["failed"],
+                         name="perf_cpday_owner_failed_idx", condition=Q(failed__gt=0)),
+            models.Index(fields=["operator_team", "day", "charge_point"], include=["attempts", "successes", "failed"],
+                         name="perf_cpday_operator_idx", condition=~Q(operator_team=models.F("owner_team"))),
         ]
 
     def __str__(self) -> str:

@@ -42,8 +42,9 @@ def _team_charge_points(team: Team):
 def monthly_email_render(*, team: Team, period: Period, now: datetime) -> tuple[str, str, str]:
     """Subject, text and HTML of the team's e-mail for the month."""
     charge_points = _team_charge_points(team)
-    total = totals_for(charge_points=charge_points, period=period, now=now)
-    worst = worst_by_uptime(charge_points=charge_points, period=period, now=now, limit=WORST_IN_EMAIL)
+    total = totals_for(charge_points=charge_points, period=period, now=now, team_id=team.pk)
+    worst = worst_by_uptime(charge_points=charge_points, period=period, now=now, limit=WORST_IN_EMAIL,
+                            team_id=team.pk)
     names = dict(ChargePoint.objects.filter(pk__in=[cp_id for cp_id, _f in worst]).values_list("pk", "name"))
     reports = (Report.objects.filter(charge_point__owner_id=team.pk) | Report.objects.filter(
         charge_point__operator_id=team.pk) | Report.objects.filter(charge_point__isnull=True, site__team_id=team.pk))

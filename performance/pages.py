@@ -126,10 +126,14 @@ def site_page(*, site: Site, charge_points: QuerySet[ChargePoint], period: Perio
     }
 
 
-def dashboard_page(*, charge_points: QuerySet[ChargePoint], period: Period, now: datetime | None = None) -> dict:
+def dashboard_page(*, charge_points: QuerySet[ChargePoint], period: Period, now: datetime | None = None,
+                   team_id: int | None = None) -> dict:
+    """The 20 worst by uptime and by success rate. ``team_id``: the charge
+    points are exactly the team's (``performance.teams.whole_team``), read
+    by the rollups' team columns."""
     now = now or timezone.now()
-    by_uptime = worst_by_uptime(charge_points=charge_points, period=period, now=now)
-    by_success = worst_by_success_rate(charge_points=charge_points, period=period, now=now)
+    by_uptime = worst_by_uptime(charge_points=charge_points, period=period, now=now, team_id=team_id)
+    by_success = worst_by_success_rate(charge_points=charge_points, period=period, now=now, team_id=team_id)
     ids = {cp_id for cp_id, _f in by_uptime} | {cp_id for cp_id, _f in by_success}
     cps = ChargePoint.objects.select_related("site").in_bulk(ids)
     reports = open_report_counts(ids)

@@ -37,7 +37,7 @@ from .models import ChargePointDay, DirtyDay, PortDay
 
 DAY = timedelta(days=1)
 ROW_FIELDS = ["outage_seconds", "excluded_seconds", "attempts", "successes", "failed", "failures", "port_charges",
-              "covered_until", "complete", "end_state", "ports_down_at_end"]
+              "covered_until", "complete", "end_state", "ports_down_at_end", "owner_team", "operator_team"]
 # Days claimed per transaction by the refresh.
 CLAIM_CHUNK = 200
 
@@ -173,6 +173,7 @@ def rollup_days(*, charge_points: list[ChargePoint], day: date, now: datetime | 
                     causes[segment.cause.key] += (segment.end - segment.start).total_seconds()
             port_rows.append(PortDay(
                 charge_point_id=cp.pk, connector=port, day=day,
+                owner_team_id=cp.owner_id, operator_team_id=cp.operator_id,
                 outage_seconds=round(sum(o.seconds for o in outages)),
                 excluded_seconds=round(sum(o.excluded_seconds for o in outages)),
                 causes={key: round(seconds) for key, seconds in causes.items()},
@@ -189,7 +190,7 @@ def rollup_days(*, charge_points: list[ChargePoint], day: date, now: datetime | 
     for cp in alive:
         ledger, mine = ledgers[cp.pk], charges[cp.pk]
         rows.append(ChargePointDay(
-            charge_point_id=cp.pk, day=day,
+            charge_point_id=cp.pk, day=day, owner_team_id=cp.owner_id, operator_team_id=cp.operator_id,
             outage_seconds=round(sum(o.seconds for o in ledger.charge_point)),
             excluded_seconds=round(sum(o.excluded_seconds for o in ledger.charge_point)),
             attempts=len(mine),
@@ -241,7 +242,7 @@ def rollups_refresh(*, now: datetime | None = None, max_days: int | None = None)
             )
             if not claimed:
                 break
-            charge_points = ChargePoint.objects.in_bulk({cp_id for _pk, cp_id, _day in claimed})
+            charge_points = _locked_charge_points({cp_id for _pk, cp_id, _day in claimed})
             previous = {
                 (row.charge_point_id, row.day): row.end_state for row in ChargePointDay.objects.filter(
                     charge_point_id__in=list(charge_points), day__in={day for _pk, _cp, day in claimed})
@@ -265,6 +266,19 @@ def rollups_refresh(*, now: datetime | None = None, max_days: int | None = None)
             DirtyDay.objects.filter(pk__in=[pk for pk, _cp, _day in claimed]).delete()
             rollups_mark_days(carry + _missing(down))
     return done
+
+
+def _locked_charge_points(ids: set[int]) -> dict[int, ChargePoint]:
+    """The charge points, read after a lock that only a move between teams
+    waits for (PostgreSQL's FOR KEY SHARE: telemetry's updates of the live
+    state do not): the rows written carry the teams they have when the
+    transaction commits (``performance.teams``). Elsewhere writes are
+    serialised."""
+    if connection.vendor == "postgresql" and ids:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {ChargePoint._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",
+                           [sorted(ids)])
+    return ChargePoint.objects.in_bulk(ids)
 
 
 def _down(end_state: dict | None) -> dict:

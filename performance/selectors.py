@@ -26,6 +26,7 @@ from chargepoints.models import ChargePoint, Connector
 from .models import ChargePointDay, PortDay
 from .periods import Period
 from .rollups import day_start
+from .teams import team_rows
 
 
 def nevi_uptime(*, minutes: float, outage_minutes: float, excluded_minutes: float) -> float | None:
@@ -217,13 +218,38 @@ WORST = 20
 CANDIDATES_FACTOR = 5
 
 
-def _of(rows: QuerySet, charge_points: QuerySet[ChargePoint]) -> QuerySet:
-    """The rollup rows of these charge points. Every charge point (support's
-    whole fleet) needs no filter: a semi-join with the whole charge point
-    table would hash a million ids to keep every row."""
+def _of(rows: QuerySet, charge_points: QuerySet[ChargePoint], team_id: int | None = None) -> QuerySet:
+    """The rollup rows of these charge points. A team's (``team_id``: the
+    charge points are exactly those it owns or operates) are read by the
+    rows' team columns, not a join with its charge points. Every charge
+    point (support's whole fleet) needs no filter: a semi-join with the
+    whole charge point table would hash a million ids to keep every row."""
+    if team_id is not None:
+        return rows.filter(team_rows(team_id))
     if not charge_points.query.where and not charge_points.query.is_sliced:
         return rows
     return rows.filter(charge_point_id__in=charge_points.order_by().values("pk"))
+
+
+def _top(rows: QuerySet, charge_points: QuerySet[ChargePoint], team_id: int | None, total, limit: int,
+         positive: bool = False) -> list[int]:
+    """The ids of the ``limit`` charge points with the highest ``total`` (an
+    aggregate) over the rows (``positive``: above 0). A team's are the top
+    of its owned rows and the top of the rows it operates for another owner,
+    merged: each an index-only range (``performance.teams``), where one
+    scan of both would read the table; exact, as a charge point's rows all
+    carry its current teams and so fall in one of the two."""
+    def top(of: QuerySet) -> list[tuple[int, float]]:
+        grouped = of.order_by().values("charge_point_id").annotate(total=total)
+        if positive:
+            grouped = grouped.filter(total__gt=0)
+        return list(grouped.order_by("-total", "charge_point_id").values_list("charge_point_id", "total")[:limit])
+
+    if team_id is None:
+        return [cp_id for cp_id, _total in top(_of(rows, charge_points))]
+    pairs = top(rows.filter(owner_team_id=team_id)) + top(
+        rows.filter(operator_team_id=team_id).exclude(operator_team=F("owner_team")))
+    return [cp_id for cp_id, _total in sorted(pairs, key=lambda pair: (-pair[1], pair[0]))[:limit]]
 
 
 def _ranked(figures: dict[int, Figures], key, limit: int) -> list[tuple[int, Figures]]:
@@ -231,17 +257,17 @@ def _ranked(figures: dict[int, Figures], key, limit: int) -> list[tuple[int, Fig
 
 
 def worst_by_uptime(*, charge_points: QuerySet[ChargePoint], period: Period, now: datetime | None = None,
-                    limit: int = WORST) -> list[tuple[int, Figures]]:
+                    limit: int = WORST, team_id: int | None = None) -> list[tuple[int, Figures]]:
     """The charge points with the lowest uptime in the period (below 100 %):
     the candidates are those with the most outage time not excluded (the
     outage rows of the period, a range on their day index) and those down
-    now; their exact figures decide the order."""
+    now; their exact figures decide the order. ``team_id``: the charge points
+    are the team's, read by the rollups' team columns (``_of``)."""
     now = now or timezone.now()
-    net = (_of(PortDay.objects.filter(day__gte=period.first, day__lte=period.last), charge_points)
-           .order_by().values("charge_point_id").annotate(net=Sum(F("outage_seconds") - F("excluded_seconds")))
-           .filter(net__gt=0).order_by("-net").values_list("charge_point_id", flat=True)[:limit * CANDIDATES_FACTOR])
+    net = _top(PortDay.objects.filter(day__gte=period.first, day__lte=period.last), charge_points, team_id,
+               Sum(F("outage_seconds") - F("excluded_seconds")), limit * CANDIDATES_FACTOR, positive=True)
     down = (_of(ChargePointDay.objects.filter(day__gte=period.first, day__lte=period.last, ports_down_at_end__gt=0,
-                                              covered_until__lt=min(period.end, now)), charge_points)
+                                              covered_until__lt=min(period.end, now)), charge_points, team_id)
             .order_by().values_list("charge_point_id", flat=True).distinct()[:limit * CANDIDATES_FACTOR])
     candidates = set(net) | set(down)
     if not candidates:
@@ -252,15 +278,12 @@ def worst_by_uptime(*, charge_points: QuerySet[ChargePoint], period: Period, now
 
 
 def worst_by_success_rate(*, charge_points: QuerySet[ChargePoint], period: Period, now: datetime | None = None,
-                          limit: int = WORST) -> list[tuple[int, Figures]]:
+                          limit: int = WORST, team_id: int | None = None) -> list[tuple[int, Figures]]:
     """The charge points with the lowest charging success rate in the period:
     the candidates are those with the most failed attempts (the days with
     failures, a partial index); ties go to the one with more failures."""
-    failing = (_of(ChargePointDay.objects.filter(day__gte=period.first, day__lte=period.last, failed__gt=0),
-                   charge_points)
-               .order_by().values("charge_point_id").annotate(f=Sum("failed")).order_by("-f")
-               .values_list("charge_point_id", flat=True)[:limit * CANDIDATES_FACTOR])
-    candidates = list(failing)
+    candidates = _top(ChargePointDay.objects.filter(day__gte=period.first, day__lte=period.last, failed__gt=0),
+                      charge_points, team_id, Sum("failed"), limit * CANDIDATES_FACTOR)
     if not candidates:
         return []
     figures = figures_for(charge_points=ChargePoint.objects.filter(pk__in=candidates), period=period, now=now)

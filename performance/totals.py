@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from chargepoints.models import ChargePoint, Connector
@@ -36,6 +36,7 @@ from .models import ChargePointDay, PortDay
 from .periods import Period
 from .rollups import day_start
 from .selectors import Figures, PortFigures, nevi_uptime
+from .teams import team_rows, team_rows_sql
 
 CP, CONNECTOR = ChargePoint._meta.db_table, Connector._meta.db_table
 PORT_DAY, CP_DAY = PortDay._meta.db_table, ChargePointDay._meta.db_table
@@ -75,18 +76,31 @@ def _ids(charge_points: QuerySet[ChargePoint]) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
+def _of(ids: tuple[str, tuple], team_id: int | None) -> tuple[str, tuple]:
+    """SQL picking the set's rollup rows (aliased ``d``), with its
+    parameters: a team's by the rows' team columns (an index range), any
+    other set by charge point."""
+    if team_id is not None:
+        return team_rows_sql(team_id)
+    return f"d.charge_point_id IN ({ids[0]})", ids[1]
+
+
+def _of_q(charge_points: QuerySet[ChargePoint], team_id: int | None) -> Q:
+    return team_rows(team_id) if team_id is not None else Q(charge_point_id__in=charge_points.order_by().values("pk"))
+
+
 def _rows(sql: str, params) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def _json_sums(table: str, column: str, ids: tuple[str, tuple], period: Period, where: str = "1 = 1") -> Counter:
+def _json_sums(table: str, column: str, of: tuple[str, tuple], period: Period, where: str = "1 = 1") -> Counter:
     """Key -> the sum of its values over the period's rows of the set."""
     source, key, value = _json_pairs(table, column)
     sql = (f"SELECT {key}, SUM({_json_number(value)}) FROM {source} "
-           f"WHERE d.day >= %s AND d.day <= %s AND {where} AND d.charge_point_id IN ({ids[0]}) GROUP BY {key}")
-    return Counter({k: v for k, v in _rows(sql, (period.first, period.last, *ids[1])) if v})
+           f"WHERE d.day >= %s AND d.day <= %s AND {where} AND {of[0]} GROUP BY {key}")
+    return Counter({k: v for k, v in _rows(sql, (period.first, period.last, *of[1])) if v})
 
 
 @contextmanager
@@ -102,17 +116,20 @@ def _short_statements():
 
 
 def totals_for(*, charge_points: QuerySet[ChargePoint], period: Period, now: datetime | None = None,
-               with_causes: bool = False) -> Figures:
+               with_causes: bool = False, team_id: int | None = None) -> Figures:
     """The figures over every charge point of the queryset, summed in the
     database (``figures_sum(figures_for(...).values())`` in a few
-    statements), ports summed per connector number."""
+    statements), ports summed per connector number. ``team_id``: the charge
+    points are exactly those the team owns or operates, and the rollups are
+    read by their team columns (``performance.teams``)."""
     now = now or timezone.now()
     end = min(period.end, now)
     with _short_statements():
-        return _totals(charge_points, period, end, with_causes)
+        return _totals(charge_points, period, end, with_causes, team_id)
 
 
-def _totals(charge_points: QuerySet[ChargePoint], period: Period, end: datetime, with_causes: bool) -> Figures:
+def _totals(charge_points: QuerySet[ChargePoint], period: Period, end: datetime, with_causes: bool,
+            team_id: int | None) -> Figures:
     ids = _ids(charge_points)
     seconds = f"{_greatest()}(%s - {_greatest()}(%s, {_epoch('c.created_at')}), 0)"
     # Each charge point's connectors (none: one port 0) and the seconds it
@@ -127,7 +144,7 @@ def _totals(charge_points: QuerySet[ChargePoint], period: Period, end: datetime,
         return total
     ports = {number: PortFigures(number, minutes=float(secs or 0) / 60) for number, _n, secs in rows}
     extra = set()
-    for kind, key, a, b in _rollup_sums(ids, period, with_causes):
+    for kind, key, a, b in _rollup_sums(_of(ids, team_id), period, with_causes):
         if kind == "o":
             port = ports.setdefault(int(key), PortFigures(int(key)))
             port.outage_seconds, port.excluded_seconds = float(a or 0), float(b or 0)
@@ -142,8 +159,8 @@ def _totals(charge_points: QuerySet[ChargePoint], period: Period, end: datetime,
         elif kind == "p":
             port = ports.setdefault(int(key), PortFigures(int(key)))
             port.attempts, port.successes = int(a or 0), int(b or 0)
-    cp_days = ChargePointDay.objects.filter(charge_point_id__in=charge_points.order_by().values("pk"),
-                                            day__gte=period.first, day__lte=period.last)
+    cp_days = ChargePointDay.objects.filter(_of_q(charge_points, team_id), day__gte=period.first,
+                                            day__lte=period.last)
     extra |= _ongoing(total, ports, cp_days, end=end, with_causes=with_causes)
     _extra_ports(total, ports, extra, end=end, period=period)
     total.causes = Counter({key: _number(value) for key, value in total.causes.items()})
@@ -155,7 +172,7 @@ _NOT_A_CONNECTOR = (f"NOT EXISTS (SELECT 1 FROM {CONNECTOR} n WHERE n.charge_poi
                     f"AND n.number = d.connector AND n.number >= 1)")
 
 
-def _rollup_sums(ids: tuple[str, tuple], period: Period, with_causes: bool) -> list[tuple]:
+def _rollup_sums(of: tuple[str, tuple], period: Period, with_causes: bool) -> list[tuple]:
     """The period's rollup rows of the set summed, as (kind, key, a, b):
     "o" a port number's outage and excluded seconds, "x" a charge point's
     port with outage rows that is none of its connectors ("cp:port"), "t"
@@ -163,8 +180,8 @@ def _rollup_sums(ids: tuple[str, tuple], period: Period, with_causes: bool) -> l
     "f" failed attempts by cause, "p" a port number's attempts and
     successes. PostgreSQL: one pass over each rollup table (the JSON
     columns expanded beside the plain sums); otherwise a statement each."""
-    in_period = (period.first, period.last, *ids[1])
-    where = f"d.day >= %s AND d.day <= %s AND d.charge_point_id IN ({ids[0]})"
+    in_period = (period.first, period.last, *of[1])
+    where = f"d.day >= %s AND d.day <= %s AND {of[0]}"
     if connection.vendor == "postgresql":
         port_parts = ["SELECT 'o', d.connector::text, d.outage_seconds::float8, d.excluded_seconds::float8",
                       f"SELECT 'x', d.charge_point_id || ':' || d.connector, 0, 0 WHERE {_NOT_A_CONNECTOR}"]
@@ -192,10 +209,10 @@ def _rollup_sums(ids: tuple[str, tuple], period: Period, with_causes: bool) -> l
     rows += [("t", "", a, b) for a, b in _rows(
         f"SELECT SUM(d.attempts), SUM(d.successes) FROM {CP_DAY} d WHERE {where}", in_period)]
     if with_causes:
-        rows += [("c", key, value, 0) for key, value in _json_sums(PORT_DAY, "causes", ids, period).items()]
+        rows += [("c", key, value, 0) for key, value in _json_sums(PORT_DAY, "causes", of, period).items()]
         # Only days with a failed attempt have failures.
         rows += [("f", key, value, 0) for key, value in _json_sums(
-            CP_DAY, "failures", ids, period, where="d.failed > 0").items()]
+            CP_DAY, "failures", of, period, where="d.failed > 0").items()]
         source, key, value = _json_pairs(CP_DAY, "port_charges")
         rows += [("p", number, a, b) for number, a, b in _rows(
             f"SELECT {key}, SUM({_json_number(value, 0)}), SUM({_json_number(value, 1)}) FROM {source} "
@@ -257,18 +274,19 @@ def _extra_ports(total: Figures, ports: dict[int, PortFigures], pairs: set[tuple
             total.ports_counted -= 1
 
 
-def daily_uptime(*, charge_points: QuerySet[ChargePoint], period: Period, now: datetime | None = None
-                 ) -> list[tuple[date, float | None]]:
+def daily_uptime(*, charge_points: QuerySet[ChargePoint], period: Period, now: datetime | None = None,
+                 team_id: int | None = None) -> list[tuple[date, float | None]]:
     """The uptime of each day of the period over all the charge points'
     connectors (one for a charge point without any; None for a day before
     any of them existed or after now): the outage from the rollups, the
     minutes from the charge points grouped by when they started counting."""
     now = now or timezone.now()
     with _short_statements():
-        return _daily(charge_points, period, now)
+        return _daily(charge_points, period, now, team_id)
 
 
-def _daily(charge_points: QuerySet[ChargePoint], period: Period, now: datetime) -> list[tuple[date, float | None]]:
+def _daily(charge_points: QuerySet[ChargePoint], period: Period, now: datetime, team_id: int | None
+           ) -> list[tuple[date, float | None]]:
     ids = _ids(charge_points)
     since = f"{_greatest()}(%s, {_epoch('c.created_at')})"
     # A row per connector, or one for a charge point without any: its ports.
@@ -283,14 +301,12 @@ def _daily(charge_points: QuerySet[ChargePoint], period: Period, now: datetime) 
         ports_before.append(ports_before[-1] + n)
         weighted_before.append(weighted_before[-1] + n * at)
     net: Counter = Counter()
-    days = PortDay.objects.filter(charge_point_id__in=charge_points.order_by().values("pk"),
-                                  day__gte=period.first, day__lte=period.last)
+    days = PortDay.objects.filter(_of_q(charge_points, team_id), day__gte=period.first, day__lte=period.last)
     for day, seconds in (days.order_by().values("day").annotate(n=Sum(F("outage_seconds") - F("excluded_seconds")))
                          .values_list("day", "n")):
         net[day] += seconds or 0
     for day, covered_until, end_state in ChargePointDay.objects.filter(
-            charge_point_id__in=charge_points.order_by().values("pk"), day__gte=period.first,
-            day__lte=period.last, ports_down_at_end__gt=0).values_list("day", "covered_until", "end_state"):
+            _of_q(charge_points, team_id), day__gte=period.first, day__lte=period.last, ports_down_at_end__gt=0).values_list("day", "covered_until", "end_state"):
         extra = (min(day_start(day) + timedelta(days=1), now) - covered_until).total_seconds()
         if extra > 0:
             net[day] += extra * sum(1 for cause in end_state.values() if cause)

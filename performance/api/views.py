@@ -22,6 +22,7 @@ from ..pages import SITE_ROWS, open_report_counts, site_rows
 from ..periods import period_parse
 from ..response_times import GROUPS, response_times
 from ..selectors import figures_for, worst_by_success_rate, worst_by_uptime
+from ..teams import whole_team
 from ..totals import totals_for
 from .serializers import (
     ChargePointPerformanceSerializer,
@@ -135,9 +136,11 @@ class TeamPerformanceView(APIView):
         charge_points = ChargePoint.objects.for_user(request.user).filter(owner_id=team.pk) | \
             ChargePoint.objects.for_user(request.user).filter(operator_id=team.pk)
         now = timezone.now()
-        total = totals_for(charge_points=charge_points, period=period, now=now, with_causes=True)
-        by_uptime = worst_by_uptime(charge_points=charge_points, period=period, now=now)
-        by_success = worst_by_success_rate(charge_points=charge_points, period=period, now=now)
+        # A member (or support) sees all the team's charge points: read by the rollups' team columns.
+        team_id = whole_team(request.user, team.pk)
+        total = totals_for(charge_points=charge_points, period=period, now=now, with_causes=True, team_id=team_id)
+        by_uptime = worst_by_uptime(charge_points=charge_points, period=period, now=now, team_id=team_id)
+        by_success = worst_by_success_rate(charge_points=charge_points, period=period, now=now, team_id=team_id)
         ids = {cp_id for cp_id, _f in by_uptime} | {cp_id for cp_id, _f in by_success}
         names = dict(ChargePoint.objects.filter(pk__in=ids).values_list("pk", "name"))
         reports = open_report_counts(ids)
