@@ -22,6 +22,7 @@ from accounts.audit import audit_diff, audit_record, audit_snapshot
 from accounts.models import AuditAction, Team
 from accounts.permissions import Capability, can_on_team, is_support
 from chargepoints import hooks
+from chargepoints.health_marks import health_marks_add
 from chargepoints.models import ChargePoint, Site
 from core.errors import Conflict, Invalid, NotAllowed
 
@@ -167,6 +168,10 @@ def charge_point_update(*, charge_point: ChargePoint, by, **changes) -> ChargePo
     if moved:
         # Its reports follow it (reporting.teams), in this transaction.
         hooks.charge_point_changed_teams(charge_point=charge_point)
+    if {"operator", "site"} & set(diff):
+        # Other thresholds (the operator's) or another site's outage: the
+        # health engine looks at it again.
+        health_marks_add([charge_point.pk])
     action = AuditAction.MOVE if moved else AuditAction.UPDATE
     former = owner_id if "owner" in diff else (operator_id if "operator" in diff else None)
     audit_record(by=by, action=action, obj=charge_point, team=charge_point.owner_id, former_team=former,

@@ -367,3 +367,18 @@ class Connector(models.Model):
 
     def __str__(self) -> str:
         return f"Connector {self.number}: {self.ocpp_status or self.get_state_display()}"
+
+
+class HealthMark(models.Model):
+    """A charge point whose health may have changed: the telemetry service
+    writes one in the batch's transaction for every charge point whose
+    state, signal or charges changed (``chargepoints.health_marks``), and
+    the health engine (``reporting.health.engine``) takes them, so that a
+    pass looks only at what changed. A queue, not a history: several marks
+    for one charge point are one, and a taken mark is gone."""
+
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="+")
+    marked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Charge point {self.charge_point_id} changed at {self.marked_at}"

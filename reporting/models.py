@@ -378,6 +378,7 @@ class ReportAttachment(models.Model):
 # The per-team settings live in their own module; imported here so Django
 # registers them with the app and ``reporting.models`` names every model.
 from .error_hint_models import VendorErrorCode  # noqa: E402, F401
+from .health_models import HealthDeadline, HealthEngineState  # noqa: E402, F401
 from .maintenance_models import MaintenanceWindow, SilencedDetection  # noqa: E402, F401
 from .review_models import Review  # noqa: E402, F401
 from .settings_models import HealthCheckSettings, ReportContact, ReportSettings  # noqa: E402, F401

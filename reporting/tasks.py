@@ -1,32 +1,22 @@
-"""Celery tasks for reports: thin wrappers that take ids and call the sweep."""
+"""Celery tasks for reports: thin wrappers around the health engine."""
 
 from celery import shared_task
-from django.conf import settings
 
-from reporting.health import sweep
-
-# A chunk still queued after this long is superseded by the next sweep.
-CHUNK_EXPIRES_SECONDS = 60
+from reporting.health import engine
 
 
 @shared_task(name="reporting.health_sweep")
-def health_sweep() -> dict[str, int]:
-    """Every minute (django-celery-beat): run the health checks. A fleet
-    larger than one chunk is split by charge point id range into chunk tasks,
-    so that more workers finish it sooner."""
-    chunks = sweep.health_sweep_chunks(chunk_size=settings.HEALTH_CHECKS["sweep_chunk_size"])
-    if len(chunks) == 1:
-        first_id, last_id = chunks[0]
-        return sweep.health_sweep(first_id=first_id, last_id=last_id).as_dict()
-    for first_id, last_id in chunks:
-        health_sweep_chunk.apply_async((first_id, last_id), expires=CHUNK_EXPIRES_SECONDS)
-    return {"chunks": len(chunks)}
+def health_sweep() -> dict:
+    """Every minute (django-celery-beat): one pass of the incremental health
+    engine over what changed or came due since the last one."""
+    return engine.health_pass().as_dict()
 
 
-@shared_task(name="reporting.health_sweep_chunk")
-def health_sweep_chunk(first_id: int, last_id: int) -> dict[str, int]:
-    """The health checks over the charge points with ids in [first_id, last_id]."""
-    return sweep.health_sweep(first_id=first_id, last_id=last_id).as_dict()
+@shared_task(name="reporting.health_reconcile")
+def health_reconcile() -> dict:
+    """Hourly (django-celery-beat): every check over the whole fleet,
+    compared with the engine's state; differences logged, counted, repaired."""
+    return engine.health_reconcile().as_dict()
 
 
 @shared_task(name="reporting.response_targets_check")

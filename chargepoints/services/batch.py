@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..connectors import connectors_apply
+from ..health_marks import health_marks_add
 from ..hooks import telemetry_stored
 from ..live_state import boots_apply, live_state_apply, live_state_lock
 from ..models import Charge, ChargePoint, Heartbeat, SignalReading, StateChange
@@ -155,6 +156,7 @@ def _record_orm(valid: list[tuple[int, dict]], results: list[TelemetryResult], *
     _store_signals(accepted.get("signal", []), now=now)
     _store_charges(accepted.get("charge", []), now=now)
     live_state_apply(accepted)
+    _mark_for_health(accepted, now=now)
     telemetry_stored(accepted=accepted)
 
 
@@ -196,7 +198,17 @@ def _record_postgresql(valid: list[tuple[int, dict]], results: list[TelemetryRes
     _fail_interrupted_charges(accepted.get("state_change", []))
     boots_apply(accepted.get("boot", []))
     live_state_apply(accepted, locked=live)
+    _mark_for_health(accepted, now=now)
     telemetry_stored(accepted=accepted)
+
+
+def _mark_for_health(accepted: dict[str, list[dict]], *, now: datetime) -> None:
+    """Mark for the health engine the charge points whose state, signal or
+    charges this batch changed (a heartbeat only when it ended a
+    disconnection): one statement per batch."""
+    changed = {c["charge_point_id"] for kind in ("state_change", "signal", "charge") for c in accepted.get(kind, [])}
+    changed.update(c["charge_point_id"] for c in accepted.get("heartbeat", []) if c.get("reconnected"))
+    health_marks_add(changed, now=now)
 
 
 def _by_type(valid: list[tuple[int, dict]], results: list[TelemetryResult],

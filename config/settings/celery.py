@@ -52,7 +52,7 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = [Queue("celery"), Queue("health"), Queue("email"), Queue("webhooks")]
 CELERY_TASK_ROUTES = {
     "reporting.health_sweep": {"queue": "health"},
-    "reporting.health_sweep_chunk": {"queue": "health"},
+    "reporting.health_reconcile": {"queue": "health"},
     "gateway.sweep": {"queue": "health"},
     "reporting.response_targets_check": {"queue": "health"},
     "notifications.send": {"queue": "email"},
@@ -66,17 +66,18 @@ CELERY_TASK_ROUTES = {
 # worker process is killed and replaced. Enforced by the prefork pool.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
-# A sweep of one chunk (100,000 charge points) takes well under a second on a
-# quiet fleet (docs/benchmarks.md); at the measured 0.2 s per 1,000 reports
-# filed, a chunk whose every charge point went down at once (100,000
-# reports) takes about 20 s. The limits leave room for a slow database. The
+# An incremental health pass with nothing changed takes milliseconds, and
+# the hourly reconciliation (every check over the fleet) about a second per
+# 100,000 charge points in trouble (docs/benchmarks.md); at the measured
+# 0.2 s per 1,000 reports filed, a pass after 100,000 charge points went down
+# at once takes about 20 s. The limits leave room for a slow database. The
 # e-mail tasks send row by row, each row leased from its own claim for
 # NOTIFICATIONS_LEASE_SECONDS (one attempt, see notifications/checks.py), so
 # their limits only bound a sweep's batches.
 CELERY_TASK_ANNOTATIONS = {
     name: {"soft_time_limit": soft, "time_limit": hard}
     for names, soft, hard in [
-        (("reporting.health_sweep", "reporting.health_sweep_chunk"),
+        (("reporting.health_sweep", "reporting.health_reconcile"),
          env.int("HEALTH_SWEEP_SOFT_TIME_LIMIT", default=240), env.int("HEALTH_SWEEP_TIME_LIMIT", default=300)),
         (("notifications.send", "notifications.send_due"),
          env.int("EMAIL_TASK_SOFT_TIME_LIMIT", default=240), env.int("EMAIL_TASK_TIME_LIMIT", default=300)),

@@ -11,8 +11,9 @@ from .env import env
 HEALTH_CHECKS = {
     # Resolve a system report when its condition clears (unless a person took it).
     "auto_resolve": env.bool("HEALTH_AUTO_RESOLVE", default=True),
-    # A sweep over more charge points than this is split into chunk tasks
-    # (by charge point id range) so that several workers share it.
+    # A full evaluation (the first pass, a change of the defaults, the hourly
+    # reconciliation) goes through the fleet in charge point id ranges of
+    # this size: bounded statements and memory.
     "sweep_chunk_size": env.int("HEALTH_SWEEP_CHUNK_SIZE", default=100_000),
     # A charge point that changes between healthy and unhealthy more than
     # ``flips`` times within ``window_minutes`` (for one check) keeps one

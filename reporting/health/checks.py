@@ -6,6 +6,12 @@ latest signal, failed charges by end time), so its cost grows with the
 trouble, not with the fleet. ``cleared`` narrows a queryset of a reason's
 open system reports to those whose condition is gone: that query starts from
 the few open reports. The sweep (``sweep.py``) turns both into reports.
+
+``due`` says when a check's answer for a charge point can next change with
+no new telemetry (a state lasting past its threshold, a reading or a failed
+charge leaving the window): the incremental engine (``engine.py``) stores
+these deadlines and looks at the charge point again only then, or when new
+telemetry marks it changed.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 
 from chargepoints.charging import charge_failures
 from chargepoints.models import (
@@ -24,8 +30,8 @@ from chargepoints.models import (
     SignalKind,
     SignalReading,
 )
-from reporting.catalogue import SYSTEM_REASONS, Reason
-from reporting.models import Report
+from reporting.catalogue import SYSTEM_REASONS, Reason, Source
+from reporting.models import Report, ReportState
 
 # What the sweep reads of each offender, for the report's description.
 DETAIL_FIELDS = ("pk", "operator_id", "owner_id", "site_id", "state_since", "error_code", "vendor_error_code",
@@ -34,10 +40,20 @@ DETAIL_FIELDS = ("pk", "operator_id", "owner_id", "site_id", "state_since", "err
 
 @dataclass(frozen=True)
 class IdRange:
-    """The charge point ids a sweep (or a chunk of one) covers; None: open."""
+    """The charge points a sweep (or a chunk of one) covers: ids in
+    [first, last] (None: open), and, when given, only these charge point ids
+    (the incremental engine's candidates) or only the charge points these
+    teams operate (a settings change)."""
 
     first: int | None = None
     last: int | None = None
+    charge_point_ids: frozenset[int] | None = None
+    team_ids: frozenset[int] | None = None
+
+    @property
+    def narrow(self) -> bool:
+        """Some charge points, not an id range of the fleet."""
+        return self.charge_point_ids is not None or self.team_ids is not None
 
     def q(self, field_name: str = "pk") -> Q:
         q = Q()
@@ -45,6 +61,11 @@ class IdRange:
             q &= Q(**{f"{field_name}__gte": self.first})
         if self.last is not None:
             q &= Q(**{f"{field_name}__lte": self.last})
+        if self.charge_point_ids is not None:
+            q &= Q(**{f"{field_name}__in": sorted(self.charge_point_ids)})
+        if self.team_ids is not None:
+            q &= Q(**{f"{field_name}__in": ChargePoint.objects.filter(
+                operator_id__in=sorted(self.team_ids)).values("pk")})
         return q
 
 
@@ -82,10 +103,27 @@ class Check:
     cleared: Callable[[QuerySet[Report], Thresholds, datetime], QuerySet[Report]]
     describe: Callable[[dict, Thresholds], str]
     cleared_note: Callable[[Thresholds], str]
+    # (thresholds, now, scope, the group's charge point filter) -> (charge
+    # point id, the first moment its answer may change) pairs.
+    due: Callable[[Thresholds, datetime, IdRange, Callable[[str], Q]], list[tuple[int, datetime]]]
 
 
 def _minutes(n: int | None) -> timedelta:
     return timedelta(minutes=n or 0)
+
+
+# The state checks ask "state_since < now - minutes": true from one
+# microsecond (the databases' resolution) after state_since + minutes.
+_AFTER = timedelta(microseconds=1)
+
+
+def _open_uncleared(reason: str, scope: IdRange, group_q: Callable[[str], Q]) -> QuerySet[Report]:
+    """The charge point ids of ``reason``'s open system reports in scope
+    whose condition has not cleared."""
+    return (Report.objects.filter(source=Source.SYSTEM, reason=reason, condition_cleared_at__isnull=True)
+            .exclude(state=ReportState.RESOLVED)
+            .filter(scope.q("charge_point_id"), group_q("charge_point__"))
+            .values("charge_point_id"))
 
 
 # --- Disconnected / in error: a state that has lasted too long -------------------
@@ -102,6 +140,16 @@ def in_error(t: Thresholds, now: datetime, ids: IdRange = ALL) -> QuerySet[Charg
     the team opted in; index cp_state_since_idx)."""
     return ChargePoint.objects.filter(ids.q(), state=ChargePointState.ERROR,
                                       state_since__lt=now - _minutes(t.wait_minutes))
+
+
+def _state_due(state: str, wait: Callable[[Thresholds], int | None]):
+    def due(t: Thresholds, now: datetime, ids: IdRange, group_q) -> list[tuple[int, datetime]]:
+        """In the state, not yet for long enough: due when it will have been."""
+        delay = _minutes(wait(t))
+        rows = ChargePoint.objects.filter(ids.q(), group_q(""), state=state, state_since__gte=now - delay)
+        return [(pk, since + delay + _AFTER) for pk, since in rows.values_list("pk", "state_since")]
+
+    return due
 
 
 def _state_left(state: str):
@@ -138,6 +186,18 @@ def failed_charges(t: Thresholds, now: datetime, ids: IdRange = ALL) -> QuerySet
         .values("charge_point_id")
     )
     return ChargePoint.objects.filter(pk__in=offenders)
+
+
+def failed_charges_due(t: Thresholds, now: datetime, ids: IdRange, group_q) -> list[tuple[int, datetime]]:
+    """An open report: due when its last failed charge leaves the window.
+    (Only new charges can make the check true.)"""
+    window = _minutes(t.window_minutes)
+    rows = (
+        _failures_since(now - window)
+        .filter(charge_point_id__in=_open_uncleared(Reason.FAILED_CHARGES, ids, group_q))
+        .order_by().values("charge_point_id").annotate(last=Max("ended_at")).values_list("charge_point_id", "last")
+    )
+    return [(cp_id, last + window) for cp_id, last in rows]
 
 
 def failed_charges_cleared(reports: QuerySet[Report], t: Thresholds, now: datetime) -> QuerySet[Report]:
@@ -182,11 +242,29 @@ def _bad_signal(kind: str):
             .filter(~Exists(readings.filter(dbm__lt=t.dbm)))
         )
 
-    return detect, cleared
+    def due(t: Thresholds, now: datetime, ids: IdRange, group_q) -> list[tuple[int, datetime]]:
+        """The latest reading weak: due when the last good one leaves the
+        window. An open report: due when the last weak one leaves it.
+        (Otherwise only new readings can change the answer.)"""
+        window = _minutes(t.window_minutes)
+        since = now - window
+        weak_now = ChargePoint.objects.filter(
+            ids.q(), group_q(""), **{f"{kind}_signal_dbm__lt": t.dbm, f"{kind}_signal_at__gt": since}
+        ).values("pk")
+        reported = _open_uncleared(reason, ids, group_q)
+        readings = SignalReading.objects.filter(kind=kind, occurred_at__gt=since).order_by()
+        last_good = (readings.filter(charge_point_id__in=weak_now, dbm__gte=t.dbm).values("charge_point_id")
+                     .annotate(last=Max("occurred_at")).values_list("charge_point_id", "last"))
+        last_weak = (readings.filter(charge_point_id__in=reported, dbm__lt=t.dbm).values("charge_point_id")
+                     .annotate(last=Max("occurred_at")).values_list("charge_point_id", "last"))
+        return [(cp_id, last + window) for cp_id, last in [*last_good, *last_weak]]
+
+    reason = Reason.BAD_WIFI if kind == SignalKind.WIFI else Reason.BAD_CELL_SIGNAL
+    return detect, cleared, due
 
 
-_wifi_detect, _wifi_cleared = _bad_signal(SignalKind.WIFI)
-_cell_detect, _cell_cleared = _bad_signal(SignalKind.CELLULAR)
+_wifi_detect, _wifi_cleared, _wifi_due = _bad_signal(SignalKind.WIFI)
+_cell_detect, _cell_cleared, _cell_due = _bad_signal(SignalKind.CELLULAR)
 
 
 _SIGNAL = ("enabled", "dbm", "window_minutes", "min_readings")
@@ -199,6 +277,7 @@ _CHECKS = [
         cleared=_state_left(ChargePointState.DISCONNECTED),
         describe=lambda row, t: f"Disconnected since {_since(row)}: more than {t.minutes} minutes.",
         cleared_note=lambda t: "The charge point is back online.",
+        due=_state_due(ChargePointState.DISCONNECTED, lambda t: t.minutes),
     ),
     Check(
         reason=Reason.IN_ERROR,
@@ -210,6 +289,7 @@ _CHECKS = [
             f"Error code: {row['error_code'] or 'none'}; vendor error code: {row['vendor_error_code'] or 'none'}."
         ),
         cleared_note=lambda t: "The charge point is out of error.",
+        due=_state_due(ChargePointState.ERROR, lambda t: t.wait_minutes),
     ),
     Check(
         reason=Reason.FAILED_CHARGES,
@@ -218,6 +298,7 @@ _CHECKS = [
         cleared=failed_charges_cleared,
         describe=lambda row, t: f"{t.count} or more failed charges within the last {t.window_minutes} minutes.",
         cleared_note=lambda t: f"No failed charge in the last {t.window_minutes} minutes.",
+        due=failed_charges_due,
     ),
     Check(
         reason=Reason.BAD_WIFI,
@@ -229,6 +310,7 @@ _CHECKS = [
             f"(at least {t.min_readings}); latest {row['wifi_signal_dbm']} dBm."
         ),
         cleared_note=lambda t: f"Wi-Fi signal at or above {t.dbm} dBm for {t.window_minutes} minutes.",
+        due=_wifi_due,
     ),
     Check(
         reason=Reason.BAD_CELL_SIGNAL,
@@ -240,6 +322,7 @@ _CHECKS = [
             f"(at least {t.min_readings}); latest {row['cellular_signal_dbm']} dBm."
         ),
         cleared_note=lambda t: f"Cellular signal at or above {t.dbm} dBm for {t.window_minutes} minutes.",
+        due=_cell_due,
     ),
 ]
 

@@ -23,13 +23,11 @@ def open_system_reports(reason: str):
     return Report.objects.filter(source=Source.SYSTEM, reason=reason).exclude(state=ReportState.RESOLVED)
 
 
-def clear_gone(check: Check, group: Group, now: datetime, first_id, last_id, config: HealthConfig,
-           result: SweepResult) -> None:
+def clear_gone(check: Check, group: Group, now: datetime, scope: IdRange, config: HealthConfig,
+               result: SweepResult) -> None:
     reason = check.reason
     flapping = config.flapping
-    reports = open_system_reports(reason).filter(
-        group.charge_points("charge_point__"), IdRange(first_id, last_id).q("charge_point_id")
-    )
+    reports = open_system_reports(reason).filter(group.charge_points("charge_point__"), scope.q("charge_point_id"))
     cleared = list(
         check.cleared(reports, group.thresholds, now).values_list(
             "pk", "assigned_to_id", "charge_point__operator_id", "condition_cleared_at", "flapping",

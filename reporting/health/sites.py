@@ -10,7 +10,8 @@ Set-based: one grouped query over the charge points of the sites that have
 a disconnected charge point (found through the state index), one for the
 open site reports; the reports are filed and bumped in one statement each.
 A split sweep looks at a site in the chunk holding its lowest disconnected
-charge point id, and at the open site reports in its first chunk.
+charge point id, and at the open site reports in its first chunk; a sweep of
+some charge points (the incremental engine's) looks at their sites.
 """
 
 from __future__ import annotations
@@ -95,27 +96,43 @@ def _open_site_reports():
         state=ReportState.RESOLVED)
 
 
-def sites_inhibited(first_id, last_id) -> set[int]:
+def _scope_sites(scope: IdRange) -> list[int]:
+    """The sites of a narrow scope's charge points."""
+    return list(ChargePoint.objects.filter(scope.q()).order_by().values_list("site_id", flat=True).distinct())
+
+
+def sites_down_charge_points(config: HealthConfig, now: datetime, site_ids) -> frozenset[int]:
+    """The charge points of these sites that the disconnected check may
+    file for: down longer than the site outage counts."""
+    return frozenset(ChargePoint.objects.filter(_down(config, now), site_id__in=list(site_ids))
+                     .values_list("pk", flat=True))
+
+
+def sites_inhibited() -> set[int]:
     """Sites with an open "site offline" report: no per charge point
     disconnect is filed there."""
     return set(_open_site_reports().values_list("site_id", flat=True))
 
 
-def site_outages_clear(config: HealthConfig, now: datetime, first_id, last_id) -> int:
+def site_outages_clear(config: HealthConfig, now: datetime, scope: IdRange) -> tuple[int, set[int]]:
     """Resolve (or annotate, when a person has it or auto-resolve is off) the
     open site reports whose site is no longer in an outage. Returns how many
-    were resolved."""
-    if first_id is not None and ChargePoint.objects.filter(pk__lt=first_id).exists():
-        return 0  # the first chunk of a split sweep looks after the open site reports
-    mine = list(_open_site_reports().values_list("pk", "site_id", "assigned_to_id", "condition_cleared_at"))
+    were resolved and the sites that are no longer in an outage."""
+    mine = _open_site_reports()
+    if scope.narrow:
+        mine = mine.filter(site_id__in=_scope_sites(scope))
+    elif scope.first is not None and ChargePoint.objects.filter(pk__lt=scope.first).exists():
+        return 0, set()  # the first chunk of a split sweep looks after the open site reports
+    mine = list(mine.values_list("pk", "site_id", "assigned_to_id", "condition_cleared_at"))
     if not mine:
-        return 0
+        return 0, set()
     still = _in_outage(config, now, IdRange(), [row[1] for row in mine]) if config.site_outage.enabled else {}
     note = "Fewer of the site's charge points are disconnected than a site outage needs."
-    resolved = 0
+    resolved, back = 0, set()
     for report_id, site_id, assigned_to_id, cleared_at in mine:
         if site_id in still:
             continue
+        back.add(site_id)
         if assigned_to_id is None and config.auto_resolve:
             with transaction.atomic():
                 report = (Report.objects.select_for_update(skip_locked=True).filter(pk=report_id)
@@ -130,25 +147,29 @@ def site_outages_clear(config: HealthConfig, now: datetime, first_id, last_id) -
                 if flipped:
                     report_system_event(report=Report.objects.get(pk=report_id), kind=EventKind.CONDITION_CLEARED,
                                         note=f"{note} The report stays open: a person has it or auto-resolve is off.")
-    return resolved
+    return resolved, back
 
 
-def site_outages_detect(config: HealthConfig, now: datetime, first_id, last_id, windows: ActiveWindows
+def site_outages_detect(config: HealthConfig, now: datetime, scope: IdRange, windows: ActiveWindows
                         ) -> tuple[int, int]:
     """File a "site offline" report for each site in an outage without one;
-    count a repeat detection on those with one. The caller holds the
-    transaction. Returns (filed, seen again)."""
+    on an open one whose condition had cleared, count the new episode. The
+    caller holds the transaction. Returns (filed, still open)."""
     if not config.site_outage.enabled:
         return 0, 0
-    outages = _in_outage(config, now, IdRange(first_id, last_id))
+    if scope.narrow:
+        sites = _scope_sites(scope)
+        outages = _in_outage(config, now, IdRange(), sites) if sites else {}
+    else:
+        outages = _in_outage(config, now, scope)
     if not outages:
         return 0, 0
     bumped = set(
         _open_site_reports().filter(site_id__in=list(outages)).values_list("site_id", flat=True)
     )
     if bumped:
-        _open_site_reports().filter(site_id__in=bumped).update(
-            occurrences=F("occurrences") + 1, last_seen_at=now, updated_at=now)
+        _open_site_reports().filter(site_id__in=bumped, condition_cleared_at__isnull=False).update(
+            condition_cleared_at=None, occurrences=F("occurrences") + 1, last_seen_at=now, updated_at=now)
     minutes = config.defaults[Reason.DISCONNECTED].minutes
     to_file = [
         (stats.site_id, f"{stats.down} of the site's {stats.total} charge points disconnected for more than "
@@ -160,3 +181,20 @@ def site_outages_detect(config: HealthConfig, now: datetime, first_id, last_id, 
     ]
     created = report_file_site_reports(reason=REASON, sites=to_file, now=now) if to_file else {}
     return len(created), len(bumped)
+
+
+def site_outages_differences(config: HealthConfig, now: datetime, windows: ActiveWindows
+                             ) -> tuple[list[int], list[int]]:
+    """For the reconciliation: sites in an outage with no open report (and
+    no maintenance window), and open site reports, not yet annotated, whose
+    site is no longer in an outage."""
+    outages = _in_outage(config, now, IdRange()) if config.site_outage.enabled else {}
+    open_reports = dict(_open_site_reports().values_list("site_id", "condition_cleared_at"))
+    unfiled = sorted(
+        site_id for site_id, stats in outages.items()
+        if site_id not in open_reports
+        and not (windows and (windows.by_site.get(site_id) or windows.by_team.get(stats.team_id)))
+    )
+    over = sorted(site_id for site_id, cleared_at in open_reports.items()
+                  if site_id not in outages and cleared_at is None)
+    return unfiled, over

@@ -1,28 +1,31 @@
 """The health sweep: run every check, file a system report once per problem,
-count repeat detections on the open report, and resolve (or annotate) the
-report when the problem is gone.
+count the episodes of an open report, and resolve (or annotate) the report
+when the problem is gone.
+
+A sweep covers a scope (``checks.IdRange``): the whole fleet or an id range
+of it (the hourly reconciliation, a settings change, the first pass), or the
+few charge points the incremental engine (``engine.py``) found changed or
+due. Either way its work is set-based and proportional to the charge points
+in trouble within the scope.
 
 Safe to run twice at once (two beat instances, a retried task):
 
 - Filing is ``INSERT ... ON CONFLICT DO NOTHING`` against the conditional
   unique constraint ``report_one_unresolved_system_report``: the database,
-  not a read-then-write, decides who files. A loser bumps the winner's report.
-- Repeat detections are one ``UPDATE ... SET occurrences = occurrences + 1``:
-  no read-modify-write, so no update is lost.
-- "Detected again" and "condition cleared" notes are conditional updates of
-  ``condition_cleared_at`` (only the sweep that flips it writes the note).
+  not a read-then-write, decides who files.
+- A problem still there changes nothing on its open report: ``occurrences``
+  counts episodes (the condition cleared and came back while the report
+  stayed open), and the episode is one conditional update of
+  ``condition_cleared_at`` (only the sweep that flips it counts it and
+  writes the note).
 - Resolving locks the report with ``SKIP LOCKED``; the other sweep skips it.
 
 Maintenance windows (``reporting.maintenance``): a charge point they cover
 with no open report gets a "would have filed" row on the window instead of a
-report; an open report keeps counting. Flapping (``flapping.py``): every
-change between healthy and unhealthy is recorded; a report whose charge
-point changes too often stays open and counts episodes. This module finds
-and files; ``clearing.py`` resolves or annotates what is gone; ``sites.py``
-handles whole sites.
-
-Everything a sweep touches is proportional to the charge points in trouble
-and their open reports, never to the fleet.
+report. Flapping (``flapping.py``): every change between healthy and
+unhealthy is recorded; a report whose charge point changes too often stays
+open and counts episodes. This module finds and files; ``clearing.py``
+resolves or annotates what is gone; ``sites.py`` handles whole sites.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import OperationalError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from chargepoints.models import ChargePoint
@@ -49,8 +53,8 @@ from .checks import CHECKS, DETAIL_FIELDS, Check, IdRange
 from .clearing import clear_gone
 from .flapping import forget_old_flips, mark_flapping, record_flips, record_unhealthy_and_count
 from .result import SweepResult
-from .sites import site_outages_clear, site_outages_detect, sites_inhibited
-from .sql import db_time, ids_match
+from .sites import site_outages_clear, site_outages_detect, sites_down_charge_points, sites_inhibited
+from .sql import ids_match
 from .thresholds import Flapping, Group, HealthConfig, health_config_load
 
 logger = logging.getLogger(__name__)
@@ -84,39 +88,43 @@ def health_sweep(
     last_id: int | None = None,
     now: datetime | None = None,
     config: HealthConfig | None = None,
+    scope: IdRange | None = None,
 ) -> SweepResult:
     """Run every check over the charge points with ids in [first_id, last_id]
-    (all when not given)."""
+    (all when not given), or over ``scope``."""
     now = now or timezone.now()
     config = config or health_config_load()
+    scope = scope or IdRange(first_id, last_id)
     plan = [(check, group) for reason, check in CHECKS.items() for group in config.groups(reason)]
     context = _Context(windows=maintenance_windows_active(now), flapping=config.flapping)
     forget_old_flips(now, config.flapping)
     # A site that came back first: its charge points still down file their own.
-    site_resolved = site_outages_clear(config, now, first_id, last_id)
-    result = _retry_on_deadlock(lambda: _detect_all(plan, now, first_id, last_id, context, config))
+    site_resolved, back = site_outages_clear(config, now, scope)
+    if back and scope.charge_point_ids is not None:
+        scope = replace(scope, charge_point_ids=scope.charge_point_ids | sites_down_charge_points(config, now, back))
+    result = _retry_on_deadlock(lambda: _detect_all(plan, now, scope, context, config))
     result.resolved[Reason.SITE_OFFLINE] += site_resolved
     for check, group in plan:
         # Open reports are looked after even when the check was switched
         # off since: they still close when the problem is gone.
-        clear_gone(check, group, now, first_id, last_id, config, result)
+        clear_gone(check, group, now, scope, config, result)
     return result
 
 
-def _detect_all(plan, now: datetime, first_id, last_id, context: _Context, config: HealthConfig) -> SweepResult:
+def _detect_all(plan, now: datetime, scope: IdRange, context: _Context, config: HealthConfig) -> SweepResult:
     """Every check's detections in one transaction: one commit per sweep
     (or chunk), and every sweep takes its locks in the same order (check,
     then charge point id), so two sweeps at once wait for each other rather
     than deadlock."""
     result = SweepResult()
     with transaction.atomic():
-        filed, seen = site_outages_detect(config, now, first_id, last_id, context.windows)
+        filed, seen = site_outages_detect(config, now, scope, context.windows)
         result.filed[Reason.SITE_OFFLINE] += filed
         result.seen_again[Reason.SITE_OFFLINE] += seen
-        context = replace(context, inhibited_sites=frozenset(sites_inhibited(first_id, last_id)))
+        context = replace(context, inhibited_sites=frozenset(sites_inhibited()))
         for check, group in plan:
             if group.thresholds.enabled:
-                _detect(check, group, now, first_id, last_id, result, context)
+                _detect(check, group, now, scope, result, context)
     return result
 
 
@@ -137,9 +145,9 @@ def _retry_on_deadlock(fn):
 # --- Detection ---------------------------------------------------------------------
 
 
-def _detect(check: Check, group: Group, now: datetime, first_id, last_id, result: SweepResult,
+def _detect(check: Check, group: Group, now: datetime, scope: IdRange, result: SweepResult,
             context: _Context) -> None:
-    offenders = check.detect(group.thresholds, now, IdRange(first_id, last_id)).filter(group.charge_points())
+    offenders = check.detect(group.thresholds, now, scope).filter(group.charge_points())
     rows = list(offenders.order_by("pk").values(*DETAIL_FIELDS))
     for start in range(0, len(rows), SLICE):
         _file(check, group, rows[start : start + SLICE], now, result, context)
@@ -150,8 +158,8 @@ def _file(check: Check, group: Group, rows: list[dict], now: datetime, result: S
     reason = check.reason
     by_cp = {row["pk"]: row for row in rows}
     cp_ids = sorted(by_cp)
-    bumped = _bump(reason, cp_ids, now)
-    missing = [cp_id for cp_id in cp_ids if cp_id not in bumped]
+    existing = _open_reports(reason, cp_ids)
+    missing = [cp_id for cp_id in cp_ids if cp_id not in existing]
     if reason == Reason.DISCONNECTED and context.inhibited_sites:
         # The site's outage report covers them (reporting/health/sites.py).
         missing = [cp_id for cp_id in missing if by_cp[cp_id]["site_id"] not in context.inhibited_sites]
@@ -170,24 +178,26 @@ def _file(check: Check, group: Group, rows: list[dict], now: datetime, result: S
                    for cp_id in missing],
         now=now,
     ) if missing else {}
-    # Filed by a concurrent sweep between our UPDATE and INSERT: bump theirs.
+    # Filed by a concurrent sweep between our read and our INSERT.
     lost = [cp_id for cp_id in missing if cp_id not in created]
     if lost:
-        bumped.update(_bump(reason, lost, now))
+        existing.update(_open_reports(reason, lost))
 
-    # A problem that had cleared on a report a person kept came back. Only
-    # the sweep whose conditional update flips the flag writes the note.
+    # A problem that had cleared on a report that stayed open came back: a
+    # new episode. Only the sweep whose conditional update flips the flag
+    # counts it and writes the note.
     recurred = []
-    came_back = [report_id for report_id, cleared_at, _flapping in bumped.values() if cleared_at is not None]
+    came_back = [report_id for report_id, cleared_at, _flapping in existing.values() if cleared_at is not None]
     if came_back:
         recurred = list(
             Report.objects.filter(pk__in=came_back, condition_cleared_at__isnull=False)
             .select_for_update(skip_locked=True)
             .values_list("pk", "charge_point_id", "flapping")
         )
-        Report.objects.filter(pk__in=[report_id for report_id, _cp, _f in recurred]).update(condition_cleared_at=None)
+        Report.objects.filter(pk__in=[report_id for report_id, _cp, _f in recurred]).update(
+            condition_cleared_at=None, occurrences=F("occurrences") + 1, last_seen_at=now, updated_at=now)
 
-    result.seen_again[reason] += len(bumped)
+    result.seen_again[reason] += len(existing)
     result.filed[reason] += len(created)
     result.recurred[reason] += len(recurred)
 
@@ -208,21 +218,19 @@ def _file(check: Check, group: Group, rows: list[dict], now: datetime, result: S
 
 
 
-def _bump(reason: str, cp_ids: list[int], now: datetime) -> dict[int, tuple[int, datetime | None, bool]]:
-    """Count a repeat detection on the open reports of these charge points
-    (on a flapping report, only a new episode counts). Charge point id ->
-    (report id, condition_cleared_at, flapping) for those that had one."""
+def _open_reports(reason: str, cp_ids: list[int]) -> dict[int, tuple[int, object, bool]]:
+    """The open system reports for ``reason`` of these charge points: charge
+    point id -> (report id, condition_cleared_at, flapping). A read: a
+    problem still there writes nothing."""
     if not cp_ids:
         return {}
     match, ids = ids_match("charge_point_id", cp_ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Report._meta.db_table} SET occurrences = occurrences + "
-            f"CASE WHEN flapping AND condition_cleared_at IS NULL THEN 0 ELSE 1 END, last_seen_at = %s, "
-            f"updated_at = %s WHERE source = %s AND reason = %s AND state <> %s "
-            f"AND {match} RETURNING charge_point_id, id, condition_cleared_at, flapping",
-            [db_time(now), db_time(now), Source.SYSTEM, reason, ReportState.RESOLVED, *ids],
+            f"SELECT charge_point_id, id, condition_cleared_at, flapping FROM {Report._meta.db_table} "
+            f"WHERE source = %s AND reason = %s AND state <> %s AND {match}",
+            [Source.SYSTEM, reason, ReportState.RESOLVED, *ids],
         )
+        # Only whether the condition had cleared matters here, not when.
         return {cp_id: (report_id, cleared_at, bool(flapping))
                 for cp_id, report_id, cleared_at, flapping in cursor.fetchall()}
-

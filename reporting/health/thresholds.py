@@ -8,7 +8,9 @@ is one or two queries per check, each over the charge points in trouble.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -78,11 +80,7 @@ class HealthConfig:
         by_thresholds: dict[Thresholds, list[int]] = {}
         healing = self.self_heal if reason == Reason.IN_ERROR else {}
         for team_id in sorted(set(self.overrides) | set(healing)):
-            mine = default
-            if team_id in self.overrides:
-                mine = _override(mine, reason, self.overrides[team_id])
-            if team_id in healing:
-                mine = replace(mine, self_heal=True, self_heal_minutes=healing[team_id])
+            mine = self.thresholds_for(reason, team_id)
             if mine != default:
                 by_thresholds.setdefault(mine, []).append(team_id)
         overridden = tuple(sorted(t for teams in by_thresholds.values() for t in teams))
@@ -90,11 +88,40 @@ class HealthConfig:
         groups += [Group(thresholds=t, team_ids=tuple(sorted(ids))) for t, ids in by_thresholds.items()]
         return groups
 
+    def thresholds_for(self, reason: str, team_id: int | None) -> Thresholds:
+        """One check's thresholds for the charge points a team operates."""
+        mine = self.defaults[reason]
+        if team_id in self.overrides:
+            mine = _override(mine, reason, self.overrides[team_id])
+        if reason == Reason.IN_ERROR and team_id in self.self_heal:
+            mine = replace(mine, self_heal=True, self_heal_minutes=self.self_heal[team_id])
+        return mine
+
+    def digests(self) -> dict[str, str]:
+        """A digest of the settings in force: "*" for what every charge
+        point shares (defaults, switches, flapping, site outages), and one
+        per team with settings of its own. The incremental engine compares
+        them between passes to re-evaluate what a change affects."""
+        shared = {"defaults": {reason: asdict(t) for reason, t in self.defaults.items()},
+                  "auto_resolve": self.auto_resolve, "flapping": asdict(self.flapping),
+                  "site_outage": asdict(self.site_outage)}
+        digests = {"*": _digest(shared)}
+        for team_id in sorted(set(self.overrides) | set(self.self_heal)):
+            digests[str(team_id)] = _digest({
+                "thresholds": {reason: asdict(self.thresholds_for(reason, team_id)) for reason in self.defaults},
+                "auto_resolve": self.auto_resolve_for(team_id),
+            })
+        return digests
+
     def auto_resolve_for(self, team_id: int) -> bool:
         team_settings = self.overrides.get(team_id)
         if team_settings is None or team_settings.auto_resolve is None:
             return self.auto_resolve
         return team_settings.auto_resolve
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def default_thresholds() -> dict[str, Thresholds]:

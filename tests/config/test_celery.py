@@ -20,7 +20,7 @@ from reporting import tasks as reporting_tasks
 from tests.config.conftest import REPO, clean_env, run_python
 from webhooks import tasks as webhook_tasks
 
-HEALTH_TASKS = ["reporting.health_sweep", "reporting.health_sweep_chunk"]
+HEALTH_TASKS = ["reporting.health_sweep", "reporting.health_reconcile"]
 EMAIL_TASKS = ["notifications.send", "notifications.send_due"]
 WEBHOOK_TASKS = ["webhooks.deliver", "webhooks.sweep", "webhooks.send_notices"]
 
@@ -97,7 +97,7 @@ def queued(queue_name):
 
 def test_tasks_are_published_to_their_queues(memory_broker):
     reporting_tasks.health_sweep.delay()
-    reporting_tasks.health_sweep_chunk.delay(1, 100)
+    reporting_tasks.health_reconcile.delay()
     notification_tasks.notifications_send.delay([1, 2])
     notification_tasks.notifications_send_due.delay()
     webhook_tasks.webhooks_deliver.delay([1])

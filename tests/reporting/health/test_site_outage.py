@@ -72,11 +72,24 @@ def test_the_percentage_is_a_setting(settings):
     assert site_reports().count() == 1
 
 
-def test_a_repeat_detection_counts_on_the_site_report():
-    site_with(down=2, up=0)
+def test_a_repeat_detection_leaves_the_site_report_alone_and_a_new_outage_counts_an_episode(settings):
+    settings.HEALTH_CHECKS = {**settings.HEALTH_CHECKS, "auto_resolve": False}
+    _site, cps = site_with(down=2, up=0)
     health_sweep(now=NOW)
     health_sweep(now=NOW + timedelta(minutes=1))
-    assert site_reports().get().occurrences == 2
+    report = site_reports().get()
+    assert (report.occurrences, report.last_seen_at) == (1, NOW)
+
+    cps[0].state, cps[0].state_since = "available", NOW + timedelta(minutes=2)
+    cps[0].save()
+    health_sweep(now=NOW + timedelta(minutes=3))  # over: kept open (auto-resolve is off)
+    cps[0].state, cps[0].state_since = "disconnected", NOW + timedelta(minutes=4)
+    cps[0].save()
+    health_sweep(now=NOW + timedelta(minutes=15))  # back
+
+    report.refresh_from_db()
+    assert (report.occurrences, report.last_seen_at, report.condition_cleared_at) == (
+        2, NOW + timedelta(minutes=15), None)
 
 
 def test_when_the_site_comes_back_the_report_resolves_and_charge_points_still_down_file_their_own():

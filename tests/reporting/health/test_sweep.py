@@ -38,15 +38,17 @@ def kinds(report):
     return list(report.events.values_list("kind", flat=True))
 
 
-def test_a_repeat_detection_bumps_the_open_report_instead_of_filing_another():
+def test_a_repeat_detection_leaves_the_open_report_as_it_is_instead_of_filing_another():
     cp = disconnected()
     health_sweep(now=NOW)
+    before = Report.objects.get(charge_point=cp).updated_at
 
     result = health_sweep(now=NOW + timedelta(minutes=1))
     health_sweep(now=NOW + timedelta(minutes=2))
 
     report = Report.objects.get(charge_point=cp)
-    assert (report.occurrences, report.last_seen_at) == (3, NOW + timedelta(minutes=2))
+    # One episode: the problem never went away.
+    assert (report.occurrences, report.last_seen_at, report.updated_at) == (1, NOW, before)
     assert kinds(report) == [EventKind.CREATED]
     assert result.as_dict()["seen_again"] == 1 and result.as_dict()["filed"] == 0
 
@@ -113,6 +115,8 @@ def test_a_report_a_person_took_over_stays_open_and_its_timeline_says_the_condit
     report.refresh_from_db()
     assert kinds(report)[-1] == EventKind.RECURRED
     assert report.condition_cleared_at is None
+    # The second episode: it cleared and came back while the report stayed open.
+    assert (report.occurrences, report.last_seen_at) == (2, NOW + timedelta(minutes=15))
     assert Report.objects.filter(charge_point=cp).count() == 1
 
 

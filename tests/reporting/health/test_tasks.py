@@ -14,7 +14,7 @@ from config.celery import app
 from reporting import tasks
 from reporting.catalogue import Reason, Source
 from reporting.models import Report
-from tests.factories import ChargePointFactory, SiteFactory
+from tests.factories import ChargePointFactory
 
 
 @pytest.fixture
@@ -88,22 +88,6 @@ def test_the_sweep_task_files_reports_through_a_worker(celery_worker, finished_t
     assert report.reason == Reason.DISCONNECTED
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_large_fleet_is_swept_in_chunk_tasks(celery_worker, finished_tasks, settings):
-    settings.HEALTH_CHECKS = {**settings.HEALTH_CHECKS, "sweep_chunk_size": 2}
-    site = SiteFactory()
-    cps = ChargePointFactory.create_batch(
-        5, site=site, state="error", state_since=timezone.now() - timedelta(minutes=30)
-    )
-
-    tasks.health_sweep.delay()
-
-    assert wait_for(finished_tasks, 4) == [("reporting.health_sweep", "SUCCESS")] + [
-        ("reporting.health_sweep_chunk", "SUCCESS")
-    ] * 3  # five consecutive ids in ranges of two
-    assert set(Report.objects.values_list("charge_point_id", flat=True)) == {cp.pk for cp in cps}
-
-
 @pytest.mark.django_db
 def test_the_sweep_is_scheduled_every_minute_under_a_registered_task_name():
     periodic = PeriodicTask.objects.get(task="reporting.health_sweep")
@@ -111,7 +95,15 @@ def test_the_sweep_is_scheduled_every_minute_under_a_registered_task_name():
     assert periodic.enabled
     assert (periodic.interval.every, periodic.interval.period) == (1, "minutes")
     assert periodic.task in app.tasks
-    assert "reporting.health_sweep_chunk" in app.tasks
+
+
+@pytest.mark.django_db
+def test_the_reconciliation_is_scheduled_hourly_under_a_registered_task_name():
+    periodic = PeriodicTask.objects.get(task="reporting.health_reconcile")
+
+    assert periodic.enabled
+    assert (periodic.interval.every, periodic.interval.period) == (60, "minutes")
+    assert periodic.task in app.tasks
 
 
 @pytest.mark.django_db

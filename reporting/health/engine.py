@@ -1,0 +1,240 @@
+"""The incremental health engine: each pass (every minute, from beat) looks
+only at what changed or came due since the last one.
+
+A pass, in one transaction holding the engine's row (``HealthEngineState``):
+
+1. takes the marks telemetry left (``chargepoints.health_marks``): the
+   charge points whose state, signal or charges changed;
+2. reads the stored deadlines that have come (``deadlines.py``): a state
+   that has now lasted past its threshold, a reading or a failed charge that
+   left its window, a flapping report's hold-down ended;
+3. adds the charge points a maintenance window silenced, when the window
+   ended since the high-water mark;
+4. runs the sweep (``sweep.py``: detection, filing, clearing, sites) over
+   those charge points only, and stores their new deadlines;
+5. moves the high-water mark to now.
+
+With nothing changed and nothing due, a pass reads a few index entries and
+writes nothing. A pass that was skipped or crashed (its transaction rolled
+back, the marks with it) is caught up by the next: the marks wait and the
+deadlines stay due. A second pass at once finds the row locked and returns
+at once; even without that, filing is ``ON CONFLICT DO NOTHING``.
+
+A change of thresholds or switches re-evaluates what it affects once: the
+teams whose own settings changed, or the whole fleet when the defaults did
+(``HealthConfig.digests``). The first pass ever evaluates the whole fleet.
+
+The hourly reconciliation (``health_reconcile``) runs today's set-based
+checks over the fleet, compares them with the incremental state, logs and
+counts every difference, and repairs them with a full pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chargepoints.health_marks import health_marks_take
+from reporting.catalogue import Reason
+from reporting.maintenance import maintenance_windows_active
+from reporting.models import HealthEngineState, SilencedDetection
+
+from .checks import CHECKS, DETAIL_FIELDS, IdRange
+from .clearing import open_system_reports
+from .deadlines import deadlines_due, deadlines_missing, deadlines_refresh
+from .result import SweepResult
+from .sites import site_outages_differences, sites_inhibited
+from .sweep import health_sweep, health_sweep_chunks
+from .thresholds import HealthConfig, health_config_load
+
+logger = logging.getLogger(__name__)
+
+# Charge points per sweep of a pass: bounded statements and memory.
+SLICE = 5_000
+# Due deadlines read per pass; the rest wait for the next.
+DUE_LIMIT = 50_000
+STATE_ID = 1
+
+
+@dataclass
+class PassResult:
+    sweep: SweepResult = field(default_factory=SweepResult)
+    changed: int = 0  # charge points marked by telemetry
+    due: int = 0  # charge points with a deadline that came
+    looked_at: int = 0  # charge points the pass evaluated (a full pass: 0, it looks at the trouble)
+    full: str = ""  # "fleet" or "teams" when settings (or the first pass) asked for more
+    busy: bool = False  # another pass held the engine
+
+    def as_dict(self) -> dict:
+        return {**self.sweep.as_dict(), "changed": self.changed, "due": self.due, "looked_at": self.looked_at,
+                "full": self.full, "busy": self.busy}
+
+
+def _state_ensure() -> None:
+    if not HealthEngineState.objects.filter(pk=STATE_ID).exists():
+        try:
+            with transaction.atomic():
+                HealthEngineState.objects.create(pk=STATE_ID)
+        except IntegrityError:
+            pass  # another pass created it
+
+
+def _state_lock() -> HealthEngineState | None:
+    """The engine's row, locked for this transaction; None when another pass has it."""
+    return HealthEngineState.objects.select_for_update(skip_locked=True).filter(pk=STATE_ID).first()
+
+
+def health_pass(*, now: datetime | None = None) -> PassResult:
+    """One incremental pass (see the module's docstring)."""
+    now = now or timezone.now()
+    _state_ensure()
+    with transaction.atomic():
+        state = _state_lock()
+        if state is None:
+            return PassResult(busy=True)
+        config = health_config_load()
+        digests = config.digests()
+        marked = health_marks_take()
+        result = PassResult(changed=len(marked))
+        if state.high_water_mark is None or digests["*"] != state.settings_digest.get("*"):
+            result.sweep = _full_pass(config, now)
+            result.full = "fleet"
+        else:
+            due = deadlines_due(now, limit=DUE_LIMIT)
+            ended = _windows_ended(state.high_water_mark, now)
+            candidates = marked | due | ended
+            teams = _teams_changed(state.settings_digest, digests)
+            result.due, result.looked_at = len(due), len(candidates)
+            if not candidates and not teams:
+                return result
+            for start in range(0, len(candidates), SLICE):
+                scope = IdRange(charge_point_ids=frozenset(sorted(candidates)[start:start + SLICE]))
+                result.sweep.merge(health_sweep(now=now, config=config, scope=scope))
+                deadlines_refresh(config, now, scope)
+            if teams:
+                scope = IdRange(team_ids=frozenset(teams))
+                result.sweep.merge(health_sweep(now=now, config=config, scope=scope))
+                deadlines_refresh(config, now, scope)
+                result.full = "teams"
+        state.high_water_mark = now
+        state.last_pass_at = now
+        state.settings_digest = digests
+        state.save(update_fields=["high_water_mark", "last_pass_at", "settings_digest"])
+    return result
+
+
+def _full_pass(config: HealthConfig, now: datetime) -> SweepResult:
+    """Every check over the whole fleet, id range by id range, and every
+    deadline computed afresh."""
+    result = SweepResult()
+    for first_id, last_id in health_sweep_chunks(chunk_size=settings.HEALTH_CHECKS["sweep_chunk_size"]):
+        result.merge(health_sweep(first_id=first_id, last_id=last_id, now=now, config=config))
+    deadlines_refresh(config, now, IdRange())
+    return result
+
+
+def _teams_changed(before: dict[str, str], now: dict[str, str]) -> set[int]:
+    """Teams whose own settings changed, appeared or went back to the defaults."""
+    keys = (set(before) | set(now)) - {"*"}
+    return {int(key) for key in keys if before.get(key) != now.get(key)}
+
+
+def _windows_ended(since: datetime, now: datetime) -> set[int]:
+    """The charge points a maintenance window silenced, when the window was
+    active at ``since`` and is not now: they file their reports now."""
+    before, after = maintenance_windows_active(since), maintenance_windows_active(now)
+    if not before:
+        return set()
+    ended = set()
+    for mapping, current in ((before.by_charge_point, after.by_charge_point), (before.by_site, after.by_site),
+                             (before.by_team, after.by_team)):
+        ended.update(window_id for key, window_id in mapping.items() if current.get(key) != window_id)
+    if not ended:
+        return set()
+    return set(SilencedDetection.objects.filter(window_id__in=ended).values_list("charge_point_id", flat=True))
+
+
+# --- Reconciliation -------------------------------------------------------------------
+
+
+@dataclass
+class Reconciliation:
+    differences: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list] = field(default_factory=dict)
+    repaired: SweepResult | None = None
+    busy: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.differences.values())
+
+    def as_dict(self) -> dict:
+        return {"differences": self.total, **{f"differences_{k}": v for k, v in self.differences.items()},
+                "busy": self.busy, **({"repaired": self.repaired.as_dict()} if self.repaired else {})}
+
+
+def health_reconcile(*, now: datetime | None = None) -> Reconciliation:
+    """Bring the engine up to date (one pass), then run every check over the
+    whole fleet and compare: a condition with no open report, an open
+    report whose condition is gone or came back unnoticed, a site outage
+    unfiled or over, a deadline missing. Each difference is logged and
+    counted (``HealthEngineState.reconciliation_differences``), then
+    repaired by a full pass."""
+    now = now or timezone.now()
+    health_pass(now=now)
+    with transaction.atomic():
+        state = _state_lock()
+        if state is None:
+            return Reconciliation(busy=True)
+        config = health_config_load()
+        found = _differences(config, now)
+        outcome = Reconciliation(differences={kind: len(keys) for kind, keys in found.items()},
+                                 examples={kind: keys[:10] for kind, keys in found.items() if keys})
+        if outcome.total:
+            logger.warning("Health reconciliation: %d difference(s) between the incremental state and a full "
+                           "evaluation, repaired by a full pass: %s", outcome.total, outcome.examples)
+            outcome.repaired = _full_pass(config, now)
+        state.last_reconciled_at = now
+        state.reconciliation_differences += outcome.total
+        state.last_differences = outcome.differences
+        state.save(update_fields=["last_reconciled_at", "reconciliation_differences", "last_differences"])
+    return outcome
+
+
+def _differences(config: HealthConfig, now: datetime) -> dict[str, list]:
+    windows = maintenance_windows_active(now)
+    inhibited = sites_inhibited()
+    found: dict[str, list] = {"unfiled": [], "not_recurred": [], "not_cleared": []}
+    everywhere = IdRange()
+    for reason, check in CHECKS.items():
+        reports = open_system_reports(reason).filter(charge_point__isnull=False)
+        cleared_at = dict(reports.values_list("charge_point_id", "condition_cleared_at"))
+        for group in config.groups(reason):
+            if group.thresholds.enabled:
+                offenders = check.detect(group.thresholds, now, everywhere).filter(group.charge_points())
+                for row in offenders.values(*DETAIL_FIELDS):
+                    cp_id = row["pk"]
+                    if cp_id in cleared_at:
+                        if cleared_at[cp_id] is not None:
+                            found["not_recurred"].append((cp_id, reason))
+                    elif reason == Reason.DISCONNECTED and row["site_id"] in inhibited:
+                        continue
+                    elif windows and windows.window_for(row) is not None:
+                        continue
+                    else:
+                        found["unfiled"].append((cp_id, reason))
+            gone = check.cleared(
+                reports.filter(group.charge_points("charge_point__"), condition_cleared_at__isnull=True),
+                group.thresholds, now,
+            ).values_list("charge_point_id", flat=True)
+            found["not_cleared"].extend((cp_id, reason) for cp_id in gone)
+    sites_unfiled, sites_over = site_outages_differences(config, now, windows)
+    found["sites_unfiled"] = sites_unfiled
+    found["sites_over"] = sites_over
+    found["deadlines_missing"] = deadlines_missing(config, now)
+    return {kind: sorted(keys) for kind, keys in found.items()}
