@@ -21,7 +21,14 @@ from reporting.catalogue import Party, Reason, Source
 from reporting.health import engine
 from reporting.health.engine import health_pass, health_reconcile
 from reporting.maintenance import maintenance_window_create
-from reporting.models import EventKind, HealthDeadline, HealthEngineState, Report, ReportState, SilencedDetection
+from reporting.models import (
+    EventKind,
+    HealthDeadline,
+    HealthEngineState,
+    Report,
+    ReportState,
+    SilencedDetection,
+)
 from tests.factories import ChargePointFactory, HealthCheckSettingsFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
