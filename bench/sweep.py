@@ -15,6 +15,17 @@ look at and reject), then times in one run:
   rows in two INSERT ... SELECT statements, no notifications), writing the
   same descriptions and timeline notes as the sweep (checked);
 
+and then the incremental engine (reporting/health/engine.py), each against
+the previous approach (the full sweep every minute) in the same run:
+
+- the engine's first pass (a full evaluation that also stores deadlines);
+- an engine pass with nothing changed or due;
+- an engine pass after 100 and after 1,000 charge points changed (state
+  changes sent through the telemetry service, untimed, before each run),
+  against the full sweep after the same number of changes;
+- the hourly reconciliation (every check over the fleet, compared with the
+  incremental state: it must find no difference);
+
 and prints medians and ratios, and the peak Python memory of a pass
 (tracemalloc, in a separate untimed run). The sweep runs as the Celery task
 does: in id-range chunks of settings.HEALTH_CHECKS["sweep_chunk_size"], here
@@ -349,6 +360,74 @@ def main() -> None:
     print(f"  first pass / raw find-and-file                 {first_pass / file_sql:9.1f} x")
     print(f"  first pass / raw find                          {first_pass / find:9.1f} x")
     print(f"  peak Python memory: first pass {memory_first / 1024:,.0f} KiB, no-change pass {memory_again / 1024:,.0f} KiB")
+    engine(now, runs, no_change, file_sql)
+
+
+def engine(now, runs: dict, full_no_change: float, file_sql: float) -> None:
+    """The incremental engine's passes, each against the full sweep."""
+    from datetime import timedelta
+
+    from django.db import connection
+
+    from chargepoints.models import ChargePoint, HealthMark
+    from chargepoints.services import telemetry_record_batch
+    from reporting.health.engine import health_pass, health_reconcile
+    from reporting.models import HealthDeadline, HealthEngineState, MaintenanceWindow
+
+    def reset():
+        clear_reports()
+        HealthEngineState.objects.all().delete()
+        HealthDeadline.objects.all().delete()
+        HealthMark.objects.all().delete()
+
+    first = median_seconds(lambda: health_pass(now=now), before=reset, **runs)
+    # Thousands of new reports: analyze, as autovacuum soon would, so the
+    # planner knows the open reports are per charge point, not per reason.
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE reporting_report")
+        cur.execute("ANALYZE reporting_healthdeadline")
+    assert health_pass(now=now).looked_at == 0
+    quiet = median_seconds(lambda: health_pass(now=now), **runs)
+
+    # Healthy charge points outside any maintenance window go into error
+    # (a quarter of an hour ago, so each pass files them), fresh ones each run.
+    windowed = MaintenanceWindow.objects.filter(charge_point__isnull=False).values("charge_point_id")
+    needed = 2 * (runs["runs"] + runs["warmup"] + 1) * 1100
+    pool = iter(ChargePoint.objects.filter(state="available", site__isnull=False).exclude(pk__in=windowed)
+                .order_by("-pk").values_list("ocpp_id", flat=True)[:needed])
+    seen = now - timedelta(minutes=15)
+
+    def change(n: int):
+        ocpp_ids = [next(pool) for _ in range(n)]
+        events = [{"event_id": f"bench-{ocpp_id}-{seen.timestamp()}", "type": "state_change", "ocpp_id": ocpp_id,
+                   "state": "error", "occurred_at": seen.isoformat()} for ocpp_id in ocpp_ids]
+        for start in range(0, n, 1000):
+            telemetry_record_batch(events=events[start:start + 1000])
+
+    changed = {}
+    for n in (100, 1000):
+        filed = []
+        engine_n = median_seconds(lambda filed=filed: filed.append(health_pass(now=now).sweep.as_dict()["filed"]),
+                                  before=lambda n=n: change(n), **runs)
+        assert set(filed) == {n}, filed
+        full_n = median_seconds(lambda: sweep_all(now), before=lambda n=n: change(n), **runs)
+        changed[n] = (engine_n, full_n)
+    health_pass(now=now)  # takes the marks the full sweeps' changes left
+
+    outcomes = []
+    reconcile = median_seconds(lambda: outcomes.append(health_reconcile(now=now)), **runs)
+    assert {o.total for o in outcomes} == {0}, [o.examples for o in outcomes if o.total]
+
+    print("\nIncremental engine (same data, same clock), medians")
+    print(f"  engine first pass (full, stores deadlines)     {first * 1000:9.1f} ms"
+          f"   {first / file_sql:5.1f} x raw find-and-file")
+    print(f"  engine pass, nothing changed                   {quiet * 1000:9.1f} ms"
+          f"   full sweep {full_no_change * 1000:.1f} ms: {full_no_change / quiet:,.0f} x less")
+    for n, (engine_n, full_n) in changed.items():
+        print(f"  engine pass, {n:>5,} changed (filed)            {engine_n * 1000:9.1f} ms"
+              f"   full sweep {full_n * 1000:.1f} ms: {full_n / engine_n:,.1f} x less")
+    print(f"  reconciliation (no difference found)           {reconcile * 1000:9.1f} ms"
+          f"   {reconcile / full_no_change:5.1f} x a full no-change sweep")
 
 
 if __name__ == "__main__":

@@ -36,13 +36,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chargepoints.health_marks import health_marks_take
 from reporting.catalogue import Reason
-from reporting.maintenance import maintenance_windows_active
-from reporting.models import HealthEngineState, SilencedDetection
+from reporting.maintenance import maintenance_window_is_active, maintenance_windows_active
+from reporting.models import HealthEngineState, MaintenanceWindow, SilencedDetection
 
 from .checks import CHECKS, DETAIL_FIELDS, IdRange
 from .clearing import open_system_reports
@@ -59,6 +60,8 @@ SLICE = 5_000
 # Due deadlines read per pass; the rest wait for the next.
 DUE_LIMIT = 50_000
 STATE_ID = 1
+# The engine's advisory lock key on PostgreSQL (any constant of the project's own).
+ADVISORY_LOCK = 0x4845414C5448  # "HEALTH"
 
 
 @dataclass
@@ -75,24 +78,29 @@ class PassResult:
                 "full": self.full, "busy": self.busy}
 
 
-def _state_ensure() -> None:
-    if not HealthEngineState.objects.filter(pk=STATE_ID).exists():
+def _state_lock() -> HealthEngineState | None:
+    """The engine's row, for this transaction alone; None when another pass
+    holds the engine. On PostgreSQL a transaction-scoped advisory lock
+    (nothing written, unlike a row lock); SQLite's write transactions are
+    one at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK])
+            if not cursor.fetchone()[0]:
+                return None
+    state = HealthEngineState.objects.filter(pk=STATE_ID).first()
+    if state is None:
         try:
             with transaction.atomic():
-                HealthEngineState.objects.create(pk=STATE_ID)
-        except IntegrityError:
-            pass  # another pass created it
-
-
-def _state_lock() -> HealthEngineState | None:
-    """The engine's row, locked for this transaction; None when another pass has it."""
-    return HealthEngineState.objects.select_for_update(skip_locked=True).filter(pk=STATE_ID).first()
+                state = HealthEngineState.objects.create(pk=STATE_ID)
+        except IntegrityError:  # created by a pass that did not hold the lock (a reconciliation's)
+            state = HealthEngineState.objects.get(pk=STATE_ID)
+    return state
 
 
 def health_pass(*, now: datetime | None = None) -> PassResult:
     """One incremental pass (see the module's docstring)."""
     now = now or timezone.now()
-    _state_ensure()
     with transaction.atomic():
         state = _state_lock()
         if state is None:
@@ -146,14 +154,15 @@ def _teams_changed(before: dict[str, str], now: dict[str, str]) -> set[int]:
 
 def _windows_ended(since: datetime, now: datetime) -> set[int]:
     """The charge points a maintenance window silenced, when the window was
-    active at ``since`` and is not now: they file their reports now."""
-    before, after = maintenance_windows_active(since), maintenance_windows_active(now)
-    if not before:
-        return set()
-    ended = set()
-    for mapping, current in ((before.by_charge_point, after.by_charge_point), (before.by_site, after.by_site),
-                             (before.by_team, after.by_team)):
-        ended.update(window_id for key, window_id in mapping.items() if current.get(key) != window_id)
+    active at ``since`` and is not now: they file their reports now. One
+    query over the windows with silenced detections that were in their
+    period at ``since`` (there are few); the weekly test in Python."""
+    windows = MaintenanceWindow.objects.filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=since), starts_at__lte=since,
+        pk__in=SilencedDetection.objects.values("window_id"),
+    )
+    ended = [window.pk for window in windows
+             if maintenance_window_is_active(window, since) and not maintenance_window_is_active(window, now)]
     if not ended:
         return set()
     return set(SilencedDetection.objects.filter(window_id__in=ended).values_list("charge_point_id", flat=True))

@@ -1,5 +1,5 @@
-"""Two (or more) sweeps at once on PostgreSQL: no duplicate report, no lost
-repeat detection, one note and one resolution per report."""
+"""Two (or more) sweeps or engine passes at once on PostgreSQL: no duplicate
+report, one note and one resolution per report."""
 
 from datetime import timedelta
 
@@ -24,7 +24,7 @@ def run_in_parallel(now):
     run_at_once(*[lambda: health_sweep(now=now)] * SWEEPS)
 
 
-def test_parallel_sweeps_file_each_problem_once_and_count_every_detection(require_postgres, member_factory):
+def test_parallel_sweeps_file_each_problem_once(require_postgres, member_factory):
     now = timezone.now()
     site = SiteFactory()
     gone = ChargePointFactory.create_batch(
@@ -39,14 +39,14 @@ def test_parallel_sweeps_file_each_problem_once_and_count_every_detection(requir
 
     system = Report.objects.filter(source=Source.SYSTEM)
     assert system.count() == 40 + 20 + 10
-    # One sweep filed each report; each of the others counted its detection on it.
-    assert set(system.values_list("occurrences", flat=True)) == {SWEEPS}
+    # One sweep filed each report; the others found it open: one episode.
+    assert set(system.values_list("occurrences", flat=True)) == {1}
     assert ReportEvent.objects.filter(kind=EventKind.CREATED).count() == 70
 
     run_in_parallel(now + timedelta(minutes=1))
 
     assert system.count() == 70
-    assert set(system.values_list("occurrences", flat=True)) == {2 * SWEEPS}
+    assert set(system.values_list("occurrences", flat=True)) == {1}
 
     # A person takes one over; then everything comes back.
     taken = system.get(charge_point=gone[0], reason=Reason.DISCONNECTED)
@@ -61,3 +61,30 @@ def test_parallel_sweeps_file_each_problem_once_and_count_every_detection(requir
     assert system.filter(state=ReportState.RESOLVED).count() == 59
     # The failed charges are still within the hour: those reports stay open.
     assert system.filter(reason=Reason.FAILED_CHARGES).exclude(state=ReportState.RESOLVED).count() == 10
+
+
+def test_parallel_engine_passes_file_each_problem_once_and_take_each_mark_once(require_postgres):
+    from chargepoints.models import HealthMark
+    from chargepoints.services import telemetry_record_batch
+    from reporting.health.engine import health_pass
+
+    start = timezone.now() - timedelta(hours=1)
+    health_pass(now=start)
+    cps = ChargePointFactory.create_batch(30, state="available", state_since=start - timedelta(hours=1))
+    telemetry_record_batch(events=[
+        {"event_id": f"down-{cp.pk}", "type": "state_change", "ocpp_id": cp.ocpp_id, "state": "error",
+         "occurred_at": (start + timedelta(minutes=1)).isoformat()} for cp in cps
+    ])
+    results = []
+    run_at_once(*[lambda: results.append(health_pass(now=start + timedelta(minutes=2)))] * SWEEPS)
+    # Whichever pass took the marks stored the deadlines; the others were
+    # busy or found nothing.
+    assert sum(r.changed for r in results) == 30
+    assert not HealthMark.objects.exists()
+
+    results.clear()
+    run_at_once(*[lambda: results.append(health_pass(now=start + timedelta(minutes=12)))] * SWEEPS)
+
+    assert sum(r.sweep.as_dict()["filed"] for r in results) == 30
+    assert Report.objects.filter(source=Source.SYSTEM, reason=Reason.IN_ERROR).count() == 30
+    assert ReportEvent.objects.filter(kind=EventKind.CREATED).count() == 30
