@@ -1,6 +1,7 @@
 """GET /healthz: can this process reach the database and the broker? And
 how is the e-mail outbox doing (the oldest e-mail still waiting, e-mails
-failed in the last hour)?
+failed in the last hour), and the health checks' engine (how far behind it
+is, what waits for it, what its hourly reconciliation found)?
 
 For load balancers and monitors: no login, JSON, 200 when every check
 passes and 503 otherwise. Each check is one round trip with a short
@@ -46,6 +47,19 @@ def check_broker() -> None:
 CHECKS = {"database": check_database, "broker": check_broker}
 
 
+def health_engine() -> dict | None:
+    """The health engine's figures (``reporting.health.engine``): informative,
+    like the outbox's; a monitor alerts on a stale high-water mark or on
+    differences found."""
+    from reporting.health.engine import health_engine_figures
+
+    try:
+        return health_engine_figures()
+    except Exception:
+        logger.exception("Health engine figures unavailable")
+        return None
+
+
 def outbox() -> dict | None:
     """The e-mail outbox's figures for a monitor to alert on (a stuck or
     failing outbox); informative only: a backlog of e-mail is no reason for
@@ -75,6 +89,7 @@ def healthz(request):
         results[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
     healthy = all(result["status"] == "ok" for result in results.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": results, "outbox": outbox()},
+        {"status": "ok" if healthy else "unavailable", "checks": results, "outbox": outbox(),
+         "health_engine": health_engine()},
         status=200 if healthy else 503,
     )

@@ -21,6 +21,7 @@ from django.db.models import Q
 from accounts.audit import audit_diff, audit_record, audit_snapshot
 from accounts.models import AuditAction, Team, User
 from accounts.permissions import Capability, can_on_team
+from chargepoints.health_marks import health_marks_add
 from chargepoints.models import ChargePoint, Site
 from core.errors import Invalid, NotAllowed
 
@@ -145,6 +146,7 @@ def maintenance_window_update(*, window: MaintenanceWindow, by, **changes) -> Ma
         if diff:
             audit_record(by=by, action=AuditAction.UPDATE, obj=current, team=current.team_id, changes=diff)
             maintenance_changed(windows=[was, current])
+            _look_again(current)
     for field in MaintenanceWindow._meta.concrete_fields:
         setattr(window, field.attname, getattr(current, field.attname))
     return window
@@ -156,7 +158,14 @@ def maintenance_window_delete(*, window: MaintenanceWindow, by) -> None:
         audit_record(by=by, action=AuditAction.DELETE, obj=window, team=window.team_id,
                      changes=audit_diff(_snapshot(window), {}))
         maintenance_changed(windows=[window])
+        _look_again(window)
         window.delete()
+
+
+def _look_again(window: MaintenanceWindow) -> None:
+    """A window shortened or deleted: the health engine looks again at the
+    charge points it silenced (they may file now)."""
+    health_marks_add(SilencedDetection.objects.filter(window_id=window.pk).values_list("charge_point_id", flat=True))
 
 
 # --- Which windows are active ---------------------------------------------------------

@@ -247,3 +247,27 @@ def _differences(config: HealthConfig, now: datetime) -> dict[str, list]:
     found["sites_over"] = sites_over
     found["deadlines_missing"] = deadlines_missing(config, now)
     return {kind: sorted(keys) for kind, keys in found.items()}
+
+
+def health_engine_figures(*, now: datetime | None = None) -> dict:
+    """What a monitor alerts on (``/healthz``): seconds since the last pass
+    that did something and since the last reconciliation (None before the
+    first), the marks waiting, the deadlines already due, and the
+    differences the reconciliation found, at its last run and in all."""
+    from chargepoints.health_marks import health_marks_pending
+    from reporting.models import HealthDeadline
+
+    now = now or timezone.now()
+    state = HealthEngineState.objects.filter(pk=STATE_ID).first() or HealthEngineState()
+
+    def age(moment):
+        return None if moment is None else max(0, round((now - moment).total_seconds()))
+
+    return {
+        "high_water_mark_seconds": age(state.high_water_mark),
+        "reconciled_seconds": age(state.last_reconciled_at),
+        "marks_waiting": health_marks_pending(),
+        "deadlines_due": HealthDeadline.objects.filter(due_at__lte=now).count(),
+        "differences_last": sum(state.last_differences.values()),
+        "differences_total": state.reconciliation_differences,
+    }

@@ -163,3 +163,36 @@ def test_the_outbox_figures_show_the_oldest_waiting_email_and_the_last_hours_fai
     outbox = response.json()["outbox"]
     assert 7 * 60 <= outbox["oldest_pending_seconds"] < 8 * 60
     assert outbox["failed_last_hour"] == 1
+
+
+def test_the_health_engine_figures_say_how_far_behind_it_is_and_what_the_reconciliation_found(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chargepoints.models import ChargePoint
+    from chargepoints.services import telemetry_record_batch
+    from reporting.health.engine import health_pass, health_reconcile
+    from tests.factories import ChargePointFactory
+
+    assert client.get("/healthz").json()["health_engine"] == {
+        "high_water_mark_seconds": None, "reconciled_seconds": None, "marks_waiting": 0, "deadlines_due": 0,
+        "differences_last": 0, "differences_total": 0}
+
+    now = timezone.now()
+    health_pass(now=now - timedelta(minutes=30))
+    cp = ChargePointFactory(state="available")
+    telemetry_record_batch(events=[{"event_id": "e1", "type": "state_change", "ocpp_id": cp.ocpp_id,
+                                    "state": "error", "occurred_at": (now - timedelta(minutes=20)).isoformat()}])
+    hidden = ChargePointFactory(state="available")
+    ChargePoint.objects.filter(pk=hidden.pk).update(state="disconnected", state_since=now - timedelta(hours=1))
+    figures = client.get("/healthz").json()["health_engine"]
+    assert (figures["marks_waiting"], figures["deadlines_due"]) == (1, 0)
+    assert 30 * 60 <= figures["high_water_mark_seconds"] < 31 * 60
+
+    health_reconcile(now=now - timedelta(minutes=5))  # finds the charge point changed behind its back
+
+    figures = client.get("/healthz").json()["health_engine"]
+    assert figures["marks_waiting"] == 0
+    assert 5 * 60 <= figures["reconciled_seconds"] < 6 * 60
+    assert (figures["differences_last"], figures["differences_total"]) == (1, 1)

@@ -325,3 +325,20 @@ def test_random_telemetry_leaves_the_incremental_state_equal_to_a_full_evaluatio
             assert result.total == 0, result.examples
     assert Report.objects.filter(source=Source.SYSTEM).count() > 5
     assert HealthMark.objects.count() == 0
+
+
+def test_a_maintenance_window_deleted_early_lets_what_it_silenced_file_on_the_next_pass():
+    from reporting.maintenance import maintenance_window_delete
+
+    cp = cp_available()
+    window = maintenance_window_create(by=None, team=cp.owner, charge_point=cp, reason="New cable",
+                                       starts_at=at(-5), ends_at=at(120))
+    send(state(cp, "disconnected", 0))
+    health_pass(now=at(1))
+    health_pass(now=at(11))
+    assert not open_reports(cp).exists()
+
+    maintenance_window_delete(window=window, by=None)
+    health_pass(now=at(12))
+
+    assert open_reports(cp).get().reason == Reason.DISCONNECTED
