@@ -132,6 +132,7 @@ def charge_point_create(*, by, site: Site, owner: Team, operator: Team | None = 
     _check_site(site, owner.pk)
     charge_point = ChargePoint(site=site, owner=owner, operator=operator, **identity)
     _save(charge_point)
+    health_marks_add([charge_point.pk])  # registered in a state the health checks look at
     audit_record(by=by, action=AuditAction.CREATE, obj=charge_point, team=owner,
                  changes=audit_diff({}, audit_snapshot(charge_point, CHARGE_POINT_FIELDS)))
     return charge_point

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import SUPPORT_GROUP, ApiKey, Membership, Role, Team, User
 from accounts.services import api_key_authenticate, api_key_create_platform, api_key_revoke
+from chargepoints.health_marks import health_marks_add
 from chargepoints.models import ChargePoint, ChargePointState, Connectivity, Site
 
 from . import services
@@ -139,6 +140,7 @@ def seed_demo() -> dict[str, int]:
         created["sites"] += new
 
     cps: dict[str, ChargePoint] = {}
+    fresh: list[int] = []
     for index, (ocpp_id, name, site, owner, operator, vendor, model, conn, state, minutes) in enumerate(CHARGE_POINTS):
         cps[ocpp_id], new = ChargePoint.objects.get_or_create(
             ocpp_id=ocpp_id,
@@ -163,6 +165,10 @@ def seed_demo() -> dict[str, int]:
             ),
         )
         created["charge_points"] += new
+        if new:
+            fresh.append(cps[ocpp_id].pk)
+    # Born in trouble, not through telemetry: the health engine looks at them.
+    health_marks_add(fresh)
 
     if not Report.objects.filter(charge_point__in=cps.values()).exists():
         created["reports"] = _seed_reports(cps, users)

@@ -102,3 +102,17 @@ def test_a_site_goes_to_another_team_by_support_only(member_factory, support_use
         site_update(site=site, team=other, by=admin)
     site_update(site=site, team=other, by=support_user)
     assert AuditLog.objects.get(action="move").former_team_id != other.pk
+
+
+def test_registering_or_moving_a_charge_point_marks_it_for_the_health_engine(shared, support_user):
+    from chargepoints.models import HealthMark
+
+    cp, owner_admin, _operator_admin = shared
+    new = charge_point_create(site=cp.site, owner=cp.owner, operator=cp.owner, name="New", ocpp_id="NEW-1",
+                              by=owner_admin)
+    charge_point_update(charge_point=cp, firmware_version="7.2", by=owner_admin)  # identity only: no mark
+    assert list(HealthMark.objects.values_list("charge_point_id", flat=True)) == [new.pk]
+
+    charge_point_update(charge_point=cp, operator=TeamFactory(), by=support_user)
+
+    assert sorted(HealthMark.objects.values_list("charge_point_id", flat=True)) == sorted([new.pk, cp.pk])
