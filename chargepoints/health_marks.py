@@ -11,6 +11,7 @@ two passes at once never take the same mark (``SKIP LOCKED``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
@@ -23,7 +24,22 @@ from .models import HealthMark
 TAKE_LIMIT = 50_000
 
 
-def health_marks_add(charge_point_ids: Iterable[int], *, now: datetime | None = None) -> None:
+@dataclass
+class Taken:
+    """The marks a pass took: charge points changed, and those whose only
+    change was a signal reading; ``backlog`` when more were waiting than a
+    pass takes (the engine then evaluates the whole fleet instead)."""
+
+    changed: set[int] = field(default_factory=set)
+    signal_only: set[int] = field(default_factory=set)
+    backlog: bool = False
+
+    def __len__(self) -> int:
+        return len(self.changed | self.signal_only)
+
+
+def health_marks_add(charge_point_ids: Iterable[int], *, now: datetime | None = None,
+                     signal_only: bool = False) -> None:
     """Mark these charge points changed (one statement)."""
     ids = sorted(set(charge_point_ids))
     if not ids:
@@ -32,31 +48,44 @@ def health_marks_add(charge_point_ids: Iterable[int], *, now: datetime | None = 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {HealthMark._meta.db_table} (charge_point_id, marked_at) "
-                "SELECT cp, %s FROM unnest(%s::bigint[]) AS cp",
-                [now, ids],
+                f"INSERT INTO {HealthMark._meta.db_table} (charge_point_id, marked_at, signal_only) "
+                "SELECT cp, %s, %s FROM unnest(%s::bigint[]) AS cp",
+                [now, signal_only, ids],
             )
         return
-    HealthMark.objects.bulk_create([HealthMark(charge_point_id=cp_id, marked_at=now) for cp_id in ids])
+    HealthMark.objects.bulk_create([HealthMark(charge_point_id=cp_id, marked_at=now, signal_only=signal_only)
+                                    for cp_id in ids])
 
 
-def health_marks_take(*, limit: int = TAKE_LIMIT) -> set[int]:
-    """Delete up to ``limit`` marks (the oldest first) and return their
-    charge point ids. Call inside the transaction that acts on them."""
+def health_marks_take(*, limit: int = TAKE_LIMIT) -> Taken:
+    """Delete up to ``limit`` marks (the oldest first) and return them by
+    charge point. With more waiting, delete every mark there is and say
+    ``backlog``: the caller looks at the whole fleet. Call inside the
+    transaction that acts on them."""
     table = HealthMark._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id LIMIT %s "
-                "FOR UPDATE SKIP LOCKED) RETURNING charge_point_id",
-                [limit],
+                "FOR UPDATE SKIP LOCKED) RETURNING id, charge_point_id, signal_only",
+                [limit + 1],
             )
-            return {row[0] for row in cursor.fetchall()}
-        cursor.execute(f"SELECT id, charge_point_id FROM {table} ORDER BY id LIMIT %s", [limit])
-        rows = cursor.fetchall()
-    if rows:
-        HealthMark.objects.filter(id__lte=rows[-1][0]).delete()
-    return {cp_id for _id, cp_id in rows}
+            rows = cursor.fetchall()
+        else:
+            cursor.execute(f"SELECT id, charge_point_id, signal_only FROM {table} ORDER BY id LIMIT %s", [limit + 1])
+            rows = cursor.fetchall()
+            if rows:
+                HealthMark.objects.filter(id__lte=max(row[0] for row in rows)).delete()
+    taken = Taken(backlog=len(rows) > limit)
+    if taken.backlog:
+        # Every mark committed so far goes (the full evaluation reads
+        # afterwards); one committed later stays for the next pass.
+        HealthMark.objects.all().delete()
+        return taken
+    for _id, cp_id, signal_only in rows:
+        (taken.signal_only if signal_only else taken.changed).add(cp_id)
+    taken.signal_only -= taken.changed
+    return taken
 
 
 def health_marks_pending() -> int:

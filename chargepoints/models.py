@@ -379,6 +379,9 @@ class HealthMark(models.Model):
 
     charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="+")
     marked_at = models.DateTimeField()
+    # Only a signal reading: the engine looks at the charge point only when
+    # its latest reading is weak or a signal report is open.
+    signal_only = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"Charge point {self.charge_point_id} changed at {self.marked_at}"

@@ -18,7 +18,7 @@ from ..connectors import connectors_apply
 from ..health_marks import health_marks_add
 from ..hooks import telemetry_stored
 from ..live_state import boots_apply, live_state_apply, live_state_lock
-from ..models import Charge, ChargePoint, Heartbeat, SignalReading, StateChange
+from ..models import Charge, ChargeOutcome, ChargePoint, Heartbeat, SignalReading, StateChange
 from ..telemetry_validation import InvalidEvent, telemetry_validate
 from .charges import _fail_interrupted_charges, _insert_charges, _store_charges
 from .history import (
@@ -203,12 +203,15 @@ def _record_postgresql(valid: list[tuple[int, dict]], results: list[TelemetryRes
 
 
 def _mark_for_health(accepted: dict[str, list[dict]], *, now: datetime) -> None:
-    """Mark for the health engine the charge points whose state, signal or
-    charges this batch changed (a heartbeat only when it ended a
-    disconnection): one statement per batch."""
-    changed = {c["charge_point_id"] for kind in ("state_change", "signal", "charge") for c in accepted.get(kind, [])}
+    """Mark for the health engine the charge points whose state or charges
+    this batch changed (a heartbeat only when it ended a disconnection, a
+    charge only when it failed), and apart, those whose only news is a
+    signal reading: two statements per batch at most."""
+    changed = {c["charge_point_id"] for c in accepted.get("state_change", [])}
+    changed.update(c["charge_point_id"] for c in accepted.get("charge", []) if c.get("outcome") != ChargeOutcome.COMPLETED)
     changed.update(c["charge_point_id"] for c in accepted.get("heartbeat", []) if c.get("reconnected"))
     health_marks_add(changed, now=now)
+    health_marks_add({c["charge_point_id"] for c in accepted.get("signal", [])} - changed, now=now, signal_only=True)
 
 
 def _by_type(valid: list[tuple[int, dict]], results: list[TelemetryResult],

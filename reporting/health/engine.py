@@ -4,7 +4,10 @@ only at what changed or came due since the last one.
 A pass, in one transaction holding the engine's row (``HealthEngineState``):
 
 1. takes the marks telemetry left (``chargepoints.health_marks``): the
-   charge points whose state, signal or charges changed;
+   charge points whose state or charges changed, and those with a new
+   signal reading when it can matter (a weak latest reading, an open
+   signal report); more marks waiting than a pass takes (after a long
+   outage) make it a full evaluation instead;
 2. reads the stored deadlines that have come (``deadlines.py``): a state
    that has now lasted past its threshold, a reading or a failed charge that
    left its window, a flapping report's hold-down ended;
@@ -41,6 +44,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from chargepoints.health_marks import health_marks_take
+from chargepoints.models import ChargePoint
 from reporting.catalogue import Reason
 from reporting.maintenance import maintenance_window_is_active, maintenance_windows_active
 from reporting.models import HealthEngineState, MaintenanceWindow, SilencedDetection
@@ -107,15 +111,15 @@ def health_pass(*, now: datetime | None = None) -> PassResult:
             return PassResult(busy=True)
         config = health_config_load()
         digests = config.digests()
-        marked = health_marks_take()
-        result = PassResult(changed=len(marked))
-        if state.high_water_mark is None or digests["*"] != state.settings_digest.get("*"):
+        marks = health_marks_take()
+        result = PassResult(changed=len(marks))
+        if marks.backlog or state.high_water_mark is None or digests["*"] != state.settings_digest.get("*"):
             result.sweep = _full_pass(config, now)
             result.full = "fleet"
         else:
             due = deadlines_due(now, limit=DUE_LIMIT)
             ended = _windows_ended(state.high_water_mark, now)
-            candidates = marked | due | ended
+            candidates = marks.changed | _signal_matters(config, marks.signal_only) | due | ended
             teams = _teams_changed(state.settings_digest, digests)
             result.due, result.looked_at = len(due), len(candidates)
             if not candidates and not teams:
@@ -144,6 +148,28 @@ def _full_pass(config: HealthConfig, now: datetime) -> SweepResult:
         result.merge(health_sweep(first_id=first_id, last_id=last_id, now=now, config=config))
     deadlines_refresh(config, now, IdRange())
     return result
+
+
+def _signal_matters(config: HealthConfig, charge_point_ids: set[int]) -> set[int]:
+    """Of charge points whose only news is a signal reading, those a signal
+    check can answer differently for: the latest reading is weak by some
+    team's threshold, or a signal report is open. (A good latest reading
+    with no report open changes nothing.)"""
+    if not charge_point_ids:
+        return set()
+    loosest = {reason: max(group.thresholds.dbm for group in config.groups(reason))
+               for reason in (Reason.BAD_WIFI, Reason.BAD_CELL_SIGNAL)}
+    reported = (open_system_reports(Reason.BAD_WIFI) | open_system_reports(Reason.BAD_CELL_SIGNAL)).filter(
+        charge_point_id__in=sorted(charge_point_ids)).values("charge_point_id")
+    matters = set()
+    ids = sorted(charge_point_ids)
+    for start in range(0, len(ids), SLICE):
+        matters.update(ChargePoint.objects.filter(pk__in=ids[start:start + SLICE]).filter(
+            Q(wifi_signal_dbm__lt=loosest[Reason.BAD_WIFI])
+            | Q(cellular_signal_dbm__lt=loosest[Reason.BAD_CELL_SIGNAL])
+            | Q(pk__in=reported)
+        ).values_list("pk", flat=True))
+    return matters
 
 
 def _teams_changed(before: dict[str, str], now: dict[str, str]) -> set[int]:

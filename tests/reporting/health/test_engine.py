@@ -342,3 +342,31 @@ def test_a_maintenance_window_deleted_early_lets_what_it_silenced_file_on_the_ne
     health_pass(now=at(12))
 
     assert open_reports(cp).get().reason == Reason.DISCONNECTED
+
+
+def test_a_good_reading_with_nothing_weak_or_open_is_not_looked_at_and_successful_charges_are_not_marks():
+    quiet_cp, weak_cp = cp_available(), cp_available()
+    send(signal(quiet_cp, -60, 1), signal(weak_cp, -90, 1),
+         {"type": "charge", "ocpp_id": quiet_cp.ocpp_id, "occurred_at": at(2).isoformat(),
+          "started_at": at(0).isoformat(), "ended_at": at(2).isoformat(), "energy_wh": 12000})
+
+    result = health_pass(now=at(3))
+
+    # Both were marked for their readings; only the weak one matters.
+    assert (result.changed, result.looked_at) == (2, 1)
+    assert HealthDeadline.objects.filter(charge_point=weak_cp).exists() is False  # fewer readings than needed
+
+
+def test_a_backlog_larger_than_a_pass_takes_becomes_one_full_evaluation(monkeypatch):
+    from chargepoints import health_marks
+
+    monkeypatch.setattr(health_marks, "TAKE_LIMIT", 2)
+    monkeypatch.setattr(health_marks.health_marks_take, "__kwdefaults__", {"limit": 2})
+    cps = [cp_available() for _ in range(4)]
+    send(*[state(cp, "error", 0) for cp in cps])
+
+    result = health_pass(now=at(20))
+
+    assert result.full == "fleet"
+    assert open_reports().count() == 4
+    assert health_marks_pending() == 0
