@@ -124,8 +124,9 @@ def health_pass(*, now: datetime | None = None) -> PassResult:
             result.due, result.looked_at = len(due), len(candidates)
             if not candidates and not teams:
                 return result
-            for start in range(0, len(candidates), SLICE):
-                scope = IdRange(charge_point_ids=frozenset(sorted(candidates)[start:start + SLICE]))
+            ordered = sorted(candidates)
+            for start in range(0, len(ordered), SLICE):
+                scope = IdRange(charge_point_ids=frozenset(ordered[start:start + SLICE]))
                 result.sweep.merge(health_sweep(now=now, config=config, scope=scope))
                 deadlines_refresh(config, now, scope)
             if teams:
