@@ -21,6 +21,7 @@ contacts) and escalates, so two checks at once do it once.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -193,41 +194,29 @@ def response_target_counts(reports, *, now: datetime | None = None) -> dict[str,
     )
 
 
-def _classes(rows: list[ResponseTarget]) -> list[tuple[Q, timedelta]]:
-    """The unresolved reports as classes that share their targets, each with
-    the shortest target that applies to it: (source, operator team or
-    everyone else, state) -> min(assign and resolve while open, resolve
-    once assigned). A report is breached when filed at or before now - that
-    limit, and at risk when filed after it and before now - (1 - share) x
-    that limit: the at-risk window of the shortest target is the latest."""
-    classes = []
+def _shortest_limits(rows: list[ResponseTarget]) -> tuple[dict[str, set[int]], dict[tuple, timedelta]]:
+    """The unresolved reports as classes sharing their targets: (source,
+    operator team with its own row or None for everyone else, state) -> the
+    shortest target that applies (assign and resolve while open, resolve
+    once assigned); and source -> the teams with their own row. A report is
+    breached when filed at or before now - that limit, and at risk when
+    filed after it but before now - (1 - share) x that limit: of its
+    targets, the shortest is missed first and its at-risk window ends last."""
+    own_teams, limits = {}, {}
     for source in Source.values:
         default = next((r for r in rows if r.team_id is None and r.source == source), None)
         own = {r.team_id: r for r in rows
                if r.team_id is not None and r.source == source and (r.time_to_assign or r.time_to_resolve)}
-        for team_id in [*sorted(own), None]:
-            if team_id is None:
-                where = Q(source=source) & ~Q(operator_team_id__in=sorted(own))
-                assign = default and default.time_to_assign
-                resolve = default and default.time_to_resolve
-            else:
-                where = Q(source=source, operator_team_id=team_id)
-                assign = own[team_id].time_to_assign or (default and default.time_to_assign)
-                resolve = own[team_id].time_to_resolve or (default and default.time_to_resolve)
-            for state, limits in ((ReportState.OPEN, (assign, resolve)), (ReportState.ASSIGNED, (resolve,))):
-                limits = [limit for limit in limits if limit]
-                if limits:
-                    classes.append((where & Q(state=state), min(limits)))
-    return classes
-
-
-def _sums(queryset, filters: dict[str, Q], *, count: bool = False) -> dict[str, int]:
-    if not filters:
-        return {}
-    aggregate = Count if count else Sum
-    found = queryset.order_by().aggregate(**{name: aggregate("id" if count else "n", filter=condition)
-                                             for name, condition in filters.items()})
-    return {name: value or 0 for name, value in found.items()}
+        own_teams[source] = set(own)
+        for team_id in [*own, None]:
+            row = own.get(team_id)
+            assign = (row and row.time_to_assign) or (default and default.time_to_assign)
+            resolve = (row and row.time_to_resolve) or (default and default.time_to_resolve)
+            for state, kinds in ((ReportState.OPEN, (assign, resolve)), (ReportState.ASSIGNED, (resolve,))):
+                found = [limit for limit in kinds if limit]
+                if found:
+                    limits[(source, team_id, state.value)] = min(found)
+    return own_teams, limits
 
 
 def response_target_counts_tallied(where: Q, *, scope, now: datetime | None = None) -> dict[str, int]:
@@ -235,50 +224,83 @@ def response_target_counts_tallied(where: Q, *, scope, now: datetime | None = No
     actor's ``report_scope``), read from the dashboards' tallies
     (``reporting/tallies.py``), folded by the caller.
 
-    Per class (``_classes``): breached = unresolved - filed after the
-    boundary, at risk = filed after the boundary - filed at or after the
-    at-risk start. "Filed after X" is the day tally's days after X's day,
-    the hour tally's hours after X's hour in that day, and the reports of
-    X's own hour: three queries, none reading more than an hour of reports."""
+    Per class (``_shortest_limits``): breached = unresolved - filed after
+    the boundary; at risk = filed after the boundary - filed at or after
+    the start of the at-risk share. "Filed after X" adds the day tally's
+    days after X's day, the hour tally's hours after X's hour within that
+    day, and the reports of X's own hour: four grouped queries, none
+    reading more than an hour of reports per distinct target."""
     from .models import ReportDayTally, ReportHourTally, ReportOpenTally
     from .tallies import day_number, hour_number
 
     now = now or timezone.now()
     share = settings.RESPONSE_TARGETS_AT_RISK_SHARE
-    classes = _classes(list(ResponseTarget.objects.all()))
-    if not classes:
+    own_teams, limits = _shortest_limits(list(ResponseTarget.objects.all()))
+    if not limits:
         return {"breached": 0, "at_risk": 0}
-    totals = _sums(ReportOpenTally.objects.filter(where), {f"c{i}": q for i, (q, _limit) in enumerate(classes)})
-    days, hours, exact = {}, {}, {}
-    hour_ranges, exact_ranges = Q(pk__in=[]), Q(pk__in=[])
-    first_day = None
-    for i, (q, limit) in enumerate(classes):
-        for name, at, inclusive in ((f"b{i}", now - limit, False), (f"r{i}", now - limit * (1 - share), True)):
-            day, hour = day_number(at.astimezone(UTC).date()), hour_number(at)
-            first_day = day if first_day is None else min(first_day, day)
-            days[name] = q & Q(day__gt=day)
-            hour_range = Q(hour__gt=hour, hour__lt=(day + 1) * 24)
-            hours[name] = q & hour_range
-            hour_ranges |= hour_range
-            end = datetime.fromtimestamp((hour + 1) * 3600, UTC)
-            exact_range = Q(created_at__gte=at) if inclusive else Q(created_at__gt=at)
-            exact_range &= Q(created_at__lt=end)
-            exact[name] = q & exact_range
-            exact_ranges |= exact_range
-    after = {name: 0 for name in days}
-    for found in (
-        _sums(ReportDayTally.objects.filter(where, day__gt=first_day), days),
-        _sums(ReportHourTally.objects.filter(where).filter(hour_ranges), hours),
-        _sums((Report.objects if scope is None else Report.objects.filter(where)).exclude(state=ReportState.RESOLVED)
-              .filter(exact_ranges), exact, count=True),
-    ):
-        for name, n in found.items():
-            after[name] += n
+
+    def class_of(source, team_id, state):
+        return (source, team_id if team_id in own_teams.get(source, ()) else None, state)
+
+    # Each distinct limit's two boundaries: (instant, counted from it inclusively).
+    bounds = {}
+    for limit in set(limits.values()):
+        bounds[limit] = ((now - limit, False), (now - limit * (1 - share), True))
+    points = sorted({point for pair in bounds.values() for point in pair})
+    placed = {point: (day_number(point[0].astimezone(UTC).date()), hour_number(point[0])) for point in points}
+    after = defaultdict(int)  # (class, point) -> reports filed after the point
+    totals = defaultdict(int)
+    unresolved = [ReportState.OPEN, ReportState.ASSIGNED]
+
+    for source, team_id, state, n in _grouped(ReportOpenTally.objects.filter(where), "n"):
+        totals[class_of(source, team_id, state)] += n
+    first_day = min(day for day, _hour in placed.values())
+    for source, team_id, state, day, n in _grouped(
+            ReportDayTally.objects.filter(where, state__in=unresolved, day__gt=first_day), "n", "day"):
+        key = class_of(source, team_id, state)
+        for point in bounds.get(limits.get(key), ()):
+            if day > placed[point][0]:
+                after[(key, point)] += n
+    hour_ranges = Q(pk__in=[])
+    for day, hour in set(placed.values()):
+        hour_ranges |= Q(hour__gt=hour, hour__lt=(day + 1) * 24)
+    for source, team_id, state, hour, n in _grouped(ReportHourTally.objects.filter(where).filter(hour_ranges),
+                                                    "n", "hour"):
+        key = class_of(source, team_id, state)
+        for point in bounds.get(limits.get(key), ()):
+            if placed[point][1] < hour < (placed[point][0] + 1) * 24:
+                after[(key, point)] += n
+    ranges = {}
+    for point in points:
+        at, inclusive = point
+        end = datetime.fromtimestamp((placed[point][1] + 1) * 3600, UTC)
+        ranges[point] = (Q(created_at__gte=at) if inclusive else Q(created_at__gt=at)) & Q(created_at__lt=end)
+    reports = (Report.objects.all() if scope is None else Report.objects.filter(where)).filter(state__in=unresolved)
+    any_range = Q(pk__in=[])
+    for condition in ranges.values():
+        any_range |= condition
+    names = {f"p{i}": point for i, point in enumerate(points)}
+    exact = (reports.filter(any_range).order_by().values("source", "operator_team_id", "state")
+             .annotate(**{name: Count("id", filter=ranges[point]) for name, point in names.items()}))
+    for row in exact:
+        key = class_of(row["source"], row["operator_team_id"], row["state"])
+        for point in bounds.get(limits.get(key), ()):
+            after[(key, point)] += row[next(name for name, p in names.items() if p == point)]
+
     breached = at_risk = 0
-    for i in range(len(classes)):
-        breached += totals[f"c{i}"] - after[f"b{i}"]
-        at_risk += max(0, after[f"b{i}"] - after[f"r{i}"])
+    for key, total in totals.items():
+        if key not in limits:
+            continue
+        boundary, risk = bounds[limits[key]]
+        breached += total - after[(key, boundary)]
+        at_risk += max(0, after[(key, boundary)] - after[(key, risk)])
     return {"breached": breached, "at_risk": at_risk}
+
+
+def _grouped(queryset, total: str, *extra: str):
+    """(source, operator team id, state, *extra, sum of ``total``) rows."""
+    return (queryset.order_by().values("source", "operator_team_id", "state", *extra)
+            .annotate(total=Sum(total)).values_list("source", "operator_team_id", "state", *extra, "total"))
 
 
 def reports_by_target_status(reports, *, status: str, now: datetime | None = None):

@@ -207,37 +207,74 @@ def tallies_fold(*, today: datetime.date | None = None) -> int:
         if state_since > since:  # the window moved back (clock, setting): count it again
             tallies_rebuild(today=today)
             return 0
-        delta = ReportTallyDelta._meta.db_table
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {delta} RETURNING owner_team_id, operator_team_id, site_id, charge_point_id, hour, "
-                "source, reason, state, assigned_party, n"
-            )
-            rows = cursor.fetchall()
-            opened, days, hours = defaultdict(int), defaultdict(int), defaultdict(int)
-            cp_days, recent = defaultdict(int), defaultdict(int)
-            for owner, operator, site, cp, hour, source, reason, report_state, party, n in rows:
-                day = hour // 24
-                days[(day, owner, operator, site, source, report_state)] += n
-                if report_state != RESOLVED:
-                    opened[(owner, operator, site, source, reason, report_state, party)] += n
-                    hours[(hour, owner, operator, site, source, report_state)] += n
-                if cp and day >= state_since:
-                    cp_days[(day, cp, owner, operator)] += n
-                    recent[(cp, owner, operator)] += n
-            for table, key, counts in [
-                (ReportOpenTally._meta.db_table, OPEN_KEY, opened),
-                (ReportDayTally._meta.db_table, DAY_KEY, days),
-                (ReportHourTally._meta.db_table, HOUR_KEY, hours),
-                (ReportChargePointDay._meta.db_table, CP_DAY_KEY, cp_days),
-                (ReportChargePointRecent._meta.db_table, CP_RECENT_KEY, recent),
-            ]:
-                _upsert(cursor, table, key, counts)
-                if counts and table != ReportChargePointDay._meta.db_table:
-                    cursor.execute(f"DELETE FROM {table} WHERE n = 0")
+            if connection.vendor == "postgresql":
+                taken = _fold_postgresql(cursor, state_since)
+            else:
+                taken = _fold_portable(cursor, state_since)
+            if taken:
+                for table in (ReportOpenTally, ReportDayTally, ReportHourTally):  # partial indexes on n = 0
+                    cursor.execute(f"DELETE FROM {table._meta.db_table} WHERE n = 0")
             if state_since < since:
                 _roll(cursor, since)
         ReportTallyState.objects.filter(pk=1).update(since=since)
+    return taken
+
+
+_DELTA = ("owner_team_id, operator_team_id, site_id, charge_point_id, hour, source, reason, state, "
+          "assigned_party, n")
+
+
+def _fold_postgresql(cursor, since: int) -> int:
+    """One statement: take the appended rows and add them, grouped, to each tally."""
+
+    def add(table: str, key: tuple[str, ...], select: str, where: str = "TRUE") -> str:
+        width = ", ".join(str(i) for i in range(1, len(key) + 1))
+        columns = ", ".join(key)
+        return (f"INSERT INTO {table} ({columns}, n) SELECT {select}, SUM(n) FROM moved WHERE {where} "
+                f"GROUP BY {width} HAVING SUM(n) <> 0 "
+                f"ON CONFLICT ({columns}) DO UPDATE SET n = {table}.n + excluded.n")
+
+    unresolved = f"state <> '{RESOLVED}'"
+    in_window = f"charge_point_id <> 0 AND hour >= {int(since) * 24}"
+    parts = [
+        add(ReportOpenTally._meta.db_table, OPEN_KEY, ", ".join(OPEN_KEY), unresolved),
+        add(ReportDayTally._meta.db_table, DAY_KEY, "hour / 24, " + ", ".join(DAY_KEY[1:])),
+        add(ReportHourTally._meta.db_table, HOUR_KEY, ", ".join(HOUR_KEY), unresolved),
+        add(ReportChargePointDay._meta.db_table, CP_DAY_KEY, "hour / 24, " + ", ".join(CP_DAY_KEY[1:]), in_window),
+        add(ReportChargePointRecent._meta.db_table, CP_RECENT_KEY, ", ".join(CP_RECENT_KEY), in_window),
+    ]
+    cursor.execute(
+        f"WITH moved AS (DELETE FROM {ReportTallyDelta._meta.db_table} RETURNING {_DELTA}), "
+        + ", ".join(f"t{i} AS ({sql})" for i, sql in enumerate(parts))
+        + " SELECT COUNT(*) FROM moved"
+    )
+    return cursor.fetchone()[0]
+
+
+def _fold_portable(cursor, since: int) -> int:
+    """The same on SQLite: take the rows, add them up here, upsert."""
+    cursor.execute(f"DELETE FROM {ReportTallyDelta._meta.db_table} RETURNING {_DELTA}")
+    rows = cursor.fetchall()
+    opened, days, hours = defaultdict(int), defaultdict(int), defaultdict(int)
+    cp_days, recent = defaultdict(int), defaultdict(int)
+    for owner, operator, site, cp, hour, source, reason, report_state, party, n in rows:
+        day = hour // 24
+        days[(day, owner, operator, site, source, report_state)] += n
+        if report_state != RESOLVED:
+            opened[(owner, operator, site, source, reason, report_state, party)] += n
+            hours[(hour, owner, operator, site, source, report_state)] += n
+        if cp and day >= since:
+            cp_days[(day, cp, owner, operator)] += n
+            recent[(cp, owner, operator)] += n
+    for table, key, counts in [
+        (ReportOpenTally._meta.db_table, OPEN_KEY, opened),
+        (ReportDayTally._meta.db_table, DAY_KEY, days),
+        (ReportHourTally._meta.db_table, HOUR_KEY, hours),
+        (ReportChargePointDay._meta.db_table, CP_DAY_KEY, cp_days),
+        (ReportChargePointRecent._meta.db_table, CP_RECENT_KEY, recent),
+    ]:
+        _upsert(cursor, table, key, counts)
     return len(rows)
 
 
