@@ -189,3 +189,29 @@ def test_response_target_counts_from_the_tallies_match_at_every_boundary(world):
     for now in instants:
         assert response_target_counts_tallied(Q(), scope=None, now=now) == response_target_counts(
             Report.objects.all(), now=now), now
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_counts_the_existing_reports(member_factory):
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("reporting", "0024_report_teams")], [("reporting", "0025_dashboard_tallies")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        team = TeamFactory()
+        cp = ChargePointFactory(owner=team, operator=team)
+        for age in (0, 2, 40):
+            _file(cp, age=age * DAY)
+        services.report_create(charge_point=None, source=Source.SUPPORT, reason=Reason.CONVERSATION,
+                               by=SupportUserFactory())
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        assert tallies.tallies_verify() == []
+        figures = report_dashboard_figures(actor=member_factory(team, Role.ADMIN))
+        assert figures["open_total"] == 3 and figures["per_day_total"] == 2
+        assert figures["top_charge_points"][0]["count"] == 2
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
