@@ -18,7 +18,13 @@ from reporting.catalogue import Party, Reason, Source
 from reporting.models import Report, ReportChargePointRecent, ReportOpenTally, ReportTallyDelta
 from reporting.selectors import report_dashboard_figures, report_dashboard_figures_from_reports
 from reporting.settings_models import ResponseTarget
-from tests.factories import ChargePointFactory, MembershipFactory, SiteFactory, SupportUserFactory, TeamFactory
+from tests.factories import (
+    ChargePointFactory,
+    MembershipFactory,
+    SiteFactory,
+    SupportUserFactory,
+    TeamFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
