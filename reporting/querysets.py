@@ -42,13 +42,24 @@ def report_scope(actor) -> tuple[list[int], list[int]] | None:
     return team_ids, sites
 
 
-def scope_q(scope: tuple[list[int], list[int]]) -> Q:
-    """``report_scope``'s (teams, sites) as a condition on the columns
-    ``owner_team_id``, ``operator_team_id`` and ``site_id``."""
+def scope_parts(scope: tuple[list[int], list[int]] | None) -> list[Q]:
+    """``report_scope``'s (teams, sites) as conditions on the columns
+    ``owner_team_id``, ``operator_team_id`` and ``site_id``, one per index
+    (``[Q()]`` for everything)."""
+    if scope is None:
+        return [Q()]
     team_ids, sites = scope
-    condition = Q(owner_team_id__in=team_ids) | Q(operator_team_id__in=team_ids)
+    parts = [Q(owner_team_id__in=team_ids), Q(operator_team_id__in=team_ids)]
     if sites:
-        condition |= Q(site_id__in=sites)
+        parts.append(Q(site_id__in=sites))
+    return parts
+
+
+def scope_q(scope: tuple[list[int], list[int]]) -> Q:
+    """``scope_parts`` as one condition: any of them."""
+    condition = Q()
+    for part in scope_parts(scope):
+        condition |= part
     return condition
 
 

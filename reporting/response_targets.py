@@ -231,6 +231,7 @@ def response_target_counts_tallied(where: Q, *, scope, now: datetime | None = No
     day, and the reports of X's own hour: four grouped queries, none
     reading more than an hour of reports per distinct target."""
     from .models import ReportDayTally, ReportHourTally, ReportOpenTally
+    from .querysets import scope_parts
     from .tallies import day_number, hour_number
 
     now = now or timezone.now()
@@ -275,10 +276,13 @@ def response_target_counts_tallied(where: Q, *, scope, now: datetime | None = No
         at, inclusive = point
         end = datetime.fromtimestamp((placed[point][1] + 1) * 3600, UTC)
         ranges[point] = (Q(created_at__gte=at) if inclusive else Q(created_at__gt=at)) & Q(created_at__lt=end)
-    reports = (Report.objects.all() if scope is None else Report.objects.filter(where)).filter(state__in=unresolved)
+    # Each range with each part of the scope: an index range scan apiece
+    # (a team's partial index, or the fleet's), not the fleet's hour filtered.
     any_range = Q(pk__in=[])
-    for condition in ranges.values():
-        any_range |= condition
+    for part in scope_parts(scope):
+        for condition in ranges.values():
+            any_range |= part & condition
+    reports = Report.objects.exclude(state=ReportState.RESOLVED)
     names = {f"p{i}": point for i, point in enumerate(points)}
     exact = (reports.filter(any_range).order_by().values("source", "operator_team_id", "state")
              .annotate(**{name: Count("id", filter=ranges[point]) for name, point in names.items()}))
