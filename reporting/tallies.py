@@ -154,18 +154,31 @@ def tallies_rebuild(*, today: datetime.date | None = None,
                                timezone.now(), connection)])
 
 
-def tallies_verify(*, today: datetime.date | None = None) -> list[str]:
-    """Fold, then compare every tally with a recomputation from the reports:
-    one line per difference (empty when they agree). Reads every report."""
-    tallies_fold(today=today)
-    since = ReportTallyState.objects.get(pk=1).since
+def tallies_verify() -> list[str]:
+    """Compare every tally, with the changes not folded yet, against a
+    recomputation from the reports: one line per difference (empty when
+    they agree). One snapshot for all of it (PostgreSQL: ``REPEATABLE
+    READ``), so writers carry on and a change made meanwhile is no
+    difference. Reads every report."""
     differences = []
-    with connection.cursor() as cursor:
+    outermost = not connection.in_atomic_block  # inside a caller's transaction, its isolation holds
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and outermost:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        cursor.execute(f"SELECT since FROM {ReportTallyState._meta.db_table} WHERE id = 1")
+        found = cursor.fetchone()
+        if found is None:
+            return ["the tallies were never built: run manage.py report_tallies --rebuild"]
+        since = found[0]
+        cursor.execute(f"SELECT {_DELTA} FROM {ReportTallyDelta._meta.db_table}")
+        pending = _added_up(cursor.fetchall(), since)
         for table, key in TALLIES.items():
             cursor.execute(_grouped_sql(table, since=since))
             expected = {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
-            cursor.execute(f"SELECT {', '.join(key)}, n FROM {table} WHERE n <> 0")
-            actual = {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
+            cursor.execute(f"SELECT {', '.join(key)}, n FROM {table}")
+            actual = defaultdict(int, {tuple(row[:-1]): row[-1] for row in cursor.fetchall()})
+            for row_key, n in pending[table].items():
+                actual[row_key] += n
             for row_key in sorted(set(expected) | set(actual), key=repr):
                 if expected.get(row_key, 0) != actual.get(row_key, 0):
                     differences.append(f"{table} {dict(zip(key, row_key, strict=True))}: "
@@ -256,25 +269,8 @@ def _fold_portable(cursor, since: int) -> int:
     """The same on SQLite: take the rows, add them up here, upsert."""
     cursor.execute(f"DELETE FROM {ReportTallyDelta._meta.db_table} RETURNING {_DELTA}")
     rows = cursor.fetchall()
-    opened, days, hours = defaultdict(int), defaultdict(int), defaultdict(int)
-    cp_days, recent = defaultdict(int), defaultdict(int)
-    for owner, operator, site, cp, hour, source, reason, report_state, party, n in rows:
-        day = hour // 24
-        days[(day, owner, operator, site, source, report_state)] += n
-        if report_state != RESOLVED:
-            opened[(owner, operator, site, source, reason, report_state, party)] += n
-            hours[(hour, owner, operator, site, source, report_state)] += n
-        if cp and day >= since:
-            cp_days[(day, cp, owner, operator)] += n
-            recent[(cp, owner, operator)] += n
-    for table, key, counts in [
-        (ReportOpenTally._meta.db_table, OPEN_KEY, opened),
-        (ReportDayTally._meta.db_table, DAY_KEY, days),
-        (ReportHourTally._meta.db_table, HOUR_KEY, hours),
-        (ReportChargePointDay._meta.db_table, CP_DAY_KEY, cp_days),
-        (ReportChargePointRecent._meta.db_table, CP_RECENT_KEY, recent),
-    ]:
-        _upsert(cursor, table, key, counts)
+    for table, counts in _added_up(rows, since).items():
+        _upsert(cursor, table, TALLIES[table], counts)
     return len(rows)
 
 
@@ -292,3 +288,21 @@ def _roll(cursor, since: int) -> None:
     )
     cursor.execute(f"DELETE FROM {cp_day} WHERE day < %s", [since])
     cursor.execute(f"DELETE FROM {recent} WHERE n = 0")
+
+
+def _added_up(rows, since: int) -> dict[str, dict[tuple, int]]:
+    """Appended rows (``_DELTA``'s columns) added up per tally and key."""
+    added = {table: defaultdict(int) for table in TALLIES}
+    opened, days, hours = (added[m._meta.db_table] for m in (ReportOpenTally, ReportDayTally, ReportHourTally))
+    cp_days, recent = (added[m._meta.db_table] for m in (ReportChargePointDay, ReportChargePointRecent))
+    for owner, operator, site, cp, hour, source, reason, report_state, party, n in rows:
+        day = hour // 24
+        days[(day, owner, operator, site, source, report_state)] += n
+        if report_state != RESOLVED:
+            opened[(owner, operator, site, source, reason, report_state, party)] += n
+            hours[(hour, owner, operator, site, source, report_state)] += n
+        if cp and day >= since:
+            cp_days[(day, cp, owner, operator)] += n
+            recent[(cp, owner, operator)] += n
+    return added
+
