@@ -382,3 +382,12 @@ from .health_models import HealthDeadline, HealthEngineState  # noqa: E402, F401
 from .maintenance_models import MaintenanceWindow, SilencedDetection  # noqa: E402, F401
 from .review_models import Review  # noqa: E402, F401
 from .settings_models import HealthCheckSettings, ReportContact, ReportSettings  # noqa: E402, F401
+from .tally_models import (  # noqa: E402, F401
+    ReportChargePointDay,
+    ReportChargePointRecent,
+    ReportDayTally,
+    ReportHourTally,
+    ReportOpenTally,
+    ReportTallyDelta,
+    ReportTallyState,
+)

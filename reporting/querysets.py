@@ -18,30 +18,59 @@ class ReportState(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
 
 
+def report_scope(actor) -> tuple[list[int], list[int]] | None:
+    """What the actor may see as (team ids, site ids), None for everything:
+    the reports whose ``owner_team`` or ``operator_team`` is one of the
+    teams, and the site reports of the sites. ``scope_q`` turns it into a
+    condition on those columns, which the reports and the dashboards'
+    tallies (``reporting/tally_models.py``) share.
+
+    A site report belongs to the site's team (both columns) and to the
+    teams operating charge points there: those few sites are looked up
+    first and named as a list, so the condition stays three index scans
+    (a subquery in an OR would make PostgreSQL filter every row)."""
+    team_ids = visible_team_ids(actor)
+    if team_ids is None:
+        return None
+    team_ids = list(team_ids)
+    # The site belongs to the charge point's owner; the partial index
+    # cp_operated_for_others_idx holds exactly these charge points.
+    sites = sorted(set(
+        ChargePoint.objects.filter(~Q(operator_id=F("owner_id")), operator_id__in=team_ids)
+        .exclude(owner_id__in=team_ids).order_by().values_list("site_id", flat=True)
+    ))
+    return team_ids, sites
+
+
+def scope_parts(scope: tuple[list[int], list[int]] | None) -> list[Q]:
+    """``report_scope``'s (teams, sites) as conditions on the columns
+    ``owner_team_id``, ``operator_team_id`` and ``site_id``, one per index
+    (``[Q()]`` for everything)."""
+    if scope is None:
+        return [Q()]
+    team_ids, sites = scope
+    parts = [Q(owner_team_id__in=team_ids), Q(operator_team_id__in=team_ids)]
+    if sites:
+        parts.append(Q(site_id__in=sites))
+    return parts
+
+
+def scope_q(scope: tuple[list[int], list[int]]) -> Q:
+    """``scope_parts`` as one condition: any of them."""
+    condition = Q()
+    for part in scope_parts(scope):
+        condition |= part
+    return condition
+
+
 class ReportQuerySet(models.QuerySet):
     def for_user(self, actor) -> ReportQuerySet:
         """Reports about charge points the actor's teams own or operate, read
         from the report's own team columns (``owner_team``/``operator_team``)
-        so that each team's reports are an index range.
-
-        A site report belongs to the site's team (both columns) and to the
-        teams operating charge points there: those few sites are looked up
-        first and named as a list, so the condition stays three index scans
-        (a subquery in an OR would make PostgreSQL filter every row)."""
-        team_ids = visible_team_ids(actor)
-        if team_ids is None:
-            return self
-        team_ids = list(team_ids)
-        scope = Q(owner_team_id__in=team_ids) | Q(operator_team_id__in=team_ids)
-        # The site belongs to the charge point's owner; the partial index
-        # cp_operated_for_others_idx holds exactly these charge points.
-        sites = sorted(set(
-            ChargePoint.objects.filter(~Q(operator_id=F("owner_id")), operator_id__in=team_ids)
-            .exclude(owner_id__in=team_ids).order_by().values_list("site_id", flat=True)
-        ))
-        if sites:
-            scope |= Q(site_id__in=sites)
-        return self.filter(scope)
+        so that each team's reports are an index range, and the site
+        reports ``report_scope`` names."""
+        scope = report_scope(actor)
+        return self if scope is None else self.filter(scope_q(scope))
 
     def unresolved(self) -> ReportQuerySet:
         return self.exclude(state=ReportState.RESOLVED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -12,9 +12,11 @@ from accounts.models import SUPPORT_GROUP, Membership, Role, User
 from accounts.permissions import is_support, visible_team_ids
 from chargepoints.models import ChargePoint
 
+from . import tallies
 from .catalogue import Party, Reason
-from .models import Report
-from .response_targets import response_target_counts
+from .models import Report, ReportChargePointRecent, ReportDayTally, ReportOpenTally
+from .querysets import report_scope, scope_q
+from .response_targets import response_target_counts, response_target_counts_tallied
 
 
 def report_assignable_people(*, report: Report | None, party: str) -> QuerySet[User]:
@@ -175,50 +177,99 @@ def report_list(*, actor) -> QuerySet[Report]:
     return Report.objects.for_user(actor).with_context()
 
 
-DASHBOARD_DAYS = 30
+DASHBOARD_DAYS = tallies.WINDOW_DAYS
 DASHBOARD_TOP_CHARGE_POINTS = 10
 
 
 def report_dashboard_figures(*, actor) -> dict:
     """The dashboard's figures over the reports the actor may see: open
     reports by reason and by party, the oldest open one, reports filed per
-    day over DASHBOARD_DASHBOARD_DAYS, and the charge points with the most reports in
-    that time. Each figure is one grouped query."""
+    day over DASHBOARD_DAYS, the charge points with the most reports in
+    that time, and the response-target counts.
+
+    Read from the tallies (``reporting/tallies.py``), folded first so they
+    are exact: a few hundred summary rows whatever the number of reports.
+    The oldest open report is the first entry of a partial index per team
+    column. ``report_dashboard_figures_from_reports`` computes the same
+    figures from the reports (the tests and the benchmark compare them)."""
+    now = timezone.now()
+    today = now.astimezone(datetime.UTC).date()
+    tallies.tallies_fold(today=today)
+    scope = report_scope(actor)
+    where = Q() if scope is None else scope_q(scope)
+    start = today - datetime.timedelta(days=DASHBOARD_DAYS - 1)
+
+    open_rows = (
+        ReportOpenTally.objects.filter(where).order_by().values("reason", "assigned_party").annotate(n=Sum("n"))
+        .values_list("reason", "assigned_party", "n")
+    )
+    per_day_rows = dict(
+        ReportDayTally.objects.filter(where, day__gte=tallies.day_number(start)).order_by().values("day")
+        .annotate(n=Sum("n")).values_list("day", "n")
+    )
+    per_day_rows = {tallies.EPOCH + datetime.timedelta(days=day): n for day, n in per_day_rows.items()}
+    # A charge point's reports share its teams (``reporting.teams`` moves
+    # them together), so its count is one row; site reports have none.
+    cp_where = Q() if scope is None else Q(owner_team_id__in=scope[0]) | Q(operator_team_id__in=scope[0])
+    top_rows = list(
+        ReportChargePointRecent.objects.filter(cp_where, n__gt=0).order_by("-n", "charge_point_id")
+        .values_list("charge_point_id", "n")[:DASHBOARD_TOP_CHARGE_POINTS]
+    )
+    return _figures(
+        open_rows=open_rows, oldest=_oldest_open(scope), per_day_rows=per_day_rows, start=start,
+        top_rows=top_rows, targets=response_target_counts_tallied(where, scope=scope, now=now), now=now,
+    )
+
+
+def _oldest_open(scope) -> Report | None:
+    """The oldest unresolved report in scope: the first entry of the
+    partial index of each team column (a MIN over an OR of them reads every
+    entry of the teams), then that row."""
+    unresolved = Report.objects.unresolved()
+    if scope is None:
+        parts = [unresolved]
+    else:
+        teams, sites = scope
+        if len(teams) > 5:  # one query per index, whatever the number of teams
+            parts = [unresolved.filter(owner_team_id__in=teams), unresolved.filter(operator_team_id__in=teams)]
+        else:
+            parts = ([unresolved.filter(owner_team_id=team) for team in teams]
+                     + [unresolved.filter(operator_team_id=team) for team in teams])
+        if sites:
+            parts.append(unresolved.filter(site_id__in=sites))
+    found = [at for part in parts if (at := part.order_by().aggregate(at=Min("created_at"))["at"]) is not None]
+    if not found:
+        return None
+    if scope is not None:
+        unresolved = unresolved.filter(scope_q(scope))
+    return _oldest_row(unresolved, min(found))
+
+
+def _oldest_row(unresolved, oldest_at) -> Report | None:
+    return (
+        unresolved.filter(created_at=oldest_at)
+        .order_by("id")
+        .select_related("charge_point__site")
+        .only("id", "state", "created_at", "reason", "charge_point__name", "charge_point__ocpp_id",
+              "charge_point__site__name")
+        .first()
+    )
+
+
+def report_dashboard_figures_from_reports(*, actor) -> dict:
+    """The dashboard's figures as grouped queries over the reports
+    themselves (how the dashboard read them before the tallies): the
+    reference ``report_dashboard_figures`` must equal, in the tests and the
+    benchmark, and the way to check a figure by hand."""
     reports = Report.objects.for_user(actor)
     unresolved = reports.unresolved()
     now = timezone.now()
-    today = now.date()
+    today = now.astimezone(datetime.UTC).date()
     start = today - datetime.timedelta(days=DASHBOARD_DAYS - 1)
     start_at = datetime.datetime.combine(start, datetime.time.min, datetime.UTC)
-
-    # One pass over the unresolved reports gives both breakdowns.
-    reason_counts: dict[str, int] = {}
-    party_counts: dict[str, int] = {}
-    for row in unresolved.order_by().values("reason", "assigned_party").annotate(n=Count("id")):
-        reason_counts[row["reason"]] = reason_counts.get(row["reason"], 0) + row["n"]
-        party_counts[row["assigned_party"]] = party_counts.get(row["assigned_party"], 0) + row["n"]
-    by_reason = [
-        {"reason": reason, "label": str(Reason(reason).label), "count": n}
-        for reason, n in sorted(reason_counts.items(), key=lambda item: (-item[1], item[0]))
-    ]
-    by_party = [
-        {"party": party, "label": str(Party(party).label), "count": n}
-        for party, n in sorted(party_counts.items(), key=lambda item: (-item[1], item[0]))
-    ]
-    # MIN first, then the row: for a team, ORDER BY created_at LIMIT 1 walks
-    # the date index through every other team's reports (seconds on a
-    # million rows); the aggregate reads the team's own rows instead.
+    open_rows = unresolved.order_by().values("reason", "assigned_party").annotate(n=Count("id")).values_list(
+        "reason", "assigned_party", "n")
     oldest_at = unresolved.aggregate(at=Min("created_at"))["at"]
-    oldest = None
-    if oldest_at is not None:
-        oldest = (
-            unresolved.filter(created_at=oldest_at)
-            .order_by("id")
-            .select_related("charge_point__site")
-            .only("id", "state", "created_at", "reason", "charge_point__name", "charge_point__ocpp_id",
-                  "charge_point__site__name")
-            .first()
-        )
     per_day_rows = dict(
         reports.filter(created_at__gte=start_at)
         .order_by()
@@ -227,29 +278,52 @@ def report_dashboard_figures(*, actor) -> dict:
         .annotate(n=Count("id"))
         .values_list("day", "n")
     )
+    top_rows = list(
+        reports.filter(created_at__gte=start_at, charge_point__isnull=False)
+        .order_by()
+        .values("charge_point_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "charge_point_id")
+        .values_list("charge_point_id", "n")[:DASHBOARD_TOP_CHARGE_POINTS]
+    )
+    return _figures(
+        open_rows=open_rows, oldest=None if oldest_at is None else _oldest_row(unresolved, oldest_at),
+        per_day_rows=per_day_rows, start=start, top_rows=top_rows,
+        targets=response_target_counts(unresolved, now=now), now=now,
+    )
+
+
+def _figures(*, open_rows, oldest, per_day_rows, start, top_rows, targets, now) -> dict:
+    """The dashboard's dictionary from the figures' rows, however they were read."""
+    reason_counts: dict[str, int] = {}
+    party_counts: dict[str, int] = {}
+    for reason, party, n in open_rows:
+        if n:
+            reason_counts[reason] = reason_counts.get(reason, 0) + n
+            party_counts[party] = party_counts.get(party, 0) + n
+    by_reason = [
+        {"reason": reason, "label": str(Reason(reason).label), "count": n}
+        for reason, n in sorted(reason_counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    by_party = [
+        {"party": party, "label": str(Party(party).label), "count": n}
+        for party, n in sorted(party_counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
     per_day = [
         {"day": start + datetime.timedelta(days=i), "count": per_day_rows.get(start + datetime.timedelta(days=i), 0)}
         for i in range(DASHBOARD_DAYS)
     ]
-    top_rows = list(
-        reports.filter(created_at__gte=start_at)
-        .order_by()
-        .values("charge_point_id")
-        .annotate(n=Count("id"))
-        .order_by("-n", "charge_point_id")[:DASHBOARD_TOP_CHARGE_POINTS]
-    )
     names = {
         cp.pk: cp
-        for cp in ChargePoint.objects.filter(pk__in=[r["charge_point_id"] for r in top_rows])
+        for cp in ChargePoint.objects.filter(pk__in=[cp_id for cp_id, _n in top_rows])
         .select_related("site")
         .only("id", "name", "ocpp_id", "site__name")
     }
     top = [
-        {"id": r["charge_point_id"], "name": names[r["charge_point_id"]].name,
-         "ocpp_id": names[r["charge_point_id"]].ocpp_id, "site": names[r["charge_point_id"]].site.name,
-         "count": r["n"]}
-        for r in top_rows
-        if r["charge_point_id"] in names
+        {"id": cp_id, "name": names[cp_id].name, "ocpp_id": names[cp_id].ocpp_id, "site": names[cp_id].site.name,
+         "count": n}
+        for cp_id, n in top_rows
+        if cp_id in names
     ]
     return {
         "open_total": sum(row["count"] for row in by_party),
@@ -266,8 +340,8 @@ def report_dashboard_figures(*, actor) -> dict:
         },
         "per_day": per_day,
         "per_day_total": sum(d["count"] for d in per_day),
-        # Response-time targets (reporting/response_targets.py): one query.
-        "targets": response_target_counts(unresolved, now=now),
+        # Response-time targets (reporting/response_targets.py).
+        "targets": targets,
         "top_charge_points": top,
         "computed_at": now,
     }

@@ -26,3 +26,12 @@ def response_targets_check() -> dict[str, int]:
     from reporting.response_target_services import response_targets_check as check
 
     return check()
+
+
+@shared_task(name="reporting.tallies_fold")
+def tallies_fold() -> int:
+    """Every minute (django-celery-beat): add the reports changed since the
+    last run to the dashboards' tallies (reporting/tallies.py)."""
+    from reporting.tallies import tallies_fold as fold
+
+    return fold()

@@ -2,9 +2,10 @@
 
 Open (unresolved) reports by reason and by party, the oldest open report,
 reports filed per day over the last 30 days as a server-side bar chart, and
-the charge points with the most reports in those 30 days. Every figure is one
-grouped query; the result is cached for a minute per set of visible teams, so
-reloading the index of a large installation stays cheap.
+the charge points with the most reports in those 30 days, and the
+response-target counts. The figures come from the report tallies
+(``reporting/tallies.py``: a few hundred summary rows, whatever the number of
+reports); the result is cached for a minute per set of visible teams.
 
 Above the figures, "Start here" (``start_here``): what this login should look
 at first (a hint by role: support, owner, admin, installer, viewer), the
