@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('chargepoints', '0013_health_engine'),
-        ('reporting', '0024_report_teams'),
+        ('reporting', '0025_dashboard_tallies'),
     ]
 
     operations = [
