@@ -1,6 +1,7 @@
 """A report's states and ``ReportQuerySet``: which reports an actor may see
-(``for_user``, from the report's team columns), the unresolved ones, and
-what a list row needs in one query. ``reporting.models`` re-exports both."""
+(``for_user``, from the report's team columns), which are a team's
+(``for_teams``, ``team_reports_q``), the unresolved ones, and what a list
+row needs in one query. ``reporting.models`` re-exports all but the Q."""
 
 from __future__ import annotations
 
@@ -18,6 +19,13 @@ class ReportState(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
 
 
+def team_reports_q(team_ids, *, prefix: str = "") -> Q:
+    """The condition of ``ReportQuerySet.for_teams``; ``prefix`` applies it
+    to rows pointing at a report (``"report__"`` for its timeline rows)."""
+    team_ids = list(team_ids)
+    return Q(**{f"{prefix}owner_team_id__in": team_ids}) | Q(**{f"{prefix}operator_team_id__in": team_ids})
+
+
 class ReportQuerySet(models.QuerySet):
     def for_user(self, actor) -> ReportQuerySet:
         """Reports about charge points the actor's teams own or operate, read
@@ -32,7 +40,7 @@ class ReportQuerySet(models.QuerySet):
         if team_ids is None:
             return self
         team_ids = list(team_ids)
-        scope = Q(owner_team_id__in=team_ids) | Q(operator_team_id__in=team_ids)
+        scope = team_reports_q(team_ids)
         # The site belongs to the charge point's owner; the partial index
         # cp_operated_for_others_idx holds exactly these charge points.
         sites = sorted(set(
@@ -42,6 +50,18 @@ class ReportQuerySet(models.QuerySet):
         if sites:
             scope |= Q(site_id__in=sites)
         return self.filter(scope)
+
+    def for_teams(self, team_ids) -> ReportQuerySet:
+        """The reports of these teams, as the team-wide figures, webhooks and
+        e-mails count them: a report about a charge point one of them owns
+        or operates, or about a whole site of theirs (a site report carries
+        its site's team in both columns). Moves are followed:
+        ``reporting.teams`` rewrites the columns in the move's transaction.
+
+        Unlike ``for_user``, a site report of another team's site where one
+        of them only operates charge points is not theirs: they may see it,
+        but it counts for the site's team."""
+        return self.filter(team_reports_q(team_ids))
 
     def unresolved(self) -> ReportQuerySet:
         return self.exclude(state=ReportState.RESOLVED)
