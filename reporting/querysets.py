@@ -6,7 +6,7 @@ row needs in one query. ``reporting.models`` re-exports all but the Q."""
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, When
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import visible_team_ids
@@ -17,6 +17,20 @@ class ReportState(models.TextChoices):
     OPEN = "open", _("Open")
     ASSIGNED = "assigned", _("Assigned")
     RESOLVED = "resolved", _("Resolved")
+
+
+def waiting_team():
+    """The team a report waits on: its operator team when it is assigned to
+    the operator, its owner team when assigned to the owner, none when with
+    support. "My team's" filters on it and ``report_unres_waiting_idx``
+    indexes it, so a team's page is one index range in the list's order
+    (an OR of the two parties made PostgreSQL sort all of them first)."""
+    return Case(
+        When(assigned_party="operator", then=F("operator_team")),
+        When(assigned_party="owner", then=F("owner_team")),
+        default=None,
+        output_field=IntegerField(),
+    )
 
 
 def team_reports_q(team_ids, *, prefix: str = "") -> Q:
