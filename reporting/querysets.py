@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.permissions import visible_team_ids
 from chargepoints.models import ChargePoint
 
+from .catalogue import Party
+
 
 class ReportState(models.TextChoices):
     OPEN = "open", _("Open")
@@ -26,8 +28,8 @@ def waiting_team():
     indexes it, so a team's page is one index range in the list's order
     (an OR of the two parties made PostgreSQL sort all of them first)."""
     return Case(
-        When(assigned_party="operator", then=F("operator_team")),
-        When(assigned_party="owner", then=F("owner_team")),
+        When(assigned_party=Party.OPERATOR, then=F("operator_team")),
+        When(assigned_party=Party.OWNER, then=F("owner_team")),
         default=None,
         output_field=IntegerField(),
     )

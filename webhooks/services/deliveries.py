@@ -74,10 +74,11 @@ def deliveries_for_events(*, event_ids: list[int], kind: str) -> int:
     transaction (``reporting.hooks.timeline_listeners``): one per active
     endpoint of the report's owner and operator teams that subscribed to
     the event (the report's team columns, as ``ReportQuerySet.for_teams``
-    reads them: a site report's are its site's team). One query when no endpoint is active at all (a tiny index
-    lookup, the common case), two when none of the reports' teams wants the
-    rows, four when some do, whatever their number; none for a kind that is
-    never sent. Returns the rows written."""
+    reads them: a site report's are its site's team). One query when no
+    endpoint is active at all (a tiny index lookup, the common case), two
+    when none of the reports' teams wants the rows, four when some do,
+    whatever their number; none for a kind that is never sent. Returns the
+    rows written."""
     event_type = EVENT_TYPE_FOR_KIND.get(kind)
     if event_type is None or not event_ids:
         return 0
