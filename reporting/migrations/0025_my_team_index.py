@@ -4,7 +4,7 @@ an index of the unresolved reports by the team they wait on
 operator, the owner team when assigned to the owner), newest first.
 
 On PostgreSQL the build reads the reports table once and locks writes to it
-meanwhile (about 10 s per million reports here): run it in a quiet hour.
+meanwhile (about 10 s for 10 million reports here): run it in a quiet hour.
 Reversible: backwards drops it."""
 
 from django.db import migrations, models
