@@ -61,7 +61,8 @@ def burst_threshold(team_settings: ReportSettings | None) -> int:
 def teams_in_burst(*, settings_by_team: dict, now: datetime) -> set[int]:
     """The teams (of ``settings_by_team``) that got more new reports than
     their threshold within the burst window before ``now``: one grouped
-    query. A report's new-report e-mail goes to its operator team."""
+    query. A report's new-report e-mail goes to its operator team (the
+    report's ``operator_team``, which follows a charge point's move)."""
     if not settings_by_team:
         return set()
     since = now - timedelta(seconds=settings.NOTIFICATIONS_BURST_WINDOW_SECONDS)
@@ -70,12 +71,16 @@ def teams_in_burst(*, settings_by_team: dict, now: datetime) -> set[int]:
             kind=EventKind.CREATED,
             created_at__gt=since,
             created_at__lte=now,
-            report__charge_point__operator_id__in=list(settings_by_team),
+            report__operator_team_id__in=list(settings_by_team),
+            # A site report's new-report e-mail goes to the teams operating
+            # charge points there, which its columns do not name (they hold
+            # the site's team): it counts towards no burst.
+            report__charge_point_id__isnull=False,
         )
         .order_by()
-        .values("report__charge_point__operator_id")
+        .values("report__operator_team_id")
         .annotate(n=Count("id"))
-        .values_list("report__charge_point__operator_id", "n")
+        .values_list("report__operator_team_id", "n")
     )
     return {team_id for team_id, n in counts if n > burst_threshold(settings_by_team.get(team_id))}
 

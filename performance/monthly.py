@@ -23,7 +23,7 @@ from reporting.models import Report, ReportSettings
 
 from .models import MonthlyEmail
 from .periods import Period, period_month
-from .response_times import response_times
+from .response_times import response_rows_merged, response_times
 from .selectors import worst_by_uptime
 from .totals import totals_for
 
@@ -46,10 +46,13 @@ def monthly_email_render(*, team: Team, period: Period, now: datetime) -> tuple[
     worst = worst_by_uptime(charge_points=charge_points, period=period, now=now, limit=WORST_IN_EMAIL,
                             team_id=team.pk)
     names = dict(ChargePoint.objects.filter(pk__in=[cp_id for cp_id, _f in worst]).values_list("pk", "name"))
-    reports = (Report.objects.filter(charge_point__owner_id=team.pk) | Report.objects.filter(
-        charge_point__operator_id=team.pk) | Report.objects.filter(charge_point__isnull=True, site__team_id=team.pk))
-    [responses] = response_times(reports=reports, by="team", created_from=period.start,
-                                 created_before=period.end) or [None]
+    # By team: one row per operating team (the team's own charge points and
+    # those it owns but another team operates), added up.
+    responses = response_rows_merged(
+        response_times(reports=Report.objects.for_teams([team.pk]), by="team", created_from=period.start,
+                       created_before=period.end),
+        key=team.pk, label=team.name,
+    )
     dashboard = f"{settings.SITE_URL}{reverse('operator:performance_dashboard')}?team={team.pk}&period={period.label}"
     with translation.override(team.language):
         context = {

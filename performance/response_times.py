@@ -98,7 +98,7 @@ def _annotated(reports: QuerySet[Report]) -> QuerySet[Report]:
     return reports.annotate(
         first_response_at=Subquery(responses),
         remote=Exists(remote) & ~Exists(visited),
-        team_id=Coalesce(F("charge_point__operator_id"), F("site__team_id")),
+        team_id=F("operator_team_id"),  # a site report's: its site's team
         where_id=Coalesce(F("charge_point__site_id"), F("site_id")),
     )
 
@@ -125,6 +125,20 @@ def response_times(*, reports: QuerySet[Report], by: str, created_from: datetime
             row.resolutions.append((resolved_at - created_at).total_seconds())
             row.resolved_remotely += bool(remote)
     return sorted(rows.values(), key=lambda row: (-row.reports, row.label))
+
+
+def response_rows_merged(rows: list[ResponseRow], *, key, label: str) -> ResponseRow | None:
+    """The rows as one (a team's figures over its reports, whichever team
+    operates each charge point); None without rows."""
+    if not rows:
+        return None
+    merged = ResponseRow(key, label)
+    for row in rows:
+        merged.reports += row.reports
+        merged.first_responses += row.first_responses
+        merged.resolutions += row.resolutions
+        merged.resolved_remotely += row.resolved_remotely
+    return merged
 
 
 def _labels(by: str):

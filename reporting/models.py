@@ -4,7 +4,7 @@ import os
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -12,7 +12,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from chargepoints.models import ChargePoint, Site
 
 from .catalogue import SITE_REASONS, Party, Reason, Source
-from .querysets import ReportQuerySet, ReportState
+from .querysets import ReportQuerySet, ReportState, waiting_team
 from .storage import private_storage
 
 
@@ -128,6 +128,10 @@ class Report(ConcurrentTransitionMixin, models.Model):
                          include=["assigned_party"], name="report_unres_reason_idx"),
             models.Index(fields=["assigned_party", "-created_at", "-id"], condition=~Q(state=ReportState.RESOLVED),
                          name="report_unres_party_idx"),
+            # "My team's" (``my_team_q``): the unresolved reports by the team
+            # they wait on (``waiting_team``), newest first.
+            models.Index(waiting_team(), F("created_at").desc(), F("id").desc(),
+                         condition=~Q(state=ReportState.RESOLVED), name="report_unres_waiting_idx"),
         ]
         constraints = [
             # At most one unresolved system report per charge point and reason:

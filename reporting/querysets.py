@@ -1,15 +1,18 @@
 """A report's states and ``ReportQuerySet``: which reports an actor may see
-(``for_user``, from the report's team columns), the unresolved ones, and
-what a list row needs in one query. ``reporting.models`` re-exports both."""
+(``for_user``, from the report's team columns), which are a team's
+(``for_teams``, ``team_reports_q``), the unresolved ones, and what a list
+row needs in one query. ``reporting.models`` re-exports all but the Q."""
 
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, When
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import visible_team_ids
 from chargepoints.models import ChargePoint
+
+from .catalogue import Party
 
 
 class ReportState(models.TextChoices):
@@ -63,6 +66,27 @@ def scope_q(scope: tuple[list[int], list[int]]) -> Q:
     return condition
 
 
+def waiting_team():
+    """The team a report waits on: its operator team when it is assigned to
+    the operator, its owner team when assigned to the owner, none when with
+    support. "My team's" filters on it and ``report_unres_waiting_idx``
+    indexes it, so a team's page is one index range in the list's order
+    (an OR of the two parties made PostgreSQL sort all of them first)."""
+    return Case(
+        When(assigned_party=Party.OPERATOR, then=F("operator_team")),
+        When(assigned_party=Party.OWNER, then=F("owner_team")),
+        default=None,
+        output_field=IntegerField(),
+    )
+
+
+def team_reports_q(team_ids, *, prefix: str = "") -> Q:
+    """The condition of ``ReportQuerySet.for_teams``; ``prefix`` applies it
+    to rows pointing at a report (``"report__"`` for its timeline rows)."""
+    team_ids = list(team_ids)
+    return Q(**{f"{prefix}owner_team_id__in": team_ids}) | Q(**{f"{prefix}operator_team_id__in": team_ids})
+
+
 class ReportQuerySet(models.QuerySet):
     def for_user(self, actor) -> ReportQuerySet:
         """Reports about charge points the actor's teams own or operate, read
@@ -71,6 +95,18 @@ class ReportQuerySet(models.QuerySet):
         reports ``report_scope`` names."""
         scope = report_scope(actor)
         return self if scope is None else self.filter(scope_q(scope))
+
+    def for_teams(self, team_ids) -> ReportQuerySet:
+        """The reports of these teams, as the team-wide figures, webhooks and
+        e-mails count them: a report about a charge point one of them owns
+        or operates, or about a whole site of theirs (a site report carries
+        its site's team in both columns). Moves are followed:
+        ``reporting.teams`` rewrites the columns in the move's transaction.
+
+        Unlike ``for_user``, a site report of another team's site where one
+        of them only operates charge points is not theirs: they may see it,
+        but it counts for the site's team."""
+        return self.filter(team_reports_q(team_ids))
 
     def unresolved(self) -> ReportQuerySet:
         return self.exclude(state=ReportState.RESOLVED)

@@ -177,12 +177,8 @@ class ResponseTimesView(APIView):
         team = get_object_or_404(Team.objects.for_user(request.user), pk=team_id)
         period = _period(request)
         by = request.query_params.get("by") or "reason"
-        reports = Report.objects.for_user(request.user).filter(
-            charge_point__owner_id=team.pk) | Report.objects.for_user(request.user).filter(
-            charge_point__operator_id=team.pk) | Report.objects.for_user(request.user).filter(
-            charge_point__isnull=True, site__team_id=team.pk)
-        rows = response_times(reports=reports, by=by, created_from=period.start,
-                              created_before=period.end)
+        rows = response_times(reports=Report.objects.for_user(request.user).for_teams([team.pk]), by=by,
+                              created_from=period.start, created_before=period.end)
 
         def seconds(value: timedelta | None):
             return None if value is None else value.total_seconds()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Q
+from django.db.models.lookups import In
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
@@ -12,6 +13,7 @@ from chargepoints.models import Site
 from core.admin.filters import DateRangeFilter, ScopedRelatedFilter
 from reporting.catalogue import Party
 from reporting.models import ReportState
+from reporting.querysets import waiting_team
 
 
 class TeamFilter(ScopedRelatedFilter):
@@ -87,10 +89,7 @@ def my_team_q(user, *, support: bool) -> Q:
         return Q(assigned_party=Party.SUPPORT)
     team_ids = list(visible_team_ids(user) or [])
     # A site report carries the site's team in both columns: it acts as both.
-    return (
-        Q(assigned_party=Party.OPERATOR, operator_team_id__in=team_ids)
-        | Q(assigned_party=Party.OWNER, owner_team_id__in=team_ids)
-    )
+    return Q(In(waiting_team(), team_ids))
 
 
 class QuickViewFilter(admin.SimpleListFilter):

@@ -131,11 +131,14 @@ class ReportListMixin:
         term = search_term.strip()
         if not term:
             return queryset, False
-        charge_points = ChargePoint.objects.filter(
-            Q(name__icontains=term) | Q(serial_number__icontains=term) | Q(ocpp_id__icontains=term)
-        ).order_by().values("pk").union(
+        # One part per column: as an OR of the three in one scan, PostgreSQL
+        # estimated a sequential scan of every charge point cheaper than the
+        # trigram index (three times slower at 100,000 charge points).
+        charge_points = ChargePoint.objects.filter(name__icontains=term).order_by().values("pk").union(
+            ChargePoint.objects.filter(serial_number__icontains=term).order_by().values("pk"),
+            ChargePoint.objects.filter(ocpp_id__icontains=term).order_by().values("pk"),
             ChargePoint.objects.filter(site__in=Site.objects.filter(name__icontains=term).values("pk"))
-            .order_by().values("pk")
+            .order_by().values("pk"),
         )
         # A UNION of ids, one part per column: each part can use its own index
         # (the charge point's, a trigram index on the description where there

@@ -79,6 +79,29 @@ def test_response_times(troubled):
         "resolved_remotely_percent": 100.0}]
 
 
+def test_response_times_count_the_teams_reports_as_they_are_after_a_move_with_its_site_reports(troubled):
+    from chargepoints.assets import charge_point_update
+    from reporting.catalogue import Reason, Source
+    from tests.factories import SupportUserFactory
+
+    ours, theirs = troubled.ours, troubled.theirs
+    for charge_point in (troubled.cp, troubled.their_cp):
+        ReportFactory(charge_point=charge_point, created_at=at(8))
+        ReportFactory(charge_point=None, site=charge_point.site, source=Source.SYSTEM, reason=Reason.SITE_OFFLINE,
+                      created_at=at(9))
+    # Their charge point is operated by us from now on: its report is ours too.
+    charge_point_update(charge_point=troubled.their_cp, operator=ours, by=SupportUserFactory())
+
+    def rows(client, team):
+        body = client.get(f"/api/v1/teams/{team.pk}/response-times/?period=2026-03&by=team").json()
+        return sorted((row["key"], row["reports"]) for row in body["rows"])
+
+    # Our charge point's, our site's, and the moved charge point's (by its operator, us).
+    assert rows(troubled.client, ours) == [(str(ours.pk), 3)]
+    # Theirs: the charge point they still own (operated by us) and their site's.
+    assert rows(troubled.their_client, theirs) == sorted([(str(ours.pk), 1), (str(theirs.pk), 1)])
+
+
 def test_the_endpoints_are_in_the_schema(anon):
     paths = anon.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
     assert {"/api/v1/charge-points/{charge_point_id}/performance/", "/api/v1/sites/{site_id}/performance/",

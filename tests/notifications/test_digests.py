@@ -249,6 +249,49 @@ def test_reports_filed_one_by_one_go_out_until_the_burst_then_the_rest_joins_one
     assert digest.entries.count() == 3
 
 
+@override_settings(NOTIFICATIONS_BURST_THRESHOLD=2)
+def test_a_moved_charge_points_new_reports_count_towards_its_new_operators_burst(
+    fleet, django_capture_on_commit_callbacks
+):
+    from chargepoints.assets import charge_point_update
+    from tests.factories import ReportContactFactory, ReportSettingsFactory, SupportUserFactory, TeamFactory
+
+    new_operator = TeamFactory(name="Ny Operatør ApS", language="da")
+    ReportContactFactory(settings=ReportSettingsFactory(team=new_operator), email="nina@new.example")
+    reports = file_reports(fleet, django_capture_on_commit_callbacks, 2)
+    fleet.charge_point = charge_point_update(charge_point=fleet.charge_point, operator=new_operator,
+                                             by=SupportUserFactory())
+    reports += file_reports(fleet, django_capture_on_commit_callbacks, 1)
+    process(django_capture_on_commit_callbacks, now=timezone.now())
+
+    # All three reports are the new operator's now: more than the threshold.
+    assert mail.outbox == []
+    assert not Digest.objects.filter(team=fleet.operator).exists()
+    digest = Digest.objects.get(team=new_operator)
+    assert sorted(digest.entries.values_list("event__report_id", flat=True)) == sorted(r.pk for r in reports)
+
+
+@override_settings(NOTIFICATIONS_BURST_THRESHOLD=2)
+def test_a_site_report_counts_towards_no_burst(fleet, django_capture_on_commit_callbacks):
+    """Its e-mail goes to the teams operating charge points on the site, not
+    to the team its columns name (the site's), so it is not counted."""
+    from tests.factories import ChargePointFactory, SiteFactory
+
+    own_site = SiteFactory(team=fleet.operator, name="Depot")
+    ChargePointFactory(site=own_site, owner=fleet.operator, operator=fleet.operator)
+    file_reports(fleet, django_capture_on_commit_callbacks, 2)
+    with django_capture_on_commit_callbacks(execute=False):
+        created = reporting.report_file_site_reports(
+            reason=Reason.SITE_OFFLINE, sites=[(own_site.pk, "All down."), (fleet.charge_point.site_id, "Dark.")],
+            now=timezone.now())
+    process(django_capture_on_commit_callbacks, now=timezone.now())
+
+    assert Digest.objects.count() == 0
+    # Two charge point reports and two site reports, each to both contacts.
+    assert len(mail.outbox) == 4 * 2
+    assert sum(f"#{report_id}" in message.subject for message in mail.outbox for report_id in created.values()) == 4
+
+
 # --- on PostgreSQL, really at once -------------------------------------------------
 
 

@@ -67,3 +67,34 @@ def test_no_email_without_email_updates(cp, contacts):
 
     assert monthly_emails_send(now=APRIL_2) == 0
     assert not Notification.objects.exists()
+
+
+def test_the_reports_are_the_teams_after_moves_with_its_site_reports(cp, contacts):
+    """The figures count the reports about the team's charge points as they
+    are now (a charge point moved in brings its reports, one moved away
+    takes them) and the site reports of its sites."""
+    from chargepoints.assets import charge_point_update
+    from reporting.catalogue import Reason, Source
+    from tests.factories import ReportFactory, SiteFactory, SupportUserFactory, TeamFactory
+
+    from .conftest import make_charge_point
+
+    support, team, other = SupportUserFactory(), cp.owner, TeamFactory()
+    moved_in = make_charge_point(site__team=other)
+    moved_away = make_charge_point(site__team=team)
+    operated_by_other = make_charge_point(site__team=team)
+    for charge_point in (cp, moved_in, moved_away, operated_by_other):
+        ReportFactory(charge_point=charge_point, created_at=at(8))
+    for site in (cp.site, SiteFactory(team=other)):
+        ReportFactory(charge_point=None, site=site, source=Source.SYSTEM, reason=Reason.SITE_OFFLINE,
+                      created_at=at(9))
+
+    charge_point_update(charge_point=moved_in, operator=team, by=support)
+    charge_point_update(charge_point=moved_away, owner=other, operator=other, site=SiteFactory(team=other),
+                        by=support)
+    charge_point_update(charge_point=operated_by_other, operator=other, by=support)  # still the team's
+
+    monthly_emails_send(now=APRIL_2)
+
+    # cp, moved_in, operated_by_other and the team's site report.
+    assert "Reports: 4, resolved: 0" in Notification.objects.get(team=team).body_text

@@ -74,3 +74,20 @@ def test_the_nearest_rank_percentile():
     assert percentile([5, 1, 4, 2, 3, 6, 7, 8, 9, 10], 0.9) == 9
     assert percentile([3], 0.9) == 3
     assert percentile([], 0.9) is None
+
+
+def test_by_team_a_moved_charge_points_reports_follow_it_and_a_site_report_counts_for_its_sites_team(cp):
+    from chargepoints.assets import charge_point_update
+    from reporting.catalogue import Reason, Source
+    from tests.factories import SupportUserFactory, TeamFactory
+
+    new_operator = TeamFactory(name="New Operator AB")
+    ReportFactory(charge_point=cp, created_at=at(8))
+    ReportFactory(charge_point=None, site=cp.site, source=Source.SYSTEM, reason=Reason.SITE_OFFLINE,
+                  created_at=at(9))
+    charge_point_update(charge_point=cp, operator=new_operator, by=SupportUserFactory())
+
+    by_team = response_times(reports=Report.objects.all(), by="team", created_from=at(0), created_before=at(24))
+
+    assert sorted((row.key, row.label, row.reports) for row in by_team) == sorted(
+        [(new_operator.pk, "New Operator AB", 1), (cp.site.team_id, cp.site.team.name, 1)])

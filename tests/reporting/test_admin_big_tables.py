@@ -103,3 +103,23 @@ def test_search_on_a_driver_caps_the_reports_whose_contact_the_user_may_see(requ
     response = client.get("/operator/reporting/report/", {"q": "ann@example"})
 
     assert set(re.findall(r"/reporting/report/(\d+)/change/", response.content.decode())) == {str(mine.pk)}
+
+
+def test_my_teams_view_is_one_range_of_the_waiting_team_index(require_postgres, member_factory):
+    """"My team's" filters on the team a report waits on, the expression
+    ``report_unres_waiting_idx`` holds (an OR of the two parties made
+    PostgreSQL sort every unresolved report of the team at 10M)."""
+    from reporting.admin.filters import my_team_q
+
+    cp = ChargePointFactory()
+    _bulk_reports(cp, 3)
+    user = member_factory(cp.operator, Role.ADMIN)
+    page = (Report.objects.for_user(user).unresolved().filter(my_team_q(user, support=False))
+            .order_by("-created_at", "-id")[:50])
+    sql, params = page.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "report_unres_waiting_idx" in plan, plan
+    assert len(page) == 3

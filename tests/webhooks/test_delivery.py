@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import AuditLog
 from reporting import services as reporting
 from reporting.catalogue import Party, Reason, Source
-from reporting.models import EventKind
+from reporting.models import EventKind, Report
 from webhooks import services
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -296,3 +296,51 @@ def test_with_no_active_endpoint_a_bulk_of_timeline_rows_costs_one_small_query(s
     with django_assert_num_queries(1):
         assert services.deliveries_for_events(event_ids=event_ids, kind=EventKind.CREATED) == 0
     assert not WebhookDelivery.objects.exists()
+
+
+# --- whose endpoints: the report's team columns -----------------------------------
+
+
+def _sent(report_ids=None) -> list[tuple[str, str]]:
+    rows = WebhookDelivery.objects.order_by("id")
+    if report_ids is not None:
+        rows = rows.filter(event__report_id__in=report_ids)
+    return list(rows.values_list("endpoint__team__name", "event_type"))
+
+
+def test_after_a_move_a_charge_points_report_changes_go_to_its_new_teams(setup):
+    from chargepoints.assets import charge_point_update
+    from tests.factories import SupportUserFactory, TeamFactory
+
+    new_operator = TeamFactory(name="New Operator AB")
+    for team in (setup.operator, new_operator):
+        services.endpoint_create(team=team, url="https://hooks.example.com/in", events=ALL_EVENTS, by=None)
+    report = file_report(setup)
+    assert _sent() == [("Operator ApS", "report.filed")]
+
+    charge_point_update(charge_point=setup.charge_point, operator=new_operator, by=SupportUserFactory())
+    reporting.report_resolve(report=report, by=None, note="Fixed")
+
+    assert _sent()[1:] == [("New Operator AB", "report.resolved")]
+
+
+def test_a_site_reports_changes_go_to_its_site_teams_endpoints(setup):
+    """A site report carries its site's team in both columns: that team's
+    endpoints hear of it (with no charge point in the payload); a team only
+    operating a charge point there, like another team, does not."""
+    from tests.factories import ChargePointFactory, SiteFactory, TeamFactory
+
+    site_team, elsewhere = TeamFactory(name="Site Owner BV"), TeamFactory(name="Elsewhere")
+    site = SiteFactory(team=site_team)
+    ChargePointFactory(site=site, owner=site_team, operator=setup.operator)
+    for team in (site_team, setup.operator, elsewhere):
+        services.endpoint_create(team=team, url="https://hooks.example.com/in", events=ALL_EVENTS, by=None)
+
+    created = reporting.report_file_site_reports(reason=Reason.SITE_OFFLINE, sites=[(site.pk, "All down.")],
+                                                 now=timezone.now())
+    report = Report.objects.get(pk=created[site.pk])
+    reporting.report_resolve(report=report, by=None, note="Power is back.")
+
+    assert _sent() == [("Site Owner BV", "report.filed"), ("Site Owner BV", "report.resolved")]
+    payload = json.loads(WebhookDelivery.objects.order_by("id").first().body)
+    assert payload["data"]["report"]["id"] == report.pk and payload["data"]["report"]["charge_point"] is None

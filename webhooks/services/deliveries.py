@@ -15,6 +15,7 @@ from django.db.models import Q
 from accounts.permissions import person_label
 from core.tasks import enqueue_on_commit
 from reporting.models import ReportEvent
+from reporting.querysets import team_reports_q
 
 from ..models import EVENT_TYPE_FOR_KIND, WebhookDelivery, WebhookEndpoint
 
@@ -72,10 +73,12 @@ def deliveries_for_events(*, event_ids: list[int], kind: str) -> int:
     """The deliveries of new timeline rows, written in the caller's
     transaction (``reporting.hooks.timeline_listeners``): one per active
     endpoint of the report's owner and operator teams that subscribed to
-    the event. One query when no endpoint is active at all (a tiny index
-    lookup, the common case), two when none of the reports' teams wants the
-    rows, four when some do, whatever their number; none for a kind that is
-    never sent. Returns the rows written."""
+    the event (the report's team columns, as ``ReportQuerySet.for_teams``
+    reads them: a site report's are its site's team). One query when no
+    endpoint is active at all (a tiny index lookup, the common case), two
+    when none of the reports' teams wants the rows, four when some do,
+    whatever their number; none for a kind that is never sent. Returns the
+    rows written."""
     event_type = EVENT_TYPE_FOR_KIND.get(kind)
     if event_type is None or not event_ids:
         return 0
@@ -88,8 +91,8 @@ def deliveries_for_events(*, event_ids: list[int], kind: str) -> int:
     rows_qs = ReportEvent.objects.filter(pk__in=event_ids).order_by()
     endpoints_by_team: dict[int, list[WebhookEndpoint]] = {}
     for endpoint in WebhookEndpoint.objects.filter(
-        Q(team_id__in=rows_qs.values("report__charge_point__owner_id"))
-        | Q(team_id__in=rows_qs.values("report__charge_point__operator_id")),
+        Q(team_id__in=rows_qs.values("report__owner_team_id"))
+        | Q(team_id__in=rows_qs.values("report__operator_team_id")),
         is_active=True,
     ).only("pk", "team_id", "events"):
         if event_type in endpoint.events:
@@ -98,14 +101,13 @@ def deliveries_for_events(*, event_ids: list[int], kind: str) -> int:
         return 0
     teams = list(endpoints_by_team)
     events = list(
-        rows_qs.filter(Q(report__charge_point__owner_id__in=teams) | Q(report__charge_point__operator_id__in=teams))
-        .select_related("report__charge_point", "actor")
+        rows_qs.filter(team_reports_q(teams, prefix="report__")).select_related("report__charge_point", "actor")
     )
     rows = []
     for event in events:
-        cp = event.report.charge_point
+        report = event.report
         body = _body(event_type, event.created_at, _event_data(event))
-        for team_id in {cp.owner_id, cp.operator_id} - {None}:
+        for team_id in {report.owner_team_id, report.operator_team_id} - {None}:
             for endpoint in endpoints_by_team.get(team_id, ()):
                 rows.append(WebhookDelivery(
                     endpoint_id=endpoint.pk, event_id=event.pk, event_type=event_type,

@@ -46,7 +46,7 @@ def unschedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reporting", "0026_health_engine"),
+        ("reporting", "0027_health_engine"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('chargepoints', '0013_health_engine'),
-        ('reporting', '0025_dashboard_tallies'),
+        ('reporting', '0026_my_team_index'),
     ]
 
     operations = [
