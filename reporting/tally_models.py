@@ -66,17 +66,26 @@ class ReportOpenTally(models.Model):
         return f"{self.n} {self.reason} {self.state} ({self.owner_team_id}/{self.operator_team_id})"
 
 
-class ReportDayTally(models.Model):
-    """Reports in any state by the day they were filed: the reports filed
-    per day, and whole days of the response targets' counts."""
+class _PeriodTally(models.Model):
+    """Reports by team pair (and site), source and state for one day or one
+    hour (the subclass's period column)."""
 
-    day = models.IntegerField()
     owner_team_id = models.BigIntegerField()
     operator_team_id = models.BigIntegerField()
     site_id = models.BigIntegerField()
     source = models.CharField(max_length=20)
     state = models.CharField(max_length=20)
     n = models.IntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class ReportDayTally(_PeriodTally):
+    """Reports in any state by the day they were filed: the reports filed
+    per day, and whole days of the response targets' counts."""
+
+    day = models.IntegerField()
 
     class Meta:
         constraints = [models.UniqueConstraint(
@@ -93,18 +102,12 @@ class ReportDayTally(models.Model):
         return f"{self.n} on day {self.day} ({self.owner_team_id}/{self.operator_team_id})"
 
 
-class ReportHourTally(models.Model):
+class ReportHourTally(_PeriodTally):
     """Unresolved reports by the hour they were filed: the response targets'
     counts read whole hours here around a target's boundary, and only the
     reports of the boundary's own hour."""
 
     hour = models.BigIntegerField()
-    owner_team_id = models.BigIntegerField()
-    operator_team_id = models.BigIntegerField()
-    site_id = models.BigIntegerField()
-    source = models.CharField(max_length=20)
-    state = models.CharField(max_length=20)
-    n = models.IntegerField()
 
     class Meta:
         constraints = [models.UniqueConstraint(
