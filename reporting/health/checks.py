@@ -129,11 +129,16 @@ def _minutes(n: int | None) -> timedelta:
 _AFTER = timedelta(microseconds=1)
 
 
+def open_system_reports(reason: str | None = None) -> QuerySet[Report]:
+    """The unresolved system reports (of one reason when given)."""
+    reports = Report.objects.filter(source=Source.SYSTEM).exclude(state=ReportState.RESOLVED)
+    return reports.filter(reason=reason) if reason is not None else reports
+
+
 def _open_uncleared(reason: str, scope: IdRange, group_q: Callable[[str], Q]) -> QuerySet[Report]:
     """The charge point ids of ``reason``'s open system reports in scope
     whose condition has not cleared."""
-    return (Report.objects.filter(source=Source.SYSTEM, reason=reason, condition_cleared_at__isnull=True)
-            .exclude(state=ReportState.RESOLVED)
+    return (open_system_reports(reason).filter(condition_cleared_at__isnull=True)
             .filter(scope.q("charge_point_id"), group_q("charge_point__"))
             .values("charge_point_id"))
 

@@ -9,18 +9,13 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from reporting.catalogue import Source
 from reporting.models import EventKind, Report, ReportState
 from reporting.services import report_resolve, report_system_event
 
-from .checks import Check, IdRange
+from .checks import Check, IdRange, open_system_reports
 from .flapping import flip_counts, mark_flapping, record_flips
 from .result import SweepResult
 from .thresholds import Group, HealthConfig
-
-
-def open_system_reports(reason: str):
-    return Report.objects.filter(source=Source.SYSTEM, reason=reason).exclude(state=ReportState.RESOLVED)
 
 
 def clear_gone(check: Check, group: Group, now: datetime, scope: IdRange, config: HealthConfig,

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from django.db import connection
 
 from chargepoints.models import ChargePoint, ChargePointState
-from reporting.catalogue import Reason, Source
-from reporting.models import HealthDeadline, Report, ReportState
+from reporting.catalogue import Reason
+from reporting.models import HealthDeadline
 
-from .checks import CHECKS, IdRange
+from .checks import CHECKS, IdRange, open_system_reports
 from .thresholds import HealthConfig
 
 Key = tuple[int, str]  # (charge point id, reason)
@@ -44,9 +44,8 @@ def deadlines_compute(config: HealthConfig, now: datetime, scope: IdRange) -> di
         add(Reason.SITE_OFFLINE, ((pk, since + delay + timedelta(microseconds=1)) for pk, since in rows))
     hold = timedelta(minutes=config.flapping.hold_down_minutes)
     flapping = (
-        Report.objects.filter(source=Source.SYSTEM, flapping=True, condition_cleared_at__isnull=False,
-                              charge_point__isnull=False)
-        .exclude(state=ReportState.RESOLVED).filter(scope.q("charge_point_id"))
+        open_system_reports().filter(flapping=True, condition_cleared_at__isnull=False, charge_point__isnull=False)
+        .filter(scope.q("charge_point_id"))
         .values_list("charge_point_id", "reason", "condition_cleared_at")
     )
     for cp_id, reason, cleared_at in flapping:

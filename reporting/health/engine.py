@@ -49,8 +49,7 @@ from reporting.catalogue import Reason
 from reporting.maintenance import maintenance_window_is_active, maintenance_windows_active
 from reporting.models import HealthEngineState, MaintenanceWindow, SilencedDetection
 
-from .checks import CHECKS, DETAIL_FIELDS, IdRange
-from .clearing import open_system_reports
+from .checks import CHECKS, DETAIL_FIELDS, IdRange, open_system_reports
 from .deadlines import deadlines_due, deadlines_missing, deadlines_refresh
 from .result import SweepResult
 from .sites import site_outages_differences, sites_inhibited

@@ -23,14 +23,14 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q
 
 from chargepoints.models import ChargePoint, ChargePointState, Site
-from reporting.catalogue import Reason, Source
+from reporting.catalogue import Reason
 from reporting.maintenance import ActiveWindows
 from reporting.models import EventKind, Report, ReportState
 from reporting.services.filing import report_file_site_reports
 from reporting.services.timeline import report_system_event
 from reporting.services.transitions import report_resolve
 
-from .checks import IdRange
+from .checks import IdRange, open_system_reports
 from .thresholds import HealthConfig
 
 REASON = Reason.SITE_OFFLINE
@@ -92,8 +92,7 @@ def _in_outage(config: HealthConfig, now: datetime, ids: IdRange, site_ids: list
 
 
 def _open_site_reports():
-    return Report.objects.filter(source=Source.SYSTEM, reason=REASON, site__isnull=False).exclude(
-        state=ReportState.RESOLVED)
+    return open_system_reports(REASON).filter(site__isnull=False)
 
 
 def _scope_sites(scope: IdRange) -> list[int]:
