@@ -43,7 +43,6 @@ class HealthEngineState(models.Model):
     # Scope ("*" for the defaults, a team id for a team's own) -> a digest
     # of the thresholds and switches in force at the last pass.
     settings_digest = models.JSONField(default=dict, blank=True)
-    last_pass_at = models.DateTimeField(null=True, blank=True)
     last_reconciled_at = models.DateTimeField(null=True, blank=True)
     # Differences the hourly reconciliation found between the incremental
     # state and a full evaluation: in all, and at the last run (by kind).

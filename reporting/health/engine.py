@@ -134,9 +134,8 @@ def health_pass(*, now: datetime | None = None) -> PassResult:
                 deadlines_refresh(config, now, scope)
                 result.full = "teams"
         state.high_water_mark = now
-        state.last_pass_at = now
         state.settings_digest = digests
-        state.save(update_fields=["high_water_mark", "last_pass_at", "settings_digest"])
+        state.save(update_fields=["high_water_mark", "settings_digest"])
     return result
 
 

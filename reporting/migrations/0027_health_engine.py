@@ -18,7 +18,6 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('high_water_mark', models.DateTimeField(blank=True, null=True)),
                 ('settings_digest', models.JSONField(blank=True, default=dict)),
-                ('last_pass_at', models.DateTimeField(blank=True, null=True)),
                 ('last_reconciled_at', models.DateTimeField(blank=True, null=True)),
                 ('reconciliation_differences', models.PositiveBigIntegerField(default=0)),
                 ('last_differences', models.JSONField(blank=True, default=dict)),
