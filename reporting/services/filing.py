@@ -71,6 +71,8 @@ def report_create(
     ``messages`` (support reports) are the conversation so far, each a dict
     with ``sender`` ("driver" or "support"), ``author_name`` and ``body``.
     """
+    if charge_point is not None:
+        _current_teams(charge_point)
     report_validate_reason(source=source, reason=reason, charge_point=charge_point)
     if by is not None and not can_on_charge_point(by, Capability.COMMENT, charge_point=charge_point):
         raise NotPermitted(action="file")
@@ -111,6 +113,20 @@ def report_create(
         _add_message(report, by=by, **message)
     return report
 
+
+
+def _current_teams(charge_point: ChargePoint) -> None:
+    """Refresh the instance's owner and operator from the charge point's
+    row, locked until the report is committed. The instance may have been
+    loaded before a move (``charge_point_update`` locks the row for it and
+    rewrites the reports' team columns): without this, a report filed
+    meanwhile would keep the former teams, and route by them."""
+    owner_id, operator_id = (
+        ChargePoint.objects.select_for_update(no_key=True).filter(pk=charge_point.pk)
+        .values_list("owner_id", "operator_id").get()
+    )
+    # Assigning the ids also drops the instance's cached owner and operator.
+    charge_point.owner_id, charge_point.operator_id = owner_id, operator_id
 
 
 def _hint_parties(offenders: list[dict]) -> dict[int, str]:

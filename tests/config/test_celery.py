@@ -145,9 +145,15 @@ def test_a_real_worker_enforces_the_default_limits_from_the_environment(tmp_path
         producer.send_task("tests.sleep_past_limits", args=[str(markers), "stubborn", True], queue="celery")
 
         # The filesystem transport does not promise FIFO: either task may run
-        # first, so wait for both outcomes, not for the first one.
+        # first, so wait for both outcomes, not for the first one. The polite
+        # task's marker is written before the worker logs its failure: wait
+        # for the log line too, or a slow machine reads the log too early.
+        failed = r"Task tests\.sleep_past_limits\[[^]]+\] raised unexpected: SoftTimeLimitExceeded"
+
         def both_done():
-            return (markers / "polite.soft").exists() and "Hard time limit (3s) exceeded" in log.read_text()
+            text = log.read_text()
+            return ((markers / "polite.soft").exists() and "Hard time limit (3s) exceeded" in text
+                    and re.search(failed, text) is not None)
 
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and not both_done():
@@ -157,7 +163,7 @@ def test_a_real_worker_enforces_the_default_limits_from_the_environment(tmp_path
         assert (markers / "stubborn.soft").exists(), text
         assert "Hard time limit (3s) exceeded for tests.sleep_past_limits" in text, text
         assert not (markers / "stubborn.survived").exists()
-        assert re.search(r"Task tests\.sleep_past_limits\[[^]]+\] raised unexpected: SoftTimeLimitExceeded", text), text
+        assert re.search(failed, text), text
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         try:

@@ -142,3 +142,19 @@ def test_a_site_given_to_another_team_takes_its_site_reports(client, member_fact
     assert report.assigned_party == Party.OPERATOR and _listed(client, view="team") == {report.pk}
     client.force_login(member_factory(old_team, Role.ADMIN))
     assert _listed(client) == set()
+
+
+def test_filing_with_an_instance_loaded_before_a_move_writes_the_new_teams():
+    """A form or task may hold the charge point from before support moved
+    it: the report takes the teams from the row, not from that instance,
+    and routes by them."""
+    owner, operator, new_operator = TeamFactory(), TeamFactory(), TeamFactory()
+    cp = ChargePointFactory(site__team=owner, owner=owner, operator=operator)
+    stale = type(cp).objects.get(pk=cp.pk)
+    charge_point_update(charge_point=cp, by=SupportUserFactory(), operator=new_operator)
+
+    report = services.report_create(charge_point=stale, source=Source.SYSTEM, reason=Reason.DISCONNECTED)
+
+    assert _teams(report) == (owner.pk, new_operator.pk)
+    assert stale.operator == new_operator
+    assert report.assigned_party == Party.OPERATOR
