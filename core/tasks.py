@@ -101,10 +101,24 @@ def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
     The work it stands for is already committed (an outbox row): a broker
     that is down or hangs must neither fail nor hold the request (see
     ``publish``), and the periodic sweep of that outbox picks the rows up
-    once a worker runs again."""
+    once a worker runs again.
+
+    Queued once per transaction: the same task with the same arguments,
+    already waiting for this transaction's commit, is not queued again (a
+    sweep that writes timeline rows check after check needs one message,
+    not one per statement). That is safe across savepoints: a rollback that
+    drops the waiting one would drop this one too, as it belongs to every
+    savepoint still open."""
+    key = (task_name, args, tuple(sorted(kwargs.items())))
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        getattr(func, "task_key", None) == key for _savepoints, func, _robust in connection.run_on_commit
+    ):
+        return
 
     def send() -> None:
         publish(task_name, *args, **kwargs)
 
     send.task_name = task_name  # what a test or a log can tell it by
+    send.task_key = key
     transaction.on_commit(send)

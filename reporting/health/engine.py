@@ -38,7 +38,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -60,6 +59,11 @@ logger = logging.getLogger(__name__)
 
 # Charge points per sweep of a pass: bounded statements and memory.
 SLICE = 5_000
+# Charge point ids per sweep of a full evaluation (the first pass, a change
+# of the defaults, a repair): it runs in one transaction in one process, so
+# the Celery task's chunks would only repeat each check's per-chunk work;
+# this bounds the rows a check's detection holds (1 % in trouble: 10,000).
+FULL_CHUNK = 1_000_000
 # Due deadlines read per pass; the rest wait for the next.
 DUE_LIMIT = 50_000
 STATE_ID = 1
@@ -143,7 +147,7 @@ def _full_pass(config: HealthConfig, now: datetime) -> SweepResult:
     """Every check over the whole fleet, id range by id range, and every
     deadline computed afresh."""
     result = SweepResult()
-    for first_id, last_id in health_sweep_chunks(chunk_size=settings.HEALTH_CHECKS["sweep_chunk_size"]):
+    for first_id, last_id in health_sweep_chunks(chunk_size=FULL_CHUNK):
         result.merge(health_sweep(first_id=first_id, last_id=last_id, now=now, config=config))
     deadlines_refresh(config, now, IdRange())
     return result
