@@ -32,6 +32,7 @@ from chargepoints.models import (
     SignalKind,
     SignalReading,
 )
+from core.pg_arrays import int_array
 from reporting.catalogue import SYSTEM_REASONS, Reason, Source
 from reporting.models import Report, ReportState
 
@@ -77,7 +78,7 @@ def ids_in(ids) -> list[int] | RawSQL:
     query takes to run), elsewhere the list."""
     ids = sorted(ids)
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+        return RawSQL("SELECT unnest(%s::bigint[])", (int_array(ids),))
     return ids
 
 

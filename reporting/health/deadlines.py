@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.db import connection
 
 from chargepoints.models import ChargePoint, ChargePointState
+from core.pg_arrays import int_array, text_array, timestamp_array
 from reporting.catalogue import Reason
 from reporting.models import HealthDeadline
 
@@ -67,7 +68,7 @@ def deadlines_refresh(config: HealthConfig, now: datetime, scope: IdRange) -> in
             cursor.execute(
                 f"INSERT INTO {HealthDeadline._meta.db_table} (charge_point_id, reason, due_at) "
                 "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[])",
-                [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
+                [int_array(r[0] for r in rows), text_array(r[1] for r in rows), timestamp_array(r[2] for r in rows)],
             )
     else:
         HealthDeadline.objects.bulk_create(
