@@ -48,7 +48,7 @@ from reporting.catalogue import Reason
 from reporting.maintenance import maintenance_window_is_active, maintenance_windows_active
 from reporting.models import HealthEngineState, MaintenanceWindow, SilencedDetection
 
-from .checks import CHECKS, DETAIL_FIELDS, IdRange, open_system_reports
+from .checks import CHECKS, IdRange, open_system_reports
 from .deadlines import deadlines_due, deadlines_missing, deadlines_refresh
 from .result import SweepResult
 from .sites import site_outages_differences, sites_inhibited
@@ -255,7 +255,7 @@ def _differences(config: HealthConfig, now: datetime) -> dict[str, list]:
         for group in config.groups(reason):
             if group.thresholds.enabled:
                 offenders = check.detect(group.thresholds, now, everywhere).filter(group.charge_points())
-                for row in offenders.values(*DETAIL_FIELDS):
+                for row in offenders.values(*check.detail_fields):
                     cp_id = row["pk"]
                     if cp_id in cleared_at:
                         if cleared_at[cp_id] is not None:

@@ -49,7 +49,7 @@ from reporting.maintenance import (
 from reporting.models import EventKind, Report, ReportState
 from reporting.services import report_file_system_bulk, report_system_events_bulk
 
-from .checks import CHECKS, DETAIL_FIELDS, Check, IdRange
+from .checks import CHECKS, Check, IdRange
 from .clearing import clear_gone
 from .flapping import forget_old_flips, mark_flapping, record_flips, record_unhealthy_and_count
 from .result import SweepResult
@@ -148,7 +148,7 @@ def _retry_on_deadlock(fn):
 def _detect(check: Check, group: Group, now: datetime, scope: IdRange, result: SweepResult,
             context: _Context) -> None:
     offenders = check.detect(group.thresholds, now, scope).filter(group.charge_points())
-    rows = list(offenders.order_by("pk").values(*DETAIL_FIELDS))
+    rows = list(offenders.order_by("pk").values(*check.detail_fields))
     for start in range(0, len(rows), SLICE):
         _file(check, group, rows[start : start + SLICE], now, result, context)
 
