@@ -44,6 +44,7 @@ from django.utils import timezone
 
 from chargepoints.health_marks import health_marks_take
 from chargepoints.models import ChargePoint
+from core.tasks import enqueue_coalesced
 from reporting.catalogue import Reason
 from reporting.maintenance import maintenance_window_is_active, maintenance_windows_active
 from reporting.models import HealthEngineState, MaintenanceWindow, SilencedDetection
@@ -108,7 +109,7 @@ def _state_lock() -> HealthEngineState | None:
 def health_pass(*, now: datetime | None = None) -> PassResult:
     """One incremental pass (see the module's docstring)."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), enqueue_coalesced():
         state = _state_lock()
         if state is None:
             return PassResult(busy=True)

@@ -39,6 +39,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from chargepoints.models import ChargePoint
+from core.tasks import enqueue_coalesced
 from reporting.catalogue import Reason, Source
 from reporting.maintenance import (
     NO_WINDOWS,
@@ -106,12 +107,14 @@ def health_sweep(
     site_resolved, back = site_outages_clear(config, now, scope)
     if back and scope.charge_point_ids is not None:
         scope = replace(scope, charge_point_ids=scope.charge_point_ids | sites_down_charge_points(config, now, back))
-    result, detected = _retry_on_deadlock(lambda: _detect_all(plan, now, scope, context, config))
-    result.resolved[Reason.SITE_OFFLINE] += site_resolved
-    for check, group in plan:
-        # Open reports are looked after even when the check was switched
-        # off since: they still close when the problem is gone.
-        clear_gone(check, group, now, scope, config, result, in_trouble=detected.get(check.reason, set()))
+    # One message for the notifications' task, not one per check and slice.
+    with enqueue_coalesced():
+        result, detected = _retry_on_deadlock(lambda: _detect_all(plan, now, scope, context, config))
+        result.resolved[Reason.SITE_OFFLINE] += site_resolved
+        for check, group in plan:
+            # Open reports are looked after even when the check was switched
+            # off since: they still close when the problem is gone.
+            clear_gone(check, group, now, scope, config, result, in_trouble=detected.get(check.reason, set()))
     return result
 
 
