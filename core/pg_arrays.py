@@ -5,7 +5,8 @@ Django's PostgreSQL backend binds parameters client-side (psycopg's
 with a regular expression per element to decide on quoting, about 5 µs an
 element. A statement that files ten thousand reports sends about fifty
 thousand of them. The same array as one string, ``'{1,2,3}'`` cast in the SQL
-(``%s::bigint[]``), is built and escaped in C: a tenth of the time.
+(``%s::bigint[]``), is built with ``str.join`` and quoted by libpq as one
+value: a 10,000-id array in 12 ms instead of 46 to 71 ms.
 
 Only for PostgreSQL, and only where the SQL casts the parameter to the
 array type.
