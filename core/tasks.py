@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 import time
+from contextlib import contextmanager
 
 from celery import current_app
 from django.conf import settings
@@ -95,16 +96,55 @@ def publish(task_name: str, *args, **kwargs) -> bool:
         return False
 
 
+# Within ``enqueue_coalesced()``: the callbacks queued so far in the block.
+_coalescing = threading.local()
+
+
+@contextmanager
+def enqueue_coalesced():
+    """Within this block, a task queued again with the same arguments, while
+    the one queued earlier in the block still waits for the commit, is not
+    queued twice: a sweep that writes timeline rows check after check needs
+    one message, not one per statement. Nested blocks join the outer one.
+
+    Safe across savepoints: a rollback that drops the waiting callback
+    would drop the new one too, as it belongs to every savepoint still
+    open; one dropped or already sent (a test that runs a block's callbacks
+    by hand) does not count. Only inside the block, so an unrelated earlier
+    callback of the same transaction is never relied on."""
+    if getattr(_coalescing, "queued", None) is not None:
+        yield
+        return
+    _coalescing.queued = []
+    try:
+        yield
+    finally:
+        _coalescing.queued = None
+
+
 def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
-    """Queue ``task_name`` once the surrounding transaction commits.
+    """Queue ``task_name`` once the surrounding transaction commits
+    (once per ``enqueue_coalesced()`` block).
 
     The work it stands for is already committed (an outbox row): a broker
     that is down or hangs must neither fail nor hold the request (see
     ``publish``), and the periodic sweep of that outbox picks the rows up
     once a worker runs again."""
+    key = (task_name, args, tuple(sorted(kwargs.items())))
+    queued = getattr(_coalescing, "queued", None)
+    connection = transaction.get_connection()
+    if queued and connection.in_atomic_block:
+        waiting = {id(func) for _savepoints, func, _robust in connection.run_on_commit}
+        if any(func.task_key == key and not func.sent and id(func) in waiting for func in queued):
+            return
 
     def send() -> None:
+        send.sent = True
         publish(task_name, *args, **kwargs)
 
     send.task_name = task_name  # what a test or a log can tell it by
+    send.task_key = key
+    send.sent = False
     transaction.on_commit(send)
+    if queued is not None and connection.in_atomic_block:
+        queued.append(send)

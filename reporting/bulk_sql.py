@@ -12,6 +12,8 @@ from datetime import datetime
 
 from django.db import connection
 
+from core.pg_arrays import int_array, text_array
+
 from .catalogue import Source
 from .models import Report, ReportEvent
 
@@ -72,12 +74,18 @@ def insert_system_reports(*, reason: str, rows: list[tuple[int, int, int, str, s
             "JOIN unnest(%s::text[], %s::text[]) AS n(party, note) ON n.party = f.assigned_party "
             "RETURNING report_id, id) "
             "SELECT f.charge_point_id, f.id, t.id FROM filed f JOIN timeline t ON t.report_id = f.id",
-            [*constant_values, *(list(column) for column in zip(*rows, strict=True)),
+            [*constant_values, *_row_arrays(rows),
              *(ReportEvent._meta.get_field(name).get_db_prep_save(value, connection) for name, value in fixed.items()),
-             list(notes), list(notes.values())],
+             text_array(notes), text_array(notes.values())],
         )
         found = cursor.fetchall()
     return {cp_id: report_id for cp_id, report_id, _event_id in found}, [event_id for _cp, _r, event_id in found]
+
+
+def _row_arrays(rows: list[tuple[int, int, int, str, str]]) -> list[str]:
+    """The varying columns as array literals (``core.pg_arrays``)."""
+    cps, owners, operators, descriptions, parties = zip(*rows, strict=True)
+    return [int_array(cps), int_array(owners), int_array(operators), text_array(descriptions), text_array(parties)]
 
 
 def insert_events(report_ids: list[int], row: dict) -> dict[int, int]:
@@ -92,7 +100,7 @@ def insert_events(report_ids: list[int], row: dict) -> dict[int, int]:
             f"SELECT r, {', '.join(['%s'] * len(row))} FROM unnest(%s::bigint[]) AS r "
             "RETURNING report_id, id",
             [*(ReportEvent._meta.get_field(name).get_db_prep_save(value, connection) for name, value in row.items()),
-             list(report_ids)],
+             int_array(report_ids)],
         )
         return dict(cursor.fetchall())
 

@@ -9,9 +9,10 @@ the few open reports. The sweep (``sweep.py``) turns both into reports.
 
 ``due`` says when a check's answer for a charge point can next change with
 no new telemetry (a state lasting past its threshold, a reading or a failed
-charge leaving the window): the incremental engine (``engine.py``) stores
-these deadlines and looks at the charge point again only then, or when new
-telemetry marks it changed.
+charge leaving the window), as queries of (charge point id, reason, moment)
+rows: the incremental engine (``engine.py``) stores these deadlines, with
+one ``INSERT ... SELECT`` on PostgreSQL, and looks at the charge point again
+only then, or when new telemetry marks it changed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import RawSQL
 
 from chargepoints.charging import charge_failures
@@ -32,12 +45,13 @@ from chargepoints.models import (
     SignalKind,
     SignalReading,
 )
+from core.pg_arrays import int_array
 from reporting.catalogue import SYSTEM_REASONS, Reason, Source
 from reporting.models import Report, ReportState
 
-# What the sweep reads of each offender, for the report's description.
-DETAIL_FIELDS = ("pk", "operator_id", "owner_id", "site_id", "state_since", "error_code", "vendor_error_code",
-                 "wifi_signal_dbm", "cellular_signal_dbm", "vendor", "model")
+# What the sweep reads of every offender (routing, maintenance windows); each
+# check adds what its description needs (``Check.details``).
+DETAIL_FIELDS = ("pk", "operator_id", "owner_id", "site_id")
 
 
 @dataclass(frozen=True)
@@ -77,7 +91,7 @@ def ids_in(ids) -> list[int] | RawSQL:
     query takes to run), elsewhere the list."""
     ids = sorted(ids)
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+        return RawSQL("SELECT unnest(%s::bigint[])", (int_array(ids),))
     return ids
 
 
@@ -115,9 +129,16 @@ class Check:
     cleared: Callable[[QuerySet[Report], Thresholds, datetime], QuerySet[Report]]
     describe: Callable[[dict, Thresholds], str]
     cleared_note: Callable[[Thresholds], str]
-    # (thresholds, now, scope, the group's charge point filter) -> (charge
-    # point id, the first moment its answer may change) pairs.
-    due: Callable[[Thresholds, datetime, IdRange, Callable[[str], Q]], list[tuple[int, datetime]]]
+    # (thresholds, now, scope, the group's charge point filter) -> queries of
+    # (charge point id, reason, the first moment its answer may change) rows
+    # (``due_rows``).
+    due: Callable[[Thresholds, datetime, IdRange, Callable[[str], Q]], list[QuerySet]]
+    # The offender's fields its description (and routing) reads besides DETAIL_FIELDS.
+    details: tuple[str, ...] = ()
+
+    @property
+    def detail_fields(self) -> tuple[str, ...]:
+        return DETAIL_FIELDS + self.details
 
 
 def _minutes(n: int | None) -> timedelta:
@@ -127,6 +148,15 @@ def _minutes(n: int | None) -> timedelta:
 # The state checks ask "state_since < now - minutes": true from one
 # microsecond (the databases' resolution) after state_since + minutes.
 _AFTER = timedelta(microseconds=1)
+
+
+def due_rows(rows: QuerySet, pk: str, reason, at) -> QuerySet:
+    """``rows`` as (charge point id, reason, moment) tuples, the shape every
+    deadline query has: ``pk`` names the charge point id, ``reason`` is a
+    reason or an expression, ``at`` an expression computed by the database
+    (so the engine can store the deadlines without reading them)."""
+    reason = Value(str(reason)) if isinstance(reason, str) else reason
+    return rows.order_by().values_list(pk, reason, ExpressionWrapper(at, output_field=DateTimeField()))
 
 
 def open_system_reports(reason: str | None = None) -> QuerySet[Report]:
@@ -159,12 +189,12 @@ def in_error(t: Thresholds, now: datetime, ids: IdRange = ALL) -> QuerySet[Charg
                                       state_since__lt=now - _minutes(t.wait_minutes))
 
 
-def _state_due(state: str, wait: Callable[[Thresholds], int | None]):
-    def due(t: Thresholds, now: datetime, ids: IdRange, group_q) -> list[tuple[int, datetime]]:
+def _state_due(reason: str, state: str, wait: Callable[[Thresholds], int | None]):
+    def due(t: Thresholds, now: datetime, ids: IdRange, group_q) -> list[QuerySet]:
         """In the state, not yet for long enough: due when it will have been."""
         delay = _minutes(wait(t))
         rows = ChargePoint.objects.filter(ids.q(), group_q(""), state=state, state_since__gte=now - delay)
-        return [(pk, since + delay + _AFTER) for pk, since in rows.values_list("pk", "state_since")]
+        return [due_rows(rows, "pk", reason, F("state_since") + (delay + _AFTER))]
 
     return due
 
@@ -205,16 +235,16 @@ def failed_charges(t: Thresholds, now: datetime, ids: IdRange = ALL) -> QuerySet
     return ChargePoint.objects.filter(pk__in=offenders)
 
 
-def failed_charges_due(t: Thresholds, now: datetime, ids: IdRange, group_q) -> list[tuple[int, datetime]]:
+def failed_charges_due(t: Thresholds, now: datetime, ids: IdRange, group_q) -> list[QuerySet]:
     """An open report: due when its last failed charge leaves the window.
     (Only new charges can make the check true.)"""
     window = _minutes(t.window_minutes)
     rows = (
         _failures_since(now - window)
         .filter(charge_point_id__in=_open_uncleared(Reason.FAILED_CHARGES, ids, group_q))
-        .order_by().values("charge_point_id").annotate(last=Max("ended_at")).values_list("charge_point_id", "last")
+        .order_by().values("charge_point_id").annotate(last=Max("ended_at"))
     )
-    return [(cp_id, last + window) for cp_id, last in rows]
+    return [due_rows(rows, "charge_point_id", Reason.FAILED_CHARGES, F("last") + window)]
 
 
 def failed_charges_cleared(reports: QuerySet[Report], t: Thresholds, now: datetime) -> QuerySet[Report]:
@@ -259,7 +289,7 @@ def _bad_signal(kind: str):
             .filter(~Exists(readings.filter(dbm__lt=t.dbm)))
         )
 
-    def due(t: Thresholds, now: datetime, ids: IdRange, group_q) -> list[tuple[int, datetime]]:
+    def due(t: Thresholds, now: datetime, ids: IdRange, group_q) -> list[QuerySet]:
         """The latest reading weak: due when the last good one leaves the
         window. An open report: due when the last weak one leaves it.
         (Otherwise only new readings can change the answer.)"""
@@ -271,10 +301,10 @@ def _bad_signal(kind: str):
         reported = _open_uncleared(reason, ids, group_q)
         readings = SignalReading.objects.filter(kind=kind, occurred_at__gt=since).order_by()
         last_good = (readings.filter(charge_point_id__in=weak_now, dbm__gte=t.dbm).values("charge_point_id")
-                     .annotate(last=Max("occurred_at")).values_list("charge_point_id", "last"))
+                     .annotate(last=Max("occurred_at")))
         last_weak = (readings.filter(charge_point_id__in=reported, dbm__lt=t.dbm).values("charge_point_id")
-                     .annotate(last=Max("occurred_at")).values_list("charge_point_id", "last"))
-        return [(cp_id, last + window) for cp_id, last in [*last_good, *last_weak]]
+                     .annotate(last=Max("occurred_at")))
+        return [due_rows(rows, "charge_point_id", reason, F("last") + window) for rows in (last_good, last_weak)]
 
     reason = Reason.BAD_WIFI if kind == SignalKind.WIFI else Reason.BAD_CELL_SIGNAL
     return detect, cleared, due
@@ -294,7 +324,8 @@ _CHECKS = [
         cleared=_state_left(ChargePointState.DISCONNECTED),
         describe=lambda row, t: f"Disconnected since {_since(row)}: more than {t.minutes} minutes.",
         cleared_note=lambda t: "The charge point is back online.",
-        due=_state_due(ChargePointState.DISCONNECTED, lambda t: t.minutes),
+        due=_state_due(Reason.DISCONNECTED, ChargePointState.DISCONNECTED, lambda t: t.minutes),
+        details=("state_since",),
     ),
     Check(
         reason=Reason.IN_ERROR,
@@ -306,7 +337,9 @@ _CHECKS = [
             f"Error code: {row['error_code'] or 'none'}; vendor error code: {row['vendor_error_code'] or 'none'}."
         ),
         cleared_note=lambda t: "The charge point is out of error.",
-        due=_state_due(ChargePointState.ERROR, lambda t: t.wait_minutes),
+        due=_state_due(Reason.IN_ERROR, ChargePointState.ERROR, lambda t: t.wait_minutes),
+        # The error hint's routing reads the vendor, model and codes (reporting.services.filing).
+        details=("state_since", "error_code", "vendor_error_code", "vendor", "model"),
     ),
     Check(
         reason=Reason.FAILED_CHARGES,
@@ -328,6 +361,7 @@ _CHECKS = [
         ),
         cleared_note=lambda t: f"Wi-Fi signal at or above {t.dbm} dBm for {t.window_minutes} minutes.",
         due=_wifi_due,
+        details=("wifi_signal_dbm",),
     ),
     Check(
         reason=Reason.BAD_CELL_SIGNAL,
@@ -340,6 +374,7 @@ _CHECKS = [
         ),
         cleared_note=lambda t: f"Cellular signal at or above {t.dbm} dBm for {t.window_minutes} minutes.",
         due=_cell_due,
+        details=("cellular_signal_dbm",),
     ),
 ]
 

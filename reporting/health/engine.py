@@ -38,18 +38,18 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from chargepoints.health_marks import health_marks_take
 from chargepoints.models import ChargePoint
+from core.tasks import enqueue_coalesced
 from reporting.catalogue import Reason
 from reporting.maintenance import maintenance_window_is_active, maintenance_windows_active
 from reporting.models import HealthEngineState, MaintenanceWindow, SilencedDetection
 
-from .checks import CHECKS, DETAIL_FIELDS, IdRange, open_system_reports
+from .checks import CHECKS, IdRange, open_system_reports
 from .deadlines import deadlines_due, deadlines_missing, deadlines_refresh
 from .result import SweepResult
 from .sites import site_outages_differences, sites_inhibited
@@ -60,6 +60,11 @@ logger = logging.getLogger(__name__)
 
 # Charge points per sweep of a pass: bounded statements and memory.
 SLICE = 5_000
+# Charge point ids per sweep of a full evaluation (the first pass, a change
+# of the defaults, a repair): it runs in one transaction in one process, so
+# the Celery task's chunks would only repeat each check's per-chunk work;
+# this bounds the rows a check's detection holds (1 % in trouble: 10,000).
+FULL_CHUNK = 1_000_000
 # Due deadlines read per pass; the rest wait for the next.
 DUE_LIMIT = 50_000
 STATE_ID = 1
@@ -104,7 +109,7 @@ def _state_lock() -> HealthEngineState | None:
 def health_pass(*, now: datetime | None = None) -> PassResult:
     """One incremental pass (see the module's docstring)."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), enqueue_coalesced():
         state = _state_lock()
         if state is None:
             return PassResult(busy=True)
@@ -143,7 +148,7 @@ def _full_pass(config: HealthConfig, now: datetime) -> SweepResult:
     """Every check over the whole fleet, id range by id range, and every
     deadline computed afresh."""
     result = SweepResult()
-    for first_id, last_id in health_sweep_chunks(chunk_size=settings.HEALTH_CHECKS["sweep_chunk_size"]):
+    for first_id, last_id in health_sweep_chunks(chunk_size=FULL_CHUNK):
         result.merge(health_sweep(first_id=first_id, last_id=last_id, now=now, config=config))
     deadlines_refresh(config, now, IdRange())
     return result
@@ -251,7 +256,7 @@ def _differences(config: HealthConfig, now: datetime) -> dict[str, list]:
         for group in config.groups(reason):
             if group.thresholds.enabled:
                 offenders = check.detect(group.thresholds, now, everywhere).filter(group.charge_points())
-                for row in offenders.values(*DETAIL_FIELDS):
+                for row in offenders.values(*check.detail_fields):
                     cp_id = row["pk"]
                     if cp_id in cleared_at:
                         if cleared_at[cp_id] is not None:

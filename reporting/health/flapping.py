@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 
+from core.pg_arrays import int_array
 from reporting.models import EventKind, HealthFlip, Report
 from reporting.services import report_system_events_bulk
 
@@ -35,7 +36,7 @@ def record_flips(reason: str, cp_ids, *, healthy: bool, now: datetime) -> None:
         cursor.execute(
             f"INSERT INTO {HealthFlip._meta.db_table} (charge_point_id, reason, healthy, at) "
             "SELECT cp, %s, %s, %s FROM unnest(%s::bigint[]) AS cp",
-            [reason, healthy, db_time(now), cp_ids],
+            [reason, healthy, db_time(now), int_array(cp_ids)],
         )
 
 
@@ -57,7 +58,7 @@ def record_unhealthy_and_count(reason: str, cp_ids: list[int], now: datetime, fl
             "SELECT cp, 1 + count(f.id), 1 + count(f.id) FILTER (WHERE NOT f.healthy) "
             f"FROM unnest(%s::bigint[]) AS cp LEFT JOIN {table} f "
             "ON f.charge_point_id = cp AND f.reason = %s AND f.at >= %s GROUP BY cp",
-            [reason, db_time(now), cp_ids, cp_ids, reason,
+            [reason, db_time(now), int_array(cp_ids), int_array(cp_ids), reason,
              db_time(now - timedelta(minutes=flapping.window_minutes))],
         )
         return {cp_id: (flips, episodes) for cp_id, flips, episodes in cursor.fetchall()}

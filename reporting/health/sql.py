@@ -8,6 +8,8 @@ from datetime import datetime
 
 from django.db import connection
 
+from core.pg_arrays import int_array
+
 
 def placeholders(values) -> str:
     return ", ".join(["%s"] * len(values))
@@ -22,5 +24,5 @@ def ids_match(column: str, ids: list[int]) -> tuple[str, list]:
     """``column IN (ids)``; on PostgreSQL one array parameter, which a
     thousand placeholders would cost more to send than the query to run."""
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(ids)]
+        return f"{column} = ANY(%s::bigint[])", [int_array(ids)]
     return f"{column} IN ({placeholders(ids)})", list(ids)

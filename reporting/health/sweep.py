@@ -39,6 +39,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from chargepoints.models import ChargePoint
+from core.tasks import enqueue_coalesced
 from reporting.catalogue import Reason, Source
 from reporting.maintenance import (
     NO_WINDOWS,
@@ -49,7 +50,7 @@ from reporting.maintenance import (
 from reporting.models import EventKind, Report, ReportState
 from reporting.services import report_file_system_bulk, report_system_events_bulk
 
-from .checks import CHECKS, DETAIL_FIELDS, Check, IdRange
+from .checks import CHECKS, Check, IdRange
 from .clearing import clear_gone
 from .flapping import forget_old_flips, mark_flapping, record_flips, record_unhealthy_and_count
 from .result import SweepResult
@@ -59,8 +60,12 @@ from .thresholds import Flapping, Group, HealthConfig, health_config_load
 
 logger = logging.getLogger(__name__)
 
-# Offenders are filed in slices: bounded statements and bounded memory.
+# Offenders are filed in slices: bounded statements and bounded memory. On
+# PostgreSQL a slice's columns travel as one array parameter each, and every
+# statement costs its round trip, hooks and triggers: larger slices. SQLite
+# binds each value (at most 32,766 per statement; ~20 per report).
 SLICE = 1000
+SLICE_POSTGRESQL = 5000
 DEADLOCK_RETRIES = 3
 
 
@@ -102,21 +107,26 @@ def health_sweep(
     site_resolved, back = site_outages_clear(config, now, scope)
     if back and scope.charge_point_ids is not None:
         scope = replace(scope, charge_point_ids=scope.charge_point_ids | sites_down_charge_points(config, now, back))
-    result = _retry_on_deadlock(lambda: _detect_all(plan, now, scope, context, config))
-    result.resolved[Reason.SITE_OFFLINE] += site_resolved
-    for check, group in plan:
-        # Open reports are looked after even when the check was switched
-        # off since: they still close when the problem is gone.
-        clear_gone(check, group, now, scope, config, result)
+    # One message for the notifications' task, not one per check and slice.
+    with enqueue_coalesced():
+        result, detected = _retry_on_deadlock(lambda: _detect_all(plan, now, scope, context, config))
+        result.resolved[Reason.SITE_OFFLINE] += site_resolved
+        for check, group in plan:
+            # Open reports are looked after even when the check was switched
+            # off since: they still close when the problem is gone.
+            clear_gone(check, group, now, scope, config, result, in_trouble=detected.get(check.reason, set()))
     return result
 
 
-def _detect_all(plan, now: datetime, scope: IdRange, context: _Context, config: HealthConfig) -> SweepResult:
+def _detect_all(plan, now: datetime, scope: IdRange, context: _Context, config: HealthConfig
+                ) -> tuple[SweepResult, dict[str, set[int]]]:
     """Every check's detections in one transaction: one commit per sweep
     (or chunk), and every sweep takes its locks in the same order (check,
     then charge point id), so two sweeps at once wait for each other rather
-    than deadlock."""
+    than deadlock. Also returns, per reason, the charge points found in
+    trouble (their reports cannot be clearing at the same moment)."""
     result = SweepResult()
+    detected: dict[str, set[int]] = {}
     with transaction.atomic():
         filed, seen = site_outages_detect(config, now, scope, context.windows)
         result.filed[Reason.SITE_OFFLINE] += filed
@@ -124,8 +134,8 @@ def _detect_all(plan, now: datetime, scope: IdRange, context: _Context, config: 
         context = replace(context, inhibited_sites=frozenset(sites_inhibited()))
         for check, group in plan:
             if group.thresholds.enabled:
-                _detect(check, group, now, scope, result, context)
-    return result
+                detected.setdefault(check.reason, set()).update(_detect(check, group, now, scope, result, context))
+    return result, detected
 
 
 def _retry_on_deadlock(fn):
@@ -146,11 +156,14 @@ def _retry_on_deadlock(fn):
 
 
 def _detect(check: Check, group: Group, now: datetime, scope: IdRange, result: SweepResult,
-            context: _Context) -> None:
+            context: _Context) -> list[int]:
+    """File the group's offenders; returns their charge point ids."""
     offenders = check.detect(group.thresholds, now, scope).filter(group.charge_points())
-    rows = list(offenders.order_by("pk").values(*DETAIL_FIELDS))
-    for start in range(0, len(rows), SLICE):
-        _file(check, group, rows[start : start + SLICE], now, result, context)
+    rows = list(offenders.order_by("pk").values(*check.detail_fields))
+    size = SLICE_POSTGRESQL if connection.vendor == "postgresql" else SLICE
+    for start in range(0, len(rows), size):
+        _file(check, group, rows[start : start + size], now, result, context)
+    return [row["pk"] for row in rows]
 
 
 def _file(check: Check, group: Group, rows: list[dict], now: datetime, result: SweepResult,

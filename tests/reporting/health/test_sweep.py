@@ -242,3 +242,15 @@ def test_a_filed_report_notifies_the_operators_contacts_only_where_there_are_som
     assert notified.report.charge_point == watched
     assert notified.recipient_email == contact.email
     assert Report.objects.filter(charge_point=unwatched).exists()
+
+
+def test_a_sweep_filing_for_several_checks_queues_the_notifications_task_once(django_capture_on_commit_callbacks):
+    disconnected()
+    ChargePointFactory(state="error", state_since=NOW - timedelta(minutes=30))
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        health_sweep(now=NOW)
+
+    assert sorted(Report.objects.values_list("reason", flat=True)) == [Reason.DISCONNECTED, Reason.IN_ERROR]
+    names = [getattr(callback, "task_name", None) for callback in queued]
+    assert names.count("notifications.process_events") == 1
