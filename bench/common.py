@@ -213,10 +213,11 @@ def seed_reports_sql(reports: int) -> None:
             """,
             [reports],
         )
-        cur.execute("ALTER TABLE reporting_report ENABLE TRIGGER USER")
         # Django's foreign keys are checked at commit; an index cannot be
-        # built over rows with checks pending, so run them now.
+        # built, nor the table's triggers switched back on, over rows with
+        # checks pending, so run them now.
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("ALTER TABLE reporting_report ENABLE TRIGGER USER")
         cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
         for _, definition in indexes:
             cur.execute(definition)

@@ -24,6 +24,13 @@ class TeamFilter(ScopedRelatedFilter):
     related_model = Team
     lookup = "owner_team_id|operator_team_id"  # a site report carries its site's team in both
 
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is not None and str(value).isdigit():
+            # The same condition, remembered as two index ranges (by_ranges).
+            return queryset.any_team(int(value))
+        return super().queryset(request, queryset)
+
 
 class SiteFilter(ScopedRelatedFilter):
     title = _("charging site")

@@ -378,3 +378,42 @@ def test_filtered_list_query_has_no_distinct(world):
     with CaptureQueriesContext(connection) as ctx:
         world.client.get(f"/api/v1/reports/?state=open&reason=broken&source=user&party=owner&team={world.ours.pk}")
     assert not [q for q in ctx.captured_queries if "DISTINCT" in q["sql"]]
+
+
+# --- the list read by team ranges (ReportQuerySet.by_ranges) ----------------------
+
+
+@pytest.mark.parametrize("query", ["", "state=open&state=assigned&", "reason=broken&"])
+def test_cursor_pages_are_the_or_querys_rows_forwards_and_backwards(member_factory, make_key, client_for, query):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reporting.querysets import report_scope, scope_q
+    from tests.reporting.team_ranges import UNION_RUNS, World
+
+    world = World(member_factory)
+    _key, raw = make_key(world.a, Role.VIEWER)
+    client = client_for(raw)
+    expected = Report.objects.filter(scope_q(report_scope(world.user)))
+    if query.startswith("state"):
+        expected = expected.filter(state__in=["open", "assigned"])
+    elif query:
+        expected = expected.filter(reason="broken")
+    expected = list(expected.order_by("-created_at", "-id").values_list("pk", flat=True))
+    assert len(expected) > 3
+
+    pages, url = [], f"/api/v1/reports/?{query}page_size=2"
+    while url:
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(url).json()
+        assert any("UNION ALL" in q["sql"] for q in queries.captured_queries) == UNION_RUNS
+        pages.append([r["id"] for r in body["results"]])
+        url, previous = body["next"], body["previous"]
+    assert [pk for page in pages for pk in page] == expected
+    # Back from the last page: the same pages in reverse.
+    back = []
+    while previous:
+        body = client.get(previous).json()
+        back.append([r["id"] for r in body["results"]])
+        previous = body["previous"]
+    assert list(reversed(back)) == pages[:-1]
