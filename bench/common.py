@@ -13,6 +13,7 @@ generate_series).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import sys
@@ -46,6 +47,21 @@ def bench_setup(database: str) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+
+
+@contextlib.contextmanager
+def plain_or_scope():
+    """Within it, the report lists run their team scope as the plain OR
+    query (``ReportQuerySet.by_ranges`` does nothing): the previous
+    approach, measured in the same run."""
+    from reporting.querysets import ReportQuerySet
+
+    by_ranges = ReportQuerySet.by_ranges
+    ReportQuerySet.by_ranges = lambda self: self
+    try:
+        yield
+    finally:
+        ReportQuerySet.by_ranges = by_ranges
 
 
 def median_seconds(

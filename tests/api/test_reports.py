@@ -1,10 +1,15 @@
 import pytest
+from django.db import connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from reporting import services
 from reporting.catalogue import Reason, Source
 from reporting.models import Report, ReportMessage, ReportState
+from reporting.querysets import report_scope, scope_q
 from tests.factories import ChargePointFactory, ReportFactory, SiteFactory
+from tests.reporting.team_ranges import UNION_RUNS, World
 
 pytestmark = pytest.mark.django_db
 
@@ -383,22 +388,20 @@ def test_filtered_list_query_has_no_distinct(world):
 # --- the list read by team ranges (ReportQuerySet.by_ranges) ----------------------
 
 
-@pytest.mark.parametrize("query", ["", "state=open&state=assigned&", "reason=broken&"])
+@pytest.mark.parametrize("query", ["", "state=open&state=assigned&", "reason=broken&", "team=&"])
 def test_cursor_pages_are_the_or_querys_rows_forwards_and_backwards(member_factory, make_key, client_for, query):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from reporting.querysets import report_scope, scope_q
-    from tests.reporting.team_ranges import UNION_RUNS, World
-
     world = World(member_factory)
     _key, raw = make_key(world.a, Role.VIEWER)
     client = client_for(raw)
     expected = Report.objects.filter(scope_q(report_scope(world.user)))
     if query.startswith("state"):
         expected = expected.filter(state__in=["open", "assigned"])
-    elif query:
+    elif query.startswith("reason"):
         expected = expected.filter(reason="broken")
+    elif query.startswith("team"):
+        # The team's own: not the site reports of X's site (seen as X's operator).
+        query = f"team={world.a.pk}&"
+        expected = expected.filter(Q(owner_team=world.a) | Q(operator_team=world.a))
     expected = list(expected.order_by("-created_at", "-id").values_list("pk", flat=True))
     assert len(expected) > 3
 

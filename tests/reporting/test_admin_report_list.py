@@ -1,15 +1,20 @@
 """The reports list's views: unresolved by default, the quick views, the
-assignee filter and the search on the driver's name and e-mail."""
+assignee filter, the search on the driver's name and e-mail, and the
+pages read by team ranges."""
 
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from reporting import services
+from reporting.admin.reports import ReportAdmin
 from reporting.catalogue import Party, Reason, Source
-from reporting.models import ReportReporter
+from reporting.models import ReportQuerySet, ReportReporter
 from tests.factories import ChargePointFactory, ReportFactory, TeamFactory, UserFactory
+from tests.reporting.team_ranges import UNION_RUNS, World
 
 pytestmark = pytest.mark.django_db
 
@@ -158,13 +163,6 @@ def test_search_on_a_driver_finds_only_reports_whose_contact_the_user_may_see(cl
 ])
 def test_admin_pages_and_counts_are_those_of_the_or_query(client, member_factory, support_user, monkeypatch,
                                                          site, params):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from reporting.admin.reports import ReportAdmin
-    from reporting.models import ReportQuerySet
-    from tests.reporting.team_ranges import UNION_RUNS, World
-
     world = World(member_factory)
     if "team" in params:
         params = {**params, "team": str(getattr(world, params["team"]).pk)}
