@@ -9,7 +9,7 @@ from reporting.catalogue import Reason, Source
 from reporting.models import Report, ReportMessage, ReportState
 from reporting.querysets import report_scope, scope_q
 from tests.factories import ChargePointFactory, ReportFactory, SiteFactory
-from tests.reporting.team_ranges import UNION_RUNS, World
+from tests.reporting.ranges_world import UNION_RUNS, World
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from reporting.admin.reports import ReportAdmin
 from reporting.catalogue import Party, Reason, Source
 from reporting.models import ReportQuerySet, ReportReporter
 from tests.factories import ChargePointFactory, ReportFactory, TeamFactory, UserFactory
-from tests.reporting.team_ranges import UNION_RUNS, World
+from tests.reporting.ranges_world import UNION_RUNS, World
 
 pytestmark = pytest.mark.django_db
 

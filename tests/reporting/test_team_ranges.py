@@ -10,11 +10,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
-from reporting import querysets
+from reporting import team_ranges
 from reporting.catalogue import Reason
 from reporting.models import Report
-from reporting.querysets import report_scope, scope_q, scope_ranges
-from tests.reporting.team_ranges import NOW, UNION_RUNS, World
+from reporting.querysets import report_scope, scope_q
+from reporting.team_ranges import scope_ranges
+from tests.reporting.ranges_world import NOW, UNION_RUNS, World
 
 pytestmark = pytest.mark.django_db
 
@@ -46,8 +47,8 @@ def test_the_ranges_are_disjoint_and_make_up_the_scope(world):
     assert scope[1], "the world has a site report seen through an operated charge point"
     visible = set(Report.objects.filter(scope_q(scope)).values_list("pk", flat=True))
     seen = []
-    for part in scope_ranges(scope):
-        seen += list(Report.objects.filter(part).values_list("pk", flat=True))
+    for part in scope_ranges(*scope):
+        seen += list(Report.objects.filter(part.condition).values_list("pk", flat=True))
     assert len(seen) == len(set(seen))  # no report in two ranges
     assert set(seen) == visible
     # Reports of both columns' team and a report with no team columns are in it or not, as before.
@@ -83,8 +84,8 @@ def test_a_multi_team_actor_reads_the_same_rows_per_team_or_per_column(world, mo
     assert Report.objects.filter(owner_team=world.b).exists()
     assert _ids(Report.objects.for_user(world.user).by_ranges()[:100]) == expected
     # Past MAX_TEAM_RANGES the ranges are one per column (IN lists).
-    monkeypatch.setattr(querysets, "MAX_TEAM_RANGES", 1)
-    assert len(scope_ranges(report_scope(world.user))) == 3
+    monkeypatch.setattr(team_ranges, "MAX_TEAM_RANGES", 1)
+    assert len(scope_ranges(*report_scope(world.user))) == 3
     rows, unions = _page(Report.objects.for_user(world.user).by_ranges(), 0, 100)
     assert rows == expected and bool(unions) == UNION_RUNS
 
@@ -119,3 +120,33 @@ def test_support_reads_the_plain_query(world, support_user):
     queryset = Report.objects.for_user(support_user).by_ranges()
     rows, unions = _page(queryset, 0, 100)
     assert unions == [] and len(rows) == Report.objects.count()
+
+
+def test_a_prefetch_runs_once_on_the_page(world):
+    queryset = Report.objects.for_user(world.user).prefetch_related("events").by_ranges()
+    with CaptureQueriesContext(connection) as queries:
+        page = list(queryset[:5])
+    assert len(page) == 5 and all(report.events.all() is not None for report in page)
+    assert sum("reporting_reportevent" in q["sql"] for q in queries.captured_queries) == 1
+
+
+def _union_sql(queryset):
+    with CaptureQueriesContext(connection) as queries:
+        list(queryset[:10])
+    return [q["sql"] for q in queries.captured_queries if "UNION ALL" in q["sql"]]
+
+
+def test_a_range_drops_the_or_conditions_it_implies(require_postgres, world):
+    """Each range is filtered on its own team column, not also on the OR
+    of the scope or the team filter it is part of (PostgreSQL would
+    multiply the same condition into its estimate)."""
+    scoped = Report.objects.for_user(world.user).by_ranges()
+    (sql,) = _union_sql(scoped)
+    assert " OR " not in sql
+    # The operator's own team: both the filter's and the scope's OR go.
+    (sql,) = _union_sql(scoped.any_team(world.a.pk))
+    assert " OR " not in sql
+    # Another team (X operates a charge point of A's): the scope stays in
+    # each range, so only what A may see of X's is read.
+    (sql,) = _union_sql(scoped.any_team(world.x.pk))
+    assert sql.count(" OR ") >= 2
