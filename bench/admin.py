@@ -25,7 +25,8 @@ charge point's owner and operator) against the report's team columns, as
 the plain OR query and read by team ranges (``ReportQuerySet.by_ranges``);
 and every list whose scope or team filter is an OR of team ranges (the
 operator's, support's team filter) again with the plain OR query, the
-approach before ``by_ranges``.
+approach before ``by_ranges``; and the searches again with PostgreSQL's
+JIT on (the settings turn it off for the application's connections).
 
 It prints a Markdown table; docs/benchmarks.md records the figures.
 """
@@ -33,6 +34,7 @@ It prints a Markdown table; docs/benchmarks.md records the figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -165,6 +167,19 @@ def scoping_rows_query(operator, team: Team, per_page: int, *, columns: bool):
     return _raw_runner(queryset)
 
 
+@contextlib.contextmanager
+def jit_on():
+    """PostgreSQL's JIT on for the benchmark's connection, as it was before
+    the settings turned it off (``DATABASE_JIT``)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = on")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET jit")  # the connection's own setting (settings: jit=off)
+
+
 def measure(client: Client, url: str, runs: int, expect: str | None = None) -> tuple[float, int]:
     def get():
         response = client.get(url)
@@ -193,7 +208,7 @@ def main() -> None:
     support, operator, team = users()
     report = Report.objects.filter(charge_point__owner=team).order_by("-created_at").first()
     ocpp = report.charge_point.ocpp_id
-    rows = []
+    rows, jit = [], []
     for who, user, prefix in [("support", support, "admin"), ("operator", operator, "operator")]:
         client = Client()
         client.force_login(user)
@@ -221,6 +236,9 @@ def main() -> None:
                 if ranged:
                     with plain_or_scope():
                         plain.append(measure(client, url, args.runs, expect))
+                if "?q=" in url:
+                    with jit_on():
+                        jit.append((who, name, per_page, figures[-1][0], measure(client, url, args.runs, expect)[0]))
             report_admin.list_per_page = 50
             rows.append((who, name, figures, plain))
             print(who, name, figures, plain, flush=True)
@@ -264,6 +282,11 @@ def main() -> None:
             (p50, _), (p200, _) = plain
             cells = f"{p50:.1f} | {p200:.1f} | {p50 / ms50:.1f}x, {p200 / ms200:.1f}x |"
         print(f"| {who} | {name} | {ms50:.1f} | {q50} | {ms200:.1f} | {q200} | {cells}")
+    print("\nThe searches with PostgreSQL's JIT on (the connection's setting before DATABASE_JIT):\n")
+    print("| user | screen | rows | jit off (ours) ms | jit on ms | on / off |")
+    print("|---|---|---:|---:|---:|---:|")
+    for who, name, per_page, off_ms, on_ms in jit:
+        print(f"| {who} | {name} | {per_page} | {off_ms:.1f} | {on_ms:.1f} | {on_ms / off_ms:.1f}x |")
     ours = {who: figures for who, name, figures, _plain in rows if name == "list, default"}
     print("\nBaselines for the default list (support):\n")
     print("| rows | ours ms | stock ModelAdmin ms | q | stock / ours | raw SQL rows query ms | ours / raw |")
