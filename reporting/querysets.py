@@ -147,6 +147,14 @@ class ReportQuerySet(models.QuerySet):
         clone._by_ranges = True
         return clone
 
+    def without_ranges(self) -> ReportQuerySet:
+        """Forget the ranges: for a filter that is one index range of its
+        own (``my_team_q``, ``report_unres_waiting_idx``), which cutting
+        it by team column would only make PostgreSQL intersect and sort."""
+        clone = self._chain()
+        clone._splits = ()
+        return clone
+
     def _ranges_apply(self) -> bool:
         query = self.query
         return bool(
@@ -173,9 +181,17 @@ class ReportQuerySet(models.QuerySet):
                 self._result_cache = list(whole.filter(pk__in=ids)) if ids else []
         super()._fetch_all()
 
+    def disjoint_parts(self) -> list[ReportQuerySet]:
+        """The queryset as disjoint querysets whose union it is: one per
+        range where the ranges apply, else itself. The back-office
+        paginator estimates each (``core.admin.pagination``)."""
+        if self.query.is_sliced or not self._ranges_apply():
+            return [self]
+        return team_ranges.range_querysets(self._unsliced(), self._splits)
+
     def count(self):
         if self._result_cache is None and not self.query.is_sliced and self._ranges_apply():
-            return team_ranges.count(self._unsliced(), self._splits)
+            return sum(part.count() for part in self.disjoint_parts())
         return super().count()
 
     def for_user(self, actor) -> ReportQuerySet:

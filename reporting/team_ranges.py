@@ -157,8 +157,3 @@ def page_ids(whole, splits, ordering: list[str], start: int, stop: int) -> list[
              for part in range_querysets(whole, splits)]
     merged = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     return [row[0] for row in merged.order_by(*ordering)[start:stop]]
-
-
-def count(whole, splits) -> int:
-    """``whole.count()`` as the sum of its ranges' counts."""
-    return sum(part.count() for part in range_querysets(whole, splits))
