@@ -21,7 +21,12 @@ And, in the same run, two baselines for the default list: Django's stock
 ModelAdmin with the same columns (full COUNT(*), no list_select_related), and
 the raw SQL lower bound (the list's row query alone, through a cursor); and
 the operator's default page's row query scoped the previous way (joining the
-charge point's owner and operator) against the report's team columns.
+charge point's owner and operator) against the report's team columns, as
+the plain OR query and read by team ranges (``ReportQuerySet.by_ranges``);
+and every list whose scope or team filter is an OR of team ranges (the
+operator's, support's team filter) again with the plain OR query, the
+approach before ``by_ranges``; and the searches again with PostgreSQL's
+JIT on (the settings turn it off for the application's connections).
 
 It prints a Markdown table; docs/benchmarks.md records the figures.
 """
@@ -29,12 +34,13 @@ It prints a Markdown table; docs/benchmarks.md records the figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import bench_setup, median_seconds, seed_fleet_sql, seed_reports_sql  # noqa: E402
+from common import bench_setup, median_seconds, plain_or_scope, seed_fleet_sql, seed_reports_sql  # noqa: E402
 
 bench_setup("bench_admin")
 
@@ -129,6 +135,17 @@ def raw_sql_lower_bound(per_page: int):
     return _raw_runner(queryset)
 
 
+def ranges_rows(operator, per_page: int):
+    """The operator's default page's rows read by team ranges (two queries:
+    the UNION ALL of the ranges' ids, then the rows), through the ORM."""
+    queryset = Report.objects.for_user(operator).unresolved().with_context().order_by("-created_at", "-id")
+
+    def run():
+        list(queryset.by_ranges()[:per_page])
+
+    return run
+
+
 def scoping_rows_query(operator, team: Team, per_page: int, *, columns: bool):
     """The operator's default page (unresolved, newest first) as raw SQL,
     scoped by the report's team columns (now) or by joining the charge point
@@ -148,6 +165,19 @@ def scoping_rows_query(operator, team: Team, per_page: int, *, columns: bool):
         )
     queryset = reports.unresolved().with_context().order_by("-created_at", "-id")[:per_page]
     return _raw_runner(queryset)
+
+
+@contextlib.contextmanager
+def jit_on():
+    """PostgreSQL's JIT on for the benchmark's connection, as it was before
+    the settings turned it off (``DATABASE_JIT``)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = on")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET jit")  # the connection's own setting (settings: jit=off)
 
 
 def measure(client: Client, url: str, runs: int, expect: str | None = None) -> tuple[float, int]:
@@ -178,7 +208,7 @@ def main() -> None:
     support, operator, team = users()
     report = Report.objects.filter(charge_point__owner=team).order_by("-created_at").first()
     ocpp = report.charge_point.ocpp_id
-    rows = []
+    rows, jit = [], []
     for who, user, prefix in [("support", support, "admin"), ("operator", operator, "operator")]:
         client = Client()
         client.force_login(user)
@@ -198,15 +228,22 @@ def main() -> None:
             ("quick view: all", base + "?state=all", None),
         ]
         for name, url, expect in cases:
-            figures = []
+            figures, plain = [], []
+            ranged = who == "operator" or "team=" in url
             for per_page in (50, 200):
                 report_admin.list_per_page = per_page
                 figures.append(measure(client, url, args.runs, expect))
+                if ranged:
+                    with plain_or_scope():
+                        plain.append(measure(client, url, args.runs, expect))
+                if "?q=" in url:
+                    with jit_on():
+                        jit.append((who, name, per_page, figures[-1][0], measure(client, url, args.runs, expect)[0]))
             report_admin.list_per_page = 50
-            rows.append((who, name, figures))
-            print(who, name, figures, flush=True)
+            rows.append((who, name, figures, plain))
+            print(who, name, figures, plain, flush=True)
         page = measure(client, f"{base}{report.pk}/change/", args.runs, "Timeline")
-        rows.append((who, "report page", [page, page]))
+        rows.append((who, "report page", [page, page], []))
         print(who, "report page", page, flush=True)
 
         def dashboard(client=client, prefix=prefix):
@@ -217,7 +254,7 @@ def main() -> None:
             dashboard()
         count = len(queries.captured_queries)
         seconds = median_seconds(dashboard, runs=3)
-        rows.append((who, "dashboard (uncached)", [(seconds * 1000, count)] * 2))
+        rows.append((who, "dashboard (uncached)", [(seconds * 1000, count)] * 2, []))
         print(who, "dashboard", seconds, flush=True)
 
     baselines = []
@@ -233,25 +270,38 @@ def main() -> None:
     for per_page in (50, 200):
         joined = median_seconds(scoping_rows_query(operator, team, per_page, columns=False), runs=args.runs)
         own = median_seconds(scoping_rows_query(operator, team, per_page, columns=True), runs=args.runs)
-        scoping.append((per_page, joined * 1000, own * 1000))
+        ranges = median_seconds(ranges_rows(operator, per_page), runs=args.runs)
+        scoping.append((per_page, joined * 1000, own * 1000, ranges * 1000))
 
-    print("\n| user | screen | 50 rows ms | q | 200 rows ms | q |")
+    print("\n| user | screen | 50 rows ms | q | 200 rows ms | q | plain OR scope: 50 rows ms | 200 rows ms |"
+          " plain / ours (50, 200) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for who, name, ((ms50, q50), (ms200, q200)), plain in rows:
+        cells = "| | |"
+        if plain:
+            (p50, _), (p200, _) = plain
+            cells = f"{p50:.1f} | {p200:.1f} | {p50 / ms50:.1f}x, {p200 / ms200:.1f}x |"
+        print(f"| {who} | {name} | {ms50:.1f} | {q50} | {ms200:.1f} | {q200} | {cells}")
+    print("\nThe searches with PostgreSQL's JIT on (the connection's setting before DATABASE_JIT):\n")
+    print("| user | screen | rows | jit off (ours) ms | jit on ms | on / off |")
     print("|---|---|---:|---:|---:|---:|")
-    for who, name, ((ms50, q50), (ms200, q200)) in rows:
-        print(f"| {who} | {name} | {ms50:.1f} | {q50} | {ms200:.1f} | {q200} |")
-    ours = {who: figures for who, name, figures in rows if name == "list, default"}
+    for who, name, per_page, off_ms, on_ms in jit:
+        print(f"| {who} | {name} | {per_page} | {off_ms:.1f} | {on_ms:.1f} | {on_ms / off_ms:.1f}x |")
+    ours = {who: figures for who, name, figures, _plain in rows if name == "list, default"}
     print("\nBaselines for the default list (support):\n")
     print("| rows | ours ms | stock ModelAdmin ms | q | stock / ours | raw SQL rows query ms | ours / raw |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for (per_page, stock_ms, stock_q, raw_ms), (ours_ms, _) in zip(baselines, ours["support"], strict=True):
         print(f"| {per_page} | {ours_ms:.1f} | {stock_ms:.1f} | {stock_q} | {stock_ms / ours_ms:.1f}x | "
               f"{raw_ms:.1f} | {ours_ms / raw_ms:.1f}x |")
-    print("\nThe operator's default page, rows query alone (raw SQL): scoped through the charge point's teams "
-          "(before reporting/0024) and by the report's team columns:\n")
-    print("| rows | joined scoping ms | team columns ms | joined / columns |")
-    print("|---:|---:|---:|---:|")
-    for per_page, joined_ms, own_ms in scoping:
-        print(f"| {per_page} | {joined_ms:.1f} | {own_ms:.1f} | {joined_ms / own_ms:.1f}x |")
+    print("\nThe operator's default page, rows query alone: scoped through the charge point's teams "
+          "(before reporting/0024, raw SQL), by the report's team columns as one OR (raw SQL), and read by "
+          "team ranges (the UNION ALL of the ids, then the rows, through the ORM):\n")
+    print("| rows | joined scoping ms | team columns (OR) ms | team ranges ms | joined / OR | OR / ranges |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for per_page, joined_ms, own_ms, ranges_ms in scoping:
+        print(f"| {per_page} | {joined_ms:.1f} | {own_ms:.1f} | {ranges_ms:.1f} | {joined_ms / own_ms:.1f}x | "
+              f"{own_ms / ranges_ms:.1f}x |")
 
 
 if __name__ == "__main__":

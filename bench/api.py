@@ -5,10 +5,12 @@
 Seeds a fleet and 1,000,000 reports with SQL (once; later runs reuse them),
 then measures through Django's test client, in the same run:
 
-* GET /api/v1/reports/ (cursor pagination, one query for the rows) against a
-  naive ModelViewSet with page-number pagination and no select_related,
-  defined below: first page and a filtered page, medians, and the query count
-  at two page sizes;
+* GET /api/v1/reports/ (cursor pagination; a team's page read as a UNION
+  ALL of its team ranges, then the rows) against a naive ModelViewSet with
+  page-number pagination and no select_related, defined below: first page
+  and a filtered page, medians, and the query count at three page sizes
+  (50 is the default); for the team key also the same view with the scope
+  as the plain OR query (before ``ReportQuerySet.by_ranges``);
 * POST /api/v1/telemetry/ with batches of 1,000 events (a mix of heartbeats,
   state changes, signal readings and charges over one team's fleet) against
   the same events sent one per request.
@@ -25,7 +27,14 @@ import types
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import bench_setup, median_seconds, seed_fleet_sql, seed_reports_sql, telemetry_events  # noqa: E402
+from common import (  # noqa: E402
+    bench_setup,
+    median_seconds,
+    plain_or_scope,
+    seed_fleet_sql,
+    seed_reports_sql,
+    telemetry_events,
+)
 
 bench_setup("bench_api")
 
@@ -113,10 +122,14 @@ def bench_report_list(runs: int) -> list[tuple]:
         ("support, all reports: filtered (reason=broken)", support_client, "?reason=broken&"),
     ]
     for label, who, prefix in cases:
-        for size in (10, 100):
+        for size in (10, 50, 100):
             ours, our_queries = timed_get(who, f"/api/v1/reports/{prefix}page_size={size}", runs)
+            plain = None
+            if who is client:
+                with plain_or_scope():
+                    plain, _ = timed_get(who, f"/api/v1/reports/{prefix}page_size={size}", runs)
             naive, naive_queries = timed_get(who, f"/naive/reports/{prefix}page_size={size}", runs)
-            rows.append((label, size, ours, our_queries, naive, naive_queries))
+            rows.append((label, size, ours, our_queries, plain, naive, naive_queries))
     return rows
 
 
@@ -165,9 +178,12 @@ def main() -> None:
 
     if args.only != "ingest":
         print(f"\nGET /api/v1/reports/ (median of {args.runs}, Django test client, PostgreSQL)")
-        print(f"{'case':50} {'size':>4} {'ours ms':>8} {'q':>3} {'naive ms':>9} {'q':>4} {'ratio':>6}")
-        for label, size, ours, oq, naive, nq in bench_report_list(args.runs):
-            print(f"{label:50} {size:>4} {ours * 1000:>8.1f} {oq:>3} {naive * 1000:>9.1f} {nq:>4} {naive / ours:>5.1f}x")
+        print("| case | size | ours ms | q | plain OR scope ms | plain / ours | naive ms | q | naive / ours |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for label, size, ours, oq, plain, naive, nq in bench_report_list(args.runs):
+            plain_cells = f"{plain * 1000:.1f} | {plain / ours:.1f}x" if plain is not None else "— | —"
+            print(f"| {label} | {size} | {ours * 1000:.1f} | {oq} | {plain_cells} | {naive * 1000:.1f} | {nq} | "
+                  f"{naive / ours:.1f}x |")
     if args.only == "list":
         return
 

@@ -14,6 +14,7 @@ from chargepoints.models import ChargePoint, Site
 from .catalogue import SITE_REASONS, Party, Reason, Source
 from .querysets import ReportQuerySet, ReportState, waiting_team
 from .storage import private_storage
+from .team_ranges import OPERATED_FOR_OTHERS
 
 
 class Report(ConcurrentTransitionMixin, models.Model):
@@ -114,6 +115,10 @@ class Report(ConcurrentTransitionMixin, models.Model):
             # A team's reports, newest first (the scoped lists and the API).
             models.Index(fields=["owner_team", "-created_at", "-id"], name="report_owner_team_idx"),
             models.Index(fields=["operator_team", "-created_at", "-id"], name="report_operator_team_idx"),
+            # A team's reports as operator of another team's charge points:
+            # the operator range of its lists (reporting.team_ranges).
+            models.Index(fields=["operator_team", "-created_at", "-id"], condition=OPERATED_FOR_OTHERS,
+                         name="report_op_for_others_idx"),
             # The unresolved ones (every list opens on them): partial indexes
             # hold half the rows and walk in the list's order.
             models.Index(fields=["-created_at", "-id"], condition=~Q(state=ReportState.RESOLVED),
@@ -122,6 +127,9 @@ class Report(ConcurrentTransitionMixin, models.Model):
                          name="report_unres_owner_team_idx"),
             models.Index(fields=["operator_team", "-created_at", "-id"], condition=~Q(state=ReportState.RESOLVED),
                          name="report_unres_operator_team_idx"),
+            models.Index(fields=["operator_team", "-created_at", "-id"],
+                         condition=~Q(state=ReportState.RESOLVED) & OPERATED_FOR_OTHERS,
+                         name="report_unres_op_for_others_idx"),
             # Covering the party too: the dashboards' open reports by reason
             # and party read this index alone (PostgreSQL).
             models.Index(fields=["reason", "-created_at", "-id"], condition=~Q(state=ReportState.RESOLVED),

@@ -1,18 +1,23 @@
 """A report's states and ``ReportQuerySet``: which reports an actor may see
 (``for_user``, from the report's team columns), which are a team's
-(``for_teams``, ``team_reports_q``), the unresolved ones, and what a list
-row needs in one query. ``reporting.models`` re-exports all but the Q."""
+(``for_teams``, ``team_reports_q``), the unresolved ones, what a list
+row needs in one query, and a team's page read range by range
+(``by_ranges``, ``reporting.team_ranges``). ``reporting.models``
+re-exports all but the Q."""
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import connections, models
 from django.db.models import Case, F, IntegerField, Q, When
+from django.db.models.query import ModelIterable
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import visible_team_ids
 from chargepoints.models import ChargePoint
 
+from . import team_ranges
 from .catalogue import Party
+from .team_ranges import TeamRanges
 
 
 class ReportState(models.TextChoices):
@@ -88,13 +93,125 @@ def team_reports_q(team_ids, *, prefix: str = "") -> Q:
 
 
 class ReportQuerySet(models.QuerySet):
+    """Reports, with the tenant scope and what the lists need.
+
+    ``for_user`` and ``any_team`` filter on an OR of a team's index ranges
+    and remember them (``reporting.team_ranges``); after ``by_ranges()``,
+    on PostgreSQL, a page (a slice newest or oldest first, the id breaking
+    ties) is read as a ``UNION ALL`` of the ranges, each cut at the page's
+    end, then the page's rows by id, and ``count()`` as the sum of the
+    ranges' counts. Every other filter applies inside each range; the rows
+    and their order are those of the plain query, which runs wherever the
+    ranges do not apply (SQLite, another ordering, values(), an OR with
+    another queryset)."""
+
+    # (the OR's node in the WHERE, or None; its ranges), in filter order.
+    _splits: tuple = ()
+    _by_ranges = False
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._splits = self._splits
+        clone._by_ranges = self._by_ranges
+        return clone
+
+    # An OR with another queryset or a set operation is no longer within
+    # the ranges: forget them.
+    def __or__(self, other):
+        combined = super().__or__(other)
+        if isinstance(combined, ReportQuerySet):
+            combined._splits = ()
+        return combined
+
+    def __xor__(self, other):
+        combined = super().__xor__(other)
+        if isinstance(combined, ReportQuerySet):
+            combined._splits = ()
+        return combined
+
+    def _combinator_query(self, *args, **kwargs):
+        clone = super()._combinator_query(*args, **kwargs)
+        clone._splits = ()
+        return clone
+
+    def _filter_ranges(self, split: TeamRanges) -> ReportQuerySet:
+        """Filter on ``split.condition`` and remember its ranges."""
+        clone = self.filter(split.condition)
+        if split.ranges:
+            clone._splits = (*self._splits, (team_ranges.condition_node(clone), split))
+        return clone
+
+    def by_ranges(self) -> ReportQuerySet:
+        """Read pages and counts range by range (see the class docstring)."""
+        clone = self._chain()
+        clone._by_ranges = True
+        return clone
+
+    def without_ranges(self) -> ReportQuerySet:
+        """Forget the ranges: for a filter that is one index range of its
+        own (``my_team_q``, ``report_unres_waiting_idx``), which cutting
+        it by team column would only make PostgreSQL intersect and sort."""
+        clone = self._chain()
+        clone._splits = ()
+        return clone
+
+    def _ranges_apply(self) -> bool:
+        query = self.query
+        return bool(
+            self._by_ranges and self._splits
+            and connections[self.db].features.supports_slicing_ordering_in_compound
+            and query.combinator is None and not query.distinct and not query.select_for_update
+            and not query.is_empty() and not query.extra and self._iterable_class is ModelIterable
+        )
+
+    def _unsliced(self) -> ReportQuerySet:
+        clone = self._chain()
+        clone.query.clear_limits()
+        clone._splits, clone._by_ranges = (), False
+        clone._prefetch_related_lookups = ()  # done once, on the page (_fetch_all)
+        return clone
+
+    def _fetch_all(self):
+        query = self.query
+        if self._result_cache is None and query.is_sliced and query.high_mark is not None and self._ranges_apply():
+            ordering = team_ranges.range_ordering(query)
+            if ordering is not None:
+                whole = self._unsliced().order_by(*ordering)
+                ids = team_ranges.page_ids(whole, self._splits, ordering, query.low_mark, query.high_mark)
+                self._result_cache = list(whole.filter(pk__in=ids)) if ids else []
+        super()._fetch_all()
+
+    def disjoint_parts(self) -> list[ReportQuerySet]:
+        """The queryset as disjoint querysets whose union it is: one per
+        range where the ranges apply, else itself. The back-office
+        paginator estimates each (``core.admin.pagination``)."""
+        if self.query.is_sliced or not self._ranges_apply():
+            return [self]
+        return team_ranges.range_querysets(self._unsliced(), self._splits)
+
+    def count(self):
+        if self._result_cache is None and not self.query.is_sliced and self._ranges_apply():
+            return sum(part.count() for part in self.disjoint_parts())
+        return super().count()
+
     def for_user(self, actor) -> ReportQuerySet:
         """Reports about charge points the actor's teams own or operate, read
         from the report's own team columns (``owner_team``/``operator_team``)
         so that each team's reports are an index range, and the site
         reports ``report_scope`` names."""
         scope = report_scope(actor)
-        return self if scope is None else self.filter(scope_q(scope))
+        if scope is None:
+            return self
+        team_ids, sites = scope
+        ranges = tuple(team_ranges.scope_ranges(team_ids, sites))
+        return self._filter_ranges(TeamRanges(scope_q(scope), ranges, frozenset(team_ids)))
+
+    def any_team(self, team_id: int) -> ReportQuerySet:
+        """The reports of one team as owner or operator (a site report
+        carries its site's team in both)."""
+        condition = Q(owner_team_id=team_id) | Q(operator_team_id=team_id)
+        ranges = tuple(team_ranges.one_team_ranges(team_id))
+        return self._filter_ranges(TeamRanges(condition, ranges, frozenset([team_id])))
 
     def for_teams(self, team_ids) -> ReportQuerySet:
         """The reports of these teams, as the team-wide figures, webhooks and

@@ -20,10 +20,20 @@ _CHECKBOX_CLASS = " ".join([*CHECKBOX_CLASSES, "action-select"])
 
 
 def planner_row_estimate(queryset: QuerySet) -> int | None:
-    """PostgreSQL's estimate of how many rows the queryset returns (no scan)."""
+    """PostgreSQL's estimate of how many rows the queryset returns (no scan).
+
+    A queryset with ``disjoint_parts()`` (querysets whose union it is, no
+    row in two) is estimated part by part and the estimates added: each
+    part is one index range the planner estimates well, where an OR of
+    them it often does not."""
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
+    parts = getattr(queryset, "disjoint_parts", None)
+    if parts is not None:
+        parts = parts()
+        if len(parts) > 1:
+            return sum(planner_row_estimate(part) for part in parts)
     try:
         sql, params = queryset.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # e.g. queryset.none(): nothing to estimate

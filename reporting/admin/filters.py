@@ -24,6 +24,13 @@ class TeamFilter(ScopedRelatedFilter):
     related_model = Team
     lookup = "owner_team_id|operator_team_id"  # a site report carries its site's team in both
 
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is not None and str(value).isdigit():
+            # The same condition, remembered as two index ranges (by_ranges).
+            return queryset.any_team(int(value))
+        return super().queryset(request, queryset)
+
 
 class SiteFilter(ScopedRelatedFilter):
     title = _("charging site")
@@ -121,7 +128,8 @@ class QuickViewFilter(admin.SimpleListFilter):
             return queryset.filter(assigned_to_id=request.user.pk)
         if value == self.TEAM:
             support = self.model_admin.on_support_site() and is_support(request.user)
-            return queryset.filter(my_team_q(request.user, support=support))
+            # One range of report_unres_waiting_idx already, read as such.
+            return queryset.filter(my_team_q(request.user, support=support)).without_ranges()
         if value == self.UNASSIGNED:
             return queryset.filter(assigned_to__isnull=True)
         return queryset.none()

@@ -96,7 +96,9 @@ class ReportAdmin(ReportListMixin, ReportPageMixin, DriverFieldsMixin, BigTableA
     def get_queryset(self, request):
         # The response-time targets' due times: subqueries on the small
         # targets table, so the "time left" column costs no query per row.
-        return with_due_times(super().get_queryset(request).select_related(*self.list_select_related))
+        # A page and the paginator's count are read one team range at a
+        # time (ReportQuerySet.by_ranges).
+        return with_due_times(super().get_queryset(request).select_related(*self.list_select_related)).by_ranges()
 
     # --- filing a report: through the service ---
 

@@ -35,8 +35,9 @@ class ReportFilter(django_filters.FilterSet):
         fields = ["state", "source", "reason", "party", "team", "site", "charge_point"]
 
     def filter_team(self, queryset, name, value):
-        # A site report carries its site's team in both columns.
-        return queryset.filter(Q(owner_team=value) | Q(operator_team=value))
+        # As owner or operator (a site report carries its site's team in
+        # both), remembered as two team ranges (ReportQuerySet.by_ranges).
+        return queryset.any_team(value.pk)
 
     def filter_site(self, queryset, name, value):
         return queryset.filter(Q(charge_point__site=value) | Q(charge_point__isnull=True, site=value))

@@ -1,10 +1,15 @@
 import pytest
+from django.db import connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from reporting import services
 from reporting.catalogue import Reason, Source
 from reporting.models import Report, ReportMessage, ReportState
+from reporting.querysets import report_scope, scope_q
 from tests.factories import ChargePointFactory, ReportFactory, SiteFactory
+from tests.reporting.ranges_world import UNION_RUNS, World
 
 pytestmark = pytest.mark.django_db
 
@@ -378,3 +383,40 @@ def test_filtered_list_query_has_no_distinct(world):
     with CaptureQueriesContext(connection) as ctx:
         world.client.get(f"/api/v1/reports/?state=open&reason=broken&source=user&party=owner&team={world.ours.pk}")
     assert not [q for q in ctx.captured_queries if "DISTINCT" in q["sql"]]
+
+
+# --- the list read by team ranges (ReportQuerySet.by_ranges) ----------------------
+
+
+@pytest.mark.parametrize("query", ["", "state=open&state=assigned&", "reason=broken&", "team=&"])
+def test_cursor_pages_are_the_or_querys_rows_forwards_and_backwards(member_factory, make_key, client_for, query):
+    world = World(member_factory)
+    _key, raw = make_key(world.a, Role.VIEWER)
+    client = client_for(raw)
+    expected = Report.objects.filter(scope_q(report_scope(world.user)))
+    if query.startswith("state"):
+        expected = expected.filter(state__in=["open", "assigned"])
+    elif query.startswith("reason"):
+        expected = expected.filter(reason="broken")
+    elif query.startswith("team"):
+        # The team's own: not the site reports of X's site (seen as X's operator).
+        query = f"team={world.a.pk}&"
+        expected = expected.filter(Q(owner_team=world.a) | Q(operator_team=world.a))
+    expected = list(expected.order_by("-created_at", "-id").values_list("pk", flat=True))
+    assert len(expected) > 3
+
+    pages, url = [], f"/api/v1/reports/?{query}page_size=2"
+    while url:
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(url).json()
+        assert any("UNION ALL" in q["sql"] for q in queries.captured_queries) == UNION_RUNS
+        pages.append([r["id"] for r in body["results"]])
+        url, previous = body["next"], body["previous"]
+    assert [pk for page in pages for pk in page] == expected
+    # Back from the last page: the same pages in reverse.
+    back = []
+    while previous:
+        body = client.get(previous).json()
+        back.append([r["id"] for r in body["results"]])
+        previous = body["previous"]
+    assert list(reversed(back)) == pages[:-1]

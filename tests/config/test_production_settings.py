@@ -87,6 +87,17 @@ def test_a_complete_environment_loads_with_https_enforced(production_env):
         "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://redis.invalid:6379/1"}
 
 
+def test_postgres_connections_run_without_jit_unless_asked(production_env):
+    database = load_settings(production_env, "DATABASES")["DATABASES"]["default"]
+    assert database["OPTIONS"]["options"] == "-c jit=off"
+    # Options of the URL's own are kept.
+    url = production_env["DATABASE_URL"] + "?options=-c%20statement_timeout%3D5000"
+    database = load_settings({**production_env, "DATABASE_URL": url}, "DATABASES")["DATABASES"]["default"]
+    assert database["OPTIONS"]["options"] == "-c statement_timeout=5000 -c jit=off"
+    database = load_settings({**production_env, "DATABASE_JIT": "true"}, "DATABASES")["DATABASES"]["default"]
+    assert "options" not in database["OPTIONS"]
+
+
 def test_ssl_redirect_can_be_left_to_the_proxy(production_env):
     values = load_settings(
         {**production_env, "DJANGO_SECURE_SSL_REDIRECT": "false"},

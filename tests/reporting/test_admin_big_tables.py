@@ -123,3 +123,40 @@ def test_my_teams_view_is_one_range_of_the_waiting_team_index(require_postgres, 
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "report_unres_waiting_idx" in plan, plan
     assert len(page) == 3
+
+
+def test_an_operators_list_is_estimated_range_by_range(require_postgres, client, member_factory, monkeypatch):
+    """The estimate is the sum of the team ranges' (ReportQuerySet.disjoint_parts):
+    the OR of the two team columns, under a filter on one of them as well,
+    made PostgreSQL estimate a few dozen rows of a team's 100,000 at 10M."""
+    from core.admin.pagination import EstimatedCountPaginator
+
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 100)
+    cp = ChargePointFactory()
+    _bulk_reports(cp, 300)
+    client.force_login(member_factory(cp.owner, Role.ADMIN))
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/operator/reporting/report/", {"team": cp.owner_id}).content.decode()
+    estimates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("EXPLAIN")]
+    assert len(estimates) == 2  # the owner range and the operator range
+    about = int(re.search(r"about (\d+) reports", html).group(1))
+    assert 200 <= about <= 450
+
+
+def test_a_teams_operator_range_reads_the_charge_points_operated_for_others(require_postgres, member_factory):
+    """The operator range reads the partial index of charge points operated
+    for another team (reporting/0029), not every report of the team's own
+    charge points (50,000 rows read for none at 10M)."""
+    cp = ChargePointFactory()
+    _bulk_reports(cp, 3)
+    user = member_factory(cp.owner, Role.ADMIN)
+    for queryset, index in [(Report.objects.for_user(user).unresolved(), "report_unres_op_for_others_idx"),
+                            (Report.objects.for_user(user), "report_op_for_others_idx")]:
+        with CaptureQueriesContext(connection) as queries:
+            assert len(queryset.order_by("-created_at", "-id").by_ranges()[:50]) == 3
+        (sql,) = [q["sql"] for q in queries.captured_queries if "UNION ALL" in q["sql"]]
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert index in plan, plan

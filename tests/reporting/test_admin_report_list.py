@@ -1,15 +1,20 @@
 """The reports list's views: unresolved by default, the quick views, the
-assignee filter and the search on the driver's name and e-mail."""
+assignee filter, the search on the driver's name and e-mail, and the
+pages read by team ranges."""
 
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from reporting import services
+from reporting.admin.reports import ReportAdmin
 from reporting.catalogue import Party, Reason, Source
-from reporting.models import ReportReporter
+from reporting.models import ReportQuerySet, ReportReporter
 from tests.factories import ChargePointFactory, ReportFactory, TeamFactory, UserFactory
+from tests.reporting.ranges_world import UNION_RUNS, World
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +146,51 @@ def test_search_on_a_driver_finds_only_reports_whose_contact_the_user_may_see(cl
     assert _ids(client.get(OP_LIST, {"q": "ann@example.com", "state": "all"})) == set()
     client.force_login(support_user)
     assert _ids(client.get(LIST, {"q": "ann@example.com", "state": "all"})) == {report.pk, closed.pk}
+
+
+# --- pages read by team ranges (ReportQuerySet.by_ranges) --------------------------
+
+
+@pytest.mark.parametrize("site, params", [
+    ("operator", {}),
+    ("operator", {"state": "all"}),
+    ("operator", {"view": "unassigned"}),
+    ("operator", {"view": "team"}),  # one range of its own index: the plain query
+    ("operator", {"state": "all", "team": "x", "created_at__from": "2000-01-01", "created_at__to": "2100-01-01"}),
+    ("operator", {"state": "all", "reason__exact": "broken"}),
+    ("operator", {"state": "all", "o": "-6"}),  # by age, oldest first
+    ("operator", {"state": "all", "o": "3"}),  # by reason: the plain query
+    ("support", {"state": "all", "team": "a"}),
+])
+def test_admin_pages_and_counts_are_those_of_the_or_query(client, member_factory, support_user, monkeypatch,
+                                                         site, params):
+    world = World(member_factory)
+    if "team" in params:
+        params = {**params, "team": str(getattr(world, params["team"]).pk)}
+    monkeypatch.setattr(ReportAdmin, "list_per_page", 3)
+    client.force_login(world.user if site == "operator" else support_user)
+    url = OP_LIST if site == "operator" else LIST
+
+    def pages():
+        seen, unions, number = [], False, 1
+        while True:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url, {**params, "p": number})
+            if response.status_code != 200:  # past the last page: back to the first with ?e=1
+                break
+            html = response.content.decode()
+            ids = list(dict.fromkeys(int(i) for i in re.findall(r"/reporting/report/(\d+)/change/", html)))
+            if not ids:
+                break
+            count = re.search(r"(\d+) reports?\b", html).group(1)
+            seen.append(ids)
+            unions = unions or any("UNION ALL" in q["sql"] for q in queries.captured_queries)
+            number += 1
+        return seen, count, unions
+
+    ranged, ranged_count, unions = pages()
+    monkeypatch.setattr(ReportQuerySet, "by_ranges", lambda self: self)
+    plain, plain_count, plain_unions = pages()
+    assert len(plain) > 1 and ranged == plain and ranged_count == plain_count
+    assert not plain_unions
+    assert unions == (UNION_RUNS and params.get("o") != "3" and params.get("view") != "team")
