@@ -9,7 +9,8 @@ with sub-protocol ``ocpp1.6``, one ``Session`` per connected charger.
   (a charger whose network died silently reconnects while its old socket
   still looks open). One that fails changes nothing.
 - A socket that closes, or stays silent for ``disconnect_after_intervals``
-  heartbeat intervals, makes the charge point disconnected.
+  heartbeat intervals, makes the charge point disconnected. Silence is the
+  time the gateway waits for the charger, not the time it takes to answer.
 - Telemetry goes through one ``Batcher`` into the telemetry service; the
   database work runs in one thread beside the event loop.
 
@@ -95,7 +96,15 @@ class ThrottledConnection:
         self.websocket, self.session = websocket, session
 
     async def recv(self):
-        message = await self.websocket.recv()
+        # The charger is silent only while the gateway waits for it: it
+        # waits for the answer to its call before it sends the next, so the
+        # time spent answering (the database, under load) is not its silence.
+        self.session.listening = True
+        self.session.last_seen = time.monotonic()
+        try:
+            message = await self.websocket.recv()
+        finally:
+            self.session.listening = False
         self.session.last_seen = time.monotonic()
         delay = self.session.throttle.delay()
         if delay > 0:
@@ -120,6 +129,7 @@ class Session:
     charge_point_id: int
     throttle: Throttle
     last_seen: float = field(default_factory=time.monotonic)
+    listening: bool = False  # waiting for the charger's next message (ThrottledConnection.recv)
     last_heartbeat_written: float = 0.0
     throttled: bool = False
     replaced: bool = False
@@ -157,16 +167,19 @@ class Session:
                               ocpp_id=self.ocpp_id, **kwargs)
 
     async def watch(self) -> None:
-        """Close the socket when the charger has been silent too long."""
+        """Close the socket when the charger has been silent too long: the
+        gateway has waited that long for its next message (not counting the
+        time the gateway took to answer the last one)."""
         limit = self.gateway.config.silence_limit
         while True:
             silent = time.monotonic() - self.last_seen
-            if silent >= limit:
+            if silent >= limit and self.listening:
                 self.close_reason = f"no message for {silent:.0f} s"
                 logger.warning("%s: %s; disconnected", self.ocpp_id, self.close_reason)
                 await self.websocket.close(1001, "no heartbeat")
                 return
-            await asyncio.sleep(limit - silent)
+            # Still answering: look again shortly after it listens again.
+            await asyncio.sleep(limit - silent if silent < limit else limit / 10)
 
     async def run(self) -> None:
         central = CentralSystem(self.ocpp_id, ThrottledConnection(self.websocket, self), session=self,

@@ -130,6 +130,30 @@ def test_signal_strength_arrives_as_a_data_transfer(gateway, charger_cp, setting
     assert cp.wifi_signal_dbm == -84
 
 
+def test_a_slow_answer_is_not_the_chargers_silence(start_gateway, charger_cp):
+    """A charger waits for the answer to its call before it sends again:
+    while the gateway takes longer than the silence limit to answer (a busy
+    database), the charger is not silent and stays connected."""
+    cp, password = charger_cp
+    gateway = start_gateway(heartbeat_interval=1, disconnect_after_intervals=0.5)
+    record = gateway.batcher.record
+
+    async def slow_record(*args, **kwargs):
+        await asyncio.sleep(1.5)  # three times the silence limit
+        return await record(*args, **kwargs)
+
+    gateway.batcher.record = slow_record
+
+    async def scenario():
+        async with connected(gateway, cp.ocpp_id, password) as charger:
+            boot = await charger.call(call.BootNotification(charge_point_model="M", charge_point_vendor="V"))
+            return boot, charger._connection.close_code
+
+    boot, close_code = asyncio.run(scenario())
+    assert boot.status == RegistrationStatus.accepted
+    assert close_code is None
+
+
 def test_a_silent_charger_is_disconnected_and_its_reconnect_and_first_status_bring_it_back(start_gateway,
                                                                                          charger_cp):
     cp, password = charger_cp
