@@ -1,6 +1,7 @@
-"""What the incremental health engine keeps between passes
-(``reporting.health.engine``): when each condition next needs a look, and
-the engine's own bookmark."""
+"""What the health checks keep between passes: the changes between healthy
+and unhealthy that flapping is counted from (``reporting.health.flapping``),
+and for the incremental engine (``reporting.health.engine``) when each
+condition next needs a look and the engine's own bookmark."""
 
 from __future__ import annotations
 
@@ -54,3 +55,24 @@ class HealthEngineState(models.Model):
 
     def __str__(self) -> str:
         return f"Health engine at {self.high_water_mark}"
+
+
+class HealthFlip(models.Model):
+    """One change of a charge point between healthy and unhealthy for one
+    health check, as the sweep saw it (filed or came back: unhealthy;
+    resolved or cleared: healthy). The sweep counts these to recognise
+    flapping and deletes them once older than the flapping window."""
+
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=40, choices=Reason.choices)
+    healthy = models.BooleanField()
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["charge_point", "reason", "at"], name="healthflip_cp_reason_at_idx"),
+            models.Index(fields=["at"], name="healthflip_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {'healthy' if self.healthy else 'unhealthy'} at {self.at}"
