@@ -92,6 +92,12 @@ def team_reports_q(team_ids, *, prefix: str = "") -> Q:
     return Q(**{f"{prefix}owner_team_id__in": team_ids}) | Q(**{f"{prefix}operator_team_id__in": team_ids})
 
 
+def _forget_ranges(queryset):
+    if isinstance(queryset, ReportQuerySet):
+        queryset._splits = ()
+    return queryset
+
+
 class ReportQuerySet(models.QuerySet):
     """Reports, with the tenant scope and what the lists need.
 
@@ -118,16 +124,10 @@ class ReportQuerySet(models.QuerySet):
     # An OR with another queryset or a set operation is no longer within
     # the ranges: forget them.
     def __or__(self, other):
-        combined = super().__or__(other)
-        if isinstance(combined, ReportQuerySet):
-            combined._splits = ()
-        return combined
+        return _forget_ranges(super().__or__(other))
 
     def __xor__(self, other):
-        combined = super().__xor__(other)
-        if isinstance(combined, ReportQuerySet):
-            combined._splits = ()
-        return combined
+        return _forget_ranges(super().__xor__(other))
 
     def _combinator_query(self, *args, **kwargs):
         clone = super()._combinator_query(*args, **kwargs)
@@ -209,9 +209,8 @@ class ReportQuerySet(models.QuerySet):
     def any_team(self, team_id: int) -> ReportQuerySet:
         """The reports of one team as owner or operator (a site report
         carries its site's team in both)."""
-        condition = Q(owner_team_id=team_id) | Q(operator_team_id=team_id)
         ranges = tuple(team_ranges.one_team_ranges(team_id))
-        return self._filter_ranges(TeamRanges(condition, ranges, frozenset([team_id])))
+        return self._filter_ranges(TeamRanges(team_reports_q([team_id]), ranges, frozenset([team_id])))
 
     def for_teams(self, team_ids) -> ReportQuerySet:
         """The reports of these teams, as the team-wide figures, webhooks and
