@@ -18,7 +18,10 @@ look at and reject), then times in one run:
 and then the incremental engine (reporting/health/engine.py), each against
 the previous approach (the full sweep every minute) in the same run:
 
-- the engine's first pass (a full evaluation that also stores deadlines);
+- the engine's first pass (a full evaluation that also stores deadlines),
+  as configured (``HEALTH_FULL_PASS_WORKERS`` parts at once, each on a
+  connection of its own) and in one part on one connection, as the raw
+  SQL runs;
 - an engine pass with nothing changed or due;
 - an engine pass after 100 and after 1,000 charge points changed (state
   changes sent through the telemetry service, untimed, before each run),
@@ -161,7 +164,16 @@ def engine(now, runs: dict, full_no_change: float, file_sql: float) -> None:
         HealthDeadline.objects.all().delete()
         HealthMark.objects.all().delete()
 
+    from django.conf import settings
+
+    workers = settings.HEALTH_CHECKS["full_pass_workers"]
     first = median_seconds(lambda: health_pass(now=now), before=reset, **runs)
+    in_parts = settings.HEALTH_CHECKS
+    settings.HEALTH_CHECKS = {**in_parts, "full_pass_workers": 1}
+    first_one = median_seconds(lambda: health_pass(now=now), before=reset, **runs)
+    settings.HEALTH_CHECKS = in_parts
+    reset()
+    health_pass(now=now)
     # Thousands of new reports: analyze, as autovacuum soon would, so the
     # planner knows the open reports are per charge point, not per reason.
     with connection.cursor() as cur:
@@ -204,8 +216,10 @@ def engine(now, runs: dict, full_no_change: float, file_sql: float) -> None:
     assert {o.total for o in outcomes} == {0}, [o.examples for o in outcomes if o.total]
 
     print("\nIncremental engine (same data, same clock), medians")
-    print(f"  engine first pass (full, stores deadlines)     {first * 1000:9.1f} ms"
-          f"   {first / file_sql:5.1f} x raw find-and-file")
+    print(f"  engine first pass, {workers} parts at once            {first * 1000:9.1f} ms"
+          f"   {first / file_sql:5.2f} x raw find-and-file")
+    print(f"  engine first pass, one part (one connection)   {first_one * 1000:9.1f} ms"
+          f"   {first_one / file_sql:5.2f} x raw find-and-file")
     print(f"  engine pass, nothing changed                   {quiet * 1000:9.1f} ms"
           f"   full sweep {full_no_change * 1000:.1f} ms: {full_no_change / quiet:,.0f} x less")
     for n, (engine_n, full_n) in changed.items():

@@ -20,7 +20,15 @@ class HealthDeadline(models.Model):
     engine looks at the charge point when ``due_at`` has passed; a new
     evaluation replaces the row."""
 
-    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="+")
+    # No database constraint (``db_constraint=False``), on purpose: these
+    # rows are the engine's working state, written ten thousand at a time by
+    # a first pass, where a per-row foreign key check at commit costs more
+    # than the insert. Deleting a charge point through the application
+    # still deletes its rows (``CASCADE``); a row outliving its charge point
+    # otherwise is harmless and goes at the next look: a due row whose
+    # charge point is gone is looked at, found nothing, and replaced by none.
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="+",
+                                     db_constraint=False, db_index=False)
     reason = models.CharField(max_length=40, choices=Reason.choices)
     due_at = models.DateTimeField()
 
@@ -63,7 +71,11 @@ class HealthFlip(models.Model):
     resolved or cleared: healthy). The sweep counts these to recognise
     flapping and deletes them once older than the flapping window."""
 
-    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="+")
+    # No database constraint, as ``HealthDeadline``'s: a first pass writes
+    # one row per report it files, and a row outliving its charge point is
+    # forgotten with the window.
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="+",
+                                     db_constraint=False, db_index=False)
     reason = models.CharField(max_length=40, choices=Reason.choices)
     healthy = models.BooleanField()
     at = models.DateTimeField()

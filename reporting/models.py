@@ -27,12 +27,14 @@ class Report(ConcurrentTransitionMixin, models.Model):
     # Empty only for a support report that came in by e-mail without naming
     # a charge point: it waits in the "needs a charge point" list until
     # support links one (reporting.conversations.report_link_charge_point).
+    # Indexed by report_cp_created_idx, which leads with it.
     charge_point = models.ForeignKey(
-        ChargePoint, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+        ChargePoint, on_delete=models.PROTECT, null=True, blank=True, related_name="reports", db_index=False
     )
     # Set only on a report about a whole site (a site outage, ``SITE_REASONS``),
     # which has no charge point.
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, null=True, blank=True, related_name="reports",
+                             db_index=False)
     # The teams the report belongs to, copied from its charge point (its owner
     # and operator) or, for a site report, the site's team in both, so that
     # scoping a list to a team reads an index range instead of joining every
@@ -57,6 +59,7 @@ class Report(ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
         help_text=_("The back-office user who filed the report, if any."),
     )
     reporter_name = models.CharField(max_length=200, blank=True)
@@ -73,11 +76,14 @@ class Report(ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="assigned_reports",
+        db_index=False,
     )
     resolution_note = models.TextField(blank=True)
     # The token in the reply address of a support conversation's e-mails
     # (support+<token>@...): a driver's reply finds its report by it.
-    reply_token = models.CharField(max_length=40, null=True, blank=True, unique=True, editable=False)
+    # Unique where set (``report_reply_token_unique``); most reports never
+    # have one, and NULL is what the partial unique index leaves out.
+    reply_token = models.CharField(max_length=40, null=True, blank=True, editable=False)  # noqa: DJ001
 
     # How many drivers filed this report: the same driver reporting the same
     # reason again while it is open adds a ReportReporter row and bumps this.
@@ -137,6 +143,15 @@ class Report(ConcurrentTransitionMixin, models.Model):
             # they wait on (``waiting_team``), newest first.
             models.Index(waiting_team(), F("created_at").desc(), F("id").desc(),
                          condition=~Q(state=ReportState.RESOLVED), name="report_unres_waiting_idx"),
+            # Foreign keys most reports leave empty (every system report does):
+            # only the rows that name one are indexed, which is all a lookup
+            # by them or a delete of what they name reads, and a report filed
+            # without them writes nothing here.
+            models.Index(fields=["site"], condition=Q(site__isnull=False), name="report_site_idx"),
+            models.Index(fields=["assigned_to"], condition=Q(assigned_to__isnull=False),
+                         name="report_assigned_to_idx"),
+            models.Index(fields=["reported_by"], condition=Q(reported_by__isnull=False),
+                         name="report_reported_by_idx"),
         ]
         constraints = [
             # At most one unresolved system report per charge point and reason:
@@ -159,6 +174,8 @@ class Report(ConcurrentTransitionMixin, models.Model):
                 | Q(source=Source.SYSTEM, reason__in=SITE_REASONS, site__isnull=False),
                 name="report_charge_point_unless_support",
             ),
+            models.UniqueConstraint(fields=["reply_token"], condition=Q(reply_token__isnull=False),
+                                    name="report_reply_token_unique"),
         ]
 
     def __str__(self) -> str:
@@ -223,10 +240,11 @@ class EventKind(models.TextChoices):
 class ReportEvent(models.Model):
     """The report's timeline: one row for every change, who made it and when."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
+    # Indexed by reportevent_report_idx, which leads with it.
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=30, choices=EventKind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     actor_label = models.CharField(
         max_length=200, help_text=_("Who acted, as shown: a person, an API key or the system.")
@@ -236,7 +254,7 @@ class ReportEvent(models.Model):
     from_party = models.CharField(max_length=20, blank=True)
     to_party = models.CharField(max_length=20, blank=True)
     to_person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -252,6 +270,9 @@ class ReportEvent(models.Model):
             models.Index(
                 fields=["id"], condition=models.Q(processed_at__isnull=True), name="reportevent_unprocessed_idx"
             ),
+            # Set on few rows (a person's actions, assignments to a person).
+            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="reportevent_actor_idx"),
+            models.Index(fields=["to_person"], condition=Q(to_person__isnull=False), name="reportevent_to_person_idx"),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,10 @@ moved reports there, in one statement each.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.db.models import F, Q
+
 from chargepoints.models import ChargePoint, Site
 
 from .models import Report
@@ -57,3 +61,27 @@ def reports_follow_site(*, site: Site, **_ignored) -> int:
         .exclude(owner_team_id=site.team_id, operator_team_id=site.team_id)
         .update(owner_team_id=site.team_id, operator_team_id=site.team_id)
     )
+
+
+def reports_with_stale_teams(*, filed_since: datetime) -> list[tuple[int, int]]:
+    """(report id, charge point id) of the reports about a charge point
+    filed since ``filed_since`` whose teams are not their charge point's.
+    A move rewrites the reports it can see; a report filed from a read of
+    the teams made just before the move committed, or not yet committed
+    when the move rewrote the others (the health sweep files thousands
+    from one read), keeps the former teams. The hourly reconciliation looks
+    for them (an index range on the creation time) and repairs them."""
+    stale = (
+        Report.objects.filter(created_at__gte=filed_since, charge_point__isnull=False)
+        .filter(Q(owner_team__isnull=True) | Q(operator_team__isnull=True)
+                | ~Q(owner_team_id=F("charge_point__owner_id"))
+                | ~Q(operator_team_id=F("charge_point__operator_id")))
+    )
+    return list(stale.order_by("pk").values_list("pk", "charge_point_id"))
+
+
+def reports_teams_repair(charge_point_ids) -> int:
+    """Rewrite the teams of these charge points' reports from the charge
+    points as they are now (what a move does). Returns how many changed."""
+    return sum(reports_follow_charge_point(charge_point=charge_point)
+               for charge_point in ChargePoint.objects.filter(pk__in=sorted(set(charge_point_ids))))

@@ -15,6 +15,11 @@ HEALTH_CHECKS = {
     # reconciliation) goes through the fleet in charge point id ranges of
     # this size: bounded statements and memory.
     "sweep_chunk_size": env.int("HEALTH_SWEEP_CHUNK_SIZE", default=100_000),
+    # The incremental engine's full evaluation (its first pass, a change of
+    # the defaults, a repair) on PostgreSQL: the fleet split into this many
+    # id ranges evaluated at the same time, each on a database connection
+    # of its own (1: one after the other, in the pass's transaction).
+    "full_pass_workers": env.int("HEALTH_FULL_PASS_WORKERS", default=2),
     # A charge point that changes between healthy and unhealthy more than
     # ``flips`` times within ``window_minutes`` (for one check) keeps one
     # report open, marked flapping; it resolves once the condition has been

@@ -25,7 +25,8 @@ at once; even without that, filing is ``ON CONFLICT DO NOTHING``.
 
 A change of thresholds or switches re-evaluates what it affects once: the
 teams whose own settings changed, or the whole fleet when the defaults did
-(``HealthConfig.digests``). The first pass ever evaluates the whole fleet.
+(``HealthConfig.digests``). The first pass ever evaluates the whole fleet,
+on PostgreSQL in parts at the same time (``_full_pass``).
 
 The hourly reconciliation (``health_reconcile``) runs today's set-based
 checks over the fleet, compares them with the incremental state, logs and
@@ -36,18 +37,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from chargepoints.health_marks import health_marks_take
 from chargepoints.models import ChargePoint
+from core.db_threads import run_in_threads
 from core.tasks import enqueue_coalesced
 from reporting.catalogue import Reason
 from reporting.maintenance import maintenance_window_is_active, maintenance_windows_active
 from reporting.models import HealthEngineState, MaintenanceWindow, SilencedDetection
+from reporting.teams import reports_teams_repair, reports_with_stale_teams
 
 from .checks import CHECKS, IdRange, open_system_reports
 from .deadlines import deadlines_due, deadlines_missing, deadlines_refresh
@@ -68,6 +73,9 @@ FULL_CHUNK = 1_000_000
 # Due deadlines read per pass; the rest wait for the next.
 DUE_LIMIT = 50_000
 STATE_ID = 1
+# The reconciliation looks for reports filed with stale teams since its
+# last run, less this (a filing still uncommitted then).
+TEAMS_LOOKBACK = timedelta(hours=1)
 # The engine's advisory lock key on PostgreSQL (any constant of the project's own).
 ADVISORY_LOCK = 0x4845414C5448  # "HEALTH"
 
@@ -109,6 +117,9 @@ def _state_lock() -> HealthEngineState | None:
 def health_pass(*, now: datetime | None = None) -> PassResult:
     """One incremental pass (see the module's docstring)."""
     now = now or timezone.now()
+    # A full evaluation may run in parts that commit on their own only when
+    # the pass is not part of a caller's transaction.
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic(), enqueue_coalesced():
         state = _state_lock()
         if state is None:
@@ -118,7 +129,7 @@ def health_pass(*, now: datetime | None = None) -> PassResult:
         marks = health_marks_take()
         result = PassResult(changed=len(marks))
         if marks.backlog or state.high_water_mark is None or digests["*"] != state.settings_digest.get("*"):
-            result.sweep = _full_pass(config, now)
+            result.sweep = _full_pass(config, now, in_parts=own_transaction)
             result.full = "fleet"
         else:
             due = deadlines_due(now, limit=DUE_LIMIT)
@@ -144,13 +155,66 @@ def health_pass(*, now: datetime | None = None) -> PassResult:
     return result
 
 
-def _full_pass(config: HealthConfig, now: datetime) -> SweepResult:
+def _full_pass(config: HealthConfig, now: datetime, *, in_parts: bool = False) -> SweepResult:
     """Every check over the whole fleet, id range by id range, and every
-    deadline computed afresh."""
+    deadline computed afresh.
+
+    ``in_parts`` (PostgreSQL, ``HEALTH_CHECKS["full_pass_workers"]`` above
+    one): the fleet is split into that many id ranges, evaluated at the
+    same time, each in a thread, connection and transaction of its own that
+    commits on its own. Safe because the parts share no charge point and
+    the sweep is safe to run twice at once. Should a part fail, the pass
+    fails and its state is not saved: the next pass evaluates the whole
+    fleet again and finds open what the other parts filed."""
+    workers = settings.HEALTH_CHECKS.get("full_pass_workers", 1)
+    parts = _fleet_parts(workers) if in_parts and workers > 1 and connection.vendor == "postgresql" else []
+    if len(parts) < 2:
+        result = SweepResult()
+        for first_id, last_id in health_sweep_chunks(chunk_size=FULL_CHUNK):
+            result.merge(health_sweep(first_id=first_id, last_id=last_id, now=now, config=config))
+        deadlines_refresh(config, now, IdRange())
+        return result
+    results = run_in_threads([
+        partial(_evaluate_part, config, now, part, forget_flips=index == 0) for index, part in enumerate(parts)
+    ], name="health-part")
+    total = SweepResult()
+    for result in results:
+        total.merge(result)
+    return total
+
+
+@dataclass(frozen=True)
+class _Part:
+    first_id: int
+    last_id: int
+    deadlines: IdRange  # open-ended at the fleet's ends: stale rows beyond them go too
+
+
+def _fleet_parts(count: int) -> list[_Part]:
+    """The fleet as at most ``count`` id ranges of equal span."""
+    ids = ChargePoint.objects.aggregate(first=Min("pk"), last=Max("pk"))
+    if ids["first"] is None:
+        return []
+    ranges = _id_ranges(ids["first"], ids["last"], -(-(ids["last"] - ids["first"] + 1) // count))
+    return [_Part(first, last, IdRange(None if index == 0 else first, None if index == len(ranges) - 1 else last))
+            for index, (first, last) in enumerate(ranges)]
+
+
+def _id_ranges(first: int, last: int, size: int) -> list[tuple[int, int]]:
+    return [(start, min(start + size - 1, last)) for start in range(first, last + 1, size)]
+
+
+def _evaluate_part(config: HealthConfig, now: datetime, part: _Part, *, forget_flips: bool) -> SweepResult:
+    """One part of a full evaluation, in its own transaction: its charge
+    points in chunks of at most ``FULL_CHUNK`` ids, then their deadlines.
+    Only one part forgets the old flips (the parts would wait on each
+    other's deletes)."""
     result = SweepResult()
-    for first_id, last_id in health_sweep_chunks(chunk_size=FULL_CHUNK):
-        result.merge(health_sweep(first_id=first_id, last_id=last_id, now=now, config=config))
-    deadlines_refresh(config, now, IdRange())
+    with transaction.atomic(), enqueue_coalesced():
+        for first_id, last_id in _id_ranges(part.first_id, part.last_id, FULL_CHUNK):
+            result.merge(health_sweep(first_id=first_id, last_id=last_id, now=now, config=config,
+                                      forget_flips=forget_flips))
+        deadlines_refresh(config, now, part.deadlines)
     return result
 
 
@@ -221,10 +285,13 @@ def health_reconcile(*, now: datetime | None = None) -> Reconciliation:
     """Bring the engine up to date (one pass), then run every check over the
     whole fleet and compare: a condition with no open report, an open
     report whose condition is gone or came back unnoticed, a site outage
-    unfiled or over, a deadline missing. Each difference is logged and
-    counted (``HealthEngineState.reconciliation_differences``), then
-    repaired by a full pass."""
+    unfiled or over, a deadline missing, and a report filed since the last
+    reconciliation with teams that are not its charge point's. Each
+    difference is logged and counted
+    (``HealthEngineState.reconciliation_differences``), then repaired: by a
+    full pass, and the teams by rewriting them."""
     now = now or timezone.now()
+    own_transaction = not connection.in_atomic_block
     health_pass(now=now)
     with transaction.atomic():
         state = _state_lock()
@@ -232,12 +299,20 @@ def health_reconcile(*, now: datetime | None = None) -> Reconciliation:
             return Reconciliation(busy=True)
         config = health_config_load()
         found = _differences(config, now)
+        # Reports filed with their charge point's former teams (a move
+        # racing the filing): rewritten, no evaluation needed.
+        stale_teams = reports_with_stale_teams(
+            filed_since=(state.last_reconciled_at or now) - TEAMS_LOOKBACK)
+        found["stale_teams"] = [report_id for report_id, _cp in stale_teams]
         outcome = Reconciliation(differences={kind: len(keys) for kind, keys in found.items()},
                                  examples={kind: keys[:10] for kind, keys in found.items() if keys})
         if outcome.total:
             logger.warning("Health reconciliation: %d difference(s) between the incremental state and a full "
-                           "evaluation, repaired by a full pass: %s", outcome.total, outcome.examples)
-            outcome.repaired = _full_pass(config, now)
+                           "evaluation, repaired: %s", outcome.total, outcome.examples)
+        if stale_teams:
+            reports_teams_repair(cp_id for _report_id, cp_id in stale_teams)
+        if outcome.total - len(stale_teams):
+            outcome.repaired = _full_pass(config, now, in_parts=own_transaction)
         state.last_reconciled_at = now
         state.reconciliation_differences += outcome.total
         state.last_differences = outcome.differences

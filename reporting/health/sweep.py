@@ -94,15 +94,19 @@ def health_sweep(
     now: datetime | None = None,
     config: HealthConfig | None = None,
     scope: IdRange | None = None,
+    forget_flips: bool = True,
 ) -> SweepResult:
     """Run every check over the charge points with ids in [first_id, last_id]
-    (all when not given), or over ``scope``."""
+    (all when not given), or over ``scope``. ``forget_flips=False``: leave
+    the flips older than the flapping window to another sweep running at
+    the same time (they would wait on each other's deletes)."""
     now = now or timezone.now()
     config = config or health_config_load()
     scope = scope or IdRange(first_id, last_id)
     plan = [(check, group) for reason, check in CHECKS.items() for group in config.groups(reason)]
     context = _Context(windows=maintenance_windows_active(now), flapping=config.flapping)
-    forget_old_flips(now, config.flapping)
+    if forget_flips:
+        forget_old_flips(now, config.flapping)
     # A site that came back first: its charge points still down file their own.
     site_resolved, back = site_outages_clear(config, now, scope)
     if back and scope.charge_point_ids is not None:

@@ -25,6 +25,7 @@ from reporting.models import (
     EventKind,
     HealthDeadline,
     HealthEngineState,
+    HealthFlip,
     Report,
     ReportState,
     SilencedDetection,
@@ -370,3 +371,54 @@ def test_a_backlog_larger_than_a_pass_takes_becomes_one_full_evaluation(monkeypa
     assert result.full == "fleet"
     assert open_reports().count() == 4
     assert health_marks_pending() == 0
+
+
+def test_a_deadline_or_flip_that_outlived_its_charge_point_is_dropped_quietly():
+    # The engine's rows keep no database foreign key (reporting/health_models.py):
+    # a charge point deleted behind the application's back leaves them.
+    gone = cp_available()
+    gone_id = gone.pk
+    HealthDeadline.objects.create(charge_point_id=gone_id, reason=Reason.DISCONNECTED, due_at=at(1))
+    HealthFlip.objects.create(charge_point_id=gone_id, reason=Reason.DISCONNECTED, healthy=False, at=at(-200))
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM chargepoints_chargepoint WHERE id = %s", [gone_id])
+
+    result = health_pass(now=at(2))
+
+    assert (result.due, result.sweep.as_dict()["filed"]) == (1, 0)
+    assert not HealthDeadline.objects.filter(charge_point_id=gone_id).exists()
+    assert not HealthFlip.objects.filter(charge_point_id=gone_id).exists()
+
+
+def test_deleting_a_charge_point_deletes_its_deadlines_and_flips():
+    cp = cp_available()
+    HealthDeadline.objects.create(charge_point=cp, reason=Reason.DISCONNECTED, due_at=at(100))
+    HealthFlip.objects.create(charge_point=cp, reason=Reason.DISCONNECTED, healthy=False, at=at(0))
+
+    cp.delete()
+
+    assert not HealthDeadline.objects.exists()
+    assert not HealthFlip.objects.exists()
+
+
+def test_the_reconciliation_rewrites_the_teams_of_a_report_filed_across_a_move(caplog):
+    from tests.factories import TeamFactory
+
+    cp = cp_available()
+    send(state(cp, "error", 0))
+    health_pass(now=at(11))
+    report = open_reports(cp).get()
+    health_reconcile(now=at(12))
+    # The sweep read the charge point's teams, a move committed and
+    # rewrote the reports it could see, then the sweep's report went in.
+    former = TeamFactory()
+    Report.objects.filter(pk=report.pk).update(owner_team=former, operator_team=former)
+
+    found = health_reconcile(now=at(13))
+
+    assert found.differences["stale_teams"] == 1
+    assert found.repaired is None  # nothing for a full pass to do
+    report.refresh_from_db()
+    assert (report.owner_team_id, report.operator_team_id) == (cp.owner_id, cp.operator_id)
+    assert "stale_teams" in caplog.text
+    assert health_reconcile(now=at(14)).total == 0
