@@ -31,7 +31,7 @@ the previous approach (the full sweep every minute) in the same run:
 
 and prints medians and ratios, and the peak Python memory of a pass
 (tracemalloc, in a separate untimed run). The sweep runs as the Celery task
-does: in id-range chunks of settings.HEALTH_CHECKS["sweep_chunk_size"], here
+did before the engine: in id-range chunks of 100,000 (``PREVIOUS_CHUNK``), here
 one after the other in one process (one worker). Without DATABASE_URL the
 database is bench_sweep_<N>, created if missing.
 """
@@ -45,15 +45,15 @@ import tracemalloc
 from common import bench_setup, median_seconds, seed_fleet_sql
 from sweep_data import FILE_SQL, OFFENDERS_SQL, TROUBLE_MODULO, clear_reports, seed_trouble, seed_windows
 
+# The Celery task's chunk before the incremental engine (the previous approach).
+PREVIOUS_CHUNK = 100_000
 
 def sweep_all(now):
-    """The whole sweep as the Celery task runs it, chunk after chunk."""
-    from django.conf import settings
-
+    """The whole sweep as the Celery task ran it, chunk after chunk."""
     from reporting.health.sweep import SweepResult, health_sweep, health_sweep_chunks
 
     total = SweepResult()
-    for first_id, last_id in health_sweep_chunks(chunk_size=settings.HEALTH_CHECKS["sweep_chunk_size"]):
+    for first_id, last_id in health_sweep_chunks(chunk_size=PREVIOUS_CHUNK):
         total.merge(health_sweep(first_id=first_id, last_id=last_id, now=now))
     return total
 

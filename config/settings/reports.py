@@ -11,10 +11,6 @@ from .env import env
 HEALTH_CHECKS = {
     # Resolve a system report when its condition clears (unless a person took it).
     "auto_resolve": env.bool("HEALTH_AUTO_RESOLVE", default=True),
-    # A full evaluation (the first pass, a change of the defaults, the hourly
-    # reconciliation) goes through the fleet in charge point id ranges of
-    # this size: bounded statements and memory.
-    "sweep_chunk_size": env.int("HEALTH_SWEEP_CHUNK_SIZE", default=100_000),
     # The incremental engine's full evaluation (its first pass, a change of
     # the defaults, a repair) on PostgreSQL: the fleet split into this many
     # id ranges evaluated at the same time, each on a database connection
