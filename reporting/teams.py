@@ -26,6 +26,7 @@ from django.db.models import F, Q
 
 from chargepoints.models import ChargePoint, Site
 
+from .catalogue import Source
 from .models import Report
 
 
@@ -64,15 +65,16 @@ def reports_follow_site(*, site: Site, **_ignored) -> int:
 
 
 def reports_with_stale_teams(*, filed_since: datetime) -> list[tuple[int, int]]:
-    """(report id, charge point id) of the reports about a charge point
-    filed since ``filed_since`` whose teams are not their charge point's.
-    A move rewrites the reports it can see; a report filed from a read of
-    the teams made just before the move committed, or not yet committed
-    when the move rewrote the others (the health sweep files thousands
-    from one read), keeps the former teams. The hourly reconciliation looks
-    for them (an index range on the creation time) and repairs them."""
+    """(report id, charge point id) of the system reports about a charge
+    point filed since ``filed_since`` whose teams are not their charge
+    point's. A move rewrites the reports it can see; a report filed from a
+    read of the teams made just before the move committed, or not yet
+    committed when the move rewrote the others, keeps the former teams: the
+    health sweep files thousands from one read (one report at a time,
+    ``report_create`` reads the teams under a lock). The hourly
+    reconciliation looks for them and repairs them."""
     stale = (
-        Report.objects.filter(created_at__gte=filed_since, charge_point__isnull=False)
+        Report.objects.filter(created_at__gte=filed_since, source=Source.SYSTEM, charge_point__isnull=False)
         .filter(Q(owner_team__isnull=True) | Q(operator_team__isnull=True)
                 | ~Q(owner_team_id=F("charge_point__owner_id"))
                 | ~Q(operator_team_id=F("charge_point__operator_id")))
