@@ -10,8 +10,8 @@ caller may simply run again after a failure.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from django.db import connections
@@ -19,19 +19,30 @@ from django.db import connections
 T = TypeVar("T")
 
 
-def _own_connection(call: Callable[[], T]) -> T:
-    try:
-        return call()
-    finally:
-        # The thread's own connections: nothing else will close them.
-        connections.close_all()
-
-
 def run_in_threads(calls: list[Callable[[], T]], *, name: str = "db-part") -> list[T]:
-    """Every call at once, one thread each; their results in order. Waits
-    for all of them, then raises the first failure (in the calls' order)."""
+    """Every call at once, each in a thread of its own (named ``name-<n>``);
+    their results in order. Waits for all of them, then raises the first
+    failure (in the calls' order). One call runs in the caller's thread."""
     if len(calls) == 1:
         return [calls[0]()]
-    with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix=name) as pool:
-        futures = [pool.submit(_own_connection, call) for call in calls]
-    return [future.result() for future in futures]
+    results: list = [None] * len(calls)
+    failures: list[BaseException | None] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            results[index] = calls[index]()
+        except BaseException as failure:  # handed to the caller below
+            failures[index] = failure
+        finally:
+            # The thread's own connections: nothing else will close them.
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index,), name=f"{name}-{index}") for index in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for failure in failures:
+        if failure is not None:
+            raise failure
+    return results
