@@ -21,12 +21,13 @@ class HealthDeadline(models.Model):
     evaluation replaces the row."""
 
     # No database constraint (``db_constraint=False``), on purpose: these
-    # rows are the engine's working state, written ten thousand at a time by
-    # a first pass, where a per-row foreign key check at commit costs more
-    # than the insert. Deleting a charge point through the application
-    # still deletes its rows (``CASCADE``); a row outliving its charge point
-    # otherwise is harmless and goes at the next look: a due row whose
-    # charge point is gone is looked at, found nothing, and replaced by none.
+    # rows are the engine's working state, written thousands at a time by a
+    # first pass, whose commit spent about 90 ms (at 1M charge points)
+    # checking them and the flips row by row. Deleting a charge point
+    # through the application still deletes its rows (``CASCADE``); a row
+    # outliving its charge point otherwise is harmless and goes at the next
+    # look: a due row whose charge point is gone is looked at, found
+    # nothing, and replaced by none.
     charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="+",
                                      db_constraint=False, db_index=False)
     reason = models.CharField(max_length=40, choices=Reason.choices)
