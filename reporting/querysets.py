@@ -209,7 +209,7 @@ class ReportQuerySet(models.QuerySet):
     def any_team(self, team_id: int) -> ReportQuerySet:
         """The reports of one team as owner or operator (a site report
         carries its site's team in both)."""
-        ranges = tuple(team_ranges.one_team_ranges(team_id))
+        ranges = tuple(team_ranges.scope_ranges([team_id], []))
         return self._filter_ranges(TeamRanges(team_reports_q([team_id]), ranges, frozenset([team_id])))
 
     def for_teams(self, team_ids) -> ReportQuerySet:

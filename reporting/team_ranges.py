@@ -79,13 +79,6 @@ def scope_ranges(team_ids: list[int], sites: list[int]) -> list[Range]:
     return ranges
 
 
-def one_team_ranges(team_id: int) -> list[Range]:
-    """One team's reports, as owner or operator, as two disjoint ranges."""
-    team = frozenset([team_id])
-    return [Range(Q(owner_team_id=team_id), team),
-            Range(Q(operator_team_id=team_id) & OPERATED_FOR_OTHERS & ~Q(owner_team_id=team_id), team)]
-
-
 def condition_node(queryset) -> WhereNode | None:
     """The node the queryset's last ``filter(a | b …)`` added to its WHERE,
     when it is one OR among the conditions ANDed at the top."""

@@ -75,9 +75,9 @@ def reports_with_stale_teams(*, filed_since: datetime) -> list[tuple[int, int]]:
     reconciliation looks for them and repairs them."""
     stale = (
         Report.objects.filter(created_at__gte=filed_since, source=Source.SYSTEM, charge_point__isnull=False)
-        .filter(Q(owner_team__isnull=True) | Q(operator_team__isnull=True)
-                | ~Q(owner_team_id=F("charge_point__owner_id"))
-                | ~Q(operator_team_id=F("charge_point__operator_id")))
+        # A negated comparison is also true of an empty column (Django adds
+        # the IS NOT NULL to the negation).
+        .filter(~Q(owner_team_id=F("charge_point__owner_id")) | ~Q(operator_team_id=F("charge_point__operator_id")))
     )
     return list(stale.order_by("pk").values_list("pk", "charge_point_id"))
 

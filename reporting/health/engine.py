@@ -167,13 +167,10 @@ def _full_pass(config: HealthConfig, now: datetime, *, in_parts: bool = False) -
     fails and its state is not saved: the next pass evaluates the whole
     fleet again and finds open what the other parts filed."""
     workers = settings.HEALTH_CHECKS.get("full_pass_workers", 1)
-    parts = _fleet_parts(workers) if in_parts and workers > 1 and connection.vendor == "postgresql" else []
-    if len(parts) < 2:
-        result = SweepResult()
-        for first_id, last_id in health_sweep_chunks(chunk_size=FULL_CHUNK):
-            result.merge(health_sweep(first_id=first_id, last_id=last_id, now=now, config=config))
-        deadlines_refresh(config, now, IdRange())
-        return result
+    parts = _fleet_parts(workers if in_parts and connection.vendor == "postgresql" else 1)
+    if len(parts) == 1:
+        # In the pass's own transaction (the part's is a savepoint of it).
+        return _evaluate_part(config, now, parts[0], forget_flips=True)
     results = run_in_threads([
         partial(_evaluate_part, config, now, part, forget_flips=index == 0) for index, part in enumerate(parts)
     ], name="health-part")
@@ -185,18 +182,21 @@ def _full_pass(config: HealthConfig, now: datetime, *, in_parts: bool = False) -
 
 @dataclass(frozen=True)
 class _Part:
-    first_id: int
-    last_id: int
+    chunks: list[tuple[int | None, int | None]]  # id ranges of at most FULL_CHUNK ids
     deadlines: IdRange  # open-ended at the fleet's ends: stale rows beyond them go too
 
 
 def _fleet_parts(count: int) -> list[_Part]:
-    """The fleet as at most ``count`` id ranges of equal span."""
+    """The fleet as at most ``count`` parts of equal id span; one part is
+    the whole fleet (an empty or small one too)."""
+    if count < 2:
+        return [_Part(health_sweep_chunks(chunk_size=FULL_CHUNK), IdRange())]
     ids = ChargePoint.objects.aggregate(first=Min("pk"), last=Max("pk"))
     if ids["first"] is None:
-        return []
+        return _fleet_parts(1)
     ranges = _id_ranges(ids["first"], ids["last"], -(-(ids["last"] - ids["first"] + 1) // count))
-    return [_Part(first, last, IdRange(None if index == 0 else first, None if index == len(ranges) - 1 else last))
+    return [_Part(_id_ranges(first, last, FULL_CHUNK),
+                  IdRange(None if index == 0 else first, None if index == len(ranges) - 1 else last))
             for index, (first, last) in enumerate(ranges)]
 
 
@@ -205,13 +205,13 @@ def _id_ranges(first: int, last: int, size: int) -> list[tuple[int, int]]:
 
 
 def _evaluate_part(config: HealthConfig, now: datetime, part: _Part, *, forget_flips: bool) -> SweepResult:
-    """One part of a full evaluation, in its own transaction: its charge
-    points in chunks of at most ``FULL_CHUNK`` ids, then their deadlines.
-    Only one part forgets the old flips (the parts would wait on each
-    other's deletes)."""
+    """One part of a full evaluation, in its own transaction: every check
+    over its charge points chunk by chunk, then their deadlines. Of parts
+    at the same time only one forgets the old flips (they would wait on
+    each other's deletes)."""
     result = SweepResult()
     with transaction.atomic(), enqueue_coalesced():
-        for first_id, last_id in _id_ranges(part.first_id, part.last_id, FULL_CHUNK):
+        for first_id, last_id in part.chunks:
             result.merge(health_sweep(first_id=first_id, last_id=last_id, now=now, config=config,
                                       forget_flips=forget_flips))
         deadlines_refresh(config, now, part.deadlines)
@@ -311,7 +311,7 @@ def health_reconcile(*, now: datetime | None = None) -> Reconciliation:
                            "evaluation, repaired: %s", outcome.total, outcome.examples)
         if stale_teams:
             reports_teams_repair(cp_id for _report_id, cp_id in stale_teams)
-        if outcome.total - len(stale_teams):
+        if outcome.total > len(stale_teams):
             outcome.repaired = _full_pass(config, now, in_parts=own_transaction)
         state.last_reconciled_at = now
         state.reconciliation_differences += outcome.total

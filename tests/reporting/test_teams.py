@@ -158,3 +158,23 @@ def test_filing_with_an_instance_loaded_before_a_move_writes_the_new_teams():
     assert _teams(report) == (owner.pk, new_operator.pk)
     assert stale.operator == new_operator
     assert report.assigned_party == Party.OPERATOR
+
+
+def test_system_reports_with_other_or_no_teams_than_their_charge_point_are_found_and_repaired():
+    from datetime import timedelta
+
+    from reporting.teams import reports_teams_repair, reports_with_stale_teams
+    from tests.factories import ReportFactory
+
+    cp = ChargePointFactory()
+    right = ReportFactory(charge_point=cp, source=Source.SYSTEM, reason=Reason.DISCONNECTED)
+    other = ReportFactory(charge_point=cp, source=Source.SYSTEM, reason=Reason.IN_ERROR)
+    empty = ReportFactory(charge_point=cp, source=Source.SYSTEM, reason=Reason.FAILED_CHARGES)
+    Report.objects.filter(pk=other.pk).update(operator_team=TeamFactory())
+    Report.objects.filter(pk=empty.pk).update(owner_team=None)
+
+    stale = reports_with_stale_teams(filed_since=timezone.now() - timedelta(hours=1))
+
+    assert stale == [(other.pk, cp.pk), (empty.pk, cp.pk)]
+    assert reports_teams_repair([cp.pk]) == 2
+    assert {_teams(report) for report in (right, other, empty)} == {(cp.owner_id, cp.operator_id)}
